@@ -1,0 +1,3 @@
+//! smtpdoctor: a diagnostic SMTP probe that records every byte and explains what it saw.
+
+pub mod finding;
