@@ -1,0 +1,106 @@
+//! TCP connect failures and connections the server dropped without a 421 (RFC 5321 §3.8).
+
+use crate::event::{ConnectFailure, EventKind};
+use crate::finding::{Anchor, Finding, Stage};
+use crate::session::{Attempt, Outcome};
+
+/// Connect and drop findings.
+pub fn check(a: &Attempt) -> Vec<Finding> {
+    let rec = &a.record;
+    let mut out = Vec::new();
+    let addr = a.target.addr;
+    for e in &rec.events {
+        if let EventKind::ConnectFailed { failure, message } = &e.kind {
+            let (id, what) = match failure {
+                ConnectFailure::Refused => ("connect-refused", "refused the connection"),
+                ConnectFailure::Timeout => ("connect-timeout", "did not answer the connection"),
+                _ => ("connect-unreachable", "is unreachable"),
+            };
+            out.push(Finding::new(
+                id,
+                Stage::Connect,
+                Anchor::None,
+                format!("{} {what}", addr),
+                format!("{message} (after {:.1} ms)", e.at_us as f64 / 1000.0),
+            ));
+        }
+    }
+    let dropped = matches!(a.outcome, Outcome::Closed | Outcome::IoError)
+        && !matches!(
+            a.failed_stage,
+            Some(Stage::Quit) | Some(Stage::Connect) | None
+        );
+    if dropped {
+        let last_code = rec.replies.last().and_then(|r| r.code);
+        if last_code != Some(421) {
+            let stage = a.failed_stage.clone().unwrap_or(Stage::Greeting);
+            let ev = rec
+                .events
+                .iter()
+                .rposition(|e| matches!(e.kind, EventKind::Eof { .. } | EventKind::IoError { .. }));
+            let how = ev
+                .and_then(|i| match &rec.events[i].kind {
+                    EventKind::IoError { message, .. } => Some(message.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "the server closed the connection (FIN)".into());
+            out.push(Finding::new(
+                "close-without-421",
+                stage.clone(),
+                ev.map_or(Anchor::None, Anchor::Event),
+                format!("connection lost during {stage} without a 421 reply"),
+                how,
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+
+    #[test]
+    fn refused_connect() {
+        let mut a = attempt(vec![]);
+        a.record.events.truncate(1);
+        a.record.push(
+            100,
+            EventKind::ConnectFailed {
+                failure: ConnectFailure::Refused,
+                message: "Connection refused (os error 111)".into(),
+            },
+        );
+        a.outcome = Outcome::ConnectFailed;
+        a.failed_stage = Some(Stage::Connect);
+        assert_eq!(ids(&check(&a)), vec!["connect-refused"]);
+    }
+
+    #[test]
+    fn drop_after_ehlo_without_421() {
+        let mut a = attempt(vec![
+            read(1, b"220 mx\r\n"),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            ev(3, EventKind::Eof { tls: false }),
+        ]);
+        a.outcome = Outcome::Closed;
+        a.failed_stage = Some(Stage::Ehlo);
+        let f = check(&a);
+        assert_eq!(ids(&f), vec!["close-without-421"]);
+        assert_eq!(f[0].stage, Stage::Ehlo);
+    }
+
+    #[test]
+    fn drop_after_421_is_fine() {
+        let mut a = attempt(vec![
+            read(1, b"220 mx\r\n"),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            read(3, b"421 bye\r\n"),
+            ev(3, EventKind::Eof { tls: false }),
+        ]);
+        a.outcome = Outcome::Closed;
+        a.failed_stage = Some(Stage::Mail);
+        assert!(check(&a).is_empty());
+    }
+}

@@ -1,0 +1,191 @@
+//! Checks: pure functions over the event record (and the DNS answers) that return findings.
+//! No check touches a socket; every one is unit-tested over a hand-built record.
+
+pub mod connect;
+pub mod dns;
+pub mod ehlo;
+pub mod envelope;
+pub mod greeting;
+pub mod syntax;
+pub mod timing;
+pub mod tls;
+
+use crate::cli::StartTlsPolicy;
+use crate::event::{EventKind, Record, ReplyRecord};
+use crate::finding::Finding;
+use crate::output::sanitize::escape_bytes;
+use crate::session::Attempt;
+use std::time::Duration;
+
+/// Thresholds and facts the checks need besides the record.
+#[derive(Debug, Clone)]
+pub struct CheckContext {
+    /// `--slow`.
+    pub slow: Duration,
+    /// `--cert-warn`.
+    pub cert_warn: Duration,
+    /// Now, Unix seconds (for certificate expiry).
+    pub now_unix: i64,
+    /// `--starttls`.
+    pub starttls: StartTlsPolicy,
+    /// `--tls-on-connect`.
+    pub tls_on_connect: bool,
+}
+
+impl Default for CheckContext {
+    fn default() -> Self {
+        CheckContext {
+            slow: Duration::from_secs(5),
+            cert_warn: Duration::from_secs(14 * 86400),
+            now_unix: 0,
+            starttls: StartTlsPolicy::Auto,
+            tls_on_connect: false,
+        }
+    }
+}
+
+/// Runs every per-attempt check, in dialogue order, and numbers the findings with `index`.
+pub fn attempt(a: &Attempt, index: usize, ctx: &CheckContext) -> Vec<Finding> {
+    let mut out = Vec::new();
+    out.extend(connect::check(a));
+    out.extend(greeting::check(a, ctx));
+    out.extend(ehlo::check(a));
+    out.extend(tls::check(a, ctx));
+    out.extend(envelope::check(a));
+    out.extend(syntax::check(&a.record));
+    out.extend(timing::check(&a.record, ctx));
+    for f in &mut out {
+        f.attempt = Some(index);
+    }
+    out
+}
+
+/// Milliseconds between two µs instants, for messages.
+pub(crate) fn ms(us: u64) -> String {
+    let ms = us as f64 / 1000.0;
+    if ms >= 10_000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+/// The reply's duration (from the wait's start to the final line), µs.
+pub(crate) fn reply_us(r: &ReplyRecord) -> u64 {
+    r.completed_at_us.saturating_sub(r.awaited_at_us)
+}
+
+/// The escaped wire form of a reply (all lines, terminators shown), shortened for details.
+pub(crate) fn reply_wire(rec: &Record, r: &ReplyRecord) -> String {
+    let mut raw = Vec::new();
+    for l in rec.reply_lines(r) {
+        raw.extend(l.raw());
+        if raw.len() > 300 {
+            break;
+        }
+    }
+    let mut s = escape_bytes(&raw[..raw.len().min(300)]);
+    if raw.len() > 300 {
+        s.push('…');
+    }
+    s
+}
+
+/// The text of a reply's last line.
+pub(crate) fn reply_text(rec: &Record, r: &ReplyRecord) -> String {
+    rec.reply_lines(r)
+        .last()
+        .map(|l| l.text())
+        .unwrap_or_default()
+}
+
+/// Index of the first line of a reply, as an anchor.
+pub(crate) fn reply_anchor(r: &ReplyRecord) -> crate::finding::Anchor {
+    crate::finding::Anchor::Line(r.first_line)
+}
+
+/// The bytes a write event carried.
+pub(crate) fn written(rec: &Record, event: usize) -> &[u8] {
+    match rec.events.get(event).map(|e| &e.kind) {
+        Some(EventKind::Write { bytes, .. }) => bytes,
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testkit {
+    //! Hand-built attempts for the check tests.
+    use crate::event::{Event, EventKind, Record};
+    use crate::finding::{Finding, Stage};
+    use crate::session::{Attempt, AttemptTarget, Outcome};
+
+    /// A read event.
+    pub fn read(at_ms: u64, bytes: &[u8]) -> Event {
+        Event {
+            at_us: at_ms * 1000,
+            kind: EventKind::Read {
+                tls: false,
+                bytes: bytes.to_vec(),
+                len: bytes.len(),
+            },
+        }
+    }
+
+    /// A write event.
+    pub fn write(at_ms: u64, stage: Stage, bytes: &[u8]) -> Event {
+        Event {
+            at_us: at_ms * 1000,
+            kind: EventKind::Write {
+                tls: false,
+                stage,
+                bytes: bytes.to_vec(),
+            },
+        }
+    }
+
+    /// Any other event.
+    pub fn ev(at_ms: u64, kind: EventKind) -> Event {
+        Event {
+            at_us: at_ms * 1000,
+            kind,
+        }
+    }
+
+    /// An attempt over a replayed record.
+    pub fn attempt(events: Vec<Event>) -> Attempt {
+        let mut all = vec![
+            ev(
+                0,
+                EventKind::Connecting {
+                    addr: "127.0.0.1:25".parse().unwrap(),
+                },
+            ),
+            ev(0, EventKind::Connected { local: None }),
+        ];
+        all.extend(events);
+        Attempt {
+            target: AttemptTarget {
+                host: "mx.example.test".into(),
+                addr: "127.0.0.1:25".parse().unwrap(),
+                preference: Some(10),
+            },
+            record: Record::replay(all),
+            ehlo: None,
+            ehlo_plain: None,
+            ehlo_refused: None,
+            tls: None,
+            stages: vec![],
+            outcome: Outcome::Completed,
+            failed_stage: None,
+            policy_failure: None,
+            ptr: None,
+            duration_ms: 0.0,
+            quit_sent: false,
+        }
+    }
+
+    /// The ids of findings.
+    pub fn ids(f: &[Finding]) -> Vec<&'static str> {
+        f.iter().map(|f| f.id).collect()
+    }
+}

@@ -1,0 +1,322 @@
+//! STARTTLS and TLS (RFC 3207, RFC 6125, RFC 8314): absence, refusal, stalls, leftover
+//! plaintext, state kept after TLS, handshake failure, certificate verdicts and the policy.
+
+use super::{CheckContext, reply_anchor, reply_wire};
+use crate::cli::StartTlsPolicy;
+use crate::event::EventKind;
+use crate::finding::{Anchor, Finding, Stage};
+use crate::session::Attempt;
+
+/// STARTTLS and certificate findings.
+pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
+    let rec = &a.record;
+    let mut out = Vec::new();
+    let plain_ehlo = a.ehlo_plain.as_ref().or(a.ehlo.as_ref()).filter(|e| !e.tls);
+    if let Some(e) = plain_ehlo
+        && !ctx.tls_on_connect
+        && ctx.starttls != StartTlsPolicy::Never
+        && !e.caps().has("STARTTLS")
+    {
+        out.push(Finding::new(
+            "starttls-absent",
+            Stage::Ehlo,
+            reply_anchor(&rec.replies[e.reply]),
+            format!("STARTTLS is not offered ({} reply)", e.verb),
+            if e.verb == "HELO" {
+                "the server was only reachable with HELO, which cannot advertise STARTTLS"
+                    .to_string()
+            } else {
+                "mail to this server travels in clear text".to_string()
+            },
+        ));
+    }
+    if let Some(r) = rec
+        .replies
+        .iter()
+        .find(|r| r.stage == Stage::Starttls && !r.unsolicited)
+        && let Some(code) = r.code
+        && code != 220
+    {
+        out.push(Finding::new(
+            "starttls-454",
+            Stage::Starttls,
+            reply_anchor(r),
+            format!("STARTTLS was refused with {code}"),
+            format!(
+                "reply `{}`; typical causes are an unreadable key or certificate, or a TLS library that fails to initialise",
+                reply_wire(rec, r)
+            ),
+        ));
+    }
+    for (i, e) in rec.events.iter().enumerate() {
+        match &e.kind {
+            EventKind::PlaintextDiscarded { len } => out.push(Finding::new(
+                "starttls-resp-injection",
+                Stage::Starttls,
+                Anchor::Event(i),
+                "plaintext followed the STARTTLS 220 reply",
+                format!(
+                    "{len} byte(s)/reply(ies) arrived after `220` and before the handshake; they were discarded as RFC 3207 §4.2 requires"
+                ),
+            )),
+            EventKind::Timeout {
+                stage: Stage::Tls,
+                waited_ms,
+            } => out.push(Finding::new(
+                "starttls-stall",
+                Stage::Tls,
+                Anchor::Event(i),
+                "the TLS handshake stalled after STARTTLS was accepted",
+                format!(
+                    "no handshake progress within {waited_ms} ms; large handshake packets lost on a path with a PMTU black hole stall exactly like this"
+                ),
+            )),
+            EventKind::TlsHandshake { ok: false, message } => out.push(Finding::new(
+                "tls-handshake-failed",
+                Stage::Tls,
+                Anchor::Event(i),
+                "the TLS handshake failed",
+                crate::output::sanitize::escape_str(message),
+            )),
+            _ => {}
+        }
+    }
+    if let (Some(_), Some(e)) = (&a.ehlo_plain, &a.ehlo)
+        && e.tls
+        && e.caps().has("STARTTLS")
+    {
+        out.push(Finding::new(
+            "starttls-post-state",
+            Stage::Ehlo,
+            reply_anchor(&rec.replies[e.reply]),
+            "STARTTLS is still advertised inside TLS",
+            "the EHLO reply after the handshake lists STARTTLS again: the server did not reset its state (RFC 3207 §4.2)",
+        ));
+    }
+    if let Some(t) = &a.tls {
+        let v = &t.verification;
+        let leaf = t.chain.first();
+        let expired = !v.time_ok || leaf.is_some_and(|c| c.not_after_unix < ctx.now_unix);
+        if expired {
+            out.push(Finding::new(
+                "tls-cert-expired",
+                Stage::Tls,
+                Anchor::None,
+                "the server certificate is expired (or not yet valid)",
+                leaf.map_or_else(String::new, |c| {
+                    format!(
+                        "valid {} to {}; {}",
+                        c.not_before,
+                        c.not_after,
+                        v.errors.join("; ")
+                    )
+                }),
+            ));
+        } else if let Some(c) = leaf {
+            let left = c.not_after_unix - ctx.now_unix;
+            if left < ctx.cert_warn.as_secs() as i64 {
+                out.push(Finding::new(
+                    "tls-cert-expiring",
+                    Stage::Tls,
+                    Anchor::None,
+                    format!("the server certificate expires in {} days", left / 86400),
+                    format!(
+                        "not after {}; warning threshold {}",
+                        c.not_after,
+                        humantime::format_duration(ctx.cert_warn)
+                    ),
+                ));
+            }
+        }
+        if !v.name_ok {
+            out.push(Finding::new(
+                "tls-cert-name-mismatch",
+                Stage::Tls,
+                Anchor::None,
+                format!("the certificate is not valid for {}", v.name),
+                format!(
+                    "names in the certificate: {}",
+                    leaf.map_or_else(|| "none".into(), |c| c.sans.join(", "))
+                ),
+            ));
+        }
+        if !v.trusted && !expired {
+            out.push(Finding::new(
+                "tls-cert-untrusted",
+                Stage::Tls,
+                Anchor::None,
+                "the certificate chain does not lead to a trusted root",
+                format!(
+                    "issuer: {}; {}",
+                    leaf.map_or("", |c| c.issuer.as_str()),
+                    v.errors
+                        .iter()
+                        .filter(|e| e.starts_with("trust:"))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            ));
+        }
+    }
+    if let Some(why) = &a.policy_failure {
+        out.push(Finding::new(
+            "starttls-policy-failed",
+            a.failed_stage.clone().unwrap_or(Stage::Starttls),
+            Anchor::None,
+            "--starttls require: TLS could not be established",
+            why.clone(),
+        ));
+    }
+    if a.tls.is_none()
+        && let Some(r) = rec.last_reply(&Stage::Mail)
+        && (r.code == Some(530) || reply_text(rec, r).to_ascii_uppercase().contains("STARTTLS"))
+        && r.code.is_some_and(|c| c >= 500)
+    {
+        out.push(Finding::new(
+            "starttls-required",
+            Stage::Mail,
+            reply_anchor(r),
+            "MAIL refused without TLS",
+            format!(
+                "reply `{}`; a public MX must accept mail in clear text from senders that cannot do TLS (RFC 3207 §4)",
+                reply_wire(rec, r)
+            ),
+        ));
+    }
+    out
+}
+
+use super::reply_text;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+    use crate::session::EhloResult;
+    use crate::tls::{CertInfo, TlsInfo, Verification};
+
+    fn ehlo(reply: usize, caps: &[&str], tls: bool) -> EhloResult {
+        EhloResult {
+            verb: "EHLO",
+            server_name: "mx".into(),
+            capabilities: caps
+                .iter()
+                .map(|k| crate::wire::ehlo::Capability {
+                    keyword: k.to_string(),
+                    params: vec![],
+                })
+                .collect(),
+            reply,
+            tls,
+        }
+    }
+
+    #[test]
+    fn absent_and_refused() {
+        let mut a = attempt(vec![
+            read(1, b"220 mx\r\n"),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            read(3, b"250 mx\r\n"),
+        ]);
+        a.ehlo = Some(ehlo(1, &[], false));
+        assert_eq!(
+            ids(&check(&a, &CheckContext::default())),
+            vec!["starttls-absent"]
+        );
+        let never = CheckContext {
+            starttls: StartTlsPolicy::Never,
+            ..CheckContext::default()
+        };
+        assert!(check(&a, &never).is_empty());
+
+        let mut a = attempt(vec![
+            read(1, b"220 mx\r\n"),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            read(3, b"250-mx\r\n250 STARTTLS\r\n"),
+            write(4, Stage::Starttls, b"STARTTLS\r\n"),
+            read(5, b"454 4.7.1 TLS library initialization failure\r\n"),
+        ]);
+        a.ehlo = Some(ehlo(1, &["STARTTLS"], false));
+        assert_eq!(
+            ids(&check(&a, &CheckContext::default())),
+            vec!["starttls-454"]
+        );
+    }
+
+    #[test]
+    fn certificate_verdicts() {
+        let mut a = attempt(vec![read(1, b"220 mx\r\n")]);
+        a.tls = Some(TlsInfo {
+            version: "TLSv1.3".into(),
+            cipher: "x".into(),
+            sni: Some("mx.example.test".into()),
+            chain: vec![CertInfo {
+                subject: "CN=other".into(),
+                issuer: "CN=other".into(),
+                not_before: "2026-01-01T00:00:00Z".into(),
+                not_after: "2026-12-01T00:00:00Z".into(),
+                not_after_unix: 1_000 + 5 * 86400,
+                sans: vec!["DNS:other".into()],
+                der_len: 100,
+            }],
+            verification: Verification {
+                trusted: false,
+                name_ok: false,
+                name: "mx.example.test".into(),
+                time_ok: true,
+                errors: vec!["trust: unknown issuer".into()],
+            },
+        });
+        let ctx = CheckContext {
+            now_unix: 1_000,
+            ..CheckContext::default()
+        };
+        assert_eq!(
+            ids(&check(&a, &ctx)),
+            vec![
+                "tls-cert-expiring",
+                "tls-cert-name-mismatch",
+                "tls-cert-untrusted"
+            ]
+        );
+        a.tls.as_mut().unwrap().chain[0].not_after_unix = 10;
+        assert_eq!(
+            ids(&check(&a, &ctx)),
+            vec!["tls-cert-expired", "tls-cert-name-mismatch"]
+        );
+    }
+
+    #[test]
+    fn handshake_failure_stall_and_post_state() {
+        let mut a = attempt(vec![
+            read(1, b"220 mx\r\n"),
+            ev(
+                2,
+                EventKind::TlsHandshake {
+                    ok: false,
+                    message: "received corrupt message".into(),
+                },
+            ),
+            ev(
+                3,
+                EventKind::Timeout {
+                    stage: Stage::Tls,
+                    waited_ms: 1000,
+                },
+            ),
+            ev(3, EventKind::PlaintextDiscarded { len: 12 }),
+        ]);
+        a.ehlo_plain = Some(ehlo(0, &["STARTTLS"], false));
+        a.ehlo = Some(ehlo(0, &["STARTTLS"], true));
+        assert_eq!(
+            ids(&check(&a, &CheckContext::default())),
+            vec![
+                "tls-handshake-failed",
+                "starttls-stall",
+                "starttls-resp-injection",
+                "starttls-post-state"
+            ]
+        );
+    }
+}

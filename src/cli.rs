@@ -1,0 +1,271 @@
+//! Command-line definition (clap derive). Help texts live in the doc comments; the man page and
+//! the shell completions are generated from this definition by [`write_generated`].
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use std::path::Path;
+use std::time::Duration;
+
+/// Diagnose SMTP servers byte by byte: MX lookup, connect, greeting, EHLO, STARTTLS, MAIL, RCPT,
+/// with every line timed and every protocol violation explained.
+#[derive(Debug, Parser)]
+#[command(name = "smtpdoctor", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Probe a mail domain, an address or a server and print an annotated transcript.
+    Probe(ProbeArgs),
+    /// Start the built-in scripted SMTP server on a loopback port and probe it (works offline).
+    Demo(DemoArgs),
+    /// Serve one built-in scenario on ADDR until interrupted, to point another client at it.
+    Mock(MockArgs),
+    /// Explain a finding id or an MTA's queue or log error text.
+    Explain(ExplainArgs),
+}
+
+/// STARTTLS policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StartTlsPolicy {
+    /// Use STARTTLS when offered; failures are findings and the dialogue goes on.
+    Auto,
+    /// TLS is mandatory: its absence or failure is `starttls-policy-failed` and the dialogue stops.
+    Require,
+    /// Never send STARTTLS.
+    Never,
+}
+
+/// The last stage the probe goes through before RSET/QUIT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum QuitAfter {
+    /// Stop once TCP is connected.
+    Connect,
+    /// Stop after the greeting.
+    Greeting,
+    /// Stop after EHLO/HELO.
+    Ehlo,
+    /// Stop after STARTTLS and the second EHLO.
+    Tls,
+    /// Stop after MAIL FROM.
+    Mail,
+    /// Stop after RCPT TO (no mail is sent).
+    Rcpt,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Annotated transcript for people.
+    Text,
+    /// One JSON document (schema smtpdoctor.report/v1).
+    Json,
+    /// One Nagios/Icinga status line with performance data.
+    Nagios,
+}
+
+/// Color choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colors when stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+/// Options shared by every command that prints a report.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Same as --format json.
+    #[arg(long)]
+    pub json: bool,
+    /// When to use colors (NO_COLOR set and non-empty means never).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Verbose: show TCP read boundaries with their times, and TLS details.
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Quiet: only the summary and the findings.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl OutputArgs {
+    /// The effective format (`--json` wins).
+    pub fn format(&self) -> Format {
+        if self.json { Format::Json } else { self.format }
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 30s, 2m, 1h 30m)"))
+}
+
+/// Options of `probe` (and of the probe that `demo` runs).
+#[derive(Debug, Clone, Args)]
+pub struct ProbeOptions {
+    /// Port used for MX hosts.
+    #[arg(long, default_value_t = 25)]
+    pub port: u16,
+    /// Probe every MX host and every address, not only the first that answers.
+    #[arg(long)]
+    pub all: bool,
+    /// Only IPv4 addresses.
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+    /// Only IPv6 addresses.
+    #[arg(short = '6')]
+    pub ipv6: bool,
+    /// Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub resolver: Vec<String>,
+    /// Name sent in EHLO/HELO. Default: this host's name.
+    #[arg(long, value_name = "NAME")]
+    pub helo: Option<String>,
+    /// Reverse-path for MAIL FROM. Default: <> (the null reverse-path every MX must accept).
+    #[arg(long, value_name = "ADDR")]
+    pub from: Option<String>,
+    /// RCPT address (repeatable). Default: the address in TARGET, else postmaster@<domain>.
+    #[arg(long, value_name = "ADDR")]
+    pub to: Vec<String>,
+    /// STARTTLS policy.
+    #[arg(long, value_enum, default_value_t = StartTlsPolicy::Auto)]
+    pub starttls: StartTlsPolicy,
+    /// Implicit TLS from the first byte (port 465 style).
+    #[arg(long)]
+    pub tls_on_connect: bool,
+    /// TLS server name (SNI and certificate name check). Default: the MX or server host name.
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    /// Extra trust anchors (PEM). The certificate is always verified and reported.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Last stage before RSET and QUIT.
+    #[arg(long, value_enum, default_value_t = QuitAfter::Rcpt)]
+    pub quit_after: QuitAfter,
+    /// Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+    /// A reply slower than this is flagged (reply-slow, greeting-slow).
+    #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
+    pub slow: Duration,
+    /// A certificate expiring within this is flagged tls-cert-expiring.
+    #[arg(long, value_parser = parse_duration, default_value = "14d", value_name = "DURATION")]
+    pub cert_warn: Duration,
+    /// Output options.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Arguments of `probe`.
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// A mail domain (MX lookup), an address user@domain (its domain; the address becomes the
+    /// default RCPT), or an IP address.
+    pub target: String,
+    /// Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub server: Option<String>,
+    /// Probe options.
+    #[command(flatten)]
+    pub options: ProbeOptions,
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Scenario to play (default: classic, several classic faults at once).
+    pub scenario: Option<String>,
+    /// List the scenarios and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Probe options.
+    #[command(flatten)]
+    pub options: ProbeOptions,
+}
+
+/// Arguments of `mock`.
+#[derive(Debug, Clone, Args)]
+pub struct MockArgs {
+    /// Address to listen on, e.g. 127.0.0.1:2525.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Scenario to serve (see `smtpdoctor demo --list`).
+    #[arg(long, value_name = "NAME")]
+    pub scenario: String,
+}
+
+/// Arguments of `explain`.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// A finding id (e.g. greeting-fragmented) or an error text (a whole log line is fine).
+    #[arg(required = true, num_args = 1..)]
+    pub text: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The shells completions are generated for.
+pub const COMPLETION_SHELLS: [clap_complete::Shell; 5] = [
+    clap_complete::Shell::Bash,
+    clap_complete::Shell::Zsh,
+    clap_complete::Shell::Fish,
+    clap_complete::Shell::Elvish,
+    clap_complete::Shell::PowerShell,
+];
+
+/// Renders the man page and every completion script: `(relative path, content)` pairs.
+/// This is the one function behind both the committed files and the staleness test.
+pub fn generated_files() -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let cmd = Cli::command();
+    let mut man = Vec::new();
+    clap_mangen::Man::new(cmd.clone())
+        .render(&mut man)
+        .expect("rendering to memory cannot fail");
+    files.push(("man/smtpdoctor.1".to_string(), man));
+    for shell in COMPLETION_SHELLS {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut cmd.clone(), "smtpdoctor", &mut out);
+        let name = match shell {
+            clap_complete::Shell::Bash => "smtpdoctor.bash",
+            clap_complete::Shell::Zsh => "_smtpdoctor",
+            clap_complete::Shell::Fish => "smtpdoctor.fish",
+            clap_complete::Shell::Elvish => "smtpdoctor.elv",
+            _ => "_smtpdoctor.ps1",
+        };
+        files.push((format!("completions/{name}"), out));
+    }
+    files
+}
+
+/// Writes [`generated_files`] under `root` (the repository).
+pub fn write_generated(root: &Path) -> std::io::Result<()> {
+    for (rel, content) in generated_files() {
+        let path = root.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, content)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

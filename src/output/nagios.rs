@@ -1,0 +1,50 @@
+//! One Nagios/Icinga status line with performance data (monitoring-plugins convention).
+
+use crate::report::{Report, Verdict};
+use std::io::Write;
+
+/// Writes `SMTP OK - summary | connect=0.003s greeting=0.010s ...`.
+pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let verdict = r.verdict();
+    let state = match verdict {
+        Verdict::Ok => "OK",
+        Verdict::Warning => "WARNING",
+        Verdict::Error => "CRITICAL",
+    };
+    let (e, w, i) = r.counts();
+    let best = r
+        .attempts
+        .iter()
+        .find(|a| a.completed())
+        .or_else(|| r.attempts.last());
+    let mut text = match best {
+        Some(a) => format!(
+            "{}[{}]:{}",
+            crate::output::sanitize::escape_str(&a.target.host),
+            a.target.addr.ip(),
+            a.target.addr.port()
+        ),
+        None => crate::output::sanitize::escape_str(&r.target),
+    };
+    if !r.got_through() {
+        text.push_str(&format!(" did not get through to {}", r.aimed));
+    }
+    let ids: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.severity != crate::finding::Severity::Info)
+        .map(|f| f.id)
+        .collect();
+    text.push_str(&format!(": {e} error(s), {w} warning(s), {i} info"));
+    if !ids.is_empty() {
+        text.push_str(&format!(" ({})", ids.join(", ")));
+    }
+    let mut perf = Vec::new();
+    if let Some(a) = best {
+        for s in &a.stages {
+            perf.push(format!("{}={:.6}s", s.stage.name(), s.duration_ms / 1000.0));
+        }
+    }
+    perf.push(format!("total={:.6}s", r.duration_ms / 1000.0));
+    writeln!(out, "SMTP {state} - {text} | {}", perf.join(" "))
+}

@@ -1,0 +1,410 @@
+//! The annotated transcript for people: every line both ways with its time, direction, TLS mark
+//! and visible line ending; findings under the line they came from; a summary with the verdict.
+
+use crate::finding::{Finding, Severity};
+use crate::output::sanitize::escape_str;
+use crate::report::{Dir, Entry, Report, Verdict, anchor_index, transcript};
+use owo_colors::{OwoColorize, Style};
+use std::io::Write;
+
+/// How much to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Summary and findings only.
+    Quiet,
+    /// Transcript, findings, summary.
+    Normal,
+    /// Also every TCP read boundary and the full TLS chain.
+    Verbose,
+}
+
+/// Text printer settings.
+#[derive(Debug, Clone, Copy)]
+pub struct TextPrinter {
+    /// Use ANSI colors.
+    pub color: bool,
+    /// Detail level.
+    pub detail: Detail,
+}
+
+struct Palette {
+    on: bool,
+}
+
+impl Palette {
+    fn paint(&self, s: &str, style: Style) -> String {
+        if self.on {
+            s.style(style).to_string()
+        } else {
+            s.to_string()
+        }
+    }
+    fn dim(&self, s: &str) -> String {
+        self.paint(s, Style::new().dimmed())
+    }
+    fn bold(&self, s: &str) -> String {
+        self.paint(s, Style::new().bold())
+    }
+    fn severity(&self, sev: Severity) -> String {
+        let (text, style) = match sev {
+            Severity::Error => ("error", Style::new().red().bold()),
+            Severity::Warning => ("warning", Style::new().yellow().bold()),
+            Severity::Info => ("info", Style::new().cyan()),
+        };
+        self.paint(text, style)
+    }
+    fn fault(&self, s: &str) -> String {
+        self.paint(s, Style::new().red().bold())
+    }
+}
+
+fn fmt_ms(us: u64) -> String {
+    format!("{:>9.1}ms", us as f64 / 1000.0)
+}
+
+/// The visible line ending of a raw line.
+fn ending(raw: &[u8], p: &Palette) -> String {
+    if raw.ends_with(b"\r\n") {
+        p.dim("\\r\\n")
+    } else if raw.ends_with(b"\n") {
+        p.fault("\\n  <- bare LF")
+    } else if raw.ends_with(b"\r") {
+        p.fault("\\r  <- bare CR")
+    } else {
+        p.fault("(no line ending)")
+    }
+}
+
+impl TextPrinter {
+    /// Writes the report.
+    pub fn write(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        let p = Palette { on: self.color };
+        writeln!(
+            out,
+            "{} {}",
+            p.bold("smtpdoctor probe"),
+            escape_str(&r.target)
+        )?;
+        if let Some(d) = &r.dns {
+            self.write_dns(r, d, &p, out)?;
+        }
+        for f in r.findings.iter().filter(|f| f.attempt.is_none()) {
+            if self.detail != Detail::Quiet {
+                self.write_finding_inline(f, &p, out)?;
+            }
+        }
+        for (i, a) in r.attempts.iter().enumerate() {
+            if self.detail == Detail::Quiet {
+                continue;
+            }
+            let pref = a
+                .target
+                .preference
+                .map(|p| format!(" (MX {p})"))
+                .unwrap_or_default();
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{}",
+                p.bold(&format!(
+                    "Attempt {}: {} [{}]:{}{pref}",
+                    i + 1,
+                    escape_str(&a.target.host),
+                    a.target.addr.ip(),
+                    a.target.addr.port()
+                ))
+            )?;
+            let t = transcript(&a.record);
+            let findings: Vec<&Finding> = r.findings_of(i).collect();
+            let mut placed = vec![false; findings.len()];
+            for (ti, e) in t.iter().enumerate() {
+                self.write_entry(e, &p, out)?;
+                if e.dir == Dir::Local
+                    && e.note.starts_with("TLS handshake complete")
+                    && let Some(tls) = &a.tls
+                {
+                    self.write_tls(tls, &p, out)?;
+                }
+                for (fi, f) in findings.iter().enumerate() {
+                    if !placed[fi] && anchor_index(&t, f.anchor) == Some(ti) {
+                        placed[fi] = true;
+                        self.write_finding_inline(f, &p, out)?;
+                    }
+                }
+            }
+            for (fi, f) in findings.iter().enumerate() {
+                if !placed[fi] {
+                    self.write_finding_inline(f, &p, out)?;
+                }
+            }
+            let rec = &a.record;
+            if rec.dropped_read_bytes > 0 || rec.dropped_lines > 0 {
+                writeln!(
+                    out,
+                    "             {}",
+                    p.dim(&format!(
+                        "(limits reached: {} read bytes and {} lines were counted but not kept)",
+                        rec.dropped_read_bytes, rec.dropped_lines
+                    ))
+                )?;
+            }
+        }
+        self.write_summary(r, &p, out)
+    }
+
+    fn write_dns(
+        &self,
+        r: &Report,
+        d: &crate::resolve::DnsReport,
+        p: &Palette,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{} MX {} via {} ({:.1} ms)",
+            p.bold("DNS"),
+            escape_str(&d.query),
+            escape_str(&d.resolver),
+            d.duration_ms
+        )?;
+        if self.detail == Detail::Quiet {
+            return Ok(());
+        }
+        for h in &d.mx {
+            let addrs = if h.addresses.is_empty() {
+                "(no address)".to_string()
+            } else {
+                h.addresses
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let label = if d.implicit {
+                "implicit".to_string()
+            } else {
+                format!("{:>5}", h.preference)
+            };
+            writeln!(out, "  {label}  {}  {addrs}", escape_str(&h.exchange))?;
+        }
+        for pe in r.plan.iter().filter(|pe| pe.skipped.is_some()) {
+            writeln!(
+                out,
+                "         {} {}{}: {}",
+                p.dim("skipped"),
+                escape_str(&pe.host),
+                pe.address.map(|a| format!(" [{a}]")).unwrap_or_default(),
+                escape_str(pe.skipped.as_deref().unwrap_or(""))
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_entry(&self, e: &Entry, p: &Palette, out: &mut dyn Write) -> std::io::Result<()> {
+        let time = p.dim(&fmt_ms(e.at_us));
+        let tls = if e.tls {
+            p.dim("tls")
+        } else {
+            "   ".to_string()
+        };
+        match e.dir {
+            Dir::Local => writeln!(out, "{time}  {}  {tls}  {}", p.dim("--"), p.dim(&e.note)),
+            Dir::Client => writeln!(
+                out,
+                "{time}  {}  {tls}  {}{}",
+                p.paint(">>", Style::new().green()),
+                e.text(),
+                ending(&e.raw, p)
+            ),
+            Dir::Server => {
+                let mut reads = String::new();
+                if self.detail == Detail::Verbose || e.reads.len() > 1 {
+                    let list: Vec<String> = e
+                        .reads
+                        .iter()
+                        .map(|r| format!("#{}@{:.1}ms/{}B", r.n, r.at_ms, r.len))
+                        .collect();
+                    let label = format!(
+                        "  [read{} {}]",
+                        if list.len() > 1 { "s" } else { "" },
+                        list.join(" + ")
+                    );
+                    reads = if e.reads.len() > 1 {
+                        p.fault(&label)
+                    } else {
+                        p.dim(&label)
+                    };
+                }
+                let cut = if e.dropped > 0 {
+                    p.fault(&format!("…(+{} bytes not kept)", e.dropped))
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "{time}  {}  {tls}  {}{cut}{}{reads}",
+                    p.paint("<<", Style::new().blue()),
+                    e.text(),
+                    ending(&e.raw, p)
+                )
+            }
+        }
+    }
+
+    fn write_tls(
+        &self,
+        t: &crate::tls::TlsInfo,
+        p: &Palette,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let pad = "                    ";
+        let v = &t.verification;
+        writeln!(
+            out,
+            "{pad}{} {} {}, SNI {}",
+            p.dim("tls:"),
+            t.version,
+            t.cipher,
+            t.sni.as_deref().map_or("(none)".into(), escape_str)
+        )?;
+        let verdict = if v.trusted && v.name_ok && v.time_ok {
+            p.paint("verified", Style::new().green())
+        } else {
+            p.paint(
+                &format!(
+                    "NOT verified (trusted: {}, name {}: {}, dates: {})",
+                    v.trusted,
+                    escape_str(&v.name),
+                    v.name_ok,
+                    v.time_ok
+                ),
+                Style::new().yellow(),
+            )
+        };
+        writeln!(out, "{pad}{} {verdict}", p.dim("certificate:"))?;
+        let n = if self.detail == Detail::Verbose {
+            t.chain.len()
+        } else {
+            1
+        };
+        for (i, c) in t.chain.iter().take(n).enumerate() {
+            writeln!(out, "{pad}  [{i}] subject {}", escape_str(&c.subject))?;
+            writeln!(out, "{pad}      issuer  {}", escape_str(&c.issuer))?;
+            writeln!(
+                out,
+                "{pad}      valid   {} .. {}",
+                c.not_before, c.not_after
+            )?;
+            if !c.sans.is_empty() {
+                let mut sans: Vec<String> = c.sans.iter().take(8).map(|s| escape_str(s)).collect();
+                if c.sans.len() > 8 {
+                    sans.push(format!("… ({} in all)", c.sans.len()));
+                }
+                writeln!(out, "{pad}      names   {}", sans.join(", "))?;
+            }
+        }
+        if t.chain.len() > n {
+            writeln!(
+                out,
+                "{pad}  {}",
+                p.dim(&format!(
+                    "(+{} more in the chain; -v shows them)",
+                    t.chain.len() - n
+                ))
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_finding_inline(
+        &self,
+        f: &Finding,
+        p: &Palette,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "             {} {} {}: {}",
+            p.paint("^", Style::new().bold()),
+            p.severity(f.severity),
+            p.bold(f.id),
+            escape_str(&f.summary)
+        )?;
+        writeln!(out, "               {}", escape_str(&f.detail))
+    }
+
+    fn write_summary(&self, r: &Report, p: &Palette, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out)?;
+        writeln!(out, "{}", p.bold("Summary"))?;
+        for (i, a) in r.attempts.iter().enumerate() {
+            let stages: Vec<String> = a
+                .stages
+                .iter()
+                .map(|s| format!("{} {:.1}", s.stage, s.duration_ms))
+                .collect();
+            let how = if a.completed() {
+                p.paint(&format!("got through to {}", r.aimed), Style::new().green())
+            } else {
+                p.fault(&format!(
+                    "stopped at {} ({})",
+                    a.failed_stage.as_ref().map_or("?".into(), |s| s.name()),
+                    serde_json::to_value(&a.outcome)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                ))
+            };
+            writeln!(
+                out,
+                "  attempt {}: {} [{}]  {how} in {:.1} ms  ({} ms)",
+                i + 1,
+                escape_str(&a.target.host),
+                a.target.addr.ip(),
+                a.duration_ms,
+                stages.join(", ")
+            )?;
+        }
+        if !r.findings.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "{}", p.bold("Findings"))?;
+            let mut sorted: Vec<&Finding> = r.findings.iter().collect();
+            sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
+            for f in sorted {
+                let at = match f.attempt {
+                    Some(a) => format!("attempt {}, {}", a + 1, f.stage),
+                    None => f.stage.to_string(),
+                };
+                writeln!(
+                    out,
+                    "  {:<8} {}  [{at}]",
+                    p.severity(f.severity),
+                    p.bold(f.id)
+                )?;
+                writeln!(out, "           {}", escape_str(&f.summary))?;
+                if self.detail == Detail::Quiet {
+                    writeln!(out, "           {}", escape_str(&f.detail))?;
+                }
+                writeln!(out, "           {} {}", p.dim("fix:"), f.fix)?;
+                writeln!(out, "           {} {}", p.dim("ref:"), f.reference)?;
+            }
+        }
+        let (e, w, i) = r.counts();
+        let v = r.verdict();
+        let word = match v {
+            Verdict::Ok => p.paint("OK", Style::new().green().bold()),
+            Verdict::Warning => p.paint("WARNING", Style::new().yellow().bold()),
+            Verdict::Error => p.paint("CRITICAL", Style::new().red().bold()),
+        };
+        let through = if r.got_through() {
+            String::new()
+        } else {
+            format!("; no attempt got through to {}", r.aimed)
+        };
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Verdict: {word} (exit {}): {e} error(s), {w} warning(s), {i} info{through}",
+            v.exit_code()
+        )
+    }
+}

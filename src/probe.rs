@@ -1,0 +1,382 @@
+//! The probe: target parsing, resolution into a plan, attempts (stop at the first usable one
+//! unless `--all`), then the checks. Input errors are [`ProbeError`]s (exit 3); everything the
+//! network does is a finding.
+
+use crate::checks::{self, CheckContext};
+use crate::cli::{ProbeOptions, QuitAfter};
+use crate::report::{PlanEntry, Report};
+use crate::resolve::{self, Dns, Family};
+use crate::session::{self, AttemptTarget, SessionConfig};
+use crate::wire::command::is_safe_argument;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Instant, SystemTime};
+
+/// Errors in the user's input or local set-up (exit code 3).
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// The target is not a domain, an address or an IP.
+    #[error(
+        "invalid target {0:?}: expected a domain (example.com), an address (user@example.com) or an IP address"
+    )]
+    Target(String),
+    /// `--server` could not be parsed.
+    #[error("invalid --server {0:?}: expected HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT")]
+    Server(String),
+    /// An address option with unsafe characters.
+    #[error(
+        "invalid {option} {value:?}: an address must be printable ASCII without spaces or angle brackets, at most 256 bytes"
+    )]
+    Address {
+        /// Which option.
+        option: &'static str,
+        /// The value (escaped for display).
+        value: String,
+    },
+    /// Resolver set-up.
+    #[error(transparent)]
+    Resolve(#[from] resolve::ResolveError),
+    /// TLS set-up.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsSetupError),
+}
+
+/// What the user asked to probe, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Domain for MX lookup (None for an IP target).
+    pub domain: Option<String>,
+    /// IP target.
+    pub ip: Option<IpAddr>,
+    /// Address given as target (default RCPT).
+    pub address: Option<String>,
+}
+
+/// Parses TARGET.
+pub fn parse_target(s: &str) -> Result<Target, ProbeError> {
+    let bad = || ProbeError::Target(crate::output::sanitize::escape_str(s));
+    let literal = s.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = literal.parse::<IpAddr>() {
+        return Ok(Target {
+            domain: None,
+            ip: Some(ip),
+            address: None,
+        });
+    }
+    if let Some((local, domain)) = s.rsplit_once('@') {
+        if local.is_empty() || !is_safe_argument(s, 256) || !resolve::is_domain(domain) {
+            return Err(bad());
+        }
+        return Ok(Target {
+            domain: Some(domain.trim_end_matches('.').to_ascii_lowercase()),
+            ip: None,
+            address: Some(s.to_string()),
+        });
+    }
+    if resolve::is_domain(s) {
+        Ok(Target {
+            domain: Some(s.trim_end_matches('.').to_ascii_lowercase()),
+            ip: None,
+            address: None,
+        })
+    } else {
+        Err(bad())
+    }
+}
+
+/// Parses `--server`: HOST, HOST:PORT, IPv4:PORT, [IPv6]:PORT or a bare IPv6 address.
+pub fn parse_server(s: &str, default_port: u16) -> Result<(String, u16), ProbeError> {
+    let bad = || ProbeError::Server(crate::output::sanitize::escape_str(s));
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Ok((sa.ip().to_string(), sa.port()));
+    }
+    if let Ok(ip) = s
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        return Ok((ip.to_string(), default_port));
+    }
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
+        None => (s, default_port),
+    };
+    if resolve::is_domain(host) {
+        Ok((host.trim_end_matches('.').to_string(), port))
+    } else {
+        Err(bad())
+    }
+}
+
+/// This host's name for EHLO: the kernel host name, else `localhost`.
+pub fn local_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| resolve::is_domain(s))
+        .unwrap_or_else(|| "localhost".into())
+}
+
+fn aimed(q: QuitAfter) -> &'static str {
+    match q {
+        QuitAfter::Connect => "connect",
+        QuitAfter::Greeting => "greeting",
+        QuitAfter::Ehlo => "ehlo",
+        QuitAfter::Tls => "tls",
+        QuitAfter::Mail => "mail",
+        QuitAfter::Rcpt => "rcpt",
+    }
+}
+
+/// Runs a probe.
+pub async fn run(
+    target_arg: &str,
+    server: Option<&str>,
+    opts: &ProbeOptions,
+    live: bool,
+) -> Result<Report, ProbeError> {
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let target = parse_target(target_arg)?;
+    let family = match (opts.ipv4, opts.ipv6) {
+        (true, _) => Family::V4,
+        (_, true) => Family::V6,
+        _ => Family::Any,
+    };
+    let from = opts.from.clone().unwrap_or_default();
+    if !from.is_empty() && !is_safe_argument(&from, 256) {
+        return Err(ProbeError::Address {
+            option: "--from",
+            value: crate::output::sanitize::escape_str(&from),
+        });
+    }
+    let mut to = opts.to.clone();
+    if to.is_empty() {
+        to.push(match (&target.address, &target.domain, &target.ip) {
+            (Some(a), _, _) => a.clone(),
+            (None, Some(d), _) => format!("postmaster@{d}"),
+            (None, None, Some(ip)) => format!("postmaster@[{ip}]"),
+            _ => "postmaster".into(),
+        });
+    }
+    for t in &to {
+        if !is_safe_argument(t, 256) {
+            return Err(ProbeError::Address {
+                option: "--to",
+                value: crate::output::sanitize::escape_str(t),
+            });
+        }
+    }
+    let helo = opts.helo.clone().unwrap_or_else(local_hostname);
+    if !is_safe_argument(&helo, 255) {
+        return Err(ProbeError::Address {
+            option: "--helo",
+            value: crate::output::sanitize::escape_str(&helo),
+        });
+    }
+    let resolvers = opts
+        .resolver
+        .iter()
+        .map(|r| resolve::parse_resolver(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let roots = crate::tls::root_store(opts.ca_file.as_deref())?;
+    let cfg = SessionConfig {
+        helo,
+        from,
+        to,
+        starttls: opts.starttls,
+        tls_on_connect: opts.tls_on_connect,
+        sni: opts.sni.clone(),
+        roots,
+        quit_after: opts.quit_after,
+        cap: opts.timeout,
+        live,
+    };
+    let dns_timeout = opts.timeout.unwrap_or(std::time::Duration::from_secs(5));
+    let mut findings = Vec::new();
+    let mut plan: Vec<PlanEntry> = Vec::new();
+    let mut dns_report = None;
+    let mut dns: Option<Dns> = None;
+    let mut targets: Vec<AttemptTarget> = Vec::new();
+    if let Some(server) = server {
+        let (host, port) = parse_server(server, opts.port)?;
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            targets.push(AttemptTarget {
+                host: host.clone(),
+                addr: SocketAddr::new(ip, port),
+                preference: None,
+            });
+        } else {
+            let d = Dns::new(&resolvers, family, dns_timeout)?;
+            let h = d.host(0, &host).await;
+            if h.addresses.is_empty() {
+                plan.push(PlanEntry {
+                    host: host.clone(),
+                    address: None,
+                    preference: None,
+                    attempt: None,
+                    skipped: Some(
+                        h.error
+                            .as_ref()
+                            .map_or("no address".into(), |e| e.message.clone()),
+                    ),
+                });
+            }
+            for ip in h.addresses {
+                targets.push(AttemptTarget {
+                    host: host.clone(),
+                    addr: SocketAddr::new(ip, port),
+                    preference: None,
+                });
+            }
+            dns = Some(d);
+        }
+    } else if let Some(ip) = target.ip {
+        targets.push(AttemptTarget {
+            host: ip.to_string(),
+            addr: SocketAddr::new(ip, opts.port),
+            preference: None,
+        });
+    } else if let Some(domain) = &target.domain {
+        let d = Dns::new(&resolvers, family, dns_timeout)?;
+        let report = d.mx(domain).await;
+        findings.extend(checks::dns::check(&report));
+        for h in &report.mx {
+            if h.exchange == "." {
+                continue;
+            }
+            if h.addresses.is_empty() {
+                plan.push(PlanEntry {
+                    host: h.exchange.clone(),
+                    address: None,
+                    preference: Some(h.preference),
+                    attempt: None,
+                    skipped: Some(match &h.error {
+                        Some(e) => format!("no address ({})", e.kind),
+                        None => "no address".into(),
+                    }),
+                });
+            }
+            for ip in &h.addresses {
+                targets.push(AttemptTarget {
+                    host: h.exchange.clone(),
+                    addr: SocketAddr::new(*ip, opts.port),
+                    preference: Some(h.preference),
+                });
+            }
+        }
+        if targets.is_empty() && report.error.is_none() {
+            findings.push(checks::dns::none_usable(&report));
+        }
+        dns_report = Some(report);
+        dns = Some(d);
+    }
+    let ctx = CheckContext {
+        slow: opts.slow,
+        cert_warn: opts.cert_warn,
+        now_unix: started_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
+        starttls: opts.starttls,
+        tls_on_connect: opts.tls_on_connect,
+    };
+    let mut attempts = Vec::new();
+    let mut done = false;
+    for t in targets {
+        if done {
+            plan.push(PlanEntry {
+                host: t.host.clone(),
+                address: Some(t.addr.ip()),
+                preference: t.preference,
+                attempt: None,
+                skipped: Some("not tried: an earlier host completed the dialogue (use --all to probe every host)".into()),
+            });
+            continue;
+        }
+        let index = attempts.len();
+        plan.push(PlanEntry {
+            host: t.host.clone(),
+            address: Some(t.addr.ip()),
+            preference: t.preference,
+            attempt: Some(index),
+            skipped: None,
+        });
+        let ip = t.addr.ip();
+        let (mut attempt, ptr) = match (&dns, dns_report.is_some()) {
+            (Some(d), true) => {
+                let (a, p) = tokio::join!(session::run(t, &cfg), d.ptr(ip));
+                (a, Some(p))
+            }
+            _ => (session::run(t, &cfg).await, None),
+        };
+        findings.extend(checks::attempt(&attempt, index, &ctx));
+        if let Some(p) = &ptr
+            && attempt
+                .record
+                .events
+                .iter()
+                .any(|e| matches!(e.kind, crate::event::EventKind::Connected { .. }))
+        {
+            findings.extend(checks::dns::ptr(p, ip, index));
+        }
+        attempt.ptr = ptr;
+        if attempt.completed() && !opts.all {
+            done = true;
+        }
+        attempts.push(attempt);
+    }
+    Ok(Report {
+        target: target_arg.to_string(),
+        started_at,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        dns: dns_report,
+        plan,
+        attempts,
+        findings,
+        aimed: aimed(opts.quit_after),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(
+            parse_target("Example.COM").unwrap().domain.as_deref(),
+            Some("example.com")
+        );
+        let t = parse_target("alice@example.com").unwrap();
+        assert_eq!(t.address.as_deref(), Some("alice@example.com"));
+        assert_eq!(t.domain.as_deref(), Some("example.com"));
+        assert!(parse_target("127.0.0.1").unwrap().ip.is_some());
+        assert!(parse_target("[::1]").unwrap().ip.is_some());
+        assert!(parse_target("bad domain").is_err());
+        assert!(parse_target("@example.com").is_err());
+        assert!(parse_target("a\r\nb@example.com").is_err());
+    }
+
+    #[test]
+    fn servers() {
+        assert_eq!(
+            parse_server("127.0.0.1:2525", 25).unwrap(),
+            ("127.0.0.1".into(), 2525)
+        );
+        assert_eq!(
+            parse_server("[::1]:2525", 25).unwrap(),
+            ("::1".into(), 2525)
+        );
+        assert_eq!(parse_server("::1", 25).unwrap(), ("::1".into(), 25));
+        assert_eq!(
+            parse_server("mx.example.com", 25).unwrap(),
+            ("mx.example.com".into(), 25)
+        );
+        assert_eq!(
+            parse_server("mx.example.com:587", 25).unwrap(),
+            ("mx.example.com".into(), 587)
+        );
+        assert!(parse_server("mx.example.com:99999", 25).is_err());
+        assert!(parse_server("a b", 25).is_err());
+    }
+}

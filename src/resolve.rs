@@ -1,0 +1,393 @@
+//! MX resolution with hickory-resolver: ordering, implicit MX, null MX, addresses, PTR.
+//!
+//! The result is plain data ([`DnsReport`], [`PlannedTarget`]); the DNS checks judge it later.
+
+use hickory_resolver::config::{LookupIpStrategy, NameServerConfig, ResolverConfig};
+use hickory_resolver::net::NetError;
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::{Resolver, TokioResolver};
+use rand::seq::SliceRandom;
+use serde::Serialize;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// Errors that stop resolution before any DNS answer could be judged.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// A `--resolver` value that is not IP[:PORT].
+    #[error("invalid --resolver {0:?}: expected IP, IP:PORT or [IPv6]:PORT")]
+    BadResolver(String),
+    /// The system resolver configuration could not be read.
+    #[error("cannot read the system resolver configuration: {0}")]
+    SystemConfig(String),
+}
+
+/// Which address families to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// IPv4 and IPv6.
+    Any,
+    /// `-4`.
+    V4,
+    /// `-6`.
+    V6,
+}
+
+impl Family {
+    /// Whether an address is of this family.
+    pub fn admits(self, ip: &IpAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => ip.is_ipv4(),
+            Family::V6 => ip.is_ipv6(),
+        }
+    }
+}
+
+/// How a lookup failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LookupFailure {
+    /// `nxdomain`, `no-records`, `timeout` or `failed`.
+    pub kind: &'static str,
+    /// The resolver's message.
+    pub message: String,
+}
+
+impl LookupFailure {
+    fn from_error(e: &NetError) -> LookupFailure {
+        let kind = if e.is_nx_domain() {
+            "nxdomain"
+        } else if e.is_no_records_found() {
+            "no-records"
+        } else if matches!(e, NetError::Timeout) {
+            "timeout"
+        } else {
+            "failed"
+        };
+        LookupFailure {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// One MX host (or the implicit MX) with its addresses.
+#[derive(Debug, Clone, Serialize)]
+pub struct MxHost {
+    /// MX preference (0 for the implicit MX).
+    pub preference: u16,
+    /// The exchange name without the trailing dot (`.` for a null MX).
+    pub exchange: String,
+    /// Its addresses, after the `-4`/`-6` filter.
+    pub addresses: Vec<IpAddr>,
+    /// The exchange is an IP literal, which RFC 5321 §5.1 does not allow.
+    pub ip_literal: bool,
+    /// The exchange is an alias (CNAME) for this name.
+    pub cname: Option<String>,
+    /// Why the address lookup gave nothing.
+    pub error: Option<LookupFailure>,
+}
+
+/// What DNS said about the target domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsReport {
+    /// The domain asked for.
+    pub query: String,
+    /// `system` or the `--resolver` servers.
+    pub resolver: String,
+    /// MX hosts, best preference first (equal preferences shuffled).
+    pub mx: Vec<MxHost>,
+    /// No MX record: the domain's own A/AAAA is the implicit MX (RFC 5321 §5.1).
+    pub implicit: bool,
+    /// A null MX (RFC 7505) was found.
+    pub null_mx: bool,
+    /// Other MX records stood beside the null MX.
+    pub null_mx_with_others: bool,
+    /// The MX lookup failed.
+    pub error: Option<LookupFailure>,
+    /// Time the lookups took.
+    pub duration_ms: f64,
+}
+
+/// Reverse DNS of a connected address.
+#[derive(Debug, Clone, Serialize)]
+pub struct PtrResult {
+    /// PTR names.
+    pub names: Vec<String>,
+    /// One of the names resolves back to the address (forward-confirmed rDNS).
+    pub confirmed: bool,
+    /// Lookup failure, if any.
+    pub error: Option<LookupFailure>,
+}
+
+/// A `--resolver` argument parsed.
+pub fn parse_resolver(s: &str) -> Result<SocketAddr, ResolveError> {
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    s.parse::<SocketAddr>()
+        .map_err(|_| ResolveError::BadResolver(s.to_string()))
+}
+
+/// A configured resolver.
+pub struct Dns {
+    resolver: TokioResolver,
+    label: String,
+    family: Family,
+}
+
+impl Dns {
+    /// Builds a resolver for the given servers (system configuration when empty).
+    pub fn new(
+        servers: &[SocketAddr],
+        family: Family,
+        timeout: Duration,
+    ) -> Result<Dns, ResolveError> {
+        let provider = TokioRuntimeProvider::default();
+        let (mut builder, label) = if servers.is_empty() {
+            let b = TokioResolver::builder_tokio()
+                .map_err(|e| ResolveError::SystemConfig(e.to_string()))?;
+            (b, "system".to_string())
+        } else {
+            let ns = servers
+                .iter()
+                .map(|sa| {
+                    let mut c = NameServerConfig::udp_and_tcp(sa.ip());
+                    for conn in &mut c.connections {
+                        conn.port = sa.port();
+                    }
+                    c
+                })
+                .collect();
+            let config = ResolverConfig::from_parts(None, vec![], ns);
+            let label = servers
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            (Resolver::builder_with_config(config, provider), label)
+        };
+        let opts = builder.options_mut();
+        opts.timeout = timeout.min(Duration::from_secs(5));
+        opts.attempts = 2;
+        opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
+        opts.ndots = 0;
+        let resolver = builder
+            .build()
+            .map_err(|e| ResolveError::SystemConfig(e.to_string()))?;
+        Ok(Dns {
+            resolver,
+            label,
+            family,
+        })
+    }
+
+    /// Resolves a domain's MX set the way an MTA does (RFC 5321 §5.1, RFC 7505).
+    pub async fn mx(&self, domain: &str) -> DnsReport {
+        let started = Instant::now();
+        let mut report = DnsReport {
+            query: domain.to_string(),
+            resolver: self.label.clone(),
+            mx: Vec::new(),
+            implicit: false,
+            null_mx: false,
+            null_mx_with_others: false,
+            error: None,
+            duration_ms: 0.0,
+        };
+        let name = fqdn(domain);
+        match self.resolver.lookup(name.as_str(), RecordType::MX).await {
+            Ok(lookup) => {
+                let mut records: Vec<(u16, Name)> = lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|r| match &r.data {
+                        RData::MX(mx) => Some((mx.preference, mx.exchange.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                let nulls = records.iter().filter(|(_, n)| n.is_root()).count();
+                if nulls > 0 {
+                    report.null_mx = true;
+                    report.null_mx_with_others = records.len() > nulls;
+                    records.retain(|(_, n)| !n.is_root());
+                    if !report.null_mx_with_others {
+                        report.mx.push(MxHost {
+                            preference: 0,
+                            exchange: ".".into(),
+                            addresses: vec![],
+                            ip_literal: false,
+                            cname: None,
+                            error: None,
+                        });
+                    }
+                }
+                // Order by preference; shuffle equal preferences (RFC 5321 §5.1).
+                records.shuffle(&mut rand::rng());
+                records.sort_by_key(|(p, _)| *p);
+                if records.is_empty() && !report.null_mx {
+                    report.implicit = true;
+                    let host = self.host(0, domain).await;
+                    report.mx.push(host);
+                } else {
+                    for (pref, exchange) in records {
+                        let ex = trim_dot(&exchange.to_ascii());
+                        report.mx.push(self.host(pref, &ex).await);
+                    }
+                }
+            }
+            Err(e) if e.is_no_records_found() && !e.is_nx_domain() => {
+                report.implicit = true;
+                let host = self.host(0, domain).await;
+                report.mx.push(host);
+            }
+            Err(e) => report.error = Some(LookupFailure::from_error(&e)),
+        }
+        report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        report
+    }
+
+    /// Looks up one host's addresses.
+    pub async fn host(&self, preference: u16, exchange: &str) -> MxHost {
+        let mut host = MxHost {
+            preference,
+            exchange: exchange.to_string(),
+            addresses: vec![],
+            ip_literal: false,
+            cname: None,
+            error: None,
+        };
+        if let Ok(ip) = exchange.parse::<IpAddr>() {
+            host.ip_literal = true;
+            if self.family.admits(&ip) {
+                host.addresses.push(ip);
+            }
+            return host;
+        }
+        match self.resolver.lookup_ip(fqdn(exchange).as_str()).await {
+            Ok(found) => {
+                for r in found.as_lookup().answers() {
+                    if let RData::CNAME(c) = &r.data {
+                        host.cname = Some(trim_dot(&c.0.to_ascii()));
+                    }
+                }
+                let mut seen = Vec::new();
+                for ip in found.iter() {
+                    if self.family.admits(&ip) && !seen.contains(&ip) {
+                        seen.push(ip);
+                    }
+                }
+                host.addresses = seen;
+                if host.addresses.is_empty() {
+                    host.error = Some(LookupFailure {
+                        kind: "no-records",
+                        message: "no address of the wanted family".into(),
+                    });
+                }
+            }
+            Err(e) => host.error = Some(LookupFailure::from_error(&e)),
+        }
+        host
+    }
+
+    /// Reverse DNS with forward confirmation.
+    pub async fn ptr(&self, ip: IpAddr) -> PtrResult {
+        match self.resolver.reverse_lookup(ip).await {
+            Ok(lookup) => {
+                let names: Vec<String> = lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|r| match &r.data {
+                        RData::PTR(p) => Some(trim_dot(&p.0.to_ascii())),
+                        _ => None,
+                    })
+                    .collect();
+                let mut confirmed = false;
+                for n in &names {
+                    if let Ok(found) = self.resolver.lookup_ip(fqdn(n).as_str()).await
+                        && found.iter().any(|a| a == ip)
+                    {
+                        confirmed = true;
+                        break;
+                    }
+                }
+                PtrResult {
+                    names,
+                    confirmed,
+                    error: None,
+                }
+            }
+            Err(e) => PtrResult {
+                names: vec![],
+                confirmed: false,
+                error: Some(LookupFailure::from_error(&e)),
+            },
+        }
+    }
+}
+
+fn fqdn(name: &str) -> String {
+    if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    }
+}
+
+fn trim_dot(name: &str) -> String {
+    let t = name.strip_suffix('.').unwrap_or(name);
+    if t.is_empty() {
+        ".".into()
+    } else {
+        t.to_string()
+    }
+}
+
+/// Whether a string is a plausible domain name (LDH labels, ≤ 253 octets, labels ≤ 63).
+pub fn is_domain(s: &str) -> bool {
+    let s = s.strip_suffix('.').unwrap_or(s);
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolver_arguments() {
+        assert_eq!(
+            parse_resolver("127.0.0.1").unwrap(),
+            "127.0.0.1:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_resolver("127.0.0.1:5353").unwrap(),
+            "127.0.0.1:5353".parse().unwrap()
+        );
+        assert_eq!(
+            parse_resolver("[::1]:53").unwrap(),
+            "[::1]:53".parse().unwrap()
+        );
+        assert_eq!(parse_resolver("::1").unwrap(), "[::1]:53".parse().unwrap());
+        assert!(parse_resolver("dns.example").is_err());
+    }
+
+    #[test]
+    fn domain_syntax() {
+        assert!(is_domain("example.com"));
+        assert!(is_domain("mx1.lab.test."));
+        assert!(!is_domain("exa mple.com"));
+        assert!(!is_domain("a..b"));
+        assert!(!is_domain(&"a".repeat(64)));
+        assert!(!is_domain("\u{1b}[31m.com"));
+    }
+}

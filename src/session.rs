@@ -1,0 +1,1005 @@
+//! The client dialogue: connect, greeting, EHLO/HELO, STARTTLS, EHLO, MAIL, RCPT, RSET, QUIT.
+//!
+//! The session only talks and records: every read and write goes into the attempt's
+//! [`Record`]; it decides what to send next from parsed replies only. Judging is left to the checks.
+
+use crate::cli::{QuitAfter, StartTlsPolicy};
+use crate::event::{ConnectFailure, EventKind, Record, ReplyRecord};
+use crate::finding::Stage;
+use crate::tls::{self, TlsInfo};
+use crate::wire::command::Command;
+use crate::wire::ehlo::Capabilities;
+use crate::wire::reply::{MAX_REPLY_LINES, ReplyAssembler, ReplyParser};
+use rustls::pki_types::ServerName;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout_at;
+
+/// RFC 5321 §4.5.3.2 minimum timeouts, and the connect timeout.
+pub mod rfc_timeouts {
+    use std::time::Duration;
+    /// Connect (not in the RFC; a common default).
+    pub const CONNECT: Duration = Duration::from_secs(30);
+    /// Initial 220 message: 5 minutes.
+    pub const GREETING: Duration = Duration::from_secs(300);
+    /// MAIL command: 5 minutes.
+    pub const MAIL: Duration = Duration::from_secs(300);
+    /// RCPT command: 5 minutes.
+    pub const RCPT: Duration = Duration::from_secs(300);
+    /// DATA initiation: 2 minutes.
+    pub const DATA_INIT: Duration = Duration::from_secs(120);
+    /// Data block: 3 minutes.
+    pub const DATA_BLOCK: Duration = Duration::from_secs(180);
+    /// DATA termination (reply to the final dot): 10 minutes.
+    pub const DATA_END: Duration = Duration::from_secs(600);
+    /// Other commands (EHLO, STARTTLS, RSET): the RFC's 5 minutes.
+    pub const OTHER: Duration = Duration::from_secs(300);
+    /// QUIT reply: not in the RFC; a short courtesy wait.
+    pub const QUIT: Duration = Duration::from_secs(30);
+    /// TLS handshake: not in the RFC; treated like a command.
+    pub const TLS_HANDSHAKE: Duration = Duration::from_secs(120);
+
+    /// The RFC minimum for a stage's reply, when the RFC gives one.
+    pub fn rfc_minimum(stage: &crate::finding::Stage) -> Option<Duration> {
+        use crate::finding::Stage;
+        match stage {
+            Stage::Greeting => Some(GREETING),
+            Stage::Mail => Some(MAIL),
+            Stage::Rcpt => Some(RCPT),
+            _ => None,
+        }
+    }
+}
+
+/// One server address to try.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptTarget {
+    /// Host name (the MX exchange, `--server` host, or the address itself).
+    pub host: String,
+    /// Address and port.
+    pub addr: SocketAddr,
+    /// MX preference when the host came from an MX record.
+    pub preference: Option<u16>,
+}
+
+/// What the session needs to know.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Name sent in EHLO/HELO.
+    pub helo: String,
+    /// Reverse-path (empty for `<>`).
+    pub from: String,
+    /// Recipients.
+    pub to: Vec<String>,
+    /// STARTTLS policy.
+    pub starttls: StartTlsPolicy,
+    /// Implicit TLS.
+    pub tls_on_connect: bool,
+    /// `--sni` override.
+    pub sni: Option<String>,
+    /// Trust anchors.
+    pub roots: Arc<rustls::RootCertStore>,
+    /// Last stage.
+    pub quit_after: QuitAfter,
+    /// `--timeout` cap.
+    pub cap: Option<Duration>,
+    /// Show live waiting notes on stderr.
+    pub live: bool,
+}
+
+impl SessionConfig {
+    /// The wait for a stage: its default, capped by `--timeout`.
+    pub fn wait(&self, default: Duration) -> Duration {
+        self.cap.map_or(default, |c| c.min(default))
+    }
+}
+
+/// The EHLO or HELO exchange that succeeded.
+#[derive(Debug, Clone, Serialize)]
+pub struct EhloResult {
+    /// `EHLO` or `HELO`.
+    pub verb: &'static str,
+    /// Domain from the first reply line.
+    pub server_name: String,
+    /// Extensions (empty for HELO).
+    pub capabilities: Vec<crate::wire::ehlo::Capability>,
+    /// Index of the reply in the record.
+    #[serde(skip)]
+    pub reply: usize,
+    /// Inside TLS.
+    #[serde(skip)]
+    pub tls: bool,
+}
+
+impl EhloResult {
+    /// The capabilities as a lookup structure.
+    pub fn caps(&self) -> Capabilities {
+        Capabilities {
+            server_name: self.server_name.clone(),
+            capabilities: self.capabilities.clone(),
+        }
+    }
+}
+
+/// The duration of one stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageTime {
+    /// Which stage.
+    pub stage: Stage,
+    /// Milliseconds from the command (or connect) to the complete reply (or handshake).
+    pub duration_ms: f64,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Went through the dialogue to the stage aimed at.
+    Completed,
+    /// TCP connect failed.
+    ConnectFailed,
+    /// A wait ran out.
+    Timeout,
+    /// The server closed the connection.
+    Closed,
+    /// A read or write failed.
+    IoError,
+    /// The server refused to go on (4xx/5xx where the dialogue cannot continue).
+    Refused,
+    /// The TLS handshake failed.
+    TlsFailed,
+    /// `--starttls require` could not be met.
+    PolicyFailed,
+    /// A reply could not be understood.
+    BadReply,
+}
+
+/// Everything one attempt produced.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// Where.
+    pub target: AttemptTarget,
+    /// The byte-exact record.
+    pub record: Record,
+    /// The last successful EHLO/HELO (inside TLS when TLS was negotiated).
+    pub ehlo: Option<EhloResult>,
+    /// The EHLO before STARTTLS, when TLS was negotiated.
+    pub ehlo_plain: Option<EhloResult>,
+    /// EHLO was refused and HELO was tried: index of the refused EHLO reply.
+    pub ehlo_refused: Option<usize>,
+    /// TLS details.
+    pub tls: Option<TlsInfo>,
+    /// Stage durations.
+    pub stages: Vec<StageTime>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The stage where it ended (when not completed).
+    pub failed_stage: Option<Stage>,
+    /// Why `--starttls require` failed.
+    pub policy_failure: Option<String>,
+    /// Reverse DNS of the address (when DNS was used).
+    pub ptr: Option<crate::resolve::PtrResult>,
+    /// Total time, ms.
+    pub duration_ms: f64,
+    /// Whether QUIT was sent.
+    pub quit_sent: bool,
+}
+
+impl Attempt {
+    /// Whether the attempt reached the stage aimed at.
+    pub fn completed(&self) -> bool {
+        self.outcome == Outcome::Completed
+    }
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    Closed,
+}
+
+/// Result of waiting for a reply.
+enum Wait {
+    Reply(usize),
+    Timeout,
+    Closed,
+    Failed,
+}
+
+struct Conn {
+    stream: Stream,
+    start: Instant,
+    record: Record,
+    parser: ReplyParser,
+    assembler: ReplyAssembler,
+    ready: VecDeque<ReplyRecord>,
+    tls: bool,
+    eof: bool,
+    live: bool,
+    label: String,
+    buf: Vec<u8>,
+}
+
+const READ_BUF: usize = 16 * 1024;
+/// How long a trailing CR may wait for its LF before it counts as a bare CR.
+const CR_GRACE: Duration = Duration::from_millis(300);
+
+impl Conn {
+    fn now_us(&self) -> u64 {
+        self.start.elapsed().as_micros() as u64
+    }
+
+    async fn write(&mut self, stage: Stage, bytes: &[u8]) -> bool {
+        // Complete replies that nobody asked for yet are unsolicited.
+        while let Some(mut r) = self.ready.pop_front() {
+            r.unsolicited = true;
+            self.record.replies.push(r);
+        }
+        let at = self.now_us();
+        self.record.push(
+            at,
+            EventKind::Write {
+                tls: self.tls,
+                stage: stage.clone(),
+                bytes: bytes.to_vec(),
+            },
+        );
+        let res = match &mut self.stream {
+            Stream::Plain(s) => write_all(s, bytes).await,
+            Stream::Tls(s) => write_all(s.as_mut(), bytes).await,
+            Stream::Closed => Err(std::io::Error::from(std::io::ErrorKind::NotConnected)),
+        };
+        if let Err(e) = res {
+            let at = self.now_us();
+            self.record.push(
+                at,
+                EventKind::IoError {
+                    stage,
+                    message: format!("write failed: {e}"),
+                },
+            );
+            return false;
+        }
+        true
+    }
+
+    fn absorb_lines(&mut self, stage: &Stage, awaited_at_us: u64, command_event: Option<usize>) {
+        while let Some(line) = self.parser.next_line() {
+            let kind = line.kind;
+            let index = self.record.lines.len();
+            if self.assembler.open_lines() < MAX_REPLY_LINES {
+                self.record.push_line(line);
+            } else {
+                self.record.dropped_lines += 1;
+            }
+            if let Some(done) = self.assembler.push(index, kind) {
+                let completed_at_us = self.now_us();
+                self.ready.push_back(ReplyRecord {
+                    stage: stage.clone(),
+                    code: done.code,
+                    first_line: done.first_line,
+                    end_line: self.record.lines.len(),
+                    awaited_at_us,
+                    completed_at_us,
+                    command_event,
+                    dropped_lines: done.dropped_lines,
+                    unsolicited: false,
+                });
+            }
+        }
+    }
+
+    /// Waits for the next complete reply for `stage`; the deadline is total, not idle.
+    async fn reply(&mut self, stage: Stage, wait: Duration, what: &str) -> Wait {
+        let awaited_at_us = self.now_us();
+        let command_event = self
+            .record
+            .events
+            .iter()
+            .rposition(|e| matches!(e.kind, EventKind::Write { .. }));
+        let deadline = Instant::now() + wait;
+        let mut ticker = LiveNote::new(self.live, format!("{what} from {}", self.label));
+        loop {
+            self.absorb_lines(&stage, awaited_at_us, command_event);
+            if let Some(mut r) = self.ready.pop_front() {
+                r.stage = stage.clone();
+                r.awaited_at_us = awaited_at_us;
+                r.command_event = command_event;
+                self.record.replies.push(r);
+                return Wait::Reply(self.record.replies.len() - 1);
+            }
+            if self.eof {
+                self.parser.finish();
+                self.absorb_lines(&stage, awaited_at_us, command_event);
+                if let Some(mut r) = self.ready.pop_front() {
+                    r.stage = stage.clone();
+                    self.record.replies.push(r);
+                    return Wait::Reply(self.record.replies.len() - 1);
+                }
+                return Wait::Closed;
+            }
+            let cr_grace = self.parser.pending_cr();
+            let limit = if cr_grace {
+                deadline.min(Instant::now() + CR_GRACE)
+            } else {
+                deadline
+            };
+            let read = tokio::select! {
+                r = timeout_at(limit.into(), read_some(&mut self.stream, &mut self.buf)) => r,
+                _ = ticker.tick() => continue,
+            };
+            match read {
+                Err(_) if cr_grace && Instant::now() < deadline => self.parser.settle_cr(),
+                Err(_) => {
+                    ticker.clear();
+                    self.parser.finish();
+                    self.absorb_lines(&stage, awaited_at_us, command_event);
+                    let at = self.now_us();
+                    self.record.push(
+                        at,
+                        EventKind::Timeout {
+                            stage: stage.clone(),
+                            waited_ms: wait.as_millis() as u64,
+                        },
+                    );
+                    // A reply completed by settling the tail still counts.
+                    if let Some(mut r) = self.ready.pop_front() {
+                        r.stage = stage.clone();
+                        self.record.replies.push(r);
+                        return Wait::Reply(self.record.replies.len() - 1);
+                    }
+                    return Wait::Timeout;
+                }
+                Ok(Ok(0)) => {
+                    let at = self.now_us();
+                    self.record.push(at, EventKind::Eof { tls: self.tls });
+                    self.eof = true;
+                }
+                Ok(Ok(n)) => {
+                    let at = self.now_us();
+                    let idx = self.record.push_read(at, self.tls, &self.buf[..n]);
+                    self.parser.feed(idx, &self.buf[..n]);
+                }
+                Ok(Err(e)) => {
+                    ticker.clear();
+                    let at = self.now_us();
+                    self.record.push(
+                        at,
+                        EventKind::IoError {
+                            stage: stage.clone(),
+                            message: format!("read failed: {e}"),
+                        },
+                    );
+                    self.parser.finish();
+                    self.absorb_lines(&stage, awaited_at_us, command_event);
+                    self.stream = Stream::Closed;
+                    self.eof = true;
+                    return Wait::Failed;
+                }
+            }
+        }
+    }
+
+    /// Upgrades to TLS. Buffered plaintext is discarded first (RFC 3207 §4.2) and recorded.
+    async fn start_tls(
+        &mut self,
+        config: Arc<rustls::ClientConfig>,
+        name: ServerName<'static>,
+        wait: Duration,
+    ) -> Result<rustls::ProtocolVersion, String> {
+        let mut leftover = self.parser.discard_pending();
+        while let Some(mut r) = self.ready.pop_front() {
+            r.unsolicited = true;
+            self.record.replies.push(r);
+            leftover += 1;
+        }
+        if leftover > 0 {
+            let at = self.now_us();
+            self.record
+                .push(at, EventKind::PlaintextDiscarded { len: leftover });
+        }
+        self.assembler = ReplyAssembler::new();
+        let tcp = match std::mem::replace(&mut self.stream, Stream::Closed) {
+            Stream::Plain(t) => t,
+            other => {
+                self.stream = other;
+                return Err("connection is not in plaintext".into());
+            }
+        };
+        let connector = tokio_rustls::TlsConnector::from(config);
+        let mut ticker = LiveNote::new(self.live, format!("TLS handshake with {}", self.label));
+        let hs = connector.connect(name, tcp);
+        tokio::pin!(hs);
+        let deadline = Instant::now() + wait;
+        let res = loop {
+            tokio::select! {
+                r = timeout_at(deadline.into(), &mut hs) => break r,
+                _ = ticker.tick() => {}
+            }
+        };
+        ticker.clear();
+        let at = self.now_us();
+        match res {
+            Ok(Ok(stream)) => {
+                let (_, conn) = stream.get_ref();
+                let version = conn
+                    .protocol_version()
+                    .unwrap_or(rustls::ProtocolVersion::Unknown(0));
+                self.record.push(
+                    at,
+                    EventKind::TlsHandshake {
+                        ok: true,
+                        message: format!("{version:?}"),
+                    },
+                );
+                self.stream = Stream::Tls(Box::new(stream));
+                self.tls = true;
+                self.eof = false;
+                self.parser = ReplyParser::new();
+                Ok(version)
+            }
+            Ok(Err(e)) => {
+                let message = e.to_string();
+                self.record.push(
+                    at,
+                    EventKind::TlsHandshake {
+                        ok: false,
+                        message: message.clone(),
+                    },
+                );
+                Err(message)
+            }
+            Err(_) => {
+                self.record.push(
+                    at,
+                    EventKind::Timeout {
+                        stage: Stage::Tls,
+                        waited_ms: wait.as_millis() as u64,
+                    },
+                );
+                Err(format!(
+                    "no handshake within {}",
+                    humantime::format_duration(wait)
+                ))
+            }
+        }
+    }
+
+    fn tls_details(
+        &self,
+        observed: &std::sync::Mutex<tls::Observed>,
+        sni: Option<String>,
+    ) -> Option<TlsInfo> {
+        let Stream::Tls(s) = &self.stream else {
+            return None;
+        };
+        let (_, conn) = s.get_ref();
+        let obs = observed.lock().unwrap_or_else(|p| p.into_inner());
+        Some(TlsInfo {
+            version: conn
+                .protocol_version()
+                .map(version_name)
+                .unwrap_or_else(|| "unknown".into()),
+            cipher: conn
+                .negotiated_cipher_suite()
+                .map(|c| format!("{:?}", c.suite()))
+                .unwrap_or_else(|| "unknown".into()),
+            sni,
+            chain: obs.chain.iter().map(tls::describe).collect(),
+            verification: obs.verification.clone(),
+        })
+    }
+}
+
+fn version_name(v: rustls::ProtocolVersion) -> String {
+    match v {
+        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
+        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+async fn write_all<S: AsyncWrite + Unpin + ?Sized>(s: &mut S, bytes: &[u8]) -> std::io::Result<()> {
+    s.write_all(bytes).await?;
+    s.flush().await
+}
+
+async fn read_some(stream: &mut Stream, buf: &mut [u8]) -> std::io::Result<usize> {
+    match stream {
+        Stream::Plain(s) => read_into(s, buf).await,
+        Stream::Tls(s) => read_into(s.as_mut(), buf).await,
+        Stream::Closed => Ok(0),
+    }
+}
+
+async fn read_into<S: AsyncRead + Unpin + ?Sized>(
+    s: &mut S,
+    buf: &mut [u8],
+) -> std::io::Result<usize> {
+    s.read(buf).await
+}
+
+/// A live "waiting for ... 3s" note on stderr, only on a terminal, only after a second.
+struct LiveNote {
+    enabled: bool,
+    what: String,
+    started: Instant,
+    shown: bool,
+}
+
+impl LiveNote {
+    fn new(enabled: bool, what: String) -> LiveNote {
+        LiveNote {
+            enabled,
+            what,
+            started: Instant::now(),
+            shown: false,
+        }
+    }
+
+    /// Resolves once per second after the first second; never when disabled.
+    async fn tick(&mut self) {
+        if !self.enabled {
+            std::future::pending::<()>().await;
+        }
+        let elapsed = self.started.elapsed();
+        let next = Duration::from_secs(elapsed.as_secs() + 1);
+        tokio::time::sleep(next - elapsed).await;
+        let secs = self.started.elapsed().as_secs();
+        eprint!("\r\x1b[2Kwaiting for {}… {secs}s", self.what);
+        self.shown = true;
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+            self.shown = false;
+        }
+    }
+}
+
+impl Drop for LiveNote {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// Whether live notes should be shown (stderr is a terminal).
+pub fn live_notes_wanted() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+fn classify_connect_error(e: &std::io::Error) -> ConnectFailure {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => ConnectFailure::Refused,
+        K::TimedOut => ConnectFailure::Timeout,
+        K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
+            ConnectFailure::Unreachable
+        }
+        _ => ConnectFailure::Other,
+    }
+}
+
+struct Run {
+    conn: Conn,
+    attempt: Attempt,
+}
+
+impl Run {
+    fn stage_time(&mut self, stage: Stage, from_us: u64) {
+        let ms = (self.conn.now_us().saturating_sub(from_us)) as f64 / 1000.0;
+        self.attempt.stages.push(StageTime {
+            stage,
+            duration_ms: ms,
+        });
+    }
+
+    fn fail(&mut self, outcome: Outcome, stage: Stage) {
+        self.attempt.outcome = outcome;
+        self.attempt.failed_stage = Some(stage);
+    }
+
+    /// Sends a command and waits for its reply; `None` when the dialogue cannot continue
+    /// (the outcome is set).
+    async fn command(&mut self, stage: Stage, cmd: &Command, wait: Duration) -> Option<usize> {
+        let from = self.conn.now_us();
+        if !self.conn.write(stage.clone(), &cmd.to_wire()).await {
+            self.fail(Outcome::IoError, stage);
+            return None;
+        }
+        let what = format!("reply to {}", verb(cmd));
+        let r = self.await_reply(stage.clone(), wait, &what).await;
+        if r.is_some() {
+            self.stage_time(stage, from);
+        }
+        r
+    }
+
+    async fn await_reply(&mut self, stage: Stage, wait: Duration, what: &str) -> Option<usize> {
+        match self.conn.reply(stage.clone(), wait, what).await {
+            Wait::Reply(i) => {
+                if self.conn.record.replies[i].code.is_none() {
+                    self.fail(Outcome::BadReply, stage);
+                    return None;
+                }
+                Some(i)
+            }
+            Wait::Timeout => {
+                self.fail(Outcome::Timeout, stage);
+                None
+            }
+            Wait::Closed => {
+                self.fail(Outcome::Closed, stage);
+                None
+            }
+            Wait::Failed => {
+                self.fail(Outcome::IoError, stage);
+                None
+            }
+        }
+    }
+
+    fn code(&self, reply: usize) -> u16 {
+        self.conn.record.replies[reply].code.unwrap_or(0)
+    }
+
+    /// Says goodbye: RSET (after an envelope) and QUIT while the connection is usable.
+    async fn quit(&mut self, rset: bool, cfg: &SessionConfig) {
+        if self.conn.eof || matches!(self.conn.stream, Stream::Closed) {
+            return;
+        }
+        if rset {
+            let w = cfg.wait(rfc_timeouts::OTHER);
+            if self.command(Stage::Quit, &Command::Rset, w).await.is_none() {
+                return;
+            }
+        }
+        self.attempt.quit_sent = true;
+        let from = self.conn.now_us();
+        if self.conn.write(Stage::Quit, &Command::Quit.to_wire()).await {
+            let w = cfg.wait(rfc_timeouts::QUIT);
+            if let Wait::Reply(_) = self.conn.reply(Stage::Quit, w, "reply to QUIT").await {
+                self.stage_time(Stage::Quit, from);
+            }
+        }
+        if let Stream::Tls(s) = &mut self.conn.stream {
+            let _ = tokio::time::timeout(Duration::from_millis(200), s.shutdown()).await;
+        }
+    }
+
+    async fn ehlo(&mut self, cfg: &SessionConfig) -> Option<EhloResult> {
+        let w = cfg.wait(rfc_timeouts::OTHER);
+        let r = self
+            .command(Stage::Ehlo, &Command::Ehlo(cfg.helo.clone()), w)
+            .await?;
+        let code = self.code(r);
+        if (200..300).contains(&code) {
+            return Some(self.ehlo_result("EHLO", r));
+        }
+        if code == 421 {
+            self.fail(Outcome::Refused, Stage::Ehlo);
+            return None;
+        }
+        // EHLO refused: fall back to HELO (RFC 5321 §4.1.1.1, §3.2).
+        self.attempt.ehlo_refused = Some(r);
+        let r = self
+            .command(Stage::Ehlo, &Command::Helo(cfg.helo.clone()), w)
+            .await?;
+        if (200..300).contains(&self.code(r)) {
+            Some(self.ehlo_result("HELO", r))
+        } else {
+            self.fail(Outcome::Refused, Stage::Ehlo);
+            None
+        }
+    }
+
+    fn ehlo_result(&self, verb: &'static str, reply: usize) -> EhloResult {
+        let rec = &self.conn.record;
+        let texts: Vec<String> = rec
+            .reply_lines(&rec.replies[reply])
+            .iter()
+            .map(|l| l.text())
+            .collect();
+        let caps = Capabilities::parse(texts.iter().map(String::as_str));
+        EhloResult {
+            verb,
+            server_name: caps.server_name,
+            capabilities: if verb == "EHLO" {
+                caps.capabilities
+            } else {
+                vec![]
+            },
+            reply,
+            tls: self.conn.tls,
+        }
+    }
+
+    async fn handshake(&mut self, cfg: &SessionConfig) -> bool {
+        let sni = cfg
+            .sni
+            .clone()
+            .unwrap_or_else(|| self.attempt.target.host.clone());
+        let name = match ServerName::try_from(sni.clone()) {
+            Ok(n) => n,
+            Err(_) => match ServerName::try_from(self.attempt.target.addr.ip().to_string()) {
+                Ok(n) => n,
+                Err(_) => {
+                    self.fail(Outcome::TlsFailed, Stage::Tls);
+                    return false;
+                }
+            },
+        };
+        let sent_sni = matches!(name, ServerName::DnsName(_)).then(|| sni.clone());
+        let (config, observed) = tls::client_config(cfg.roots.clone());
+        let from = self.conn.now_us();
+        let w = cfg.wait(rfc_timeouts::TLS_HANDSHAKE);
+        match self.conn.start_tls(config, name, w).await {
+            Ok(_) => {
+                self.stage_time(Stage::Tls, from);
+                self.attempt.tls = self.conn.tls_details(&observed, sent_sni);
+                let v = self.attempt.tls.as_ref().map(|t| t.verification.clone());
+                if cfg.starttls == StartTlsPolicy::Require
+                    && let Some(v) = v
+                    && !(v.trusted && v.name_ok && v.time_ok)
+                {
+                    self.attempt.policy_failure = Some(format!(
+                        "the certificate did not verify ({})",
+                        v.errors.join("; ")
+                    ));
+                    self.fail(Outcome::PolicyFailed, Stage::Tls);
+                    return false;
+                }
+                true
+            }
+            Err(msg) => {
+                self.fail(Outcome::TlsFailed, Stage::Tls);
+                if cfg.starttls == StartTlsPolicy::Require {
+                    self.attempt.policy_failure = Some(format!("the TLS handshake failed: {msg}"));
+                }
+                false
+            }
+        }
+    }
+
+    async fn dialogue(&mut self, cfg: &SessionConfig) {
+        if cfg.tls_on_connect && !self.handshake(cfg).await {
+            return;
+        }
+        if cfg.quit_after == QuitAfter::Connect {
+            self.attempt.outcome = Outcome::Completed;
+            return;
+        }
+        // Greeting.
+        let from = self.conn.now_us();
+        let w = cfg.wait(rfc_timeouts::GREETING);
+        let Some(g) = self.await_reply(Stage::Greeting, w, "greeting").await else {
+            return;
+        };
+        self.stage_time(Stage::Greeting, from);
+        let code = self.code(g);
+        if !(200..300).contains(&code) {
+            self.fail(Outcome::Refused, Stage::Greeting);
+            if code != 421 {
+                self.quit(false, cfg).await;
+            }
+            return;
+        }
+        if cfg.quit_after == QuitAfter::Greeting {
+            self.attempt.outcome = Outcome::Completed;
+            self.quit(false, cfg).await;
+            return;
+        }
+        // EHLO, HELO fallback.
+        let Some(e) = self.ehlo(cfg).await else {
+            return;
+        };
+        let starttls_offered = e.caps().has("STARTTLS");
+        self.attempt.ehlo = Some(e);
+        if cfg.quit_after == QuitAfter::Ehlo {
+            self.attempt.outcome = Outcome::Completed;
+            self.quit(false, cfg).await;
+            return;
+        }
+        // STARTTLS.
+        if !cfg.tls_on_connect && cfg.starttls != StartTlsPolicy::Never {
+            if starttls_offered {
+                let w = cfg.wait(rfc_timeouts::OTHER);
+                let Some(r) = self.command(Stage::Starttls, &Command::StartTls, w).await else {
+                    return;
+                };
+                let code = self.code(r);
+                if code == 220 {
+                    if !self.handshake(cfg).await {
+                        return;
+                    }
+                    let Some(e2) = self.ehlo(cfg).await else {
+                        return;
+                    };
+                    self.attempt.ehlo_plain = self.attempt.ehlo.replace(e2);
+                } else if cfg.starttls == StartTlsPolicy::Require || code == 421 {
+                    if cfg.starttls == StartTlsPolicy::Require {
+                        self.attempt.policy_failure =
+                            Some(format!("STARTTLS was answered with {code}"));
+                        self.fail(Outcome::PolicyFailed, Stage::Starttls);
+                    } else {
+                        self.fail(Outcome::Refused, Stage::Starttls);
+                    }
+                    self.quit(false, cfg).await;
+                    return;
+                }
+            } else if cfg.starttls == StartTlsPolicy::Require {
+                self.attempt.policy_failure = Some("STARTTLS is not advertised".into());
+                self.fail(Outcome::PolicyFailed, Stage::Starttls);
+                self.quit(false, cfg).await;
+                return;
+            }
+        }
+        if cfg.quit_after == QuitAfter::Tls {
+            self.attempt.outcome = Outcome::Completed;
+            self.quit(false, cfg).await;
+            return;
+        }
+        // MAIL.
+        let mail = Command::Mail {
+            from: cfg.from.clone(),
+            params: vec![],
+        };
+        let Some(m) = self
+            .command(Stage::Mail, &mail, cfg.wait(rfc_timeouts::MAIL))
+            .await
+        else {
+            return;
+        };
+        if !(200..300).contains(&self.code(m)) {
+            self.fail(Outcome::Refused, Stage::Mail);
+            self.quit(false, cfg).await;
+            return;
+        }
+        if cfg.quit_after == QuitAfter::Mail {
+            self.attempt.outcome = Outcome::Completed;
+            self.quit(true, cfg).await;
+            return;
+        }
+        // RCPT, each recipient.
+        for to in &cfg.to {
+            let w = cfg.wait(rfc_timeouts::RCPT);
+            let Some(r) = self
+                .command(Stage::Rcpt, &Command::Rcpt(to.clone()), w)
+                .await
+            else {
+                return;
+            };
+            if self.code(r) == 421 {
+                self.fail(Outcome::Refused, Stage::Rcpt);
+                return;
+            }
+        }
+        self.attempt.outcome = Outcome::Completed;
+        self.quit(true, cfg).await;
+    }
+}
+
+fn verb(cmd: &Command) -> &'static str {
+    match cmd {
+        Command::Ehlo(_) => "EHLO",
+        Command::Helo(_) => "HELO",
+        Command::StartTls => "STARTTLS",
+        Command::Mail { .. } => "MAIL",
+        Command::Rcpt(_) => "RCPT",
+        Command::Data => "DATA",
+        Command::Rset => "RSET",
+        Command::Noop => "NOOP",
+        Command::Quit => "QUIT",
+    }
+}
+
+/// Runs one attempt against one address.
+pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
+    let start = Instant::now();
+    let mut record = Record::default();
+    record.push(0, EventKind::Connecting { addr: target.addr });
+    let label = format!("{} [{}]", target.host, target.addr.ip());
+    let mut attempt = Attempt {
+        target: target.clone(),
+        record: Record::default(),
+        ehlo: None,
+        ehlo_plain: None,
+        ehlo_refused: None,
+        tls: None,
+        stages: vec![],
+        outcome: Outcome::Completed,
+        failed_stage: None,
+        policy_failure: None,
+        ptr: None,
+        duration_ms: 0.0,
+        quit_sent: false,
+    };
+    let wait = cfg.wait(rfc_timeouts::CONNECT);
+    let mut note = LiveNote::new(cfg.live, format!("TCP connect to {label}"));
+    let connect = TcpStream::connect(target.addr);
+    tokio::pin!(connect);
+    let deadline = Instant::now() + wait;
+    let res = loop {
+        tokio::select! {
+            r = timeout_at(deadline.into(), &mut connect) => break r,
+            _ = note.tick() => {}
+        }
+    };
+    note.clear();
+    let at = start.elapsed().as_micros() as u64;
+    let stream = match res {
+        Ok(Ok(s)) => {
+            let _ = s.set_nodelay(true);
+            record.push(
+                at,
+                EventKind::Connected {
+                    local: s.local_addr().ok(),
+                },
+            );
+            attempt.stages.push(StageTime {
+                stage: Stage::Connect,
+                duration_ms: at as f64 / 1000.0,
+            });
+            s
+        }
+        Ok(Err(e)) => {
+            record.push(
+                at,
+                EventKind::ConnectFailed {
+                    failure: classify_connect_error(&e),
+                    message: e.to_string(),
+                },
+            );
+            attempt.record = record;
+            attempt.outcome = Outcome::ConnectFailed;
+            attempt.failed_stage = Some(Stage::Connect);
+            attempt.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
+            return attempt;
+        }
+        Err(_) => {
+            record.push(
+                at,
+                EventKind::ConnectFailed {
+                    failure: ConnectFailure::Timeout,
+                    message: format!("no answer within {}", humantime::format_duration(wait)),
+                },
+            );
+            attempt.record = record;
+            attempt.outcome = Outcome::ConnectFailed;
+            attempt.failed_stage = Some(Stage::Connect);
+            attempt.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
+            return attempt;
+        }
+    };
+    let conn = Conn {
+        stream: Stream::Plain(stream),
+        start,
+        record,
+        parser: ReplyParser::new(),
+        assembler: ReplyAssembler::new(),
+        ready: VecDeque::new(),
+        tls: false,
+        eof: false,
+        live: cfg.live,
+        label,
+        buf: vec![0; READ_BUF],
+    };
+    let mut run = Run { conn, attempt };
+    run.dialogue(cfg).await;
+    // Replies that arrived but were never asked for.
+    while let Some(mut r) = run.conn.ready.pop_front() {
+        r.unsolicited = true;
+        run.conn.record.replies.push(r);
+    }
+    let mut attempt = run.attempt;
+    attempt.record = run.conn.record;
+    attempt.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
+    attempt
+}

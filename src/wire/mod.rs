@@ -1,0 +1,5 @@
+//! Sans-IO SMTP wire code: reply parsing, EHLO capabilities and command encoding. No tokio here.
+
+pub mod command;
+pub mod ehlo;
+pub mod reply;
