@@ -41,8 +41,18 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     }
     let mut perf = Vec::new();
     if let Some(a) = best {
+        let mut seen: Vec<String> = Vec::new();
         for s in &a.stages {
-            perf.push(format!("{}={:.6}s", s.stage.name(), s.duration_ms / 1000.0));
+            // Labels must be unique: the second EHLO (inside TLS) becomes ehlo_2, and so on.
+            let base = s.stage.name().replace(':', "_");
+            let n = seen.iter().filter(|l| **l == base).count();
+            seen.push(base.clone());
+            let label = if n == 0 {
+                base
+            } else {
+                format!("{base}_{}", n + 1)
+            };
+            perf.push(format!("{label}={:.6}s", s.duration_ms / 1000.0));
         }
     }
     perf.push(format!("total={:.6}s", r.duration_ms / 1000.0));

@@ -1,0 +1,141 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'smtpdoctor' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'smtpdoctor'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'smtpdoctor' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a mail domain, an address or a server and print an annotated transcript')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Start the built-in scripted SMTP server on a loopback port and probe it (works offline)')
+            [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Serve one built-in scenario on ADDR until interrupted, to point another client at it')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain a finding id or an MTA''s queue or log error text')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpdoctor;probe' {
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port used for MX hosts')
+            [CompletionResult]::new('--resolver', '--resolver', [CompletionResultType]::ParameterName, 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration')
+            [CompletionResult]::new('--helo', '--helo', [CompletionResultType]::ParameterName, 'Name sent in EHLO/HELO. Default: this host''s name')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Reverse-path for MAIL FROM. Default: <> (the null reverse-path every MX must accept)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'RCPT address (repeatable). Default: the address in TARGET, else postmaster@<domain>')
+            [CompletionResult]::new('--starttls', '--starttls', [CompletionResultType]::ParameterName, 'STARTTLS policy')
+            [CompletionResult]::new('--sni', '--sni', [CompletionResultType]::ParameterName, 'TLS server name (SNI and certificate name check). Default: the MX or server host name')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trust anchors (PEM). The certificate is always verified and reported')
+            [CompletionResult]::new('--quit-after', '--quit-after', [CompletionResultType]::ParameterName, 'Last stage before RSET and QUIT')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s')
+            [CompletionResult]::new('--slow', '--slow', [CompletionResultType]::ParameterName, 'A reply slower than this is flagged (reply-slow, greeting-slow)')
+            [CompletionResult]::new('--cert-warn', '--cert-warn', [CompletionResultType]::ParameterName, 'A certificate expiring within this is flagged tls-cert-expiring')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (NO_COLOR set and non-empty means never)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Probe every MX host and every address, not only the first that answers')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Only IPv4 addresses')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Only IPv6 addresses')
+            [CompletionResult]::new('--tls-on-connect', '--tls-on-connect', [CompletionResultType]::ParameterName, 'Implicit TLS from the first byte (port 465 style)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose: show TCP read boundaries with their times, and TLS details')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose: show TCP read boundaries with their times, and TLS details')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the findings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the findings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'smtpdoctor;demo' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port used for MX hosts')
+            [CompletionResult]::new('--resolver', '--resolver', [CompletionResultType]::ParameterName, 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration')
+            [CompletionResult]::new('--helo', '--helo', [CompletionResultType]::ParameterName, 'Name sent in EHLO/HELO. Default: this host''s name')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Reverse-path for MAIL FROM. Default: <> (the null reverse-path every MX must accept)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'RCPT address (repeatable). Default: the address in TARGET, else postmaster@<domain>')
+            [CompletionResult]::new('--starttls', '--starttls', [CompletionResultType]::ParameterName, 'STARTTLS policy')
+            [CompletionResult]::new('--sni', '--sni', [CompletionResultType]::ParameterName, 'TLS server name (SNI and certificate name check). Default: the MX or server host name')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trust anchors (PEM). The certificate is always verified and reported')
+            [CompletionResult]::new('--quit-after', '--quit-after', [CompletionResultType]::ParameterName, 'Last stage before RSET and QUIT')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s')
+            [CompletionResult]::new('--slow', '--slow', [CompletionResultType]::ParameterName, 'A reply slower than this is flagged (reply-slow, greeting-slow)')
+            [CompletionResult]::new('--cert-warn', '--cert-warn', [CompletionResultType]::ParameterName, 'A certificate expiring within this is flagged tls-cert-expiring')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (NO_COLOR set and non-empty means never)')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the scenarios and exit')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Probe every MX host and every address, not only the first that answers')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Only IPv4 addresses')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Only IPv6 addresses')
+            [CompletionResult]::new('--tls-on-connect', '--tls-on-connect', [CompletionResultType]::ParameterName, 'Implicit TLS from the first byte (port 465 style)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose: show TCP read boundaries with their times, and TLS details')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose: show TCP read boundaries with their times, and TLS details')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the findings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the findings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'smtpdoctor;mock' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on, e.g. 127.0.0.1:2525')
+            [CompletionResult]::new('--scenario', '--scenario', [CompletionResultType]::ParameterName, 'Scenario to serve (see `smtpdoctor demo --list`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'smtpdoctor;explain' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'smtpdoctor;help' {
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a mail domain, an address or a server and print an annotated transcript')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Start the built-in scripted SMTP server on a loopback port and probe it (works offline)')
+            [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Serve one built-in scenario on ADDR until interrupted, to point another client at it')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain a finding id or an MTA''s queue or log error text')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpdoctor;help;probe' {
+            break
+        }
+        'smtpdoctor;help;demo' {
+            break
+        }
+        'smtpdoctor;help;mock' {
+            break
+        }
+        'smtpdoctor;help;explain' {
+            break
+        }
+        'smtpdoctor;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,125 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[smtpdoctor] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'smtpdoctor'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'smtpdoctor'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand probe 'Probe a mail domain, an address or a server and print an annotated transcript'
+            cand demo 'Start the built-in scripted SMTP server on a loopback port and probe it (works offline)'
+            cand mock 'Serve one built-in scenario on ADDR until interrupted, to point another client at it'
+            cand explain 'Explain a finding id or an MTA''s queue or log error text'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpdoctor;probe'= {
+            cand --server 'Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT'
+            cand --port 'Port used for MX hosts'
+            cand --resolver 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration'
+            cand --helo 'Name sent in EHLO/HELO. Default: this host''s name'
+            cand --from 'Reverse-path for MAIL FROM. Default: <> (the null reverse-path every MX must accept)'
+            cand --to 'RCPT address (repeatable). Default: the address in TARGET, else postmaster@<domain>'
+            cand --starttls 'STARTTLS policy'
+            cand --sni 'TLS server name (SNI and certificate name check). Default: the MX or server host name'
+            cand --ca-file 'Extra trust anchors (PEM). The certificate is always verified and reported'
+            cand --quit-after 'Last stage before RSET and QUIT'
+            cand --timeout 'Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s'
+            cand --slow 'A reply slower than this is flagged (reply-slow, greeting-slow)'
+            cand --cert-warn 'A certificate expiring within this is flagged tls-cert-expiring'
+            cand --format 'Output format'
+            cand --color 'When to use colors (NO_COLOR set and non-empty means never)'
+            cand --all 'Probe every MX host and every address, not only the first that answers'
+            cand -4 'Only IPv4 addresses'
+            cand -6 'Only IPv6 addresses'
+            cand --tls-on-connect 'Implicit TLS from the first byte (port 465 style)'
+            cand --json 'Same as --format json'
+            cand -v 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand --verbose 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand -q 'Quiet: only the summary and the findings'
+            cand --quiet 'Quiet: only the summary and the findings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'smtpdoctor;demo'= {
+            cand --port 'Port used for MX hosts'
+            cand --resolver 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration'
+            cand --helo 'Name sent in EHLO/HELO. Default: this host''s name'
+            cand --from 'Reverse-path for MAIL FROM. Default: <> (the null reverse-path every MX must accept)'
+            cand --to 'RCPT address (repeatable). Default: the address in TARGET, else postmaster@<domain>'
+            cand --starttls 'STARTTLS policy'
+            cand --sni 'TLS server name (SNI and certificate name check). Default: the MX or server host name'
+            cand --ca-file 'Extra trust anchors (PEM). The certificate is always verified and reported'
+            cand --quit-after 'Last stage before RSET and QUIT'
+            cand --timeout 'Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s'
+            cand --slow 'A reply slower than this is flagged (reply-slow, greeting-slow)'
+            cand --cert-warn 'A certificate expiring within this is flagged tls-cert-expiring'
+            cand --format 'Output format'
+            cand --color 'When to use colors (NO_COLOR set and non-empty means never)'
+            cand --list 'List the scenarios and exit'
+            cand --all 'Probe every MX host and every address, not only the first that answers'
+            cand -4 'Only IPv4 addresses'
+            cand -6 'Only IPv6 addresses'
+            cand --tls-on-connect 'Implicit TLS from the first byte (port 465 style)'
+            cand --json 'Same as --format json'
+            cand -v 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand --verbose 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand -q 'Quiet: only the summary and the findings'
+            cand --quiet 'Quiet: only the summary and the findings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'smtpdoctor;mock'= {
+            cand --listen 'Address to listen on, e.g. 127.0.0.1:2525'
+            cand --scenario 'Scenario to serve (see `smtpdoctor demo --list`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'smtpdoctor;explain'= {
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'smtpdoctor;help'= {
+            cand probe 'Probe a mail domain, an address or a server and print an annotated transcript'
+            cand demo 'Start the built-in scripted SMTP server on a loopback port and probe it (works offline)'
+            cand mock 'Serve one built-in scenario on ADDR until interrupted, to point another client at it'
+            cand explain 'Explain a finding id or an MTA''s queue or log error text'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpdoctor;help;probe'= {
+        }
+        &'smtpdoctor;help;demo'= {
+        }
+        &'smtpdoctor;help;mock'= {
+        }
+        &'smtpdoctor;help;explain'= {
+        }
+        &'smtpdoctor;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,115 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_smtpdoctor_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_smtpdoctor_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_smtpdoctor_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_smtpdoctor_using_subcommand
+    set -l cmd (__fish_smtpdoctor_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -s h -l help -d 'Print help'
+complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -s V -l version -d 'Print version'
+complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "probe" -d 'Probe a mail domain, an address or a server and print an annotated transcript'
+complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "demo" -d 'Start the built-in scripted SMTP server on a loopback port and probe it (works offline)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "mock" -d 'Serve one built-in scenario on ADDR until interrupted, to point another client at it'
+complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "explain" -d 'Explain a finding id or an MTA\'s queue or log error text'
+complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l server -d 'Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l port -d 'Port used for MX hosts' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l resolver -d 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l helo -d 'Name sent in EHLO/HELO. Default: this host\'s name' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l from -d 'Reverse-path for MAIL FROM. Default: <> (the null reverse-path every MX must accept)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l to -d 'RCPT address (repeatable). Default: the address in TARGET, else postmaster@<domain>' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l starttls -d 'STARTTLS policy' -r -f -a "auto\t'Use STARTTLS when offered; failures are findings and the dialogue goes on'
+require\t'TLS is mandatory: its absence or failure is `starttls-policy-failed` and the dialogue stops'
+never\t'Never send STARTTLS'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l sni -d 'TLS server name (SNI and certificate name check). Default: the MX or server host name' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l ca-file -d 'Extra trust anchors (PEM). The certificate is always verified and reported' -r -F
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l quit-after -d 'Last stage before RSET and QUIT' -r -f -a "connect\t'Stop once TCP is connected'
+greeting\t'Stop after the greeting'
+ehlo\t'Stop after EHLO/HELO'
+tls\t'Stop after STARTTLS and the second EHLO'
+mail\t'Stop after MAIL FROM'
+rcpt\t'Stop after RCPT TO (no mail is sent)'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l timeout -d 'Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l slow -d 'A reply slower than this is flagged (reply-slow, greeting-slow)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l cert-warn -d 'A certificate expiring within this is flagged tls-cert-expiring' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l format -d 'Output format' -r -f -a "text\t'Annotated transcript for people'
+json\t'One JSON document (schema smtpdoctor.report/v1)'
+nagios\t'One Nagios/Icinga status line with performance data'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l color -d 'When to use colors (NO_COLOR set and non-empty means never)' -r -f -a "auto\t'Colors when stdout is a terminal and NO_COLOR is not set'
+always\t'Always color'
+never\t'Never color'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l all -d 'Probe every MX host and every address, not only the first that answers'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s 4 -d 'Only IPv4 addresses'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s 6 -d 'Only IPv6 addresses'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l tls-on-connect -d 'Implicit TLS from the first byte (port 465 style)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l json -d 'Same as --format json'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s v -l verbose -d 'Verbose: show TCP read boundaries with their times, and TLS details'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s q -l quiet -d 'Quiet: only the summary and the findings'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s V -l version -d 'Print version'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l port -d 'Port used for MX hosts' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l resolver -d 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l helo -d 'Name sent in EHLO/HELO. Default: this host\'s name' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l from -d 'Reverse-path for MAIL FROM. Default: <> (the null reverse-path every MX must accept)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l to -d 'RCPT address (repeatable). Default: the address in TARGET, else postmaster@<domain>' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l starttls -d 'STARTTLS policy' -r -f -a "auto\t'Use STARTTLS when offered; failures are findings and the dialogue goes on'
+require\t'TLS is mandatory: its absence or failure is `starttls-policy-failed` and the dialogue stops'
+never\t'Never send STARTTLS'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l sni -d 'TLS server name (SNI and certificate name check). Default: the MX or server host name' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l ca-file -d 'Extra trust anchors (PEM). The certificate is always verified and reported' -r -F
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l quit-after -d 'Last stage before RSET and QUIT' -r -f -a "connect\t'Stop once TCP is connected'
+greeting\t'Stop after the greeting'
+ehlo\t'Stop after EHLO/HELO'
+tls\t'Stop after STARTTLS and the second EHLO'
+mail\t'Stop after MAIL FROM'
+rcpt\t'Stop after RCPT TO (no mail is sent)'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l timeout -d 'Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l slow -d 'A reply slower than this is flagged (reply-slow, greeting-slow)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l cert-warn -d 'A certificate expiring within this is flagged tls-cert-expiring' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l format -d 'Output format' -r -f -a "text\t'Annotated transcript for people'
+json\t'One JSON document (schema smtpdoctor.report/v1)'
+nagios\t'One Nagios/Icinga status line with performance data'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l color -d 'When to use colors (NO_COLOR set and non-empty means never)' -r -f -a "auto\t'Colors when stdout is a terminal and NO_COLOR is not set'
+always\t'Always color'
+never\t'Never color'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l list -d 'List the scenarios and exit'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l all -d 'Probe every MX host and every address, not only the first that answers'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s 4 -d 'Only IPv4 addresses'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s 6 -d 'Only IPv6 addresses'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l tls-on-connect -d 'Implicit TLS from the first byte (port 465 style)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l json -d 'Same as --format json'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s v -l verbose -d 'Verbose: show TCP read boundaries with their times, and TLS details'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s q -l quiet -d 'Quiet: only the summary and the findings'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand mock" -l listen -d 'Address to listen on, e.g. 127.0.0.1:2525' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand mock" -l scenario -d 'Scenario to serve (see `smtpdoctor demo --list`)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand mock" -s h -l help -d 'Print help'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand mock" -s V -l version -d 'Print version'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand explain" -l json -d 'Print JSON'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand explain" -s V -l version -d 'Print version'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock explain help" -f -a "probe" -d 'Probe a mail domain, an address or a server and print an annotated transcript'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock explain help" -f -a "demo" -d 'Start the built-in scripted SMTP server on a loopback port and probe it (works offline)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock explain help" -f -a "mock" -d 'Serve one built-in scenario on ADDR until interrupted, to point another client at it'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock explain help" -f -a "explain" -d 'Explain a finding id or an MTA\'s queue or log error text'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
