@@ -109,6 +109,35 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 500ms, 30s, 2m, 1h 30m)"))
 }
 
+/// Parses a byte size: a number with an optional K, M, G or T suffix (powers of 1024), or
+/// KB/MB/GB (powers of 1000).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid size {s:?} (examples: 1000, 512K, 10M, 1G)"))?;
+    let mult: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KIB" => 1 << 10,
+        "M" | "MIB" => 1 << 20,
+        "G" | "GIB" => 1 << 30,
+        "T" | "TIB" => 1 << 40,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "TB" => 1_000_000_000_000,
+        _ => {
+            return Err(format!(
+                "invalid size unit in {s:?} (use K, M, G, T, KB, MB, GB)"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size {s:?} is too large"))
+}
+
 /// Options of `probe` (and of the probe that `demo` runs).
 #[derive(Debug, Clone, Args)]
 pub struct ProbeOptions {
@@ -157,6 +186,20 @@ pub struct ProbeOptions {
     /// A reply slower than this is flagged (reply-slow, greeting-slow).
     #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
     pub slow: Duration,
+    /// Send a short test message with DATA and time the reply to the final dot.
+    #[arg(long)]
+    pub data: bool,
+    /// Send this content (a file, or - for stdin) as the message; implies --data. Line ends
+    /// are sent as CRLF and lines starting with a dot are dot-stuffed, on the fly.
+    #[arg(long, value_name = "FILE|-")]
+    pub body: Option<std::path::PathBuf>,
+    /// Send a generated message of this size (10M, 1G, 512K, 1000); implies --data. Streamed
+    /// in constant memory.
+    #[arg(long, value_parser = parse_size, value_name = "BYTES", conflicts_with = "body")]
+    pub size: Option<u64>,
+    /// A reply to the final dot slower than this (until its last line) is flagged dot-slow.
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    pub dot_slow: Duration,
     /// A certificate expiring within this is flagged tls-cert-expiring.
     #[arg(long, value_parser = parse_duration, default_value = "14d", value_name = "DURATION")]
     pub cert_warn: Duration,
@@ -263,6 +306,17 @@ pub fn write_generated(root: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("5MB"), Ok(5_000_000));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("10X").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

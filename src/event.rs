@@ -96,6 +96,22 @@ pub enum EventKind {
         /// How many bytes.
         len: usize,
     },
+    /// Message data was streamed (only its first bytes are kept, as a `Write`).
+    DataSent {
+        /// Bytes written on the wire (dot-stuffed), final dot excluded.
+        bytes: u64,
+        /// How long the transfer took, µs.
+        elapsed_us: u64,
+        /// The slowest single write, µs.
+        slowest_write_us: u64,
+    },
+    /// Something the probe decided or noticed locally, worth showing in the transcript.
+    Note {
+        /// The stage.
+        stage: Stage,
+        /// What happened.
+        message: String,
+    },
     /// The TLS handshake finished (successfully or not).
     TlsHandshake {
         /// Whether it succeeded.

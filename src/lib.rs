@@ -9,6 +9,7 @@ pub mod checks;
 pub mod cli;
 pub mod event;
 pub mod finding;
+pub mod message;
 pub mod output;
 pub mod probe;
 pub mod report;

@@ -32,6 +32,9 @@ pub enum ProbeError {
         /// The value (escaped for display).
         value: String,
     },
+    /// `--body` could not be read.
+    #[error("cannot read --body {0}")]
+    Body(String),
     /// Resolver set-up.
     #[error(transparent)]
     Resolve(#[from] resolve::ResolveError),
@@ -117,7 +120,10 @@ pub fn local_hostname() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
-fn aimed(q: QuitAfter) -> &'static str {
+fn aimed(q: QuitAfter, data: bool) -> &'static str {
+    if data {
+        return "data";
+    }
     match q {
         QuitAfter::Connect => "connect",
         QuitAfter::Greeting => "greeting",
@@ -180,6 +186,21 @@ pub async fn run(
         .map(|r| resolve::parse_resolver(r))
         .collect::<Result<Vec<_>, _>>()?;
     let roots = crate::tls::root_store(opts.ca_file.as_deref())?;
+    let message = match (&opts.body, opts.size, opts.data) {
+        (Some(p), _, _) if p.as_os_str() == "-" => Some(crate::message::MessageSpec::Stdin),
+        (Some(p), _, _) => Some(crate::message::MessageSpec::File(p.clone())),
+        (None, Some(n), _) => Some(crate::message::MessageSpec::Size(n)),
+        (None, None, true) => Some(crate::message::MessageSpec::Test),
+        _ => None,
+    };
+    let scan = match &message {
+        Some(crate::message::MessageSpec::File(p)) => Some(
+            crate::message::scan_file(p)
+                .await
+                .map_err(|e| ProbeError::Body(format!("{}: {e}", p.display())))?,
+        ),
+        _ => None,
+    };
     let cfg = SessionConfig {
         helo,
         from,
@@ -191,6 +212,8 @@ pub async fn run(
         quit_after: opts.quit_after,
         cap: opts.timeout,
         live,
+        message,
+        scan,
     };
     let dns_timeout = opts.timeout.unwrap_or(std::time::Duration::from_secs(5));
     let mut findings = Vec::new();
@@ -333,7 +356,7 @@ pub async fn run(
         plan,
         attempts,
         findings,
-        aimed: aimed(opts.quit_after),
+        aimed: aimed(opts.quit_after, cfg.message.is_some()),
     })
 }
 

@@ -259,6 +259,14 @@ pub fn transcript(rec: &Record) -> Vec<Entry> {
             EventKind::PlaintextDiscarded { len } => out.push(local(format!(
                 "discarded {len} byte(s) of plaintext buffered before the handshake"
             ))),
+            EventKind::DataSent {
+                bytes, elapsed_us, ..
+            } => out.push(local(format!(
+                "sent {bytes} bytes of message data in {:.1} ms ({:.1} MB/s)",
+                *elapsed_us as f64 / 1000.0,
+                *bytes as f64 / (*elapsed_us).max(1) as f64
+            ))),
+            EventKind::Note { message, .. } => out.push(local(escape_str(message))),
             EventKind::TlsHandshake { ok: true, message } => out.push(local(format!(
                 "TLS handshake complete ({})",
                 escape_str(message)

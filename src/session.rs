@@ -91,6 +91,10 @@ pub struct SessionConfig {
     pub cap: Option<Duration>,
     /// Show live waiting notes on stderr.
     pub live: bool,
+    /// Send a message with DATA.
+    pub message: Option<crate::message::MessageSpec>,
+    /// What a scan of `--body FILE` found (decided before MAIL).
+    pub scan: Option<crate::message::Scan>,
 }
 
 impl SessionConfig {
@@ -189,6 +193,47 @@ pub struct Attempt {
     pub duration_ms: f64,
     /// Whether QUIT was sent.
     pub quit_sent: bool,
+    /// The DATA exchange, when one was attempted.
+    pub data: Option<DataResult>,
+}
+
+/// What happened during DATA.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DataResult {
+    /// Bytes written after the 354 (dot-stuffed), the final `\r\n.\r\n` included.
+    pub bytes_sent: u64,
+    /// Content bytes read from the source.
+    pub content_bytes: u64,
+    /// DATA command to its reply, ms.
+    pub data_reply_ms: Option<f64>,
+    /// Transfer of the content, ms.
+    pub transfer_ms: Option<f64>,
+    /// The slowest single write of a block, ms.
+    pub slowest_block_ms: Option<f64>,
+    /// Throughput of the transfer, MB/s (10^6 bytes).
+    pub throughput_mb_s: Option<f64>,
+    /// Final dot to the first line of its reply, ms.
+    pub dot_first_line_ms: Option<f64>,
+    /// Final dot to the last line of its reply, ms.
+    pub dot_reply_ms: Option<f64>,
+    /// The reply code to the final dot.
+    pub dot_code: Option<u16>,
+    /// Queue id named in the reply.
+    pub queue_id: Option<String>,
+    /// Why the message was not sent, when the probe refused to send it.
+    pub not_sent: Option<String>,
+    /// Index of the DATA reply in the record.
+    #[serde(skip)]
+    pub data_reply: Option<usize>,
+    /// Index of the reply to the final dot.
+    #[serde(skip)]
+    pub dot_reply: Option<usize>,
+    /// µs time the final dot was written.
+    #[serde(skip)]
+    pub dot_written_us: Option<u64>,
+    /// Event index of the final dot write.
+    #[serde(skip)]
+    pub dot_event: Option<usize>,
 }
 
 impl Attempt {
@@ -863,11 +908,25 @@ impl Run {
             self.quit(false, cfg).await;
             return;
         }
-        // MAIL.
+        // MAIL, with SIZE= and BODY= when a message will follow.
+        let params = match self.mail_params(cfg) {
+            Ok(p) => p,
+            Err(why) => {
+                self.note(Stage::Data, why.clone());
+                self.attempt.data = Some(DataResult {
+                    not_sent: Some(why),
+                    ..DataResult::default()
+                });
+                self.fail(Outcome::Refused, Stage::Data);
+                self.quit(false, cfg).await;
+                return;
+            }
+        };
         let mail = Command::Mail {
             from: cfg.from.clone(),
-            params: vec![],
+            params,
         };
+
         let Some(m) = self
             .command(Stage::Mail, &mail, cfg.wait(rfc_timeouts::MAIL))
             .await
@@ -885,6 +944,7 @@ impl Run {
             return;
         }
         // RCPT, each recipient.
+        let mut accepted = 0;
         for to in &cfg.to {
             let w = cfg.wait(rfc_timeouts::RCPT);
             let Some(r) = self
@@ -893,13 +953,285 @@ impl Run {
             else {
                 return;
             };
-            if self.code(r) == 421 {
+            let code = self.code(r);
+            if code == 421 {
                 self.fail(Outcome::Refused, Stage::Rcpt);
                 return;
             }
+            accepted += usize::from((200..300).contains(&code));
         }
-        self.attempt.outcome = Outcome::Completed;
-        self.quit(true, cfg).await;
+        let Some(spec) = &cfg.message else {
+            self.attempt.outcome = Outcome::Completed;
+            self.quit(true, cfg).await;
+            return;
+        };
+        if accepted == 0 {
+            self.note(
+                Stage::Data,
+                "no recipient was accepted: DATA not sent".into(),
+            );
+            self.fail(Outcome::Refused, Stage::Rcpt);
+            self.quit(true, cfg).await;
+            return;
+        }
+        if self.send_data(spec, cfg).await {
+            self.attempt.outcome = Outcome::Completed;
+            self.quit(false, cfg).await;
+        }
+    }
+
+    fn note(&mut self, stage: Stage, message: String) {
+        let at = self.conn.now_us();
+        self.conn
+            .record
+            .push(at, EventKind::Note { stage, message });
+    }
+
+    /// Decides before MAIL whether the message may be sent, and with which MAIL parameters.
+    fn mail_params(&mut self, cfg: &SessionConfig) -> Result<Vec<String>, String> {
+        use crate::message::MessageSpec;
+        let Some(spec) = &cfg.message else {
+            return Ok(vec![]);
+        };
+        let caps = self
+            .attempt
+            .ehlo
+            .as_ref()
+            .map(EhloResult::caps)
+            .unwrap_or_default();
+        let known_size = match spec {
+            MessageSpec::Size(n) => Some(*n),
+            MessageSpec::File(_) => cfg.scan.map(|s| s.canonical_len),
+            _ => None,
+        };
+        if let (Some(Some(limit)), Some(size)) = (caps.size(), known_size)
+            && limit > 0
+            && size > limit
+        {
+            return Err(format!(
+                "the message is {size} bytes but the server advertises SIZE {limit}: not sent"
+            ));
+        }
+        if let Some(scan) = cfg.scan {
+            if scan.longest_line > crate::message::MAX_LINE {
+                return Err(format!(
+                    "the content has a line of {} octets; RFC 5321 §4.5.3.1.6 allows 998: wrap or encode it",
+                    scan.longest_line
+                ));
+            }
+            if scan.eight_bit && !caps.has("8BITMIME") {
+                return Err("the content has 8-bit bytes and the server does not advertise 8BITMIME: encode it (quoted-printable or base64) first".into());
+            }
+        }
+        let mut params = vec![];
+        if caps.size().is_some()
+            && let Some(size) = known_size
+        {
+            params.push(format!("SIZE={size}"));
+        }
+        let eight_bit = match spec {
+            MessageSpec::Stdin => true,
+            _ => cfg.scan.is_some_and(|s| s.eight_bit),
+        };
+        if eight_bit && caps.has("8BITMIME") {
+            params.push("BODY=8BITMIME".into());
+        }
+        Ok(params)
+    }
+
+    /// DATA, the streamed content and the final dot. Returns whether the dialogue got through.
+    async fn send_data(&mut self, spec: &crate::message::MessageSpec, cfg: &SessionConfig) -> bool {
+        use crate::message::{MAX_LINE, Source};
+        use crate::wire::stuff::DotStuffer;
+        let mut result = DataResult::default();
+        let from = self.conn.now_us();
+        let Some(r) = self
+            .command(
+                Stage::Data,
+                &Command::Data,
+                cfg.wait(rfc_timeouts::DATA_INIT),
+            )
+            .await
+        else {
+            self.attempt.data = Some(result);
+            return false;
+        };
+        result.data_reply = Some(r);
+        result.data_reply_ms = Some((self.conn.now_us() - from) as f64 / 1000.0);
+        if self.code(r) != 354 {
+            self.attempt.data = Some(result);
+            self.fail(Outcome::Refused, Stage::Data);
+            self.quit(true, cfg).await;
+            return false;
+        }
+        let mut source = match Source::open(spec, &cfg.from, &cfg.to, &cfg.helo).await {
+            Ok(s) => s,
+            Err(e) => {
+                result.not_sent = Some(format!("cannot read the message: {e}"));
+                self.attempt.data = Some(result);
+                self.fail(Outcome::IoError, Stage::Data);
+                return false;
+            }
+        };
+        let caps = self
+            .attempt
+            .ehlo
+            .as_ref()
+            .map(EhloResult::caps)
+            .unwrap_or_default();
+        let eight_bit_ok = caps.has("8BITMIME");
+        let mut stuffer = DotStuffer::new();
+        let mut input = Vec::with_capacity(crate::message::CHUNK);
+        let mut wire = Vec::with_capacity(crate::message::CHUNK * 2);
+        let block_wait = cfg.wait(rfc_timeouts::DATA_BLOCK);
+        let started = self.conn.now_us();
+        let mut kept = 0usize;
+        let mut slowest = 0u64;
+        loop {
+            if let Err(e) = source.next(&mut input).await {
+                result.not_sent = Some(format!(
+                    "reading the message failed: {e}; connection dropped without the final dot"
+                ));
+                break;
+            }
+            if input.is_empty() {
+                break;
+            }
+            wire.clear();
+            stuffer.push(&input, &mut wire);
+            if stuffer.longest_line > MAX_LINE || (stuffer.eight_bit && !eight_bit_ok) {
+                // Abort without the final dot: the server must discard the partial message.
+                result.not_sent = Some(if stuffer.longest_line > MAX_LINE {
+                    format!(
+                        "a line of {} octets exceeds the 998 allowed (RFC 5321 §4.5.3.1.6); connection dropped without the final dot",
+                        stuffer.longest_line
+                    )
+                } else {
+                    "8-bit content but no 8BITMIME; connection dropped without the final dot".into()
+                });
+                break;
+            }
+            if kept < 4096 {
+                let take = (4096 - kept).min(wire.len());
+                let at = self.conn.now_us();
+                self.conn.record.push(
+                    at,
+                    EventKind::Write {
+                        tls: self.conn.tls,
+                        stage: Stage::Data,
+                        bytes: wire[..take].to_vec(),
+                    },
+                );
+                kept += take;
+            }
+            let t0 = Instant::now();
+            let res = match &mut self.conn.stream {
+                Stream::Plain(s) => tokio::time::timeout(block_wait, write_all(s, &wire)).await,
+                Stream::Tls(s) => {
+                    tokio::time::timeout(block_wait, write_all(s.as_mut(), &wire)).await
+                }
+                Stream::Closed => Ok(Err(std::io::Error::from(std::io::ErrorKind::NotConnected))),
+            };
+            slowest = slowest.max(t0.elapsed().as_micros() as u64);
+            result.bytes_sent += wire.len() as u64;
+            let failure = match res {
+                Ok(Ok(())) => continue,
+                Ok(Err(e)) => EventKind::IoError {
+                    stage: Stage::Data,
+                    message: format!("write failed during the message: {e}"),
+                },
+                Err(_) => EventKind::Timeout {
+                    stage: Stage::Data,
+                    waited_ms: block_wait.as_millis() as u64,
+                },
+            };
+            let timed_out = matches!(failure, EventKind::Timeout { .. });
+            let at = self.conn.now_us();
+            self.conn.record.push(at, failure);
+            self.record_data_summary(&mut result, started, slowest, stuffer.input_bytes);
+            if !timed_out {
+                // The server may have said why before closing.
+                let _ = self
+                    .conn
+                    .reply(Stage::Data, Duration::from_secs(1), "reply")
+                    .await;
+            }
+            self.attempt.data = Some(result);
+            let outcome = if timed_out {
+                Outcome::Timeout
+            } else {
+                Outcome::IoError
+            };
+            self.fail(outcome, Stage::Data);
+            return false;
+        }
+        self.record_data_summary(&mut result, started, slowest, stuffer.input_bytes);
+        if let Some(why) = &result.not_sent {
+            self.note(Stage::Data, why.clone());
+            self.attempt.data = Some(result);
+            self.fail(Outcome::Refused, Stage::Data);
+            self.conn.stream = Stream::Closed;
+            return false;
+        }
+        // The final dot: `\r\n.\r\n` in one write.
+        wire.clear();
+        stuffer.finish(&mut wire);
+        result.bytes_sent += wire.len() as u64;
+        let dot_at = self.conn.now_us();
+        result.dot_written_us = Some(dot_at);
+        result.dot_event = Some(self.conn.record.events.len());
+        if !self.conn.write(Stage::Data, &wire).await {
+            self.attempt.data = Some(result);
+            self.fail(Outcome::IoError, Stage::Data);
+            return false;
+        }
+        let reply = self
+            .await_reply(
+                Stage::Data,
+                cfg.wait(rfc_timeouts::DATA_END),
+                "reply to the final dot",
+            )
+            .await;
+        if let Some(r) = reply {
+            let rec = &self.conn.record;
+            let rr = &rec.replies[r];
+            let lines = rec.reply_lines(rr);
+            result.dot_reply = Some(r);
+            result.dot_code = rr.code;
+            result.dot_reply_ms = Some(rr.completed_at_us.saturating_sub(dot_at) as f64 / 1000.0);
+            result.dot_first_line_ms = lines
+                .first()
+                .map(|l| rec.at_us(l.last_read).saturating_sub(dot_at) as f64 / 1000.0);
+            result.queue_id = lines
+                .last()
+                .and_then(|l| crate::message::queue_id(&l.text()));
+            self.stage_time(Stage::Data, dot_at);
+        }
+        self.attempt.data = Some(result);
+        reply.is_some()
+    }
+
+    fn record_data_summary(
+        &mut self,
+        result: &mut DataResult,
+        started: u64,
+        slowest: u64,
+        content: u64,
+    ) {
+        let at = self.conn.now_us();
+        let elapsed = at.saturating_sub(started);
+        self.conn.record.push(
+            at,
+            EventKind::DataSent {
+                bytes: result.bytes_sent,
+                elapsed_us: elapsed,
+                slowest_write_us: slowest,
+            },
+        );
+        result.content_bytes = content;
+        result.transfer_ms = Some(elapsed as f64 / 1000.0);
+        result.slowest_block_ms = Some(slowest as f64 / 1000.0);
+        result.throughput_mb_s = Some(result.bytes_sent as f64 / elapsed.max(1) as f64);
     }
 }
 
@@ -937,6 +1269,7 @@ pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
         ptr: None,
         duration_ms: 0.0,
         quit_sent: false,
+        data: None,
     };
     let wait = cfg.wait(rfc_timeouts::CONNECT);
     let mut note = LiveNote::new(cfg.live, format!("TCP connect to {label}"));

@@ -181,6 +181,7 @@ pub(crate) mod testkit {
             ptr: None,
             duration_ms: 0.0,
             quit_sent: false,
+            data: None,
         }
     }
 
