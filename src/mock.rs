@@ -738,7 +738,7 @@ enum Ctx {
     Command(Cmd),
 }
 
-struct Session {
+struct Conversation {
     conn: Conn,
     input: Inbuf,
     script: &'static Script,
@@ -752,7 +752,7 @@ struct Session {
 
 async fn connection(stream: TcpStream, scenario: &'static Scenario) {
     let _ = stream.set_nodelay(true);
-    let mut s = Session {
+    let mut s = Conversation {
         conn: Conn::Plain(stream),
         input: Inbuf::new(),
         script: &scenario.script,
@@ -862,7 +862,7 @@ fn classify_recipient(arg: &[u8]) -> Recipient {
     }
 }
 
-impl Session {
+impl Conversation {
     async fn dialogue(&mut self) {
         if self.run(self.script.greeting, Ctx::Greeting, b"").await == Flow::Done {
             return;
