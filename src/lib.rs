@@ -3,6 +3,7 @@
 //! The shape is "record, then judge": the [`session`] talks and appends every read and write to
 //! an [`event::Record`]; the [`checks`] are pure functions over that record that return
 //! [`finding::Finding`]s; [`report`] gathers them and the [`output`] printers format the result.
+//! [`mock`] is the scripted server behind `demo`, `mock` and the tests.
 
 pub mod catalog;
 pub mod checks;
@@ -10,10 +11,12 @@ pub mod cli;
 pub mod event;
 pub mod finding;
 pub mod message;
+pub mod mock;
 pub mod output;
 pub mod probe;
 pub mod report;
 pub mod resolve;
+pub mod scenarios;
 pub mod session;
 pub mod tls;
 pub mod wire;

@@ -1,0 +1,1012 @@
+//! Tests of the scripted server, driven by a tiny raw client.
+
+use super::*;
+use std::collections::HashSet;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::task::JoinSet;
+use tokio_rustls::TlsConnector;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// Every finding id of SPEC §3 and §4.
+const SPEC_IDS: &[&str] = &[
+    // §3 DNS
+    "mx-nxdomain",
+    "mx-lookup-failed",
+    "mx-implicit",
+    "mx-null",
+    "mx-target-invalid",
+    "mx-none-usable",
+    "ptr-missing",
+    "ptr-mismatch",
+    // §3 connect
+    "connect-refused",
+    "connect-timeout",
+    "connect-unreachable",
+    "close-without-421",
+    // §3 greeting
+    "greeting-timeout",
+    "greeting-slow",
+    "greeting-fragmented",
+    "greeting-multiline",
+    "greeting-554",
+    "greeting-421",
+    "greeting-syntax",
+    "pix-banner",
+    "pix-ehlo-mangled",
+    // §3 reply syntax
+    "reply-code-invalid",
+    "reply-multiline-mismatch",
+    "reply-bare-code",
+    "reply-zero-length",
+    "reply-bare-lf",
+    "reply-bare-cr",
+    "reply-too-long",
+    "reply-non-ascii",
+    "reply-unsolicited",
+    // §3 EHLO
+    "ehlo-fallback",
+    "ehlo-bad-failure-code",
+    "helo-extended",
+    "ext-size-small",
+    "ext-enhancedcodes-malformed",
+    // §3 STARTTLS/TLS
+    "starttls-absent",
+    "starttls-required",
+    "starttls-454",
+    "starttls-stall",
+    "starttls-post-state",
+    "starttls-resp-injection",
+    "tls-handshake-failed",
+    "tls-cert-expired",
+    "tls-cert-expiring",
+    "tls-cert-name-mismatch",
+    "tls-cert-untrusted",
+    // §3 envelope
+    "mail-rejected",
+    "mail-deferred",
+    "rcpt-rejected",
+    "rcpt-deferred",
+    "postmaster-rejected",
+    "greylisted",
+    "postscreen-after-tests",
+    "starttls-policy-failed",
+    "reply-slow",
+    "timing-rfc-exceeded",
+    // §3 DATA
+    "data-rejected",
+    "dot-slow",
+    "dot-timeout",
+    "data-keepalive-lines",
+    "quit-no-221",
+    // §4 active tests
+    "pregreet-tolerated",
+    "pregreet-enforced",
+    "pipelining-unauth-accepted",
+    "pipelining-broken",
+    "starttls-cmd-injection",
+    "smuggle-eod-accepted",
+    "bare-lf-accepted",
+    "close-on-unknown",
+    "open-relay",
+];
+
+/// Probe options of SPEC §1 that take a value, and those that do not.
+const VALUE_FLAGS: &[&str] = &[
+    "--server",
+    "--port",
+    "--resolver",
+    "--helo",
+    "--from",
+    "--to",
+    "--starttls",
+    "--sni",
+    "--ca-file",
+    "--quit-after",
+    "--body",
+    "--size",
+    "--test",
+    "--timeout",
+    "--slow",
+    "--dot-slow",
+    "--cert-warn",
+];
+const SWITCH_FLAGS: &[&str] = &["--all", "-4", "-6", "--tls-on-connect", "--data"];
+
+fn scenario(name: &str) -> &'static Scenario {
+    find(name).unwrap_or_else(|| panic!("no scenario {name}"))
+}
+
+async fn start(name: &str) -> SocketAddr {
+    spawn(scenario(name)).await.expect("spawn").0
+}
+
+async fn connect(name: &str) -> TcpStream {
+    let addr = start(name).await;
+    TcpStream::connect(addr).await.expect("connect")
+}
+
+/// Reads exactly `want.len()` bytes and compares them.
+async fn expect<S: AsyncRead + Unpin>(s: &mut S, want: &[u8]) {
+    let mut got = vec![0; want.len()];
+    timeout(WAIT, s.read_exact(&mut got))
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {:?}", String::from_utf8_lossy(want)))
+        .unwrap_or_else(|e| {
+            panic!(
+                "read error {e} waiting for {:?}",
+                String::from_utf8_lossy(want)
+            )
+        });
+    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(want));
+}
+
+async fn send<S: AsyncWrite + Unpin>(s: &mut S, bytes: &[u8]) {
+    s.write_all(bytes).await.expect("write");
+    s.flush().await.expect("flush");
+}
+
+/// Sends `cmd` and expects exactly `reply`.
+async fn chat<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, cmd: &[u8], reply: &[u8]) {
+    send(s, cmd).await;
+    expect(s, reply).await;
+}
+
+/// Asserts that nothing arrives within `ms`.
+async fn silence<S: AsyncRead + Unpin>(s: &mut S, ms: u64) {
+    let mut b = [0u8; 256];
+    if let Ok(r) = timeout(Duration::from_millis(ms), s.read(&mut b)).await {
+        let n = r.expect("read");
+        panic!(
+            "expected silence, got {:?}",
+            String::from_utf8_lossy(&b[..n])
+        );
+    }
+}
+
+async fn expect_eof<S: AsyncRead + Unpin>(s: &mut S) {
+    let mut b = [0u8; 256];
+    let n = timeout(WAIT, s.read(&mut b))
+        .await
+        .expect("timed out waiting for EOF")
+        .expect("read");
+    assert_eq!(
+        n,
+        0,
+        "expected EOF, got {:?}",
+        String::from_utf8_lossy(&b[..n])
+    );
+}
+
+fn client_config(pem: &str) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut pem.as_bytes()) {
+        roots.add(cert.expect("pem")).expect("add root");
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Arc::new(config)
+}
+
+async fn tls_connect(
+    tcp: TcpStream,
+    name: &str,
+) -> io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    let server_name =
+        rustls::pki_types::ServerName::try_from(name.to_string()).expect("server name");
+    TlsConnector::from(client_config(&demo_certificate_pem()))
+        .connect(server_name, tcp)
+        .await
+}
+
+/// Greeting, EHLO, STARTTLS up to the point where the client must start the handshake.
+async fn plain_until_starttls(name: &str) -> TcpStream {
+    let mut s = connect(name).await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    chat(&mut s, b"STARTTLS\r\n", STARTTLS_READY).await;
+    s
+}
+
+fn tls_error(e: &io::Error) -> rustls::Error {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .cloned()
+        .unwrap_or_else(|| panic!("not a rustls error: {e:?}"))
+}
+
+#[tokio::test]
+async fn clean_dialogue_is_byte_exact() {
+    let mut s = connect("clean").await;
+    expect(&mut s, b"220 mx.demo.test ESMTP smtpdoctor-mock\r\n").await;
+    chat(
+        &mut s,
+        b"EHLO client.test\r\n",
+        b"250-mx.demo.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+    )
+    .await;
+    chat(&mut s, b"MAIL FROM:<>\r\n", b"250 2.1.0 Ok\r\n").await;
+    chat(
+        &mut s,
+        b"RCPT TO:<postmaster@demo.test>\r\n",
+        b"250 2.1.5 Ok\r\n",
+    )
+    .await;
+    chat(
+        &mut s,
+        b"DATA\r\n",
+        b"354 End data with <CR><LF>.<CR><LF>\r\n",
+    )
+    .await;
+    chat(
+        &mut s,
+        b"Subject: test\r\n\r\nhello\r\n..stuffed line\r\n.\r\n",
+        b"250 2.0.0 Ok: queued as MOCK1234\r\n",
+    )
+    .await;
+    chat(&mut s, b"RSET\r\n", b"250 2.0.0 Ok\r\n").await;
+    chat(&mut s, b"NOOP\r\n", b"250 2.0.0 Ok\r\n").await;
+    chat(
+        &mut s,
+        b"VRFY root\r\n",
+        b"502 5.5.1 VRFY command is disabled\r\n",
+    )
+    .await;
+    chat(
+        &mut s,
+        b"XYZZY\r\n",
+        b"502 5.5.2 Error: command not recognized\r\n",
+    )
+    .await;
+    chat(&mut s, b"helo client.test\r\n", b"250 mx.demo.test\r\n").await;
+    chat(&mut s, b"QUIT\r\n", b"221 2.0.0 Bye\r\n").await;
+    expect_eof(&mut s).await;
+}
+
+#[tokio::test]
+async fn pipelined_commands_are_answered_in_order() {
+    let mut s = connect("clean").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    chat(
+        &mut s,
+        b"MAIL FROM:<>\r\nRCPT TO:<postmaster@demo.test>\r\nRCPT TO:<someone@example.net>\r\nDATA\r\n",
+        b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n554 5.7.1 <someone@example.net>: Relay access denied\r\n\
+          354 End data with <CR><LF>.<CR><LF>\r\n",
+    )
+    .await;
+    chat(
+        &mut s,
+        b"x\r\n.\r\nRSET\r\nQUIT\r\n",
+        b"250 2.0.0 Ok: queued as MOCK1234\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n",
+    )
+    .await;
+    expect_eof(&mut s).await;
+}
+
+#[tokio::test]
+async fn transaction_state_and_syntax_are_checked() {
+    let mut s = connect("clean").await;
+    expect(&mut s, GREETING).await;
+    chat(
+        &mut s,
+        b"MAIL FROM:<>\r\n",
+        b"503 5.5.1 Error: send HELO/EHLO first\r\n",
+    )
+    .await;
+    chat(&mut s, b"EHLO\r\n", b"501 5.5.4 Syntax: EHLO hostname\r\n").await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    chat(
+        &mut s,
+        b"RCPT TO:<postmaster@demo.test>\r\n",
+        b"503 5.5.1 Error: need MAIL command\r\n",
+    )
+    .await;
+    chat(
+        &mut s,
+        b"DATA\r\n",
+        b"503 5.5.1 Error: need MAIL command\r\n",
+    )
+    .await;
+    chat(
+        &mut s,
+        b"MAIL <>\r\n",
+        b"501 5.5.4 Syntax: MAIL FROM:<address>\r\n",
+    )
+    .await;
+    chat(&mut s, b"MAIL FROM:<>\r\n", MAIL_OK).await;
+    chat(
+        &mut s,
+        b"MAIL FROM:<>\r\n",
+        b"503 5.5.1 Error: nested MAIL command\r\n",
+    )
+    .await;
+    chat(
+        &mut s,
+        b"DATA\r\n",
+        b"554 5.5.1 Error: no valid recipients\r\n",
+    )
+    .await;
+    chat(&mut s, b"\r\n", UNRECOGNIZED).await;
+    let long = [b"NOOP ".as_slice(), &[b'a'; 10_000], b"\r\n"].concat();
+    chat(&mut s, &long, b"500 5.5.2 Error: line too long\r\n").await;
+    chat(&mut s, b"NOOP\r\n", OK).await;
+}
+
+#[tokio::test]
+async fn relay_attempts_are_refused_by_default() {
+    let mut s = connect("clean").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    chat(&mut s, b"MAIL FROM:<>\r\n", MAIL_OK).await;
+    for ok in [
+        "<postmaster@demo.test>",
+        "<Someone@MX.Demo.Test>",
+        "<postmaster>",
+        "<x@localhost> NOTIFY=NEVER",
+    ] {
+        chat(&mut s, format!("RCPT TO:{ok}\r\n").as_bytes(), RCPT_OK).await;
+    }
+    for bad in [
+        "<user@example.net>",
+        "<user%example.net@demo.test>",
+        "<example.net!user@demo.test>",
+        "<\"user@example.net\"@demo.test>",
+        "<@demo.test:user@example.net>",
+    ] {
+        let reply = format!("554 5.7.1 {bad}: Relay access denied\r\n");
+        chat(
+            &mut s,
+            format!("RCPT TO:{bad}\r\n").as_bytes(),
+            reply.as_bytes(),
+        )
+        .await;
+    }
+    chat(
+        &mut s,
+        b"RCPT TO:<nobody>\r\n",
+        b"501 5.1.3 Bad recipient address syntax\r\n",
+    )
+    .await;
+
+    let mut s = connect("open-relay").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    chat(&mut s, b"MAIL FROM:<>\r\n", MAIL_OK).await;
+    chat(&mut s, b"RCPT TO:<user@example.net>\r\n", RCPT_OK).await;
+    chat(&mut s, b"DATA\r\n", DATA_GO).await;
+}
+
+#[tokio::test]
+async fn fragmented_greeting_arrives_in_two_reads() {
+    let mut s = connect("greeting-fragmented").await;
+    let mut buf = [0u8; 256];
+    let n = timeout(WAIT, s.read(&mut buf))
+        .await
+        .expect("first piece")
+        .expect("read");
+    assert_eq!(&buf[..n], b"220 mx.demo.test ");
+    let t = Instant::now();
+    let n = timeout(WAIT, s.read(&mut buf))
+        .await
+        .expect("second piece")
+        .expect("read");
+    assert!(
+        t.elapsed() >= Duration::from_millis(100),
+        "second piece came after {:?}",
+        t.elapsed()
+    );
+    assert_eq!(&buf[..n], b"ESMTP smtpdoctor-mock\r\n");
+}
+
+#[tokio::test]
+async fn classic_scenario_faults_are_on_the_wire() {
+    let mut s = connect("classic").await;
+    let mut buf = [0u8; 256];
+    let n = timeout(WAIT, s.read(&mut buf))
+        .await
+        .expect("first piece")
+        .expect("read");
+    assert_eq!(&buf[..n], b"220 mx.demo.test ");
+    expect(&mut s, b"ESMTP\r\n").await;
+    chat(
+        &mut s,
+        b"EHLO client.test\r\n",
+        b"500 5.5.1 Command unrecognized\r\n",
+    )
+    .await;
+    chat(&mut s, b"HELO client.test\r\n", HELO_OK).await;
+    chat(&mut s, b"MAIL FROM:<>\r\n", b"250 2.1.0 Sender ok\n").await;
+    chat(&mut s, b"RCPT TO:<postmaster@demo.test>\r\n", RCPT_OK).await;
+    chat(&mut s, b"DATA\r\n", DATA_GO).await;
+    let t = Instant::now();
+    send(&mut s, b"hello\r\n.\r\n").await;
+    expect(
+        &mut s,
+        b"250-2.0.0 Message received, running content checks\r\n",
+    )
+    .await;
+    expect(&mut s, b"250-2.0.0 Still checking\r\n").await;
+    expect(&mut s, QUEUED).await;
+    assert!(
+        t.elapsed() >= Duration::from_millis(2900),
+        "dot answered after {:?}",
+        t.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn message_data_is_streamed() {
+    // The input buffer is a fixed boxed slice: nothing of the message is kept beyond it.
+    let b = Inbuf::new();
+    assert_eq!(b.buf.len(), INPUT_BUFFER);
+
+    let mut s = connect("clean").await;
+    expect(&mut s, GREETING).await;
+    chat(
+        &mut s,
+        b"EHLO client.test\r\nMAIL FROM:<>\r\nRCPT TO:<postmaster@demo.test>\r\nDATA\r\n",
+        &[EHLO_PLAIN, MAIL_OK, RCPT_OK, DATA_GO].concat(),
+    )
+    .await;
+    // 50 MB of 100-octet lines, some starting with a stuffed dot, written in 1 MB chunks.
+    let mut chunk = Vec::with_capacity(1 << 20);
+    while chunk.len() + 100 <= 1 << 20 {
+        let fill = if chunk.len() % 700 == 0 { b'.' } else { b'a' };
+        chunk.extend_from_slice(&[fill; 98]);
+        chunk.extend_from_slice(b"\r\n");
+    }
+    for _ in 0..50 {
+        send(&mut s, &chunk).await;
+    }
+    chat(&mut s, b".\r\nQUIT\r\n", &[QUEUED, BYE].concat()).await;
+    expect_eof(&mut s).await;
+}
+
+#[test]
+fn end_of_data_scanner() {
+    fn ends(lenient: bool, data: &[u8]) -> Option<usize> {
+        let mut eod = EodScanner::new(lenient);
+        data.iter().position(|&b| eod.push(b)).map(|p| p + 1)
+    }
+    // Strict: only CRLF.CRLF, including right after DATA.
+    assert_eq!(ends(false, b".\r\n"), Some(3));
+    assert_eq!(ends(false, b"a\r\n.\r\nrest"), Some(6));
+    assert_eq!(ends(false, b"a\r\n..\r\nb\r\n.\r\n"), Some(13));
+    for seq in [
+        &b"a\n.\nb"[..],
+        b"a\n.\r\nb",
+        b"a\r\n.\nb",
+        b"a\r.\rb",
+        b"a\r\r\n.\r\r\n",
+    ] {
+        assert_eq!(ends(false, seq), None, "{:?}", String::from_utf8_lossy(seq));
+    }
+    assert_eq!(ends(false, b"a\r\r\n.\r\n"), Some(7));
+    // Lenient: LF-terminated lines count too.
+    assert_eq!(ends(true, b"a\n.\nb"), Some(4));
+    assert_eq!(ends(true, b"a\n.\r\nb"), Some(5));
+    assert_eq!(ends(true, b"a\r\n.\nb"), Some(5));
+    assert_eq!(ends(true, b"a\r\n.\r\nb"), Some(6));
+    assert_eq!(ends(true, b"a\r.\rb"), None);
+    assert_eq!(ends(true, b"a\n..\nb"), None);
+}
+
+#[tokio::test]
+async fn starttls_with_a_client_trusting_the_demo_certificate() {
+    assert!(demo_certificate_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+    assert_eq!(
+        demo_certificate_pem(),
+        demo_certificate_pem(),
+        "stable for the process lifetime"
+    );
+    for name in [HOSTNAME, "localhost", "127.0.0.1"] {
+        let tcp = plain_until_starttls("clean").await;
+        let mut tls = tls_connect(tcp, name)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        chat(&mut tls, b"EHLO client.test\r\n", EHLO_TLS).await;
+        chat(
+            &mut tls,
+            b"STARTTLS\r\n",
+            b"554 5.5.1 Error: TLS already active\r\n",
+        )
+        .await;
+        chat(&mut tls, b"MAIL FROM:<>\r\n", MAIL_OK).await;
+        chat(&mut tls, b"QUIT\r\n", BYE).await;
+        expect_eof(&mut tls).await;
+    }
+}
+
+#[tokio::test]
+async fn certificate_defects() {
+    let tcp = plain_until_starttls("tls-cert-expired").await;
+    let err = tls_error(&tls_connect(tcp, HOSTNAME).await.expect_err("expired"));
+    assert!(
+        matches!(
+            err,
+            rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. }
+            )
+        ),
+        "{err:?}"
+    );
+
+    let tcp = plain_until_starttls("tls-cert-untrusted").await;
+    let err = tls_error(&tls_connect(tcp, HOSTNAME).await.expect_err("untrusted"));
+    assert!(
+        matches!(
+            err,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
+        ),
+        "{err:?}"
+    );
+
+    let tcp = plain_until_starttls("tls-cert-name-mismatch").await;
+    let err = tls_error(&tls_connect(tcp, HOSTNAME).await.expect_err("wrong name"));
+    assert!(
+        matches!(
+            err,
+            rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForName
+                    | rustls::CertificateError::NotValidForNameContext { .. }
+            )
+        ),
+        "{err:?}"
+    );
+
+    let tcp = plain_until_starttls("tls-cert-expiring").await;
+    let tls = tls_connect(tcp, HOSTNAME)
+        .await
+        .expect("expiring certificate is still valid");
+    let der = tls.get_ref().1.peer_certificates().expect("peer certs")[0].clone();
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).expect("parse");
+    let left = cert.validity().time_to_expiration().expect("not expired");
+    assert!(left.whole_days() < 14, "{left:?}");
+}
+
+#[tokio::test]
+async fn starttls_injection_vulnerable_and_fixed() {
+    for (name, vulnerable) in [
+        ("starttls-injection-vulnerable", true),
+        ("starttls-injection-fixed", false),
+    ] {
+        let mut s = connect(name).await;
+        expect(&mut s, GREETING).await;
+        chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+        chat(&mut s, b"STARTTLS\r\nNOOP\r\n", STARTTLS_READY).await;
+        let mut tls = tls_connect(s, HOSTNAME).await.expect("handshake");
+        if vulnerable {
+            expect(&mut tls, OK).await;
+        } else {
+            silence(&mut tls, 300).await;
+        }
+        chat(&mut tls, b"NOOP\r\n", OK).await;
+    }
+}
+
+#[tokio::test]
+async fn starttls_misbehaviours() {
+    let mut s = connect("starttls-resp-injection").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    chat(
+        &mut s,
+        b"STARTTLS\r\n",
+        b"220 2.0.0 Ready to start TLS\r\n250 injected\r\n",
+    )
+    .await;
+    let mut tls = tls_connect(s, HOSTNAME).await.expect("handshake");
+    chat(&mut tls, b"EHLO client.test\r\n", EHLO_TLS).await;
+
+    let tcp = plain_until_starttls("starttls-post-state").await;
+    let mut tls = tls_connect(tcp, HOSTNAME).await.expect("handshake");
+    chat(&mut tls, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+
+    let tcp = plain_until_starttls("starttls-stall").await;
+    assert!(
+        timeout(Duration::from_millis(500), tls_connect(tcp, HOSTNAME))
+            .await
+            .is_err(),
+        "handshake must hang"
+    );
+
+    let tcp = plain_until_starttls("tls-handshake-failed").await;
+    tls_connect(tcp, HOSTNAME)
+        .await
+        .expect_err("garbage instead of TLS");
+
+    let mut s = connect("starttls-454").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    chat(
+        &mut s,
+        b"STARTTLS\r\n",
+        b"454 4.7.0 TLS not available due to local problem\r\n",
+    )
+    .await;
+    chat(&mut s, b"MAIL FROM:<>\r\n", MAIL_OK).await;
+}
+
+#[tokio::test]
+async fn smuggling_vulnerable_and_fixed() {
+    let prelude = b"EHLO client.test\r\nMAIL FROM:<>\r\nRCPT TO:<postmaster@demo.test>\r\nDATA\r\n";
+    let replies = [EHLO_PLAIN, MAIL_OK, RCPT_OK, DATA_GO].concat();
+    let smuggle = b"Subject: x\r\n\r\nhello\n.\nMAIL FROM:<>\r\n";
+
+    let mut s = connect("smuggling-vulnerable").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, prelude, &replies).await;
+    chat(&mut s, smuggle, &[QUEUED, MAIL_OK].concat()).await;
+
+    let mut s = connect("smuggling-fixed").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, prelude, &replies).await;
+    send(&mut s, smuggle).await;
+    silence(&mut s, 300).await;
+    chat(
+        &mut s,
+        b"\r\n.\r\nMAIL FROM:<>\r\n",
+        &[QUEUED, MAIL_OK].concat(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn pipelining_broken_answers_only_the_first_command() {
+    let mut s = connect("pipelining-broken").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    chat(
+        &mut s,
+        b"MAIL FROM:<>\r\nRCPT TO:<postmaster@demo.test>\r\nDATA\r\n",
+        MAIL_OK,
+    )
+    .await;
+    silence(&mut s, 300).await;
+    chat(&mut s, b"RCPT TO:<postmaster@demo.test>\r\n", RCPT_OK).await;
+}
+
+#[tokio::test]
+async fn pregreet_enforcing_and_tolerating() {
+    // Talks before the greeting is complete: 554 and disconnect.
+    let mut s = connect("pregreet-enforcing").await;
+    send(&mut s, b"EHLO client.test\r\n").await;
+    expect(
+        &mut s,
+        b"220-mx.demo.test ESMTP\r\n554 5.5.1 Protocol error\r\n",
+    )
+    .await;
+    expect_eof(&mut s).await;
+
+    // Talks between teaser and final line.
+    let mut s = connect("pregreet-enforcing").await;
+    expect(&mut s, b"220-mx.demo.test ESMTP\r\n").await;
+    chat(
+        &mut s,
+        b"EHLO client.test\r\n",
+        b"554 5.5.1 Protocol error\r\n",
+    )
+    .await;
+    expect_eof(&mut s).await;
+
+    // Waits: normal dialogue.
+    let mut s = connect("pregreet-enforcing").await;
+    expect(&mut s, b"220-mx.demo.test ESMTP\r\n").await;
+    expect(&mut s, b"220 mx.demo.test ESMTP\r\n").await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+
+    let mut s = connect("pregreet-tolerating").await;
+    send(&mut s, b"EHLO client.test\r\n").await;
+    expect(&mut s, &[GREETING, EHLO_PLAIN].concat()).await;
+}
+
+#[tokio::test]
+async fn bare_lf_commands() {
+    let mut s = connect("bare-lf-rejecting").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    chat(
+        &mut s,
+        b"NOOP\n",
+        b"500 5.5.2 Error: bare <LF> received\r\n",
+    )
+    .await;
+
+    let mut s = connect("bare-lf-accepting").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    chat(&mut s, b"NOOP\n", OK).await;
+}
+
+#[tokio::test]
+async fn unknown_command_handling() {
+    let mut s = connect("close-on-unknown").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"XYZZY\r\n", UNRECOGNIZED).await;
+    expect_eof(&mut s).await;
+
+    let mut s = connect("unknown-command-tolerated").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"XYZZY\r\n", UNRECOGNIZED).await;
+    chat(&mut s, b"NOOP\r\n", OK).await;
+}
+
+#[tokio::test]
+async fn argument_and_path_echo() {
+    let mut s = connect("pix").await;
+    expect(&mut s, b"220 *******************************************0*2******0***0*00**************2002*****0*0**\r\n")
+        .await;
+    chat(
+        &mut s,
+        b"EHLO client.test\r\n",
+        b"500 5.5.1 Command unrecognized: \"XXXX client.test\"\r\n",
+    )
+    .await;
+    chat(&mut s, b"HELO client.test\r\n", HELO_OK).await;
+
+    let mut s = connect("rcpt-rejected").await;
+    expect(&mut s, GREETING).await;
+    chat(
+        &mut s,
+        b"EHLO client.test\r\nMAIL FROM:<>\r\n",
+        &[EHLO_PLAIN, MAIL_OK].concat(),
+    )
+    .await;
+    chat(
+        &mut s,
+        b"RCPT TO:<nobody@demo.test>\r\n",
+        b"550 5.1.1 <nobody@demo.test>: Recipient address rejected: User unknown in local recipient table\r\n",
+    )
+    .await;
+    chat(&mut s, b"RCPT TO:<postmaster@demo.test>\r\n", RCPT_OK).await;
+
+    let mut s = connect("postmaster-rejected").await;
+    expect(&mut s, GREETING).await;
+    chat(
+        &mut s,
+        b"EHLO client.test\r\nMAIL FROM:<>\r\n",
+        &[EHLO_PLAIN, MAIL_OK].concat(),
+    )
+    .await;
+    chat(
+        &mut s,
+        b"RCPT TO:<Postmaster@demo.test>\r\n",
+        b"550 5.7.1 <Postmaster@demo.test>: Recipient address rejected: Access denied\r\n",
+    )
+    .await;
+    chat(&mut s, b"RCPT TO:<info@demo.test>\r\n", RCPT_OK).await;
+
+    let mut s = connect("greylisted").await;
+    expect(&mut s, GREETING).await;
+    chat(
+        &mut s,
+        b"EHLO client.test\r\nMAIL FROM:<>\r\n",
+        &[EHLO_PLAIN, MAIL_OK].concat(),
+    )
+    .await;
+    chat(
+        &mut s,
+        b"RCPT TO:<postmaster@demo.test>\r\n",
+        b"450 4.2.0 <postmaster@demo.test>: Recipient address rejected: Greylisted, see \
+          http://postgrey.schweikert.ch/help/demo.test.html\r\n",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn greeting_554_answers_503_until_quit() {
+    let mut s = connect("greeting-554").await;
+    expect(&mut s, b"554 5.7.1 mx.demo.test service refused\r\n").await;
+    chat(
+        &mut s,
+        b"EHLO client.test\r\n",
+        b"503 5.5.1 Error: bad sequence of commands\r\n",
+    )
+    .await;
+    chat(&mut s, b"QUIT\r\n", BYE).await;
+    expect_eof(&mut s).await;
+}
+
+#[tokio::test]
+async fn size_limit_applies_after_the_dot() {
+    let mut s = connect("size-limit").await;
+    expect(&mut s, GREETING).await;
+    let prelude = b"EHLO client.test\r\nMAIL FROM:<>\r\nRCPT TO:<postmaster@demo.test>\r\nDATA\r\n";
+    let size_ehlo = b"250-mx.demo.test\r\n250-PIPELINING\r\n250-SIZE 100000\r\n250-STARTTLS\r\n\
+                      250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n";
+    chat(
+        &mut s,
+        prelude,
+        &[&size_ehlo[..], MAIL_OK, RCPT_OK, DATA_GO].concat(),
+    )
+    .await;
+    chat(&mut s, b"small\r\n.\r\n", QUEUED).await;
+    chat(
+        &mut s,
+        b"MAIL FROM:<>\r\nRCPT TO:<postmaster@demo.test>\r\nDATA\r\n",
+        &[MAIL_OK, RCPT_OK, DATA_GO].concat(),
+    )
+    .await;
+    let big = [&[b'a'; 998][..], b"\r\n"].concat().repeat(200);
+    send(&mut s, &big).await;
+    chat(
+        &mut s,
+        b".\r\n",
+        b"552 5.3.4 Message size exceeds fixed maximum message size\r\n",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn close_sends_fin_and_reset_sends_rst() {
+    let mut s = connect("quit-no-221").await;
+    expect(&mut s, GREETING).await;
+    send(&mut s, b"QUIT\r\n").await;
+    expect_eof(&mut s).await;
+
+    let mut s = connect("reset-mid-dialogue").await;
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    send(&mut s, b"MAIL FROM:<>\r\n").await;
+    let mut b = [0u8; 64];
+    let err = timeout(WAIT, s.read(&mut b))
+        .await
+        .expect("timely")
+        .expect_err("reset");
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+
+    let mut s = connect("greeting-421").await;
+    expect(
+        &mut s,
+        b"421 4.3.2 Service not available, closing channel\r\n",
+    )
+    .await;
+    expect_eof(&mut s).await;
+}
+
+#[tokio::test]
+async fn blackhole_times_out_and_refused_addr_refuses() {
+    let hole = blackhole().expect("blackhole");
+    assert!(hole.addr.ip().is_loopback());
+    for _ in 0..2 {
+        let attempt = timeout(Duration::from_millis(700), TcpStream::connect(hole.addr)).await;
+        assert!(
+            attempt.is_err(),
+            "connect to the blackhole completed: {attempt:?}"
+        );
+    }
+    let err = TcpStream::connect(refused_addr())
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+}
+
+#[test]
+fn blackhole_works_outside_a_runtime() {
+    let hole = blackhole().expect("blackhole");
+    let err = std::net::TcpStream::connect_timeout(&hole.addr, Duration::from_millis(300))
+        .expect_err("timeout");
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+}
+
+#[test]
+fn catalog_is_consistent() {
+    let known: HashSet<&str> = SPEC_IDS.iter().copied().collect();
+    assert_eq!(known.len(), SPEC_IDS.len());
+    let mut names = HashSet::new();
+    for s in scenarios() {
+        assert!(names.insert(s.name), "duplicate scenario {}", s.name);
+        assert!(
+            !s.name.is_empty()
+                && s.name.split('-').all(|w| !w.is_empty()
+                    && w.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())),
+            "not kebab-case: {}",
+            s.name
+        );
+        assert!(!s.summary.is_empty(), "{} has no summary", s.name);
+        let mut seen = HashSet::new();
+        for id in s.expect {
+            assert!(known.contains(id), "{}: unknown finding id {id}", s.name);
+            assert!(seen.insert(id), "{}: {id} listed twice", s.name);
+        }
+        let mut args = s.probe_args.iter();
+        while let Some(arg) = args.next() {
+            if VALUE_FLAGS.contains(arg) {
+                assert!(args.next().is_some(), "{}: {arg} needs a value", s.name);
+            } else {
+                assert!(
+                    SWITCH_FLAGS.contains(arg),
+                    "{}: unknown probe option {arg}",
+                    s.name
+                );
+            }
+        }
+        assert!(std::ptr::eq(find(s.name).expect("find"), s));
+    }
+    assert!(find(DEMO_SCENARIO).is_some());
+    assert!(find("no-such-scenario").is_none());
+    // Every finding a scripted server can provoke has a scenario.
+    let covered: HashSet<&str> = scenarios()
+        .iter()
+        .flat_map(|s| s.expect.iter().copied())
+        .collect();
+    let not_scriptable = [
+        "mx-nxdomain",
+        "mx-lookup-failed",
+        "mx-implicit",
+        "mx-null",
+        "mx-target-invalid",
+        "mx-none-usable",
+        "ptr-missing",
+        "ptr-mismatch",
+        "connect-refused",     // refused_addr()
+        "connect-timeout",     // blackhole()
+        "connect-unreachable", // needs a routing failure
+        "timing-rfc-exceeded", // needs a reply after a 5-minute RFC timeout
+    ];
+    for id in SPEC_IDS {
+        assert!(
+            covered.contains(id) || not_scriptable.contains(id),
+            "no scenario produces {id}"
+        );
+    }
+    assert_eq!(super::padded_line::<700>(b"250 ", b'x').len(), 700);
+}
+
+/// A client that goes through a whole dialogue without caring about the answers.
+async fn careless_client(addr: SocketAddr) {
+    let Ok(mut s) = TcpStream::connect(addr).await else {
+        return;
+    };
+    let lines: [&[u8]; 12] = [
+        b"EHLO client.test\r\n",
+        b"HELO client.test\r\n",
+        b"MAIL FROM:<>\r\n",
+        b"RCPT TO:<postmaster@demo.test>\r\n",
+        b"DATA\r\n",
+        b"hello\r\n.\r\n",
+        b"RSET\r\n",
+        b"NOOP\n",
+        b"\r\n",
+        b"\xff\xfe\x00 garbage \x1b[31m\r\n",
+        b"XYZZY\r\n",
+        b"QUIT\r\n",
+    ];
+    let mut b = [0u8; 4096];
+    for line in lines {
+        let _ = timeout(Duration::from_millis(400), s.read(&mut b)).await;
+        if s.write_all(line).await.is_err() {
+            return;
+        }
+    }
+    let _ = timeout(Duration::from_millis(400), s.read(&mut b)).await;
+}
+
+#[tokio::test]
+async fn no_scenario_panics_on_a_careless_client() {
+    let mut set = JoinSet::new();
+    for sc in scenarios() {
+        set.spawn(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let client = tokio::spawn(careless_client(addr));
+            let (stream, _) = listener.accept().await.expect("accept");
+            let server = tokio::spawn(connection(stream, sc));
+            client.await.expect("client");
+            match timeout(Duration::from_secs(10), server).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => panic!("scenario {} panicked: {e}", sc.name),
+                Err(_) => panic!("scenario {} did not end after the client left", sc.name),
+            }
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.expect("scenario task");
+    }
+}
