@@ -8,7 +8,12 @@ use std::time::Duration;
 /// Diagnose SMTP servers byte by byte: MX lookup, connect, greeting, EHLO, STARTTLS, MAIL, RCPT,
 /// with every line timed and every protocol violation explained.
 #[derive(Debug, Parser)]
-#[command(name = "smtpdoctor", version, propagate_version = true)]
+#[command(
+    name = "smtpdoctor",
+    version,
+    propagate_version = true,
+    args_override_self = true
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -67,11 +67,135 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             print_report(&report, &opts.output)?;
             Ok(report.verdict().exit_code() as u8)
         }
-        Command::Demo(_) | Command::Mock(_) | Command::Explain(_) => {
+        Command::Demo(args) => demo(args).await,
+        Command::Mock(args) => mock(args).await,
+        Command::Explain(_) => {
             eprintln!("smtpdoctor: not available yet");
             Ok(UNKNOWN)
         }
     }
+}
+
+/// `demo`: start a scenario on a loopback port and probe it with the scenario's own options,
+/// then whatever the user added on the command line.
+async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
+    use smtpdoctor::mock;
+    if args.list {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "Scenarios (smtpdoctor demo NAME, smtpdoctor mock --listen ADDR --scenario NAME):")?;
+        for s in mock::scenarios() {
+            let expect = if s.expect.is_empty() {
+                "no finding".to_string()
+            } else {
+                s.expect.join(", ")
+            };
+            writeln!(out, "  {:<30} {}", s.name, s.summary)?;
+            writeln!(out, "  {:<30} -> {expect}", "")?;
+        }
+        out.flush()?;
+        return Ok(0);
+    }
+    let name = args.scenario.as_deref().unwrap_or(smtpdoctor::scenarios::DEMO_SCENARIO);
+    let Some(scenario) = mock::find(name) else {
+        eprintln!(
+            "smtpdoctor: error [input]: no scenario {:?}; `smtpdoctor demo --list` names them",
+            smtpdoctor::output::sanitize::escape_str(name)
+        );
+        return Ok(UNKNOWN);
+    };
+    let (addr, server) = mock::spawn(scenario).await?;
+    let ca = std::env::temp_dir().join(format!("smtpdoctor-demo-{}.pem", std::process::id()));
+    std::fs::write(&ca, mock::demo_certificate_pem())?;
+    // The probe command line: the scenario's options first, then the user's (later ones win).
+    let mut argv: Vec<std::ffi::OsString> = ["smtpdoctor", "probe", mock::DOMAIN, "--server"]
+        .iter()
+        .map(Into::into)
+        .collect();
+    argv.push(addr.to_string().into());
+    argv.push("--ca-file".into());
+    argv.push(ca.clone().into());
+    argv.extend(scenario.probe_args.iter().map(Into::into));
+    argv.extend(user_demo_args(args.scenario.as_deref()));
+    let parsed = Cli::try_parse_from(argv);
+    let result = match parsed {
+        Ok(Cli {
+            command: Command::Probe(p),
+        }) => {
+            eprintln!(
+                "smtpdoctor demo: scenario {} on {addr}: {}",
+                scenario.name, scenario.summary
+            );
+            let report = smtpdoctor::probe::run(
+                &p.target,
+                p.server.as_deref(),
+                &p.options,
+                smtpdoctor::session::live_notes_wanted(),
+            )
+            .await;
+            match report {
+                Ok(r) => {
+                    print_report(&r, &p.options.output)?;
+                    Ok(r.verdict().exit_code() as u8)
+                }
+                Err(e) => {
+                    eprintln!("smtpdoctor: error [input]: {e}");
+                    Ok(UNKNOWN)
+                }
+            }
+        }
+        Ok(_) => Ok(UNKNOWN),
+        Err(e) => {
+            let _ = e.print();
+            Ok(UNKNOWN)
+        }
+    };
+    server.abort();
+    let _ = std::fs::remove_file(&ca);
+    result
+}
+
+/// The options the user gave after `demo` (the scenario name and --list removed).
+fn user_demo_args(scenario: Option<&str>) -> Vec<std::ffi::OsString> {
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let Some(pos) = raw.iter().position(|a| a == "demo") else {
+        return vec![];
+    };
+    let mut rest: Vec<std::ffi::OsString> = raw[pos + 1..].to_vec();
+    if let Some(name) = scenario
+        && let Some(i) = rest.iter().position(|a| a == name)
+    {
+        rest.remove(i);
+    }
+    rest
+}
+
+/// `mock`: serve one scenario until interrupted.
+async fn mock(args: smtpdoctor::cli::MockArgs) -> anyhow::Result<u8> {
+    let Some(scenario) = smtpdoctor::mock::find(&args.scenario) else {
+        eprintln!(
+            "smtpdoctor: error [input]: no scenario {:?}; `smtpdoctor demo --list` names them",
+            smtpdoctor::output::sanitize::escape_str(&args.scenario)
+        );
+        return Ok(UNKNOWN);
+    };
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("smtpdoctor: error [listen]: cannot listen on {}: {e}", args.listen);
+            return Ok(UNKNOWN);
+        }
+    };
+    eprintln!(
+        "smtpdoctor mock: serving scenario {} on {} (Ctrl-C to stop): {}",
+        scenario.name,
+        listener.local_addr()?,
+        scenario.summary
+    );
+    tokio::select! {
+        r = smtpdoctor::mock::serve(listener, scenario) => r?,
+        _ = tokio::signal::ctrl_c() => eprintln!("smtpdoctor mock: stopped"),
+    }
+    Ok(0)
 }
 
 fn print_report(

@@ -302,6 +302,7 @@ pub async fn run(
             .map_or(0, |d| d.as_secs() as i64),
         starttls: opts.starttls,
         tls_on_connect: opts.tls_on_connect,
+        dot_slow: opts.dot_slow,
     };
     let mut attempts = Vec::new();
     let mut done = false;

@@ -2,6 +2,7 @@
 //! No check touches a socket; every one is unit-tested over a hand-built record.
 
 pub mod connect;
+pub mod data;
 pub mod dns;
 pub mod ehlo;
 pub mod envelope;
@@ -30,6 +31,8 @@ pub struct CheckContext {
     pub starttls: StartTlsPolicy,
     /// `--tls-on-connect`.
     pub tls_on_connect: bool,
+    /// `--dot-slow`.
+    pub dot_slow: Duration,
 }
 
 impl Default for CheckContext {
@@ -40,6 +43,7 @@ impl Default for CheckContext {
             now_unix: 0,
             starttls: StartTlsPolicy::Auto,
             tls_on_connect: false,
+            dot_slow: Duration::from_secs(60),
         }
     }
 }
@@ -52,6 +56,7 @@ pub fn attempt(a: &Attempt, index: usize, ctx: &CheckContext) -> Vec<Finding> {
     out.extend(ehlo::check(a));
     out.extend(tls::check(a, ctx));
     out.extend(envelope::check(a));
+    out.extend(data::check(a, ctx));
     out.extend(syntax::check(&a.record));
     out.extend(timing::check(&a.record, ctx));
     for f in &mut out {

@@ -60,6 +60,23 @@ pub fn escape_for_terminal(bytes: &[u8]) -> String {
     out
 }
 
+/// Makes text that smtpdoctor composed (which may quote escaped server bytes) safe for a
+/// terminal: dangerous characters are escaped, backslashes are left alone so that quoted
+/// escapes such as `\r\n` read as written.
+pub fn safe_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '\\' || !is_dangerous(c) {
+            out.push(c);
+        } else if (c as u32) < 0x100 {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        } else {
+            let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+        }
+    }
+    out
+}
+
 /// [`escape_for_terminal`] for text that is already a `str` (user input, DNS names, errors).
 pub fn escape_str(s: &str) -> String {
     escape_for_terminal(s.as_bytes())

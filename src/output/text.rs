@@ -2,7 +2,7 @@
 //! and visible line ending; findings under the line they came from; a summary with the verdict.
 
 use crate::finding::{Finding, Severity};
-use crate::output::sanitize::escape_str;
+use crate::output::sanitize::{escape_str, safe_text};
 use crate::report::{Dir, Entry, Report, Verdict, anchor_index, transcript};
 use owo_colors::{OwoColorize, Style};
 use std::io::Write;
@@ -328,9 +328,9 @@ impl TextPrinter {
             p.paint("^", Style::new().bold()),
             p.severity(f.severity),
             p.bold(f.id),
-            escape_str(&f.summary)
+            safe_text(&f.summary)
         )?;
-        writeln!(out, "               {}", escape_str(&f.detail))
+        writeln!(out, "               {}", safe_text(&f.detail))
     }
 
     fn write_summary(&self, r: &Report, p: &Palette, out: &mut dyn Write) -> std::io::Result<()> {
@@ -380,9 +380,9 @@ impl TextPrinter {
                     p.severity(f.severity),
                     p.bold(f.id)
                 )?;
-                writeln!(out, "           {}", escape_str(&f.summary))?;
+                writeln!(out, "           {}", safe_text(&f.summary))?;
                 if self.detail == Detail::Quiet {
-                    writeln!(out, "           {}", escape_str(&f.detail))?;
+                    writeln!(out, "           {}", safe_text(&f.detail))?;
                 }
                 writeln!(out, "           {} {}", p.dim("fix:"), f.fix)?;
                 writeln!(out, "           {} {}", p.dim("ref:"), f.reference)?;

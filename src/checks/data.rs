@@ -1,0 +1,165 @@
+//! DATA (RFC 5321 §4.1.1.4, §4.5.3.2, §4.5.2): refusals, the reply to the final dot (slow, missing,
+//! kept alive with continuation lines), and the RFC timeouts of the DATA stages.
+
+use super::{CheckContext, ms, reply_anchor, reply_wire};
+use crate::event::EventKind;
+use crate::finding::{Anchor, Finding, Stage};
+use crate::session::{Attempt, Outcome, rfc_timeouts};
+
+/// DATA findings.
+pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
+    let Some(d) = &a.data else { return vec![] };
+    let rec = &a.record;
+    let mut out = Vec::new();
+    if let Some(r) = d.data_reply.map(|i| &rec.replies[i])
+        && let Some(code) = r.code
+        && code != 354
+    {
+        out.push(Finding::new(
+            "data-rejected",
+            Stage::Data,
+            reply_anchor(r),
+            format!("DATA was answered with {code} instead of 354"),
+            format!("reply `{}`", reply_wire(rec, r)),
+        ));
+    }
+    if let Some(r) = d.dot_reply.map(|i| &rec.replies[i])
+        && let Some(code) = r.code
+        && code >= 400
+    {
+        out.push(Finding::new(
+            "data-rejected",
+            Stage::Data,
+            reply_anchor(r),
+            format!("the message was refused after the final dot ({code})"),
+            format!("reply `{}`", reply_wire(rec, r)),
+        ));
+    }
+    let Some(dot_at) = d.dot_written_us else {
+        return out;
+    };
+    if d.dot_reply.is_none() && a.outcome == Outcome::Timeout && a.failed_stage == Some(Stage::Data) {
+        let waited = rec.events.iter().rposition(|e| matches!(e.kind, EventKind::Timeout { .. }));
+        out.push(Finding::new(
+            "dot-timeout",
+            Stage::Data,
+            waited.map_or(Anchor::None, Anchor::Event),
+            "no reply to the final dot before the timeout",
+            "the message was sent completely, but the server never confirmed it; senders report \"Error reading SMTP packet; response to dot-stuffed message expected\" or \"timed out while sending end of data -- message may be sent more than once\", then retry and deliver a duplicate".to_string(),
+        ));
+    }
+    let Some(r) = d.dot_reply.map(|i| &rec.replies[i]) else {
+        return out;
+    };
+    let lines = rec.reply_lines(r);
+    let last_us = r.completed_at_us.saturating_sub(dot_at);
+    if last_us > ctx.dot_slow.as_micros() as u64 {
+        out.push(Finding::new(
+            "dot-slow",
+            Stage::Data,
+            reply_anchor(r),
+            format!("the reply to the final dot took {}", ms(last_us)),
+            format!(
+                "threshold {}; a sender whose end-of-data timeout is shorter gives up, keeps the message queued and sends it again: the recipient gets duplicates",
+                humantime::format_duration(ctx.dot_slow)
+            ),
+        ));
+    }
+    if lines.len() > 1 {
+        let times: Vec<String> = lines
+            .iter()
+            .map(|l| ms(rec.at_us(l.last_read).saturating_sub(dot_at)))
+            .collect();
+        let spread = rec.at_us(lines[lines.len() - 1].last_read) - rec.at_us(lines[0].last_read);
+        if spread > 500_000 {
+            out.push(Finding::new(
+                "data-keepalive-lines",
+                Stage::Data,
+                reply_anchor(r),
+                format!("{} continuation lines trickled out while the server processed the message", lines.len() - 1),
+                format!("lines arrived {} after the dot; clients that time out per line survive, others do not", times.join(", ")),
+            ));
+        }
+    }
+    let stages = [
+        (d.data_reply.map(|i| &rec.replies[i]).map(super::reply_us), rfc_timeouts::DATA_INIT, "DATA command"),
+        (d.slowest_block_ms.map(|m| (m * 1000.0) as u64), rfc_timeouts::DATA_BLOCK, "a data block"),
+        (Some(last_us), rfc_timeouts::DATA_END, "final dot"),
+    ];
+    for (took, min, what) in stages {
+        if let Some(t) = took
+            && t > min.as_micros() as u64
+        {
+            out.push(Finding::new(
+                "timing-rfc-exceeded",
+                Stage::Data,
+                reply_anchor(r),
+                format!("the {what} took {}, beyond the RFC 5321 minimum timeout", ms(t)),
+                format!("RFC 5321 §4.5.3.2 lets clients give up after {}", humantime::format_duration(min)),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+    use crate::session::DataResult;
+
+    fn with_dot_reply(reads: Vec<crate::event::Event>) -> Attempt {
+        let mut evs = vec![
+            read(1, b"220 mx\r\n"),
+            write(2, Stage::Data, b"DATA\r\n"),
+            read(3, b"354 go\r\n"),
+            write(10, Stage::Data, b"\r\n.\r\n"),
+        ];
+        evs.extend(reads);
+        let mut a = attempt(evs);
+        a.data = Some(DataResult {
+            data_reply: Some(1),
+            dot_reply: Some(2),
+            dot_written_us: Some(10_000),
+            slowest_block_ms: Some(1.0),
+            ..DataResult::default()
+        });
+        a
+    }
+
+    fn ctx() -> CheckContext {
+        CheckContext {
+            dot_slow: std::time::Duration::from_secs(2),
+            ..CheckContext::default()
+        }
+    }
+
+    #[test]
+    fn quick_accept_is_clean() {
+        let a = with_dot_reply(vec![read(20, b"250 2.0.0 Ok: queued as X\r\n")]);
+        assert!(check(&a, &ctx()).is_empty());
+    }
+
+    #[test]
+    fn slow_dot_with_keepalive_lines() {
+        let a = with_dot_reply(vec![
+            read(1010, b"250-2.0.0 checking\r\n"),
+            read(2010, b"250-2.0.0 still\r\n"),
+            read(3010, b"250 2.0.0 Ok\r\n"),
+        ]);
+        let f = check(&a, &ctx());
+        assert_eq!(ids(&f), vec!["dot-slow", "data-keepalive-lines"]);
+        assert!(f[1].detail.contains("3.0 s") || f[1].detail.contains("3000.0 ms"), "{}", f[1].detail);
+    }
+
+    #[test]
+    fn refused_after_dot_and_timeout() {
+        let a = with_dot_reply(vec![read(20, b"552 5.3.4 too big\r\n")]);
+        assert_eq!(ids(&check(&a, &ctx())), vec!["data-rejected"]);
+        let mut a = with_dot_reply(vec![ev(1000, EventKind::Timeout { stage: Stage::Data, waited_ms: 990 })]);
+        a.data.as_mut().unwrap().dot_reply = None;
+        a.outcome = Outcome::Timeout;
+        a.failed_stage = Some(Stage::Data);
+        assert_eq!(ids(&check(&a, &ctx())), vec!["dot-timeout"]);
+    }
+}
