@@ -1,45 +1,1483 @@
-//! TEMPORARY stub
+//! The knowledge base: one entry per finding id (SPEC §3 and §4) with its meaning, causes, fix and reference.
+
 use crate::finding::Severity;
+use serde::Serialize;
+
+/// What smtpdoctor knows about one finding id.
+#[derive(Debug, Serialize)]
 pub struct Entry {
+    /// The stable finding id (lower-case kebab), as in SPEC §3 and §4.
     pub id: &'static str,
+    /// The default severity given by the spec.
     pub severity: Severity,
-    pub reference: &'static str,
+    /// One line naming the fault.
+    pub title: &'static str,
+    /// Plain language: what is wrong, why it matters, which real clients break on it.
+    pub meaning: &'static str,
+    /// The usual reasons a server shows this finding, most common first.
+    pub causes: &'static [&'static str],
+    /// A concrete fix an administrator can apply, with configuration directives where known.
     pub fix: &'static str,
+    /// The RFC section or other source the finding rests on.
+    pub reference: &'static str,
+    /// The smtpdoctor command that shows the finding.
+    pub reproduce: &'static str,
 }
+
+/// Reply texts (matched case-insensitively as substrings of a 4xx reply) that identify greylisting.
+///
+/// The `greylisted` entry's meaning lists the same wordings; a unit test keeps the two in step.
+pub const GREYLISTING_WORDINGS: &[&str] = &[
+    "greylist",
+    "graylist",
+    "grey-list",
+    "gray-list",
+    "grey list",
+    "gray list",
+    "postgrey",
+];
+
+/// Reply text (with code 450, matched case-insensitively) that Postfix postscreen sends to a client
+/// that has just passed its after-greeting tests.
+pub const POSTSCREEN_WORDING: &str = "4.3.2 Service currently unavailable";
+
+/// Every finding id, in the order of SPEC §3 and §4.
+pub static ENTRIES: &[Entry] = &[
+    // ---------------------------------------------------------------- DNS
+    Entry {
+        id: "mx-nxdomain",
+        severity: Severity::Error,
+        title: "The mail domain does not exist in DNS (NXDOMAIN)",
+        meaning: "The DNS answered that the domain name itself does not exist, so there is no MX, no \
+                  implicit MX and nowhere to deliver. Every sending MTA bounces such mail at once: \
+                  Postfix reports \"Host or domain name not found. Name service error for \
+                  name=example.com type=MX: Host not found\", Sendmail \"Host unknown\".",
+        causes: &[
+            "a typing error in the domain or in the recipient address",
+            "the domain registration expired or the delegation was removed at the registrar",
+            "the name servers named in the delegation do not serve the zone (lame delegation answering NXDOMAIN)",
+            "split-horizon DNS: the zone exists in the internal view only",
+        ],
+        fix: "Check the delegation from the root with `dig +trace example.com MX`. Renew the domain or \
+              repair the NS records at the registrar, and make sure every listed name server is \
+              authoritative for the zone and serves the public view.",
+        reference: "RFC 5321 §5.1; RFC 1035 §4.1.1 (RCODE 3)",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "mx-lookup-failed",
+        severity: Severity::Error,
+        title: "MX lookup failed (SERVFAIL, timeout or refused)",
+        meaning: "The resolver could not obtain any answer for the MX query. Senders treat this as \
+                  temporary and keep the mail queued (Postfix: \"Name service error for \
+                  name=example.com type=MX: Host not found, try again\"), so delivery is delayed until \
+                  DNS works again or the queue lifetime runs out and the mail bounces.",
+        causes: &[
+            "DNSSEC validation failure: expired signatures or a DS record that no longer matches the zone key",
+            "all authoritative name servers unreachable or not answering for the zone",
+            "a firewall dropping DNS over TCP or large UDP answers (EDNS fragments)",
+            "a broken or overloaded local resolver",
+        ],
+        fix: "Ask each authoritative server directly (`dig @ns1.example.com example.com MX +norec`) and \
+              check DNSSEC with `delv example.com MX`. Re-sign the zone or fix the DS record at the \
+              parent, and allow DNS over TCP port 53. Compare with a public resolver using \
+              `--resolver`.",
+        reference: "RFC 5321 §5.1; RFC 4035 §5 (DNSSEC validation)",
+        reproduce: "smtpdoctor probe example.com -v --resolver 1.1.1.1",
+    },
+    Entry {
+        id: "mx-implicit",
+        severity: Severity::Info,
+        title: "No MX record: mail goes to the domain's own address (implicit MX)",
+        meaning: "The domain has no MX records, so by RFC 5321 §5.1 senders use the A/AAAA records of \
+                  the domain name itself as if it were a single MX of preference 0. That works, but it \
+                  is often accidental: the bare domain usually points at a web server that does not \
+                  run an MTA, and mail then waits in queues until it times out.",
+        causes: &[
+            "the MX record was forgotten or deleted when the DNS zone was moved",
+            "the domain is not meant to receive mail but does not say so with a null MX",
+        ],
+        fix: "Publish explicit MX records (`example.com. IN MX 10 mx.example.com.`). If the domain \
+              never receives mail, publish a null MX instead: `example.com. IN MX 0 .` (RFC 7505).",
+        reference: "RFC 5321 §5.1",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "mx-null",
+        severity: Severity::Info,
+        title: "Null MX: the domain declares that it accepts no mail (RFC 7505)",
+        meaning: "The domain publishes a single MX of preference 0 whose target is the root \".\". \
+                  That is the standard way to say \"no mail here\"; senders bounce immediately instead \
+                  of queueing (Postfix: \"Domain example.com does not accept mail (nullMX)\"). It \
+                  becomes an error when other MX records exist beside it: RFC 7505 forbids the mix and \
+                  senders then behave unpredictably.",
+        causes: &[
+            "the domain is deliberately mail-less (parked domains, web-only domains)",
+            "a null MX left over from parking after real MX records were added",
+        ],
+        fix: "If the domain should receive mail, delete the `MX 0 .` record. If it should not, delete \
+              every other MX record so that the null MX stands alone.",
+        reference: "RFC 7505 §3, §4",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "mx-target-invalid",
+        severity: Severity::Warning,
+        title: "MX target is an IP literal, a CNAME, or has no address",
+        meaning: "An MX record must name a host that has A or AAAA records of its own. An IP address \
+                  written as the MX target is looked up as a host name (\"192.0.2.1.\") and fails; a \
+                  CNAME target is tolerated by some MTAs and skipped by strict ones; a target without \
+                  addresses is unusable. Delivery then depends on which sender you ask.",
+        causes: &[
+            "an IP address typed into the MX target field of a DNS control panel",
+            "the MX pointing at an alias (CNAME) to a hosting provider name",
+            "the target host renamed or its A/AAAA records deleted",
+        ],
+        fix: "Point every MX at a host name that carries A/AAAA records directly \
+              (`mx.example.com. IN A 192.0.2.1`), not at an address literal or an alias.",
+        reference: "RFC 5321 §5.1; RFC 2181 §10.3",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "mx-none-usable",
+        severity: Severity::Error,
+        title: "No MX host has a usable address",
+        meaning: "After resolving every MX target, no address was left to connect to. Senders keep the \
+                  mail queued and finally bounce it. Postfix sometimes reports this situation as \"mail \
+                  for example.com loops back to myself\" when the only addresses are its own.",
+        causes: &[
+            "every MX target lacks A/AAAA records",
+            "the MX hosts have only IPv6 addresses and the sender only IPv4 (or the reverse; see -4/-6)",
+            "the targets resolve to loopback or private addresses (127.0.0.1, 10.0.0.0/8) that are unreachable from outside",
+        ],
+        fix: "Give at least one MX target a public A record (and AAAA if IPv6 works end to end). Remove \
+              MX records that point at internal names.",
+        reference: "RFC 5321 §5.1",
+        reproduce: "smtpdoctor probe example.com -v --all",
+    },
+    Entry {
+        id: "ptr-missing",
+        severity: Severity::Warning,
+        title: "The server address has no reverse DNS (PTR)",
+        meaning: "The address smtpdoctor connected to has no PTR record. Inbound delivery still works, \
+                  but an MX host usually sends mail too, and many receivers reject or down-score mail \
+                  from addresses without reverse DNS (Postfix `reject_unknown_client_hostname`, large \
+                  mailbox providers' sender requirements).",
+        causes: &[
+            "the reverse zone belongs to the hosting or access provider, who was never asked to set it",
+            "a new address was added (often IPv6) without a matching PTR",
+        ],
+        fix: "Ask the owner of the address block (ISP, cloud console) to set the PTR to the host name \
+              the server uses in its greeting and EHLO, and make that name resolve back to the address.",
+        reference: "RFC 1912 §2.1",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "ptr-mismatch",
+        severity: Severity::Warning,
+        title: "The PTR name does not resolve back to the address",
+        meaning: "The reverse lookup gives a name, but that name's A/AAAA records do not contain the \
+                  address (no forward-confirmed reverse DNS). Postfix logs \"hostname ... does not \
+                  resolve to address\" for such clients and treats them as \"unknown\"; receivers that \
+                  require forward-confirmed names reject the server's outbound mail.",
+        causes: &[
+            "the host was renumbered and only one direction of DNS was updated",
+            "a generic provider PTR (such as 192-0-2-1.dyn.example.net) without a matching forward record",
+        ],
+        fix: "Add an A/AAAA record for the PTR name that equals this address, or change the PTR to a \
+              name that already resolves to it.",
+        reference: "RFC 1912 §2.1",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    // ---------------------------------------------------------------- Connect
+    Entry {
+        id: "connect-refused",
+        severity: Severity::Error,
+        title: "TCP connection refused",
+        meaning: "The host answered the connection attempt with a reset: nothing accepts connections on \
+                  that port, or a firewall rejects them actively. Senders move on to the next MX and \
+                  queue the mail if every MX refuses (Postfix: \"connect to mx.example.com[192.0.2.1]:25: \
+                  Connection refused\").",
+        causes: &[
+            "the MTA is stopped or crashed",
+            "the MTA listens on loopback only (Postfix `inet_interfaces = loopback-only`, Exim `local_interfaces = 127.0.0.1`)",
+            "a firewall rule with REJECT on port 25",
+            "the DNS points at the wrong address",
+        ],
+        fix: "On the server, check that something listens: `ss -ltnp 'sport = :25'`. Set Postfix \
+              `inet_interfaces = all` (then `postfix stop; postfix start`) or the Exim/Sendmail \
+              equivalent, and open TCP port 25 in every firewall on the path.",
+        reference: "RFC 5321 §5.1 (try the next MX on connection failure)",
+        reproduce: "smtpdoctor probe example.com -v --all",
+    },
+    Entry {
+        id: "connect-timeout",
+        severity: Severity::Error,
+        title: "TCP connection attempt timed out",
+        meaning: "No answer to the connection attempt arrived at all: the packets were dropped \
+                  somewhere. Senders wait, try the next MX and queue the mail (Postfix: \"connect to \
+                  ...: Connection timed out\").",
+        causes: &[
+            "a firewall silently dropping port 25 at the server",
+            "outbound port 25 blocked by the network the probe runs from (many home ISPs and cloud providers block it by default)",
+            "the host is down or the address in DNS is stale",
+        ],
+        fix: "Probe from a second network to tell a server-side block from a local one. Open TCP port 25 \
+              inbound on the server's firewall and security groups; on cloud hosts ask the provider to \
+              lift the outbound port 25 block if the probe host is there.",
+        reference: "RFC 5321 §5.1",
+        reproduce: "smtpdoctor probe example.com -v --all",
+    },
+    Entry {
+        id: "connect-unreachable",
+        severity: Severity::Error,
+        title: "Network or host unreachable",
+        meaning: "The connection failed because there is no route: a router answered with an ICMP \
+                  unreachable message or the local system has no route to that address family. Most \
+                  often the MX has an AAAA record while IPv6 does not actually work on one side.",
+        causes: &[
+            "an AAAA record for the MX host without working IPv6 connectivity",
+            "a routing problem or an ACL on a router answering with ICMP unreachable",
+            "the probe host itself lacks an IPv4 or IPv6 default route",
+        ],
+        fix: "Test each family with `-4` and `-6`. Remove the AAAA record or repair IPv6 routing on the \
+              server; on a sender without IPv6 set Postfix `inet_protocols = ipv4`.",
+        reference: "RFC 1122 §4.2.3.9",
+        reproduce: "smtpdoctor probe example.com -v --all -6",
+    },
+    Entry {
+        id: "close-without-421",
+        severity: Severity::Warning,
+        title: "Server closed the connection mid-dialogue without 221 or 421",
+        meaning: "The server dropped the TCP connection while a reply was due. A server may only close \
+                  on its own after sending 421; without it the client cannot tell a policy decision from \
+                  a crash, logs \"lost connection with ... while ...\" and retries later. If the drop \
+                  happens after the final dot, the sender cannot know whether the message was taken and \
+                  may deliver it twice.",
+        causes: &[
+            "an SMTP process crashing or hitting a resource limit",
+            "anti-spam layers configured to drop instead of reject (postscreen actions set to `drop`, appliance tarpits)",
+            "a firewall, NAT or load balancer whose idle timer is shorter than the server's processing time",
+            "an SMTP-inspecting firewall resetting connections it does not like",
+        ],
+        fix: "Find the session in the server's log by time and client address. Prefer rejecting with a \
+              reply (Postfix postscreen `*_action = enforce` rather than `drop`), raise firewall and \
+              load-balancer idle timeouts above the SMTP timeouts, and fix crashing filters.",
+        reference: "RFC 5321 §3.8",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    // ---------------------------------------------------------------- Greeting
+    Entry {
+        id: "greeting-timeout",
+        severity: Severity::Error,
+        title: "No greeting arrived before the timeout",
+        meaning: "The TCP connection was accepted but no 220 line followed. Senders give up on that \
+                  host and try the next MX (Postfix: \"timed out while receiving the initial server \
+                  greeting\", Exim: \"SMTP timeout after initial connection\", Sendmail: \"timeout \
+                  waiting for input from ... during client greeting\").",
+        causes: &[
+            "the server does reverse DNS, ident or blocklist lookups before greeting and its resolver is slow or dead (on Solaris and others check the `hosts:` order in /etc/nsswitch.conf)",
+            "all SMTP server processes are busy, so new connections wait in the listen backlog (Postfix `default_process_limit`, Exim `smtp_accept_max`, Messaging Server `MAX_PROCS` x `MAX_CONNS`)",
+            "a load balancer or proxy accepting TCP without a healthy backend",
+            "deliberate greeting delays longer than senders wait",
+        ],
+        fix: "Time the greeting by hand (`telnet mx.example.com 25`). Give the server a working local \
+              caching resolver, put `files` before `dns` for host lookups, disable ident lookups \
+              (Exim `rfc1413_query_timeout = 0s`, Sendmail `define(`confTO_IDENT', `0')`), and raise \
+              the process or connection limits if they are exhausted.",
+        reference: "RFC 5321 §4.5.3.2.1 (5 minutes for the initial 220)",
+        reproduce: "smtpdoctor probe example.com -v --timeout 5m",
+    },
+    Entry {
+        id: "greeting-slow",
+        severity: Severity::Warning,
+        title: "The greeting arrived, but slowly",
+        meaning: "The 220 line took longer than the `--slow` threshold. Full MTAs wait five minutes, but \
+                  application mail libraries and appliances often give up after 10 to 30 seconds, and a \
+                  slow greeting usually means the server waits on DNS. Deliberate delays exist too: \
+                  Postfix postscreen's greet wait (6 s by default) and Sendmail's `greet_pause`.",
+        causes: &[
+            "slow reverse DNS or blocklist lookups before the greeting",
+            "an overloaded server",
+            "a deliberate greeting pause used against spambots",
+        ],
+        fix: "If the delay is not deliberate, fix the server's resolver (local cache, working \
+              forwarders, `files` before `dns`) and check its load. If it is deliberate, keep it below \
+              about 10 seconds or allowlist known senders.",
+        reference: "RFC 5321 §4.5.3.2.1",
+        reproduce: "smtpdoctor probe example.com -v --slow 2s",
+    },
+    Entry {
+        id: "greeting-fragmented",
+        severity: Severity::Warning,
+        title: "Greeting line split across TCP reads",
+        meaning: "One greeting line arrived in pieces: a TCP read ended before the CRLF and the rest came \
+                  later. TCP is a byte stream, so this is legal, and a correct client buffers until the \
+                  CRLF. Clients that treat each read as a complete reply see \"220 host\", send HELO too \
+                  early, then take the tail of the greeting as the answer to HELO and stay one reply out \
+                  of step for the rest of the session; Winsock-era gateways were known for this.",
+        causes: &[
+            "the server writes the greeting with several write() calls (banner assembled piece by piece) and the pieces leave in separate segments",
+            "TCP_NODELAY on the server socket, so Nagle does not merge the writes",
+            "a proxy or SMTP-inspecting firewall re-segmenting the stream",
+        ],
+        fix: "On the server, assemble each reply in a buffer and write it in one call (with stdio, full \
+              buffering via `setvbuf(out, NULL, _IOFBF, 8192)` and a flush per reply). On the client \
+              side, the real fix is to read replies line by line until CRLF, whatever the segmentation.",
+        reference: "RFC 5321 §4.2 (a reply line ends with CRLF), §2.3.8",
+        reproduce: "smtpdoctor demo fragmented-greeting",
+    },
+    Entry {
+        id: "greeting-multiline",
+        severity: Severity::Info,
+        title: "Multi-line greeting (220- teaser, then 220)",
+        meaning: "The server greets with one or more \"220-\" lines before the final \"220 \" line. That \
+                  is valid SMTP. Postfix postscreen uses it on purpose (`postscreen_greet_banner`): \
+                  a client that starts talking after the first line is treated as a pregreeting spambot \
+                  and rejected. Legitimate clients that read only the first line, such as some printers, \
+                  scanners and embedded devices, are caught by it.",
+        causes: &[
+            "Postfix postscreen with a greeting banner teaser",
+            "a banner text spread over several lines by the administrator",
+        ],
+        fix: "Nothing to fix on a compliant server. If a legitimate but broken client is rejected, \
+              allowlist it (`postscreen_access_list = permit_mynetworks, cidr:/etc/postfix/postscreen_access.cidr`) \
+              or set `postscreen_greet_banner =` to an empty value.",
+        reference: "RFC 5321 §4.2.1",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "greeting-554",
+        severity: Severity::Error,
+        title: "The server refuses the session with a 554 greeting",
+        meaning: "Instead of 220 the server said 554: it will not accept any mail on this connection and \
+                  answers every further command with 503. It is nearly always aimed at the client \
+                  address: a blocklist hit, bad reputation or a geographic block (Postfix: \"host ... \
+                  refused to talk to me: 554 ...\").",
+        causes: &[
+            "the probing (or sending) address is on a DNS blocklist the server uses",
+            "residential, dynamic or cloud address ranges refused by policy",
+            "the server is configured not to accept mail at all from outside",
+        ],
+        fix: "Read the text of the 554 line: it usually names the list or policy. Check the sending \
+              address on the named blocklist and request delisting, or probe from the address your \
+              real MTA uses. For your own server, exempt trusted senders from the blocklist check.",
+        reference: "RFC 5321 §3.1, §4.2.3",
+        reproduce: "smtpdoctor probe example.com -v --quit-after greeting",
+    },
+    Entry {
+        id: "greeting-421",
+        severity: Severity::Warning,
+        title: "The server temporarily refuses the session (421 greeting)",
+        meaning: "The greeting was 421: the service is not available right now and the connection will \
+                  be closed. Senders retry later, so mail is delayed rather than lost; if it persists, \
+                  mail eventually bounces.",
+        causes: &[
+            "per-client or global connection limits reached (Postfix anvil: \"421 4.7.0 ... Error: too many connections from ...\"; Exim `smtp_accept_max`)",
+            "load shedding on an overloaded server",
+            "maintenance or shutdown in progress",
+            "a temporary blocklist or rate decision against the client address",
+        ],
+        fix: "Check the server's connection limits (Postfix `smtpd_client_connection_count_limit`, \
+              `default_process_limit`; Exim `smtp_accept_max`, `smtp_accept_max_per_host`) and its \
+              load; raise the limits if legitimate senders hit them.",
+        reference: "RFC 5321 §3.8, §4.2.3",
+        reproduce: "smtpdoctor probe example.com -v --quit-after greeting",
+    },
+    Entry {
+        id: "greeting-syntax",
+        severity: Severity::Warning,
+        title: "The greeting lacks the server's domain after 220",
+        meaning: "The 220 line must carry the server's host name (or an address literal) right after the \
+                  code. Without it, strict clients reject the greeting, and loop detection that compares \
+                  the peer's name with its own cannot work. Some old clients also look for \"ESMTP\" in \
+                  the greeting before they dare to send EHLO.",
+        causes: &[
+            "a custom banner that dropped the host name (Postfix `smtpd_banner` without `$myhostname`)",
+            "an Exchange receive connector banner such as \"220 Mail Service\"",
+            "a firewall masking the banner",
+        ],
+        fix: "Postfix: `smtpd_banner = $myhostname ESMTP`. Exim: `smtp_banner = $smtp_active_hostname \
+              ESMTP`. Sendmail: `define(`confSMTP_LOGIN_MSG', `$j ESMTP')`. Exchange: \
+              `Set-ReceiveConnector -Identity \"<server>\\Default Frontend <server>\" -Banner \"220 mx.example.com\"`.",
+        reference: "RFC 5321 §4.2",
+        reproduce: "smtpdoctor probe example.com -v --quit-after greeting",
+    },
+    Entry {
+        id: "pix-banner",
+        severity: Severity::Warning,
+        title: "Greeting masked by a Cisco PIX/ASA SMTP fixup (220 ****)",
+        meaning: "The greeting text consists only of asterisks, 2s, 0s and spaces. That is the trace of \
+                  Cisco's SMTP inspection (PIX `fixup protocol smtp`, ASA `inspect esmtp`) hiding the \
+                  banner. The same feature rewrites commands it does not know: EHLO can reach the server \
+                  as \"XXXX\", STARTTLS and other extensions get stripped, and senders fall back to HELO \
+                  or give up, which shows up on the server as sessions with \"0 message[s] received\".",
+        causes: &[
+            "Cisco PIX `fixup protocol smtp 25` enabled (the default on old PIX releases)",
+            "Cisco ASA `inspect esmtp` in the global policy with banner masking",
+        ],
+        fix: "On a PIX: `no fixup protocol smtp 25`. On an ASA: `policy-map global_policy`, \
+              `class inspection_default`, `no inspect esmtp`; or keep inspection but use an esmtp \
+              inspect policy-map with `no mask-banner` that allows STARTTLS and the ESMTP extensions.",
+        reference: "Cisco PIX fixup protocol smtp / Cisco ASA inspect esmtp",
+        reproduce: "smtpdoctor demo pix-fixup",
+    },
+    Entry {
+        id: "pix-ehlo-mangled",
+        severity: Severity::Warning,
+        title: "EHLO mangled by a command-filtering firewall",
+        meaning: "The server answered EHLO as if it had received something else, typically echoing \
+                  \"XXXX\" in a 500 reply. A firewall in the path rewrote the command. The sender loses \
+                  ESMTP: no STARTTLS, no SIZE, no PIPELINING, no 8BITMIME. Clients that fall back to \
+                  HELO deliver in clear text; others disconnect and reconnect, leaving \"0 message[s] \
+                  received\" sessions in the server log.",
+        causes: &[
+            "Cisco PIX SMTP fixup or ASA `inspect esmtp` in front of the server",
+            "other SMTP-aware firewalls or anti-spam proxies with a command allowlist that lacks EHLO",
+        ],
+        fix: "Turn off the SMTP inspection (`no fixup protocol smtp 25` on a PIX, `no inspect esmtp` in \
+              `class inspection_default` on an ASA) or allow EHLO and the extensions in its policy.",
+        reference: "RFC 5321 §4.1.1.1; Cisco PIX fixup protocol smtp",
+        reproduce: "smtpdoctor demo pix-fixup",
+    },
+    // ---------------------------------------------------------------- Reply syntax
+    Entry {
+        id: "reply-code-invalid",
+        severity: Severity::Error,
+        title: "Reply does not start with a valid three-digit code",
+        meaning: "Every reply line must begin with three digits (first 2 to 5, second 0 to 5) followed by \
+                  a space, a hyphen or the end of the line. Anything else is a protocol error: clients \
+                  defer the message (Exchange: \"Remote server response was not RFC conformant\") or \
+                  misread the dialogue.",
+        causes: &[
+            "a different service on the port (HTTP, SSH, an implicit-TLS port spoken to in clear text)",
+            "a proxy, load balancer or firewall inserting its own text",
+            "home-made or embedded SMTP servers with broken reply formatting",
+        ],
+        fix: "Look at the raw bytes (`-v`) to see who produced the text. Point the MX at the real MTA \
+              port, and remove or reconfigure the device that injects text.",
+        reference: "RFC 5321 §4.2, §4.2.1",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "reply-multiline-mismatch",
+        severity: Severity::Error,
+        title: "Codes differ between the lines of one multi-line reply",
+        meaning: "All lines of a multi-line reply must carry the same code. When they differ, clients \
+                  disagree about the outcome: some act on the first line, others on the last, so the \
+                  same reply can mean success to one sender and failure to another.",
+        causes: &[
+            "a proxy or filter concatenating its own reply with the server's",
+            "keep-alive continuation lines sent during long processing with a provisional code",
+            "server code building a multi-line reply from several sources",
+        ],
+        fix: "Make every line of a reply use the final code; if the server trickles continuation lines \
+              while it works, they must already carry the code of the final line.",
+        reference: "RFC 5321 §4.2.1",
+        reproduce: "smtpdoctor demo multiline-mismatch",
+    },
+    Entry {
+        id: "reply-bare-code",
+        severity: Severity::Info,
+        title: "Reply is a bare code without text",
+        meaning: "A reply line consisted of the three digits only (\"250\" followed by CRLF). The grammar \
+                  allows it, but the text is what administrators read in bounces and logs, and a few old \
+                  clients expect a space after the code.",
+        causes: &[
+            "minimal or embedded SMTP implementations",
+            "an empty custom reply text in the server configuration",
+        ],
+        fix: "Configure or patch the server to send a short text after each code, e.g. \"250 2.0.0 Ok\".",
+        reference: "RFC 5321 §4.2",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "reply-zero-length",
+        severity: Severity::Error,
+        title: "An empty line arrived where a status line was due",
+        meaning: "Where a reply was expected, the server sent an empty line. PMDF and Sun/Oracle \
+                  Messaging Server log this as \"Zero length SMTP status line\" and defer the message. \
+                  The usual source is a stray CR or LF in front of the real status line: a client that \
+                  takes a lone CR or LF as end of line sees an empty line first.",
+        causes: &[
+            "the server or a firewall emitting CR CR LF or LF CR LF instead of CR LF",
+            "some Exchange versions and firewall SMTP proxies adding an extra line ending",
+            "a client configured to treat bare CR or bare LF as a line terminator (PMDF's default `smtp_crorlf`)",
+        ],
+        fix: "Make the server send exactly CR LF after each line. On a PMDF/Messaging Server client, put \
+              `smtp_crlf` on the channel instead of the default `smtp` (= `smtp_crorlf`) so that only \
+              CR LF ends a line, or upgrade to a release that skips such lines.",
+        reference: "RFC 5321 §4.2, §2.3.8",
+        reproduce: "smtpdoctor demo zero-length-reply",
+    },
+    Entry {
+        id: "reply-bare-lf",
+        severity: Severity::Error,
+        title: "A reply line ended with LF instead of CRLF",
+        meaning: "SMTP lines end with CR LF and nothing else. A reply ending in a lone LF is read \
+                  differently by different clients: lenient ones accept it, strict ones (PMDF with \
+                  `smtp_crlf`) keep reading until a CR LF arrives and time out, or merge two replies.",
+        causes: &[
+            "a server or script printing \"\\n\" on a Unix system",
+            "a proxy rewriting line endings",
+        ],
+        fix: "Terminate every reply line with \"\\r\\n\" in the server or the script that generates it.",
+        reference: "RFC 5321 §2.3.8",
+        reproduce: "smtpdoctor demo",
+    },
+    Entry {
+        id: "reply-bare-cr",
+        severity: Severity::Error,
+        title: "A reply contains a bare CR",
+        meaning: "A carriage return without a following LF appeared in a reply. Clients that accept a lone \
+                  CR as a terminator (PMDF by default) split the line there and then see garbage or an \
+                  empty status line (\"Zero length SMTP status line\"); others keep the CR in the text.",
+        causes: &[
+            "server code emitting CR CR LF",
+            "reply text taken from a file or database with stray carriage returns",
+        ],
+        fix: "Strip CR characters from reply texts and end lines with exactly one CR LF.",
+        reference: "RFC 5321 §2.3.8",
+        reproduce: "smtpdoctor demo bare-cr-reply",
+    },
+    Entry {
+        id: "reply-too-long",
+        severity: Severity::Warning,
+        title: "Reply line longer than 512 octets",
+        meaning: "A reply line, counting the code and the CR LF, must fit in 512 octets. Longer lines are \
+                  truncated or split by some clients, which can then read the remainder as the next \
+                  reply and lose step.",
+        causes: &[
+            "long policy rejection texts with URLs and explanations on one line",
+            "very long greeting banners",
+        ],
+        fix: "Shorten the text or spread it over a multi-line reply with the same code on each line.",
+        reference: "RFC 5321 §4.5.3.1.5",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "reply-non-ascii",
+        severity: Severity::Warning,
+        title: "Reply contains non-ASCII bytes",
+        meaning: "Reply text must be printable US-ASCII. Eight-bit bytes (localised banners in Latin-1 or \
+                  UTF-8) are mangled in logs and bounce messages and have crashed older clients.",
+        causes: &[
+            "translated banner or rejection texts",
+            "host or organisation names with accented letters in the greeting",
+        ],
+        fix: "Keep reply texts in ASCII; put translations on a web page linked from the text.",
+        reference: "RFC 5321 §4.2",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "reply-unsolicited",
+        severity: Severity::Error,
+        title: "The server sent bytes when no reply was due",
+        meaning: "Data arrived while no command was waiting for an answer, or more replies arrived than \
+                  commands were sent. Clients pair replies with commands in order, so an extra reply \
+                  shifts every later answer onto the wrong command: recipients can appear accepted or \
+                  rejected wrongly.",
+        causes: &[
+            "a proxy or load balancer sending its own 220 and then passing on the backend's 220",
+            "a server answering one command twice",
+            "an SMTP-inspecting firewall injecting replies",
+        ],
+        fix: "Capture the session (`-v`) to see which component adds the extra lines and remove the \
+              duplicate greeting or reply.",
+        reference: "RFC 5321 §4.2 (one reply per command)",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    // ---------------------------------------------------------------- EHLO
+    Entry {
+        id: "ehlo-fallback",
+        severity: Severity::Warning,
+        title: "EHLO refused, HELO accepted",
+        meaning: "The server (or something in front of it) rejected EHLO but accepted HELO, so the session \
+                  has no SMTP extensions: no STARTTLS (mail travels in clear text), no SIZE, no \
+                  PIPELINING, no 8BITMIME, no DSN. Some senders do not fall back in the same session but \
+                  disconnect and reconnect with HELO, doubling connections.",
+        causes: &[
+            "Cisco PIX/ASA SMTP inspection rewriting EHLO",
+            "a very old MTA or an appliance without ESMTP",
+            "ESMTP deliberately disabled on the server",
+        ],
+        fix: "Disable the firewall SMTP inspection (`no fixup protocol smtp 25`, `no inspect esmtp`) or \
+              upgrade the MTA; every current MTA supports EHLO.",
+        reference: "RFC 5321 §4.1.1.1, §3.2",
+        reproduce: "smtpdoctor demo",
+    },
+    Entry {
+        id: "ehlo-bad-failure-code",
+        severity: Severity::Warning,
+        title: "EHLO rejected with an unexpected reply code",
+        meaning: "RFC 5321 lists 500, 501, 502 and 550 as the replies to an EHLO the server does not \
+                  accept; after those, clients fall back to HELO in the same session. Other codes (a \
+                  4xx other than 421, 554, 503) do not fit that rule: clients read them as a refusal of \
+                  the whole session and defer or give up instead of falling back.",
+        causes: &[
+            "a server or filter rejecting EHLO by policy (bad HELO name checks answered at EHLO)",
+            "a firewall answering the mangled command itself",
+        ],
+        fix: "Answer an unsupported EHLO with 500 or 502, and reject a bad HELO name with 550 or, \
+              better, later at MAIL or RCPT.",
+        reference: "RFC 5321 §4.1.4, §3.2",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "helo-extended",
+        severity: Severity::Error,
+        title: "The HELO reply advertises extensions",
+        meaning: "The reply to HELO was a multi-line list of extensions as if EHLO had been sent. HELO \
+                  opens a plain SMTP session; extensions exist only after EHLO. A client that trusts the \
+                  list may use PIPELINING or STARTTLS that were never negotiated, and clients that expect \
+                  one line may lose step.",
+        causes: &["server code treating HELO and EHLO alike"],
+        fix: "Answer HELO with a single \"250 domain\" line; upgrade or patch the server.",
+        reference: "RFC 5321 §4.1.1.1",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "ext-size-small",
+        severity: Severity::Warning,
+        title: "SIZE limit below 64 KB",
+        meaning: "The SIZE extension announces the largest message the server takes. A limit under 64 KB \
+                  rejects ordinary mail with a small attachment; senders that honour SIZE bounce such \
+                  mail at once without trying. SIZE 0 means \"no fixed limit\" and is not flagged.",
+        causes: &[
+            "a unit mistake: Postfix `message_size_limit` is in bytes, so 10240 means 10 KB",
+            "a test value left in production",
+        ],
+        fix: "Set a realistic limit: Postfix `message_size_limit = 52428800`, Exim \
+              `message_size_limit = 50M`, Sendmail `define(`confMAX_MESSAGE_SIZE', `52428800')`, \
+              Exchange `Set-TransportConfig -MaxReceiveSize 50MB`.",
+        reference: "RFC 1870 §4; RFC 5321 §4.5.3.1.7",
+        reproduce: "smtpdoctor probe example.com -v --quit-after ehlo",
+    },
+    Entry {
+        id: "ext-enhancedcodes-malformed",
+        severity: Severity::Warning,
+        title: "ENHANCEDSTATUSCODES advertised but replies lack valid enhanced codes",
+        meaning: "A server that advertises ENHANCEDSTATUSCODES promises a class.subject.detail code \
+                  (such as 2.1.0) after the reply code of every reply except the greeting and the \
+                  EHLO/HELO reply, with the class equal to the first digit. Missing or mismatched codes \
+                  make senders classify failures wrongly in bounces and retry decisions.",
+        causes: &[
+            "custom reply texts without the enhanced code",
+            "a filter or proxy rewriting replies",
+        ],
+        fix: "Either put a correct enhanced code in every reply or stop advertising the extension \
+              (Postfix `smtpd_discard_ehlo_keywords = enhancedstatuscodes`).",
+        reference: "RFC 2034 §3; RFC 3463 §2",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    // ---------------------------------------------------------------- STARTTLS / TLS
+    Entry {
+        id: "starttls-absent",
+        severity: Severity::Warning,
+        title: "STARTTLS is not offered",
+        meaning: "The EHLO reply does not list STARTTLS, so mail to this server travels unencrypted. \
+                  Senders that require TLS (MTA-STS in enforce mode, DANE, Postfix \
+                  `smtp_tls_security_level = encrypt`) cannot deliver at all (Postfix: \"TLS is \
+                  required, but was not offered by host\").",
+        causes: &[
+            "TLS never configured, or the certificate and key missing",
+            "a firewall stripping STARTTLS from the EHLO reply (Cisco ESMTP inspection)",
+            "an active attacker removing STARTTLS (a downgrade)",
+        ],
+        fix: "Postfix: `smtpd_tls_cert_file`, `smtpd_tls_key_file`, `smtpd_tls_security_level = may`. \
+              Exim: `tls_certificate`, `tls_privatekey`, `tls_advertise_hosts = *`. Sendmail: \
+              `confSERVER_CERT`, `confSERVER_KEY`. Exchange: `Enable-ExchangeCertificate -Services SMTP`. \
+              Disable SMTP inspection on firewalls in the path.",
+        reference: "RFC 3207 §4",
+        reproduce: "smtpdoctor probe example.com -v --starttls require",
+    },
+    Entry {
+        id: "starttls-required",
+        severity: Severity::Error,
+        title: "A public MX refuses mail without TLS",
+        meaning: "The server answered MAIL with an order to start TLS first (e.g. \"530 5.7.0 Must issue \
+                  a STARTTLS command first\"). RFC 3207 forbids a publicly referenced MX from requiring \
+                  TLS, because senders without TLS, or whose TLS fails, can then not deliver at all.",
+        causes: &[
+            "Postfix `smtpd_tls_security_level = encrypt` applied to port 25 instead of only the submission port",
+            "an Exchange receive connector with RequireTLS on the Internet-facing connector",
+        ],
+        fix: "Use `smtpd_tls_security_level = may` for port 25 and keep `encrypt` on 587 (in master.cf \
+              `-o smtpd_tls_security_level=encrypt`). To ask senders for TLS, publish MTA-STS or DANE \
+              instead.",
+        reference: "RFC 3207 §4",
+        reproduce: "smtpdoctor probe example.com -v --starttls never",
+    },
+    Entry {
+        id: "starttls-454",
+        severity: Severity::Warning,
+        title: "STARTTLS answered with 454 (TLS not available)",
+        meaning: "The server advertises STARTTLS but refuses it when asked. Opportunistic senders carry on \
+                  in clear text; senders that require TLS defer the mail. Typical texts: Postfix \"454 \
+                  4.7.0 TLS not available due to local problem\", Messaging Server \"454 4.7.1 TLS \
+                  library initialization failure\".",
+        causes: &[
+            "the private key or certificate unreadable by the SMTP process (permissions, wrong path, passphrase-protected key)",
+            "Messaging Server: certificates installed for POP/IMAP but not usable by the SMTP dispatcher, or the dispatcher not restarted after installing them",
+            "a certificate and key that do not belong together",
+        ],
+        fix: "Read the server log just before the 454 (Postfix logs \"cannot get RSA private key\" or \
+              similar). Fix the file permissions and paths; for Messaging Server install the \
+              certificates, then `stop-msg dispatcher` and `start-msg dispatcher`.",
+        reference: "RFC 3207 §4",
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+    },
+    Entry {
+        id: "starttls-stall",
+        severity: Severity::Warning,
+        title: "The TLS handshake hangs after 220 Ready to start TLS",
+        meaning: "STARTTLS was accepted but the handshake never finished. The classic cause is a path-MTU \
+                  black hole: the server's certificate chain needs full-size packets, a link on the way \
+                  has a smaller MTU, and the ICMP \"fragmentation needed\" messages that would announce \
+                  it are blocked, so the large packets vanish. Small exchanges (greeting, EHLO) work and \
+                  the session hangs at the first big one.",
+        causes: &[
+            "ICMP blocked by a firewall together with a smaller MTU on the path (PPPoE, VPN, tunnels)",
+            "an SMTP-inspecting firewall that cannot follow the switch to TLS",
+            "an IPS dropping the handshake",
+        ],
+        fix: "Allow ICMP type 3 code 4 (IPv4) and ICMPv6 Packet Too Big through firewalls, clamp the TCP \
+              MSS on the router (`iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j \
+              TCPMSS --clamp-mss-to-pmtu`) or lower the server interface MTU; disable SMTP inspection.",
+        reference: "RFC 1191, RFC 8201 (path MTU discovery); RFC 3207 §4",
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls --timeout 30s",
+    },
+    Entry {
+        id: "starttls-post-state",
+        severity: Severity::Error,
+        title: "STARTTLS still advertised after TLS is up",
+        meaning: "After the TLS handshake both sides must forget what they learnt in clear text, and the \
+                  EHLO reply inside TLS must not offer STARTTLS again. Offering it shows that the server \
+                  did not reset its session state, the same class of bug that lets injected plaintext \
+                  commands survive into the encrypted session.",
+        causes: &["server software that does not reset the SMTP state after the TLS handshake"],
+        fix: "Upgrade the MTA or the TLS proxy in front of it.",
+        reference: "RFC 3207 §4.2",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "starttls-resp-injection",
+        severity: Severity::Warning,
+        title: "Extra plaintext bytes followed the STARTTLS 220",
+        meaning: "After \"220 Ready to start TLS\" the next bytes must be the TLS handshake. Here more \
+                  plaintext came first. A client that keeps those bytes in its buffer would read them as \
+                  replies received over TLS, so an attacker in the path could forge answers inside the \
+                  encrypted session (response injection, the mirror image of CVE-2011-0411).",
+        causes: &[
+            "a server or middlebox writing an extra line after the 220",
+            "an active attacker injecting data",
+        ],
+        fix: "Find and fix the component that writes after the 220; clients must discard any buffered \
+              plaintext when the handshake starts.",
+        reference: "RFC 3207 §4.2; \"NO STARTTLS\" (USENIX Security 2021)",
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+    },
+    Entry {
+        id: "tls-handshake-failed",
+        severity: Severity::Error,
+        title: "The TLS handshake failed",
+        meaning: "STARTTLS was accepted but client and server could not agree on a TLS session. \
+                  Opportunistic senders may retry in clear text, or defer; senders requiring TLS defer \
+                  (Postfix: \"Cannot start TLS: handshake failure\", Exim: \"TLS session: \
+                  (SSL_connect): ...\", Exchange: \"TLS negotiation failed with error ...\").",
+        causes: &[
+            "the server offers only TLS 1.0/1.1 or obsolete ciphers, which current senders refuse",
+            "a certificate whose key does not match, or an incomplete TLS configuration",
+            "a middlebox interfering with the handshake",
+        ],
+        fix: "Enable TLS 1.2 and 1.3 with current ciphers (Postfix `smtpd_tls_protocols = >=TLSv1.2` on \
+              Postfix 3.6+, or `!SSLv2, !SSLv3, !TLSv1, !TLSv1.1`), then test with \
+              `openssl s_client -starttls smtp -connect mx.example.com:25`.",
+        reference: "RFC 3207 §4; RFC 8996",
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+    },
+    Entry {
+        id: "tls-cert-expired",
+        severity: Severity::Error,
+        title: "The server certificate has expired (or is not yet valid)",
+        meaning: "The certificate's validity period does not include the current time. Opportunistic \
+                  senders still deliver, but senders that verify certificates (MTA-STS, DANE-TA, \
+                  `smtp_tls_security_level = verify`) defer the mail (Postfix: \"Server certificate not \
+                  verified\").",
+        causes: &[
+            "automatic renewal failed or the renewed certificate was never loaded",
+            "the server's clock is wrong",
+        ],
+        fix: "Renew the certificate and reload the MTA (`postfix reload`; Exchange \
+              `Enable-ExchangeCertificate -Services SMTP`); check the renewal job and the clock.",
+        reference: "RFC 5280 §4.1.2.5; RFC 8461 §4.2",
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+    },
+    Entry {
+        id: "tls-cert-expiring",
+        severity: Severity::Warning,
+        title: "The server certificate expires soon",
+        meaning: "The certificate is still valid but expires within the `--cert-warn` window (14 days by \
+                  default). Once it expires, verifying senders stop delivering.",
+        causes: &["automatic renewal not set up or failing silently"],
+        fix: "Renew now and make sure the MTA reloads the new certificate after each renewal (a certbot \
+              deploy hook running `postfix reload`, for example).",
+        reference: "RFC 5280 §4.1.2.5",
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls --cert-warn 30d",
+    },
+    Entry {
+        id: "tls-cert-name-mismatch",
+        severity: Severity::Warning,
+        title: "The certificate does not cover the MX host name",
+        meaning: "None of the certificate's names (SANs) matches the MX host name smtpdoctor connected to. \
+                  MTA-STS senders check exactly that name and refuse delivery; opportunistic senders do \
+                  not care.",
+        causes: &[
+            "a certificate issued for the web site or the bare domain instead of the MX host",
+            "a new MX host name added without reissuing the certificate",
+        ],
+        fix: "Issue a certificate whose SANs include every MX host name (`mx1.example.com`, \
+              `mx2.example.com`) and configure it for SMTP.",
+        reference: "RFC 6125 §6; RFC 8461 §4.2",
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+    },
+    Entry {
+        id: "tls-cert-untrusted",
+        severity: Severity::Warning,
+        title: "The certificate chain is not trusted",
+        meaning: "The chain does not lead to a trusted root: self-signed, issued by a private CA, or \
+                  missing an intermediate certificate. Verifying senders (MTA-STS) refuse delivery; \
+                  others encrypt without authentication.",
+        causes: &[
+            "only the leaf certificate configured, without the intermediates (use the full chain file)",
+            "a self-signed or internal-CA certificate on a public MX",
+        ],
+        fix: "Serve the full chain (`fullchain.pem` from certbot; Postfix `smtpd_tls_chain_files` or a \
+              cert file that contains the intermediates). Use a publicly trusted CA for a public MX.",
+        reference: "RFC 5280 §6; RFC 8461 §4.2",
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+    },
+    // ---------------------------------------------------------------- Envelope
+    Entry {
+        id: "mail-rejected",
+        severity: Severity::Error,
+        title: "MAIL FROM was refused (5xx)",
+        meaning: "The server permanently refused the reverse-path. By default smtpdoctor sends the null \
+                  reverse-path `<>`, which every MX must accept because bounces and delivery reports use \
+                  it. Refusing it loses bounces and makes sender-verification callouts from other sites \
+                  fail for this domain.",
+        causes: &[
+            "an anti-spam rule that rejects the empty sender",
+            "the client address blocklisted and rejected at MAIL",
+            "with `--from`: SPF or sender-domain checks failing for that address",
+        ],
+        fix: "Accept `<>` as a sender. Look up the rule named in the reply text and exempt the null \
+              sender from it.",
+        reference: "RFC 5321 §4.5.5, §3.3",
+        reproduce: "smtpdoctor probe example.com -v --quit-after mail",
+    },
+    Entry {
+        id: "mail-deferred",
+        severity: Severity::Warning,
+        title: "MAIL FROM was temporarily refused (4xx)",
+        meaning: "The server asked to try again later at the MAIL stage. Senders retry, so mail is \
+                  delayed; if the condition persists mail bounces when its queue lifetime ends.",
+        causes: &[
+            "sender-domain checks failing on DNS (Postfix `reject_unknown_sender_domain`: \"450 4.1.8 ... Sender address rejected: Domain not found\")",
+            "rate limits or greylisting applied at MAIL",
+            "lack of disk space on the server (\"452 4.3.1 Insufficient system storage\")",
+        ],
+        fix: "Read the reply text; fix the server's DNS resolution or free queue space; raise rate limits \
+              for legitimate senders.",
+        reference: "RFC 5321 §3.3, §4.2.1",
+        reproduce: "smtpdoctor probe example.com -v --quit-after mail",
+    },
+    Entry {
+        id: "rcpt-rejected",
+        severity: Severity::Error,
+        title: "RCPT TO was refused (5xx)",
+        meaning: "The server permanently refused the recipient. Senders bounce the message for that \
+                  address at once.",
+        causes: &[
+            "unknown user (\"550 5.1.1 ... User unknown\")",
+            "the domain is not handled here: relay denied (\"554 5.7.1 ... Relay access denied\"), often a stale MX or a domain missing from Postfix `mydestination`, `virtual_mailbox_domains` or `relay_domains`",
+            "a policy or blocklist rejection applied at RCPT",
+        ],
+        fix: "Read the reply: add the domain to the server's local or relay domains, create the mailbox \
+              or alias, or adjust the policy that fired.",
+        reference: "RFC 5321 §3.3, §4.2.2",
+        reproduce: "smtpdoctor probe user@example.com -v",
+    },
+    Entry {
+        id: "rcpt-deferred",
+        severity: Severity::Warning,
+        title: "RCPT TO was temporarily refused (4xx)",
+        meaning: "The server asked to try this recipient again later, for a reason that does not look like \
+                  greylisting. Senders retry; persistent 4xx replies delay mail for days and end in a \
+                  bounce.",
+        causes: &[
+            "recipient verification against a backend that is down (Postfix: \"450 4.1.1 ... Recipient address rejected: unverified address\")",
+            "a policy service or milter timing out (\"451 4.3.5 Server configuration problem\")",
+            "mailbox over quota (\"452 4.2.2\") or too many recipients (\"452 4.5.3\")",
+        ],
+        fix: "Read the reply text and the server log at that time; repair the backend or policy service.",
+        reference: "RFC 5321 §3.3, §4.2.1",
+        reproduce: "smtpdoctor probe user@example.com -v",
+    },
+    Entry {
+        id: "postmaster-rejected",
+        severity: Severity::Error,
+        title: "The postmaster address was refused",
+        meaning: "Every domain that accepts mail must accept mail for \"postmaster\" (in any letter case); \
+                  it is how other administrators report problems. Rejecting it cuts off that channel and \
+                  fails postmaster-based checks by other sites.",
+        causes: &[
+            "no postmaster alias for the domain (virtual domains need their own postmaster@domain)",
+            "blocklist or spam rules applied before any postmaster exemption",
+        ],
+        fix: "Add an alias (`postmaster: root` in /etc/aliases and `postmaster@example.com` in Postfix \
+              `virtual_alias_maps` for virtual domains) and exempt it from restrictions that precede it.",
+        reference: "RFC 5321 §4.5.1",
+        reproduce: "smtpdoctor probe postmaster@example.com -v",
+    },
+    Entry {
+        id: "greylisted",
+        severity: Severity::Info,
+        title: "Temporary refusal recognised as greylisting",
+        meaning: "A 4xx reply whose text identifies greylisting: the server refuses the first attempt from \
+                  an unknown client/sender/recipient combination and accepts a retry after a few \
+                  minutes. Recognised wordings (case-insensitive substrings of the reply): \"greylist\", \
+                  \"graylist\", \"grey-list\", \"gray-list\", \"grey list\", \"gray list\", \"postgrey\"; \
+                  for example Postgrey's \"450 4.2.0 <user@example.com>: Recipient address rejected: \
+                  Greylisted, see http://postgrey.schweikert.ch/help/example.com.html\" and \
+                  milter-greylist's and SQLgrey's \"451 4.7.1 Greylisting in action, please come back \
+                  later\". A single probe cannot see past it; repeat the probe after the delay.",
+        causes: &[
+            "greylisting enabled on the server (Postgrey, SQLgrey, milter-greylist, rspamd, Exim greylistd)",
+        ],
+        fix: "Nothing is broken. If large senders that retry from other addresses (Microsoft, Google) are \
+              delayed for hours, allowlist their networks (Postgrey `/etc/postgrey/whitelist_clients`) \
+              or use SPF-based allowlisting.",
+        reference: "RFC 6647",
+        reproduce: "smtpdoctor probe user@example.com -v",
+    },
+    Entry {
+        id: "postscreen-after-tests",
+        severity: Severity::Info,
+        title: "Postfix postscreen deferral after its protocol tests (450 4.3.2)",
+        meaning: "The RCPT reply was \"450 4.3.2 Service currently unavailable\" from Postfix postscreen. \
+                  With its after-greeting tests enabled (`postscreen_pipelining_enable`, \
+                  `postscreen_non_smtp_command_enable`, `postscreen_bare_newline_enable`), postscreen \
+                  talks to a new client itself and cannot hand that connection over to the real SMTP \
+                  server; a client that passed is told to come back, and its next connection from the \
+                  same address goes straight through. The effect is a greylisting-like delay for \
+                  first-time senders.",
+        causes: &[
+            "postscreen deep protocol tests enabled for clients not yet on its temporary allowlist",
+        ],
+        fix: "Expected behaviour. To avoid the delay, disable the after-greeting tests or allowlist large \
+              senders that retry from changing addresses (`postscreen_access_list`).",
+        reference: "Postfix POSTSCREEN_README (tests after the 220 greeting)",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    Entry {
+        id: "starttls-policy-failed",
+        severity: Severity::Error,
+        title: "TLS was required (--starttls require) but not achieved",
+        meaning: "smtpdoctor was told to require TLS and the server did not offer it, refused it or the \
+                  handshake failed, so the dialogue stopped. That is what a sender with mandatory TLS \
+                  (MTA-STS enforce, DANE, Postfix `smtp_tls_security_level = encrypt`, Exim \
+                  `hosts_require_tls`, an Exchange send connector with RequireTLS) experiences: the mail \
+                  stays queued.",
+        causes: &[
+            "STARTTLS not advertised (see starttls-absent)",
+            "STARTTLS refused with 454 (see starttls-454)",
+            "the handshake failed or hung (see tls-handshake-failed, starttls-stall)",
+        ],
+        fix: "Fix the underlying TLS finding reported in the same probe.",
+        reference: "RFC 3207 §4; RFC 8461 §5",
+        reproduce: "smtpdoctor probe example.com -v --starttls require",
+    },
+    Entry {
+        id: "reply-slow",
+        severity: Severity::Warning,
+        title: "A reply was slower than the --slow threshold",
+        meaning: "A command took longer to answer than the threshold (5 s by default). Each slow reply \
+                  lengthens every delivery, and clients with short timeouts (application libraries, \
+                  appliances) give up. Slowness is usually time spent waiting on DNS or a policy service.",
+        causes: &[
+            "blocklist, SPF or reverse-DNS lookups with a slow resolver",
+            "policy daemons, milters or recipient-verification callouts answering slowly",
+            "deliberate tarpitting (Exim `smtp_delay`, Postfix `smtpd_error_sleep_time` after errors)",
+            "an overloaded server",
+        ],
+        fix: "Run a local caching resolver, give policy services and milters short timeouts, and check \
+              the server's load.",
+        reference: "RFC 5321 §4.5.3.2",
+        reproduce: "smtpdoctor probe example.com -v --slow 2s",
+    },
+    Entry {
+        id: "timing-rfc-exceeded",
+        severity: Severity::Warning,
+        title: "A reply came after the RFC 5321 minimum timeout of its stage",
+        meaning: "RFC 5321 gives minimum client timeouts per stage: 5 minutes for the greeting, 5 for \
+                  MAIL, 5 for RCPT, 2 for the 354 reply to DATA, 3 per data block and 10 after the final \
+                  dot. A reply later than that would have been abandoned by an MTA that uses the minimum \
+                  (Postfix's defaults: `smtp_helo_timeout` 300s, `smtp_mail_timeout` 300s, \
+                  `smtp_rcpt_timeout` 300s, `smtp_data_init_timeout` 120s, `smtp_data_xfer_timeout` \
+                  180s, `smtp_data_done_timeout` 600s).",
+        causes: &[
+            "the same causes as reply-slow, in a more extreme form",
+            "a hung filter or resolver on the server",
+        ],
+        fix: "Find what the server waits on at that stage (log timestamps, policy services, content \
+              filters) and make it answer well within the limit.",
+        reference: "RFC 5321 §4.5.3.2",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    // ---------------------------------------------------------------- DATA
+    Entry {
+        id: "data-rejected",
+        severity: Severity::Error,
+        title: "DATA or the message was refused",
+        meaning: "The server refused the DATA command or, after the final dot, the message itself. \
+                  Senders bounce the message.",
+        causes: &[
+            "no valid recipients left (\"554 5.5.1 Error: no valid recipients\")",
+            "content filtering: spam or virus verdicts, DMARC rejection",
+            "message larger than the server's limit (\"552 5.3.4\")",
+        ],
+        fix: "Read the reply text and the server's content filter logs; adjust the filter or the size \
+              limit.",
+        reference: "RFC 5321 §4.1.1.4, §3.3",
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+    },
+    Entry {
+        id: "dot-slow",
+        severity: Severity::Warning,
+        title: "The reply to the final dot was slow",
+        meaning: "After the whole message was sent, the server took longer than `--dot-slow` (60 s by \
+                  default) to answer. Processing at the dot (spam and virus scanning, milters, \
+                  before-queue filters) is where servers spend time. RFC 5321 lets the client wait 10 \
+                  minutes, but many wait less; a sender that gives up after the server accepted the \
+                  message sends it again, and the recipient gets duplicates.",
+        causes: &[
+            "slow content filters, milters or before-queue proxies (Postfix `smtpd_proxy_filter`)",
+            "scanners doing network lookups per message",
+            "an overloaded server or slow queue disk",
+        ],
+        fix: "Speed up or time-limit the filters (Postfix `milter_content_timeout`), move heavy scanning \
+              after the queue (Postfix `content_filter` instead of `smtpd_proxy_filter`), and aim for \
+              well under a minute.",
+        reference: "RFC 5321 §4.5.3.2.6; RFC 1047",
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+    },
+    Entry {
+        id: "dot-timeout",
+        severity: Severity::Error,
+        title: "No reply to the final dot in time",
+        meaning: "The message was transmitted completely, but no answer to the final dot arrived before \
+                  the timeout. This is the classic \"response to dot-stuffed message expected\" of \
+                  PMDF/Messaging Server, Postfix's \"timed out while sending end of data -- message may \
+                  be sent more than once\", Exim's \"SMTP timeout after end of data\". The sender cannot \
+                  know whether the server kept the message, so it retries and duplicates are likely.",
+        causes: &[
+            "very slow processing after the dot (see dot-slow)",
+            "a firewall or NAT idle timer dropping the connection while the server is still working",
+            "a path-MTU black hole losing the large data packets, so the dot never arrives",
+            "the server hung",
+        ],
+        fix: "Make post-DATA processing faster; raise firewall idle timeouts above 10 minutes; fix PMTU \
+              (allow ICMP fragmentation-needed, clamp MSS). As a sender, give such a destination more \
+              time on a separate transport (Postfix `smtp_data_done_timeout`, PMDF a dedicated channel \
+              with a larger `STATUS_DATA_RECEIVE_TIME`).",
+        reference: "RFC 5321 §4.5.3.2.6 (10 minutes); RFC 1047",
+        reproduce: "smtpdoctor demo slow-dot",
+    },
+    Entry {
+        id: "data-keepalive-lines",
+        severity: Severity::Info,
+        title: "Continuation lines trickled out while the server processed the message",
+        meaning: "During a long wait after the dot, the server sent continuation lines (\"250-...\") one \
+                  by one to keep the client from timing out, and the final line later. That is valid \
+                  SMTP and works with most clients, but legacy clients act on the first line, and the \
+                  trick only works if every line carries the final code.",
+        causes: &["a server designed to keep senders waiting during slow content processing"],
+        fix: "No fix needed; faster processing makes it unnecessary. Make sure every continuation line \
+              uses the final reply code.",
+        reference: "RFC 5321 §4.2.1, §4.5.3.2.6",
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+    },
+    Entry {
+        id: "quit-no-221",
+        severity: Severity::Warning,
+        title: "QUIT was not answered with 221",
+        meaning: "The server must answer QUIT with 221 and then close. Closing without the reply makes \
+                  clients log an error after an otherwise successful session, and some count the \
+                  transaction as failed.",
+        causes: &[
+            "a server that closes immediately on QUIT",
+            "a firewall cutting the connection",
+        ],
+        fix: "Send \"221 2.0.0 Bye\" before closing.",
+        reference: "RFC 5321 §4.1.1.10",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
+    // ---------------------------------------------------------------- Active tests
+    Entry {
+        id: "pregreet-tolerated",
+        severity: Severity::Info,
+        title: "The server accepted a client that spoke before the greeting",
+        meaning: "smtpdoctor sent EHLO before the server's 220 (or between a \"220-\" teaser and the final \
+                  line) and the server processed it normally. A correct client always waits for the \
+                  greeting; talking early is a hallmark of spam software, so a tolerant server gives up \
+                  a cheap and reliable spam signal.",
+        causes: &["no greeting-time protocol check configured"],
+        fix: "Postfix: enable postscreen with `postscreen_greet_action = enforce`. Sendmail: \
+              `FEATURE(`greet_pause', `5000')`. Exim: a short `delay` in `acl_smtp_connect`, after which \
+              Exim itself drops clients that talked early.",
+        reference: "RFC 5321 §3.1, §4.3.1",
+        reproduce: "smtpdoctor probe example.com -v --test pregreet",
+    },
+    Entry {
+        id: "pregreet-enforced",
+        severity: Severity::Info,
+        title: "The server rejected a client that spoke before the greeting",
+        meaning: "The server noticed the early EHLO and refused the session, as intended against spam \
+                  software. Its log names it: postscreen \"PREGREET 11 after 0.2 from \
+                  [192.0.2.1]:54321: EHLO ...\", Exim \"SMTP protocol synchronization error (input sent \
+                  without waiting for greeting)\", Sendmail \"rejecting commands from ... due to \
+                  pre-greeting traffic\". Only a problem if legitimate clients are caught, typically \
+                  ones that treat each TCP read as a whole reply.",
+        causes: &[
+            "greeting-time protocol enforcement (postscreen, greet_pause, Exim connect ACL delay)",
+        ],
+        fix: "Nothing to fix. Allowlist legitimate clients that are caught.",
+        reference: "RFC 5321 §4.3.1; Postfix POSTSCREEN_README",
+        reproduce: "smtpdoctor probe example.com -v --test pregreet",
+    },
+    Entry {
+        id: "pipelining-unauth-accepted",
+        severity: Severity::Warning,
+        title: "Pipelined commands accepted without PIPELINING being advertised",
+        meaning: "smtpdoctor sent several commands in one write although the server had not advertised \
+                  PIPELINING, and the server answered them all. Spam software pipelines whole \
+                  transactions and ignores the replies, so accepting unannounced pipelining lets it \
+                  through and ties up server processes. Strict servers reject it: Postfix logs \
+                  \"improper command pipelining after ...\", Exim \"SMTP protocol synchronization error \
+                  (next input sent too soon: pipelining was not advertised)\".",
+        causes: &["no check for commands that arrive before the previous reply was sent"],
+        fix: "Postfix 3.9 and later reject it by default (`smtpd_forbid_unauth_pipelining = yes`); on \
+              older versions add `reject_unauth_pipelining` to `smtpd_data_restrictions`. Exim enforces \
+              synchronisation by default unless `smtp_enforce_sync = false`.",
+        reference: "RFC 2920 §3.1",
+        reproduce: "smtpdoctor probe example.com -v --test pipelining",
+    },
+    Entry {
+        id: "pipelining-broken",
+        severity: Severity::Error,
+        title: "PIPELINING is advertised but pipelined commands fail",
+        meaning: "The server advertises PIPELINING, but when MAIL, RCPT and DATA arrive in one write, \
+                  replies go missing, come out of order or the connection drops. Postfix, Exim and \
+                  Exchange pipeline whenever it is advertised, so their mail gets stuck.",
+        causes: &[
+            "an SMTP-inspecting firewall or anti-virus proxy that handles one command per packet",
+            "server code that reads one packet per command and discards the rest of the buffer",
+        ],
+        fix: "Fix or remove the middlebox, or stop advertising the extension: Postfix \
+              `smtpd_discard_ehlo_keywords = pipelining`, Exim `pipelining_advertise_hosts =` (empty), \
+              Exchange `Set-ReceiveConnector -PipeliningEnabled $false`.",
+        reference: "RFC 2920 §3.1, §3.2",
+        reproduce: "smtpdoctor probe example.com -v --test pipelining",
+    },
+    Entry {
+        id: "starttls-cmd-injection",
+        severity: Severity::Error,
+        title: "Commands sent along with STARTTLS were executed inside TLS (CVE-2011-0411)",
+        meaning: "smtpdoctor wrote \"STARTTLS\\r\\nNOOP\\r\\n\" in one go; the server answered the NOOP \
+                  after the TLS handshake. It kept plaintext bytes received before TLS and executed them \
+                  as if they had come encrypted, so an attacker in the path can inject commands into a \
+                  protected session.",
+        causes: &[
+            "an MTA release with the STARTTLS plaintext buffering flaw (Postfix before 2.8 and several other MTAs of that era)",
+        ],
+        fix: "Upgrade the MTA (for Postfix: 2.8 or later, or 2.7.3, 2.6.9, 2.5.12, 2.4.16 on the older \
+              branches). The server must discard its input buffer when TLS starts.",
+        reference: "CVE-2011-0411; RFC 3207 §4.2",
+        reproduce: "smtpdoctor probe example.com -v --test starttls-injection",
+    },
+    Entry {
+        id: "smuggle-eod-accepted",
+        severity: Severity::Error,
+        title: "A non-standard end-of-data sequence was accepted (SMTP smuggling)",
+        meaning: "The server ended the message at a sequence other than CR LF . CR LF (such as LF . LF or \
+                  LF . CR LF). When an outbound server passes such a sequence through unchanged, an \
+                  attacker can hide a second message, with a forged sender that passes SPF, inside the \
+                  first one.",
+        causes: &[
+            "Postfix without `smtpd_forbid_bare_newline` (CVE-2023-51764)",
+            "Sendmail before 8.18 (CVE-2023-51765)",
+            "Exim before 4.97.1 (CVE-2023-51766)",
+        ],
+        fix: "Postfix: `smtpd_forbid_bare_newline = yes` (3.8.4, 3.7.9, 3.6.13, 3.5.23 or later; 3.9 \
+              normalises by default) and `smtpd_data_restrictions = reject_unauth_pipelining`. \
+              Sendmail: 8.18 and the `o` option in `srv_features`. Exim: 4.97.1 or later.",
+        reference: "CVE-2023-51764, CVE-2023-51765, CVE-2023-51766; RFC 5321 §2.3.8, §4.1.1.4",
+        reproduce: "smtpdoctor probe you@example.com -v --test smuggling --to you@example.com",
+    },
+    Entry {
+        id: "bare-lf-accepted",
+        severity: Severity::Info,
+        title: "A command ended by a bare LF was accepted",
+        meaning: "The server took \"NOOP\" followed by LF alone as a complete command. CR LF is the only \
+                  line ending SMTP defines; accepting a bare LF is the leniency that SMTP smuggling \
+                  builds on, though many servers still allow it for broken clients.",
+        causes: &["default leniency toward clients that send Unix line endings"],
+        fix: "Postfix: `smtpd_forbid_bare_newline = yes` (the rejection reads \"Error: bare <LF> \
+              received\"), with `smtpd_forbid_bare_newline_exclusions = $mynetworks` for local broken \
+              clients. Sendmail 8.18: `srv_features` option `g`.",
+        reference: "RFC 5321 §2.3.8",
+        reproduce: "smtpdoctor probe example.com -v --test bare-lf",
+    },
+    Entry {
+        id: "close-on-unknown",
+        severity: Severity::Warning,
+        title: "The server dropped the connection after an unknown command",
+        meaning: "An unrecognised command should be answered with 500 (or 502) and the session should go \
+                  on. Dropping the connection instead breaks clients that probe for optional commands, \
+                  and the sender sees a lost connection rather than an answer.",
+        causes: &[
+            "postscreen `postscreen_non_smtp_command_action = drop`, for verbs listed in `postscreen_forbidden_commands`",
+            "a firewall or anti-spam proxy that closes on commands outside its allowlist",
+        ],
+        fix: "Answer unknown commands with \"500 5.5.2 Error: command not recognized\"; in postscreen use \
+              `enforce` rather than `drop` for SMTP-looking commands.",
+        reference: "RFC 5321 §4.2.4, §3.8",
+        reproduce: "smtpdoctor probe example.com -v --test unknown-command",
+    },
+    Entry {
+        id: "open-relay",
+        severity: Severity::Error,
+        title: "The server relays mail to foreign domains (open relay)",
+        meaning: "An unauthenticated client from outside got a recipient in a foreign domain accepted, \
+                  directly or through an old addressing trick: the percent hack \
+                  (`user%foreign.example@target`), a bang path (`foreign.example!user@target`) or a \
+                  quoted local part (`\"user@foreign.example\"@target`). Spammers find open relays within \
+                  hours and the server's address lands on blocklists.",
+        causes: &[
+            "`mynetworks` or the relay ACL covering far more than the local networks",
+            "Sendmail `FEATURE(`promiscuous_relay')` or `FEATURE(`loose_relay_check')` (percent hack)",
+            "an Exchange receive connector granting anonymous users `ms-Exch-SMTP-Accept-Any-Recipient`",
+            "a gateway that rewrites percent or bang addresses before checking relay rights",
+        ],
+        fix: "Postfix: `smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, \
+              defer_unauth_destination` and a tight `mynetworks`. Exim: restrict `relay_from_hosts`. \
+              Sendmail: remove the relay features above. Exchange: remove the anonymous relay \
+              permission from the Internet-facing connector. Then test again.",
+        reference: "RFC 5321 §3.6; RFC 2505 §2",
+        reproduce: "smtpdoctor probe example.com -v --test relay",
+    },
+];
+
+/// The entry for a finding id, if it exists.
 pub fn entry(id: &str) -> Option<&'static Entry> {
-    let sev = if id.contains("rejected")
-        || id.starts_with("reply-")
-            && !id.contains("slow")
-            && !id.contains("too-long")
-            && !id.contains("non-ascii")
-            && !id.contains("bare-code")
-        || id.starts_with("connect-")
-        || id.contains("failed")
-        || id == "greeting-554"
-        || id == "greeting-timeout"
-        || id == "tls-cert-expired"
-        || id == "mx-nxdomain"
-        || id == "helo-extended"
-        || id == "starttls-post-state"
-        || id == "starttls-required"
-        || id == "mx-none-usable"
-    {
-        Severity::Error
-    } else if id.contains("implicit")
-        || id == "mx-null"
-        || id == "greeting-multiline"
-        || id == "reply-bare-code"
-        || id == "greylisted"
-        || id == "postscreen-after-tests"
-    {
-        Severity::Info
-    } else {
-        Severity::Warning
-    };
-    Some(Box::leak(Box::new(Entry {
-        id: Box::leak(id.to_string().into_boxed_str()),
-        severity: sev,
-        reference: "RFC 5321",
-        fix: "stub",
-    })))
+    ENTRIES.iter().find(|e| e.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// Every finding id of SPEC §3 and §4 with its default severity, copied from the spec.
+    const SPEC_IDS: &[(&str, Severity)] = &[
+        // §3 DNS
+        ("mx-nxdomain", Severity::Error),
+        ("mx-lookup-failed", Severity::Error),
+        ("mx-implicit", Severity::Info),
+        ("mx-null", Severity::Info),
+        ("mx-target-invalid", Severity::Warning),
+        ("mx-none-usable", Severity::Error),
+        ("ptr-missing", Severity::Warning),
+        ("ptr-mismatch", Severity::Warning),
+        // §3 Connect
+        ("connect-refused", Severity::Error),
+        ("connect-timeout", Severity::Error),
+        ("connect-unreachable", Severity::Error),
+        ("close-without-421", Severity::Warning),
+        // §3 Greeting
+        ("greeting-timeout", Severity::Error),
+        ("greeting-slow", Severity::Warning),
+        ("greeting-fragmented", Severity::Warning),
+        ("greeting-multiline", Severity::Info),
+        ("greeting-554", Severity::Error),
+        ("greeting-421", Severity::Warning),
+        ("greeting-syntax", Severity::Warning),
+        ("pix-banner", Severity::Warning),
+        ("pix-ehlo-mangled", Severity::Warning),
+        // §3 Reply syntax
+        ("reply-code-invalid", Severity::Error),
+        ("reply-multiline-mismatch", Severity::Error),
+        ("reply-bare-code", Severity::Info),
+        ("reply-zero-length", Severity::Error),
+        ("reply-bare-lf", Severity::Error),
+        ("reply-bare-cr", Severity::Error),
+        ("reply-too-long", Severity::Warning),
+        ("reply-non-ascii", Severity::Warning),
+        ("reply-unsolicited", Severity::Error),
+        // §3 EHLO
+        ("ehlo-fallback", Severity::Warning),
+        ("ehlo-bad-failure-code", Severity::Warning),
+        ("helo-extended", Severity::Error),
+        ("ext-size-small", Severity::Warning),
+        ("ext-enhancedcodes-malformed", Severity::Warning),
+        // §3 STARTTLS/TLS
+        ("starttls-absent", Severity::Warning),
+        ("starttls-required", Severity::Error),
+        ("starttls-454", Severity::Warning),
+        ("starttls-stall", Severity::Warning),
+        ("starttls-post-state", Severity::Error),
+        ("starttls-resp-injection", Severity::Warning),
+        ("tls-handshake-failed", Severity::Error),
+        ("tls-cert-expired", Severity::Error),
+        ("tls-cert-expiring", Severity::Warning),
+        ("tls-cert-name-mismatch", Severity::Warning),
+        ("tls-cert-untrusted", Severity::Warning),
+        // §3 Envelope
+        ("mail-rejected", Severity::Error),
+        ("mail-deferred", Severity::Warning),
+        ("rcpt-rejected", Severity::Error),
+        ("rcpt-deferred", Severity::Warning),
+        ("postmaster-rejected", Severity::Error),
+        ("greylisted", Severity::Info),
+        ("postscreen-after-tests", Severity::Info),
+        ("starttls-policy-failed", Severity::Error),
+        ("reply-slow", Severity::Warning),
+        ("timing-rfc-exceeded", Severity::Warning),
+        // §3 DATA
+        ("data-rejected", Severity::Error),
+        ("dot-slow", Severity::Warning),
+        ("dot-timeout", Severity::Error),
+        ("data-keepalive-lines", Severity::Info),
+        ("quit-no-221", Severity::Warning),
+        // §4 active tests
+        ("pregreet-tolerated", Severity::Info),
+        ("pregreet-enforced", Severity::Info),
+        ("pipelining-unauth-accepted", Severity::Warning),
+        ("pipelining-broken", Severity::Error),
+        ("starttls-cmd-injection", Severity::Error),
+        ("smuggle-eod-accepted", Severity::Error),
+        ("bare-lf-accepted", Severity::Info),
+        ("close-on-unknown", Severity::Warning),
+        ("open-relay", Severity::Error),
+    ];
+
+    #[test]
+    fn every_spec_id_present_exactly_once() {
+        for (id, _) in SPEC_IDS {
+            let n = ENTRIES.iter().filter(|e| e.id == *id).count();
+            assert_eq!(n, 1, "{id} appears {n} times");
+        }
+        assert_eq!(
+            ENTRIES.len(),
+            SPEC_IDS.len(),
+            "catalog has ids the spec does not name"
+        );
+    }
+
+    #[test]
+    fn severities_match_the_spec() {
+        for (id, severity) in SPEC_IDS {
+            assert_eq!(entry(id).unwrap().severity, *severity, "{id}");
+        }
+    }
+
+    #[test]
+    fn ids_are_lowercase_kebab() {
+        for e in ENTRIES {
+            let ok = !e.id.is_empty()
+                && !e.id.starts_with('-')
+                && !e.id.ends_with('-')
+                && !e.id.contains("--")
+                && e.id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            assert!(ok, "{:?} is not lower-case kebab", e.id);
+        }
+    }
+
+    #[test]
+    fn no_empty_fields() {
+        for e in ENTRIES {
+            for (name, value) in [
+                ("title", e.title),
+                ("meaning", e.meaning),
+                ("fix", e.fix),
+                ("reference", e.reference),
+                ("reproduce", e.reproduce),
+            ] {
+                assert!(!value.trim().is_empty(), "{}: empty {name}", e.id);
+            }
+            assert!(!e.causes.is_empty(), "{}: no causes", e.id);
+            for c in e.causes {
+                assert!(!c.trim().is_empty(), "{}: empty cause", e.id);
+            }
+            assert!(!e.title.contains('\n'), "{}: title must be one line", e.id);
+            assert!(
+                e.reproduce.starts_with("smtpdoctor "),
+                "{}: reproduce",
+                e.id
+            );
+        }
+    }
+
+    #[test]
+    fn ids_are_unique() {
+        let ids: HashSet<_> = ENTRIES.iter().map(|e| e.id).collect();
+        assert_eq!(ids.len(), ENTRIES.len());
+    }
+
+    #[test]
+    fn active_test_reproductions_name_their_test() {
+        for (id, test) in [
+            ("pregreet-tolerated", "pregreet"),
+            ("pregreet-enforced", "pregreet"),
+            ("pipelining-unauth-accepted", "pipelining"),
+            ("pipelining-broken", "pipelining"),
+            ("starttls-cmd-injection", "starttls-injection"),
+            ("smuggle-eod-accepted", "smuggling"),
+            ("bare-lf-accepted", "bare-lf"),
+            ("close-on-unknown", "unknown-command"),
+            ("open-relay", "relay"),
+        ] {
+            let r = entry(id).unwrap().reproduce;
+            assert!(r.contains(&format!("--test {test}")), "{id}: {r}");
+        }
+    }
+
+    #[test]
+    fn greylisting_and_postscreen_wordings_are_documented() {
+        let meaning = entry("greylisted").unwrap().meaning.to_ascii_lowercase();
+        for w in GREYLISTING_WORDINGS {
+            assert!(
+                meaning.contains(&format!("\"{w}\"")),
+                "greylisted meaning lacks {w:?}"
+            );
+        }
+        assert!(
+            entry("postscreen-after-tests")
+                .unwrap()
+                .meaning
+                .contains(POSTSCREEN_WORDING)
+        );
+    }
+
+    #[test]
+    fn lookup_of_unknown_id_is_none() {
+        assert!(entry("no-such-finding").is_none());
+        assert_eq!(
+            entry("greeting-fragmented").unwrap().title,
+            "Greeting line split across TCP reads"
+        );
+    }
 }

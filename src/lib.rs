@@ -9,6 +9,8 @@ pub mod catalog;
 pub mod checks;
 pub mod cli;
 pub mod event;
+pub mod explain;
+pub mod explain_text;
 pub mod finding;
 pub mod message;
 pub mod mock;

@@ -1,0 +1,387 @@
+//! Renders an [`Explanation`] as wrapped plain text or as a JSON document.
+
+use crate::catalog::{self, Entry};
+use crate::explain::{Explanation, KnownError};
+use serde_json::{Value, json};
+use std::io::{self, Write};
+
+/// Text width the plain-text output is wrapped at.
+pub const WIDTH: usize = 100;
+
+/// The `schema` value of the JSON document.
+pub const JSON_SCHEMA: &str = "smtpdoctor.explain/v1";
+
+/// What to run when nothing matched.
+const PROBE_SUGGESTION: &str = "smtpdoctor probe <domain> -v";
+
+/// How many further matches the text output lists after the best one.
+const MORE_MATCHES: usize = 4;
+
+/// Longest stretch of the input echoed back in the text output.
+const INPUT_ECHO: usize = 300;
+
+/// Writes `e` (the explanation of `input`) as readable plain text.
+pub fn render_explanation(e: &Explanation, input: &str, out: &mut dyn Write) -> io::Result<()> {
+    match e {
+        Explanation::Finding(entry) => render_entry(entry, out),
+        Explanation::Known(matches) => render_known(matches, input, out),
+        Explanation::Unknown => render_unknown(input, out),
+    }
+}
+
+/// The explanation of `input` as a JSON document (`schema` `smtpdoctor.explain/v1`).
+///
+/// `kind` is `finding`, `known` or `unknown`; `finding` holds the catalog entry, `matches` the
+/// recognised errors best first (each with its related findings), `suggestion` the next command.
+pub fn explanation_json(e: &Explanation, input: &str) -> Value {
+    let mut doc = json!({ "schema": JSON_SCHEMA, "input": input });
+    match e {
+        Explanation::Finding(entry) => {
+            doc["kind"] = json!("finding");
+            doc["finding"] = entry_json(entry);
+            doc["suggestion"] = json!(entry.reproduce);
+        }
+        Explanation::Known(matches) => {
+            doc["kind"] = json!("known");
+            doc["matches"] = matches.iter().map(|k| known_json(k)).collect();
+            doc["suggestion"] = json!(matches.first().map(|k| k.reproduce));
+        }
+        Explanation::Unknown => {
+            doc["kind"] = json!("unknown");
+            doc["suggestion"] = json!(PROBE_SUGGESTION);
+        }
+    }
+    doc
+}
+
+fn entry_json(entry: &Entry) -> Value {
+    json!({
+        "id": entry.id,
+        "severity": entry.severity,
+        "title": entry.title,
+        "meaning": entry.meaning,
+        "causes": entry.causes,
+        "fix": entry.fix,
+        "reference": entry.reference,
+        "reproduce": entry.reproduce,
+    })
+}
+
+fn known_json(known: &KnownError) -> Value {
+    let findings: Vec<Value> = known
+        .findings
+        .iter()
+        .filter_map(|id| catalog::entry(id))
+        .map(|f| json!({ "id": f.id, "severity": f.severity, "title": f.title }))
+        .collect();
+    json!({
+        "key": known.key,
+        "mta": known.mta,
+        "example": known.example,
+        "meaning": known.meaning,
+        "causes": known.causes,
+        "findings": findings,
+        "reproduce": known.reproduce,
+    })
+}
+
+fn render_entry(entry: &Entry, out: &mut dyn Write) -> io::Result<()> {
+    paragraph(
+        out,
+        &format!("{} ({}): {}", entry.id, entry.severity, entry.title),
+        "",
+        "  ",
+    )?;
+    section(out, "Meaning", entry.meaning)?;
+    bullets(out, "Causes", entry.causes.iter().copied())?;
+    section(out, "Fix", entry.fix)?;
+    section(out, "Reference", entry.reference)?;
+    section(out, "Reproduce", entry.reproduce)
+}
+
+fn render_known(matches: &[&KnownError], input: &str, out: &mut dyn Write) -> io::Result<()> {
+    let Some(best) = matches.first() else {
+        return render_unknown(input, out);
+    };
+    paragraph(
+        out,
+        &format!("Recognised: {} ({})", best.key, best.mta),
+        "",
+        "  ",
+    )?;
+    paragraph(out, &format!("Input: {}", echo(input)), "", "  ")?;
+    paragraph(out, &format!("Known form: {}", best.example), "", "  ")?;
+    section(out, "Meaning", best.meaning)?;
+    bullets(out, "Likely causes", best.causes.iter().copied())?;
+    let related: Vec<String> = best
+        .findings
+        .iter()
+        .filter_map(|id| catalog::entry(id))
+        .map(|f| format!("{} ({}): {}", f.id, f.severity, f.title))
+        .collect();
+    bullets(out, "Related findings", related.iter().map(String::as_str))?;
+    section(
+        out,
+        "Reproduce",
+        &format!(
+            "{}\nDetails of a finding: smtpdoctor explain {}",
+            best.reproduce,
+            best.findings.first().copied().unwrap_or("<finding-id>")
+        ),
+    )?;
+    if matches.len() > 1 {
+        let others: Vec<String> = matches[1..]
+            .iter()
+            .take(MORE_MATCHES)
+            .map(|k| format!("{} ({}), e.g. \"{}\"", k.key, k.mta, k.example))
+            .collect();
+        bullets(
+            out,
+            "Other possible readings",
+            others.iter().map(String::as_str),
+        )?;
+    }
+    Ok(())
+}
+
+fn render_unknown(input: &str, out: &mut dyn Write) -> io::Result<()> {
+    paragraph(
+        out,
+        "Not recognised: no finding id and no known MTA error text matches this input.",
+        "",
+        "  ",
+    )?;
+    paragraph(out, &format!("Input: {}", echo(input)), "", "  ")?;
+    section(
+        out,
+        "Next step",
+        &format!(
+            "Probe the server the message was going to and read the annotated transcript:\n{PROBE_SUGGESTION}\n\
+             A finding id from a report can be explained directly: smtpdoctor explain <finding-id>"
+        ),
+    )
+}
+
+/// A heading followed by the text, each of its lines wrapped and indented.
+fn section(out: &mut dyn Write, heading: &str, text: &str) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "{heading}")?;
+    for line in text.lines() {
+        paragraph(out, line, "  ", "  ")?;
+    }
+    Ok(())
+}
+
+/// A heading followed by one wrapped bullet per item.
+fn bullets<'a>(
+    out: &mut dyn Write,
+    heading: &str,
+    items: impl Iterator<Item = &'a str>,
+) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "{heading}")?;
+    for item in items {
+        paragraph(out, item, "  - ", "    ")?;
+    }
+    Ok(())
+}
+
+/// Writes `text` word-wrapped at [`WIDTH`], the first line prefixed by `first`, the rest by `rest`.
+fn paragraph(out: &mut dyn Write, text: &str, first: &str, rest: &str) -> io::Result<()> {
+    for line in wrap(text, WIDTH, first, rest) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_string();
+    let mut len = first.chars().count();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let wlen = word.chars().count();
+        if !empty && len + 1 + wlen > width {
+            lines.push(std::mem::replace(&mut line, rest.to_string()));
+            len = rest.chars().count();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+            len += 1;
+        }
+        line.push_str(word);
+        len += wlen;
+        empty = false;
+    }
+    lines.push(line);
+    lines
+}
+
+/// The input as one safe line: control characters escaped, long input shortened.
+fn echo(input: &str) -> String {
+    let mut shown = String::new();
+    for (i, c) in input.trim().chars().enumerate() {
+        if i == INPUT_ECHO {
+            shown.push('…');
+            break;
+        }
+        match c {
+            '\r' => shown.push_str("\\r"),
+            '\n' => shown.push_str("\\n"),
+            '\t' => shown.push_str("\\t"),
+            c if c.is_control() => shown.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => shown.push(c),
+        }
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::explain;
+
+    fn text(input: &str) -> String {
+        let mut buf: Vec<u8> = Vec::new();
+        render_explanation(&explain(input), input, &mut buf).unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn finding_has_heading_and_all_sections() {
+        let out = text("greeting-fragmented");
+        assert!(
+            out.starts_with(
+                "greeting-fragmented (warning): Greeting line split across TCP reads\n"
+            )
+        );
+        for heading in [
+            "\nMeaning\n",
+            "\nCauses\n",
+            "\nFix\n",
+            "\nReference\n",
+            "\nReproduce\n",
+        ] {
+            assert!(out.contains(heading), "missing {heading:?} in\n{out}");
+        }
+        assert!(out.contains("  smtpdoctor demo fragmented-greeting\n"));
+    }
+
+    #[test]
+    fn lines_are_wrapped_at_width() {
+        for input in [
+            "dot-timeout",
+            "open-relay",
+            "Nov 22 10:00:00 client postfix/smtp[1]: ABC: conversation with mx.example.com[192.0.2.1] \
+             timed out while sending end of data -- message may be sent more than once",
+        ] {
+            for line in text(input).lines() {
+                // A single word longer than the width may stand alone on its line.
+                assert!(
+                    line.chars().count() <= WIDTH || !line.trim().contains(' '),
+                    "too long: {line:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn known_error_lists_related_findings_and_reproduction() {
+        let out = text(
+            "Nov 22 10:00:00 client postfix/smtp[1]: ABC: conversation with mx.example.com[192.0.2.1] \
+             timed out while sending end of data -- message may be sent more than once",
+        );
+        assert!(
+            out.starts_with("Recognised: postfix-eod-timeout (Postfix)\n"),
+            "{out}"
+        );
+        assert!(out.contains(
+            "\nRelated findings\n  - dot-timeout (error): No reply to the final dot in time\n"
+        ));
+        assert!(out.contains("\nReproduce\n  smtpdoctor probe you@example.com -v --data\n"));
+        assert!(
+            out.contains("\nOther possible readings\n  - postfix-conversation-timeout (Postfix)")
+        );
+    }
+
+    #[test]
+    fn unknown_suggests_a_probe() {
+        let out = text("Nov 22 10:00:00 host sshd[1]: Accepted publickey");
+        assert!(out.starts_with("Not recognised:"));
+        assert!(out.contains("smtpdoctor probe <domain> -v"));
+        assert!(out.contains("Input: Nov 22 10:00:00 host sshd[1]: Accepted publickey\n"));
+    }
+
+    #[test]
+    fn control_bytes_in_the_input_are_escaped() {
+        let out = text("Zero length SMTP status line\r\n\u{1b}[2J");
+        assert!(
+            out.contains("Input: Zero length SMTP status line\\r\\n\\u{1b}[2J\n"),
+            "{out}"
+        );
+        assert!(!out.contains('\u{1b}'));
+        assert!(!out.contains('\r'));
+    }
+
+    #[test]
+    fn long_input_is_shortened_in_the_echo() {
+        let input = format!("Zero length SMTP status line {}", "x".repeat(1000));
+        let out = text(&input);
+        assert!(out.contains('…'));
+        assert!(out.len() < 3000);
+    }
+
+    #[test]
+    fn json_for_each_kind() {
+        let v = explanation_json(&explain("greeting-fragmented"), "greeting-fragmented");
+        assert_eq!(v["schema"], JSON_SCHEMA);
+        assert_eq!(v["kind"], "finding");
+        assert_eq!(v["finding"]["id"], "greeting-fragmented");
+        assert_eq!(v["finding"]["severity"], "warning");
+        assert!(v["finding"]["causes"].as_array().unwrap().len() > 1);
+
+        let input = "Error reading SMTP packet; response to dot-stuffed message expected";
+        let v = explanation_json(&explain(input), input);
+        assert_eq!(v["kind"], "known");
+        assert_eq!(v["input"], input);
+        assert_eq!(v["matches"][0]["key"], "pmdf-dot-stuffed-expected");
+        assert_eq!(v["matches"][0]["findings"][0]["id"], "dot-timeout");
+        assert_eq!(v["matches"][0]["findings"][0]["severity"], "error");
+        assert_eq!(
+            v["suggestion"],
+            "smtpdoctor probe you@example.com -v --data"
+        );
+
+        let v = explanation_json(&Explanation::Unknown, "nothing");
+        assert_eq!(v["kind"], "unknown");
+        assert_eq!(v["suggestion"], PROBE_SUGGESTION);
+        assert!(v.get("matches").is_none());
+    }
+
+    #[test]
+    fn every_entry_and_known_error_renders() {
+        for entry in catalog::ENTRIES {
+            let out = text(entry.id);
+            assert!(out.starts_with(entry.id));
+        }
+        for known in crate::explain::KNOWN_ERRORS {
+            let out = text(known.example);
+            assert!(
+                out.starts_with(&format!("Recognised: {} ", known.key)),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrap_keeps_words_and_indents() {
+        let lines = wrap("aaa bbb ccc ddd", 9, "- ", "  ");
+        assert_eq!(lines, ["- aaa bbb", "  ccc ddd"]);
+        assert_eq!(wrap("", 10, "> ", "  "), ["> "]);
+        assert_eq!(
+            wrap("averyveryverylongword x", 8, "", ""),
+            ["averyveryverylongword", "x"]
+        );
+    }
+}
