@@ -50,6 +50,9 @@ mail\t'Stop after MAIL FROM'
 rcpt\t'Stop after RCPT TO (no mail is sent)'"
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l timeout -d 'Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l slow -d 'A reply slower than this is flagged (reply-slow, greeting-slow)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l body -d 'Send this content (a file, or - for stdin) as the message; implies --data. Line ends are sent as CRLF and lines starting with a dot are dot-stuffed, on the fly' -r -F
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l size -d 'Send a generated message of this size (10M, 1G, 512K, 1000); implies --data. Streamed in constant memory' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l dot-slow -d 'A reply to the final dot slower than this (until its last line) is flagged dot-slow' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l cert-warn -d 'A certificate expiring within this is flagged tls-cert-expiring' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l format -d 'Output format' -r -f -a "text\t'Annotated transcript for people'
 json\t'One JSON document (schema smtpdoctor.report/v1)'
@@ -61,6 +64,7 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l all -d '
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s 4 -d 'Only IPv4 addresses'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s 6 -d 'Only IPv6 addresses'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l tls-on-connect -d 'Implicit TLS from the first byte (port 465 style)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l data -d 'Send a short test message with DATA and time the reply to the final dot'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l json -d 'Same as --format json'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s v -l verbose -d 'Verbose: show TCP read boundaries with their times, and TLS details'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s q -l quiet -d 'Quiet: only the summary and the findings'
@@ -84,6 +88,9 @@ mail\t'Stop after MAIL FROM'
 rcpt\t'Stop after RCPT TO (no mail is sent)'"
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l timeout -d 'Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l slow -d 'A reply slower than this is flagged (reply-slow, greeting-slow)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l body -d 'Send this content (a file, or - for stdin) as the message; implies --data. Line ends are sent as CRLF and lines starting with a dot are dot-stuffed, on the fly' -r -F
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l size -d 'Send a generated message of this size (10M, 1G, 512K, 1000); implies --data. Streamed in constant memory' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l dot-slow -d 'A reply to the final dot slower than this (until its last line) is flagged dot-slow' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l cert-warn -d 'A certificate expiring within this is flagged tls-cert-expiring' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l format -d 'Output format' -r -f -a "text\t'Annotated transcript for people'
 json\t'One JSON document (schema smtpdoctor.report/v1)'
@@ -96,6 +103,7 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l all -d 'P
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s 4 -d 'Only IPv4 addresses'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s 6 -d 'Only IPv6 addresses'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l tls-on-connect -d 'Implicit TLS from the first byte (port 465 style)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l data -d 'Send a short test message with DATA and time the reply to the final dot'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l json -d 'Same as --format json'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s v -l verbose -d 'Verbose: show TCP read boundaries with their times, and TLS details'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s q -l quiet -d 'Quiet: only the summary and the findings'

@@ -325,7 +325,7 @@ pub static ENTRIES: &[Entry] = &[
               buffering via `setvbuf(out, NULL, _IOFBF, 8192)` and a flush per reply). On the client \
               side, the real fix is to read replies line by line until CRLF, whatever the segmentation.",
         reference: "RFC 5321 §4.2 (a reply line ends with CRLF), §2.3.8",
-        reproduce: "smtpdoctor demo fragmented-greeting",
+        reproduce: "smtpdoctor demo greeting-fragmented",
     },
     Entry {
         id: "greeting-multiline",
@@ -420,7 +420,7 @@ pub static ENTRIES: &[Entry] = &[
               `class inspection_default`, `no inspect esmtp`; or keep inspection but use an esmtp \
               inspect policy-map with `no mask-banner` that allows STARTTLS and the ESMTP extensions.",
         reference: "Cisco PIX fixup protocol smtp / Cisco ASA inspect esmtp",
-        reproduce: "smtpdoctor demo pix-fixup",
+        reproduce: "smtpdoctor demo pix",
     },
     Entry {
         id: "pix-ehlo-mangled",
@@ -438,7 +438,7 @@ pub static ENTRIES: &[Entry] = &[
         fix: "Turn off the SMTP inspection (`no fixup protocol smtp 25` on a PIX, `no inspect esmtp` in \
               `class inspection_default` on an ASA) or allow EHLO and the extensions in its policy.",
         reference: "RFC 5321 §4.1.1.1; Cisco PIX fixup protocol smtp",
-        reproduce: "smtpdoctor demo pix-fixup",
+        reproduce: "smtpdoctor demo pix",
     },
     // ---------------------------------------------------------------- Reply syntax
     Entry {
@@ -508,7 +508,7 @@ pub static ENTRIES: &[Entry] = &[
               `smtp_crlf` on the channel instead of the default `smtp` (= `smtp_crorlf`) so that only \
               CR LF ends a line, or upgrade to a release that skips such lines.",
         reference: "RFC 5321 §4.2, §2.3.8",
-        reproduce: "smtpdoctor demo zero-length-reply",
+        reproduce: "smtpdoctor demo zero-length",
     },
     Entry {
         id: "reply-bare-lf",
@@ -538,7 +538,7 @@ pub static ENTRIES: &[Entry] = &[
         ],
         fix: "Strip CR characters from reply texts and end lines with exactly one CR LF.",
         reference: "RFC 5321 §2.3.8",
-        reproduce: "smtpdoctor demo bare-cr-reply",
+        reproduce: "smtpdoctor demo bare-cr",
     },
     Entry {
         id: "reply-too-long",
@@ -1092,7 +1092,7 @@ pub static ENTRIES: &[Entry] = &[
               time on a separate transport (Postfix `smtp_data_done_timeout`, PMDF a dedicated channel \
               with a larger `STATUS_DATA_RECEIVE_TIME`).",
         reference: "RFC 5321 §4.5.3.2.6 (10 minutes); RFC 1047",
-        reproduce: "smtpdoctor demo slow-dot",
+        reproduce: "smtpdoctor demo dot-slow",
     },
     Entry {
         id: "data-keepalive-lines",

@@ -96,7 +96,30 @@ fn render_entry(entry: &Entry, out: &mut dyn Write) -> io::Result<()> {
     bullets(out, "Causes", entry.causes.iter().copied())?;
     section(out, "Fix", entry.fix)?;
     section(out, "Reference", entry.reference)?;
-    section(out, "Reproduce", entry.reproduce)
+    section(out, "Reproduce", entry.reproduce)?;
+    let demos = demo_scenarios(entry.id);
+    if demos.is_empty() {
+        Ok(())
+    } else {
+        section(out, "See it offline", &demos.join("\n"))
+    }
+}
+
+/// `smtpdoctor demo NAME` commands of the scenarios that produce a finding.
+pub fn demo_scenarios(id: &str) -> Vec<String> {
+    crate::mock::scenarios()
+        .iter()
+        .filter(|s| s.expect.contains(&id))
+        .map(|s| {
+            let mut cmd = format!("smtpdoctor demo {}", s.name);
+            for a in s.probe_args {
+                cmd.push(' ');
+                cmd.push_str(a);
+            }
+            cmd
+        })
+        .take(3)
+        .collect()
 }
 
 fn render_known(matches: &[&KnownError], input: &str, out: &mut dyn Write) -> io::Result<()> {
@@ -265,7 +288,7 @@ mod tests {
         ] {
             assert!(out.contains(heading), "missing {heading:?} in\n{out}");
         }
-        assert!(out.contains("  smtpdoctor demo fragmented-greeting\n"));
+        assert!(out.contains("  smtpdoctor demo greeting-fragmented\n"));
     }
 
     #[test]
@@ -383,5 +406,24 @@ mod tests {
             wrap("averyveryverylongword x", 8, "", ""),
             ["averyveryverylongword", "x"]
         );
+    }
+
+    #[test]
+    fn every_demo_named_in_the_knowledge_base_exists() {
+        let texts = crate::catalog::ENTRIES
+            .iter()
+            .map(|e| e.reproduce)
+            .chain(crate::explain::KNOWN_ERRORS.iter().map(|k| k.reproduce));
+        for t in texts {
+            for (i, _) in t.match_indices("smtpdoctor demo ") {
+                let name = t[i + 16..].split_whitespace().next().unwrap_or("");
+                if !name.is_empty() && !name.starts_with('-') {
+                    assert!(
+                        crate::mock::find(name).is_some(),
+                        "no demo scenario {name:?} in {t:?}"
+                    );
+                }
+            }
+        }
     }
 }

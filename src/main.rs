@@ -69,9 +69,26 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Demo(args) => demo(args).await,
         Command::Mock(args) => mock(args).await,
-        Command::Explain(_) => {
-            eprintln!("smtpdoctor: not available yet");
-            Ok(UNKNOWN)
+        Command::Explain(args) => {
+            let input = args.text.join(" ");
+            let explanation = smtpdoctor::explain::explain(&input);
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            if args.json {
+                serde_json::to_writer(
+                    &mut out,
+                    &smtpdoctor::explain_text::explanation_json(&explanation, &input),
+                )?;
+                out.write_all(b"\n")?;
+            } else {
+                smtpdoctor::explain_text::render_explanation(&explanation, &input, &mut out)?;
+            }
+            out.flush()?;
+            // Exit 0 when recognised, 1 when not, so scripts can tell.
+            Ok(u8::from(matches!(
+                explanation,
+                smtpdoctor::explain::Explanation::Unknown
+            )))
         }
     }
 }
@@ -82,7 +99,10 @@ async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
     use smtpdoctor::mock;
     if args.list {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "Scenarios (smtpdoctor demo NAME, smtpdoctor mock --listen ADDR --scenario NAME):")?;
+        writeln!(
+            out,
+            "Scenarios (smtpdoctor demo NAME, smtpdoctor mock --listen ADDR --scenario NAME):"
+        )?;
         for s in mock::scenarios() {
             let expect = if s.expect.is_empty() {
                 "no finding".to_string()
@@ -95,7 +115,10 @@ async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
         out.flush()?;
         return Ok(0);
     }
-    let name = args.scenario.as_deref().unwrap_or(smtpdoctor::scenarios::DEMO_SCENARIO);
+    let name = args
+        .scenario
+        .as_deref()
+        .unwrap_or(smtpdoctor::scenarios::DEMO_SCENARIO);
     let Some(scenario) = mock::find(name) else {
         eprintln!(
             "smtpdoctor: error [input]: no scenario {:?}; `smtpdoctor demo --list` names them",
@@ -181,7 +204,10 @@ async fn mock(args: smtpdoctor::cli::MockArgs) -> anyhow::Result<u8> {
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("smtpdoctor: error [listen]: cannot listen on {}: {e}", args.listen);
+            eprintln!(
+                "smtpdoctor: error [listen]: cannot listen on {}: {e}",
+                args.listen
+            );
             return Ok(UNKNOWN);
         }
     };

@@ -438,12 +438,18 @@ impl Conn {
         name: ServerName<'static>,
         wait: Duration,
     ) -> Result<rustls::ProtocolVersion, String> {
-        let mut leftover = self.parser.discard_pending();
-        while let Some(mut r) = self.ready.pop_front() {
-            r.unsolicited = true;
-            self.record.replies.push(r);
-            leftover += 1;
-        }
+        // Every byte after the STARTTLS reply is plaintext the server sent before the handshake
+        // (RFC 3207 §4.2: it must be discarded). Complete lines stay in the transcript; the
+        // replies they formed answer nothing the probe will ask, so they are dropped.
+        let awaited = self.now_us();
+        self.absorb_lines(&Stage::Starttls, awaited, None);
+        self.ready.clear();
+        let after = self.record.replies.last().map_or(0, |r| r.end_line);
+        let leftover = self.parser.discard_pending()
+            + self.record.lines[after.min(self.record.lines.len())..]
+                .iter()
+                .map(|l| l.wire_len())
+                .sum::<usize>();
         if leftover > 0 {
             let at = self.now_us();
             self.record

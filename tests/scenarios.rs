@@ -18,7 +18,14 @@ fn runtime() -> tokio::runtime::Runtime {
 fn probe_json(addr: &str, ca: &std::path::Path, extra: &[&str]) -> (i32, Value) {
     let out = Command::cargo_bin("smtpdoctor")
         .unwrap()
-        .args(["probe", "demo.test", "--server", addr, "--json", "--ca-file"])
+        .args([
+            "probe",
+            "demo.test",
+            "--server",
+            addr,
+            "--json",
+            "--ca-file",
+        ])
         .arg(ca)
         .args(extra)
         .timeout(std::time::Duration::from_secs(60))
@@ -39,10 +46,22 @@ fn probe_json(addr: &str, ca: &std::path::Path, extra: &[&str]) -> (i32, Value) 
 pub fn assert_report_shape(doc: &Value, code: i32) {
     assert_eq!(doc["schema"], "smtpdoctor.report/v1");
     assert_eq!(doc["tool"]["name"], "smtpdoctor");
-    for field in ["target", "started_at", "duration_ms", "verdict", "exit_code", "attempts", "findings"] {
+    for field in [
+        "target",
+        "started_at",
+        "duration_ms",
+        "verdict",
+        "exit_code",
+        "attempts",
+        "findings",
+    ] {
         assert!(!doc[field].is_null(), "missing {field}");
     }
-    assert_eq!(doc["exit_code"].as_i64(), Some(code as i64), "exit code follows the report");
+    assert_eq!(
+        doc["exit_code"].as_i64(),
+        Some(code as i64),
+        "exit code follows the report"
+    );
     let verdict = doc["verdict"].as_str().unwrap();
     assert_eq!(
         code,
@@ -63,7 +82,15 @@ pub fn assert_report_shape(doc: &Value, code: i32) {
         }
     }
     for f in doc["findings"].as_array().unwrap() {
-        for field in ["id", "severity", "stage", "summary", "detail", "reference", "fix"] {
+        for field in [
+            "id",
+            "severity",
+            "stage",
+            "summary",
+            "detail",
+            "reference",
+            "fix",
+        ] {
             assert!(f[field].is_string(), "finding field {field}: {f}");
         }
         assert!(f.get("transcript_index").is_some());
@@ -116,10 +143,11 @@ fn every_scenario_produces_exactly_its_findings() {
                 failures.push(format!("{}: expected {want:?}, got {got:?}", s.name));
             }
             if s.expect.is_empty() {
-                // A server without faults gets through with exit 0 (no-354 is the one scenario
-                // whose fault has no finding id of its own: it must still fail the probe).
-                if s.name == "no-354" {
-                    assert_eq!(code, 2, "no-354 must not count as getting through");
+                // A server without faults gets through with exit 0. Two scenarios fail the probe
+                // without a finding id of their own: no 354 after DATA, and a message larger
+                // than the advertised SIZE, which the probe refuses to send.
+                if ["no-354", "size-limit"].contains(&s.name) {
+                    assert_eq!(code, 2, "{} must not count as getting through", s.name);
                 } else {
                     assert_eq!(code, 0, "{} should be clean", s.name);
                 }
@@ -141,7 +169,9 @@ fn connect_refused_and_connect_timeout_on_loopback() {
     assert_eq!(code, 2);
     assert_eq!(ids(&doc), BTreeSet::from(["connect-refused".to_string()]));
     assert!(doc["findings"][0]["transcript_index"].is_null());
-    let hole = rt.block_on(async { smtpdoctor::mock::blackhole() }).unwrap();
+    let hole = rt
+        .block_on(async { smtpdoctor::mock::blackhole() })
+        .unwrap();
     let started = std::time::Instant::now();
     let (code, doc) = probe_json(&hole.addr.to_string(), &ca, &["--timeout", "1s"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(10));

@@ -38,8 +38,12 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     let Some(dot_at) = d.dot_written_us else {
         return out;
     };
-    if d.dot_reply.is_none() && a.outcome == Outcome::Timeout && a.failed_stage == Some(Stage::Data) {
-        let waited = rec.events.iter().rposition(|e| matches!(e.kind, EventKind::Timeout { .. }));
+    if d.dot_reply.is_none() && a.outcome == Outcome::Timeout && a.failed_stage == Some(Stage::Data)
+    {
+        let waited = rec
+            .events
+            .iter()
+            .rposition(|e| matches!(e.kind, EventKind::Timeout { .. }));
         out.push(Finding::new(
             "dot-timeout",
             Stage::Data,
@@ -82,8 +86,16 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
         }
     }
     let stages = [
-        (d.data_reply.map(|i| &rec.replies[i]).map(super::reply_us), rfc_timeouts::DATA_INIT, "DATA command"),
-        (d.slowest_block_ms.map(|m| (m * 1000.0) as u64), rfc_timeouts::DATA_BLOCK, "a data block"),
+        (
+            d.data_reply.map(|i| &rec.replies[i]).map(super::reply_us),
+            rfc_timeouts::DATA_INIT,
+            "DATA command",
+        ),
+        (
+            d.slowest_block_ms.map(|m| (m * 1000.0) as u64),
+            rfc_timeouts::DATA_BLOCK,
+            "a data block",
+        ),
         (Some(last_us), rfc_timeouts::DATA_END, "final dot"),
     ];
     for (took, min, what) in stages {
@@ -94,8 +106,14 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
                 "timing-rfc-exceeded",
                 Stage::Data,
                 reply_anchor(r),
-                format!("the {what} took {}, beyond the RFC 5321 minimum timeout", ms(t)),
-                format!("RFC 5321 §4.5.3.2 lets clients give up after {}", humantime::format_duration(min)),
+                format!(
+                    "the {what} took {}, beyond the RFC 5321 minimum timeout",
+                    ms(t)
+                ),
+                format!(
+                    "RFC 5321 §4.5.3.2 lets clients give up after {}",
+                    humantime::format_duration(min)
+                ),
             ));
         }
     }
@@ -149,14 +167,24 @@ mod tests {
         ]);
         let f = check(&a, &ctx());
         assert_eq!(ids(&f), vec!["dot-slow", "data-keepalive-lines"]);
-        assert!(f[1].detail.contains("3.0 s") || f[1].detail.contains("3000.0 ms"), "{}", f[1].detail);
+        assert!(
+            f[1].detail.contains("3.0 s") || f[1].detail.contains("3000.0 ms"),
+            "{}",
+            f[1].detail
+        );
     }
 
     #[test]
     fn refused_after_dot_and_timeout() {
         let a = with_dot_reply(vec![read(20, b"552 5.3.4 too big\r\n")]);
         assert_eq!(ids(&check(&a, &ctx())), vec!["data-rejected"]);
-        let mut a = with_dot_reply(vec![ev(1000, EventKind::Timeout { stage: Stage::Data, waited_ms: 990 })]);
+        let mut a = with_dot_reply(vec![ev(
+            1000,
+            EventKind::Timeout {
+                stage: Stage::Data,
+                waited_ms: 990,
+            },
+        )]);
         a.data.as_mut().unwrap().dot_reply = None;
         a.outcome = Outcome::Timeout;
         a.failed_stage = Some(Stage::Data);

@@ -111,6 +111,11 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
             }
             let Some(code) = r.code else { continue };
             let text = reply_text(rec, r);
+            // 3xx replies have no enhanced-code class (RFC 3463); a reply without text is
+            // already a reply-bare-code finding.
+            if (300..400).contains(&code) || text.trim().is_empty() {
+                continue;
+            }
             if !enhanced_code_ok(code, &text) {
                 out.push(Finding::new(
                     "ext-enhancedcodes-malformed",

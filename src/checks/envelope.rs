@@ -6,28 +6,20 @@ use crate::finding::{Finding, Stage};
 use crate::session::Attempt;
 
 /// Whether a temporary failure reads as greylisting (Postgrey, Postfix policy services, Exim,
-/// milter-greylist, Rspamd, Microsoft).
+/// milter-greylist, Rspamd): one of the catalog's greylisting wordings.
 pub fn is_greylisting(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    [
-        "greylist",
-        "graylist",
-        "grey-list",
-        "gray-list",
-        "greylisted",
-        "try again later, greylisting",
-    ]
-    .iter()
-    .any(|p| t.contains(p))
+    crate::catalog::GREYLISTING_WORDINGS
+        .iter()
+        .any(|p| t.contains(&p.to_ascii_lowercase()))
 }
 
 /// Whether a 450 reads as postscreen's "after tests" deferral.
 pub fn is_postscreen_after_tests(code: u16, text: &str) -> bool {
     code == 450
-        && text.starts_with("4.3.2")
         && text
             .to_ascii_lowercase()
-            .contains("service currently unavailable")
+            .starts_with(&crate::catalog::POSTSCREEN_WORDING.to_ascii_lowercase())
 }
 
 fn recipient(bytes: &[u8]) -> String {
