@@ -18,6 +18,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         .find(|a| a.completed())
         .or_else(|| r.attempts.last());
     let mut text = match best {
+        Some(a) if a.target.host == a.target.addr.ip().to_string() => {
+            format!("[{}]:{}", a.target.addr.ip(), a.target.addr.port())
+        }
         Some(a) => format!(
             "{}[{}]:{}",
             crate::output::sanitize::escape_str(&a.target.host),

@@ -58,6 +58,15 @@ impl Palette {
     }
 }
 
+/// `host [address]`, or just `[address]` when the host is the address itself.
+fn host_label(host: &str, addr: std::net::SocketAddr) -> String {
+    if host == addr.ip().to_string() {
+        format!("[{}]", addr.ip())
+    } else {
+        format!("{} [{}]", escape_str(host), addr.ip())
+    }
+}
+
 fn fmt_ms(us: u64) -> String {
     format!("{:>9.1}ms", us as f64 / 1000.0)
 }
@@ -107,10 +116,9 @@ impl TextPrinter {
                 out,
                 "{}",
                 p.bold(&format!(
-                    "Attempt {}: {} [{}]:{}{pref}",
+                    "Attempt {}: {}:{}{pref}",
                     i + 1,
-                    escape_str(&a.target.host),
-                    a.target.addr.ip(),
+                    host_label(&a.target.host, a.target.addr),
                     a.target.addr.port()
                 ))
             )?;
@@ -340,7 +348,7 @@ impl TextPrinter {
             let stages: Vec<String> = a
                 .stages
                 .iter()
-                .map(|s| format!("{} {:.1}", s.stage, s.duration_ms))
+                .map(|s| format!("{} {:.1} ms", s.stage, s.duration_ms))
                 .collect();
             let how = if a.completed() {
                 p.paint(&format!("got through to {}", r.aimed), Style::new().green())
@@ -356,10 +364,9 @@ impl TextPrinter {
             };
             writeln!(
                 out,
-                "  attempt {}: {} [{}]  {how} in {:.1} ms  ({} ms)",
+                "  attempt {}: {}  {how} in {:.1} ms  ({})",
                 i + 1,
-                escape_str(&a.target.host),
-                a.target.addr.ip(),
+                host_label(&a.target.host, a.target.addr),
                 a.duration_ms,
                 stages.join(", ")
             )?;

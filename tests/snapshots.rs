@@ -1,0 +1,125 @@
+//! Snapshot tests of the text and JSON reports for a few scenarios, timings and ports redacted.
+//! Review changes with `cargo insta review` (or accept with `INSTA_UPDATE=always`).
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn run(scenario: &str, args: &[&str]) -> String {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let s = smtpdoctor::mock::find(scenario).unwrap();
+    let (addr, _server) = rt.block_on(smtpdoctor::mock::spawn(s)).unwrap();
+    let out = Command::cargo_bin("smtpdoctor")
+        .unwrap()
+        .args([
+            "probe",
+            "demo.test",
+            "--server",
+            &addr.to_string(),
+            "--helo",
+            "probe.test",
+            "--color",
+            "never",
+            "--starttls",
+            "never",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Replaces every number that is a time (`12.3ms`, `4.5 ms`, `1.2 s`, `0.000123s`) with `[t]`
+/// and every loopback port with `[port]`.
+fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if text[i..].starts_with("127.0.0.1:") || text[i..].starts_with("]:") {
+            let prefix = if text[i..].starts_with("]:") {
+                "]:"
+            } else {
+                "127.0.0.1:"
+            };
+            out.push_str(prefix);
+            out.push_str("[port]");
+            i += prefix.len();
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            continue;
+        }
+        if b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                i += 1;
+            }
+            let rest = &text[i..];
+            let unit = ["ms", " ms", "s ", "s)", "s,", " s", "s\n"]
+                .iter()
+                .find(|u| rest.starts_with(**u))
+                .copied()
+                .or((rest == "s").then_some("s"));
+            if let Some(u) = unit {
+                out.push_str("[t]");
+                out.push_str(u);
+                i += u.len();
+            } else {
+                out.push_str(&text[start..i]);
+            }
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap();
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+fn redact_json(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m.iter_mut() {
+                match k.as_str() {
+                    "at_ms" | "duration_ms" | "started_at" => *val = Value::String("[t]".into()),
+                    "port" => *val = Value::String("[port]".into()),
+                    _ => redact_json(val),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact_json),
+        Value::String(s) => *s = redact(s),
+        _ => {}
+    }
+}
+
+#[test]
+fn text_fragmented_greeting_verbose() {
+    insta::assert_snapshot!(redact(&run("greeting-fragmented", &["-v"])));
+}
+
+#[test]
+fn text_pix_fixup() {
+    insta::assert_snapshot!(redact(&run("pix", &[])));
+}
+
+#[test]
+fn text_zero_length_quiet() {
+    insta::assert_snapshot!(redact(&run("zero-length", &["-q"])));
+}
+
+#[test]
+fn json_bare_cr() {
+    let mut v: Value = serde_json::from_str(&run("bare-cr", &["--json"])).unwrap();
+    redact_json(&mut v);
+    insta::assert_snapshot!(serde_json::to_string_pretty(&v).unwrap());
+}
+
+#[test]
+fn nagios_line() {
+    insta::assert_snapshot!(redact(&run("greeting-multiline", &["--format", "nagios"])));
+}
