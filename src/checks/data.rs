@@ -57,11 +57,13 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     };
     let lines = rec.reply_lines(r);
     let last_us = r.completed_at_us.saturating_sub(dot_at);
+    // Timing findings point at the last line: the reply was complete only then.
+    let last_line = Anchor::Line(r.end_line.saturating_sub(1));
     if last_us > ctx.dot_slow.as_micros() as u64 {
         out.push(Finding::new(
             "dot-slow",
             Stage::Data,
-            reply_anchor(r),
+            last_line,
             format!("the reply to the final dot took {}", ms(last_us)),
             format!(
                 "threshold {}; a sender whose end-of-data timeout is shorter gives up, keeps the message queued and sends it again: the recipient gets duplicates",
@@ -79,7 +81,7 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
             out.push(Finding::new(
                 "data-keepalive-lines",
                 Stage::Data,
-                reply_anchor(r),
+                last_line,
                 format!("{} continuation lines trickled out while the server processed the message", lines.len() - 1),
                 format!("lines arrived {} after the dot; clients that time out per line survive, others do not", times.join(", ")),
             ));

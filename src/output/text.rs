@@ -222,7 +222,12 @@ impl TextPrinter {
                 "{time}  {}  {tls}  {}{}",
                 p.paint(">>", Style::new().green()),
                 e.text(),
-                ending(&e.raw, p)
+                if e.raw.ends_with(b"\n") {
+                    ending(&e.raw, p)
+                } else {
+                    // A write that ends mid-line: the line goes on in the next write.
+                    p.dim(" (line continues in the next write)")
+                }
             ),
             Dir::Server => {
                 let mut reads = String::new();
