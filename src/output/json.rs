@@ -64,6 +64,7 @@ pub fn to_value(r: &Report) -> Value {
             "ehlo_plain": ehlo(&a.ehlo_plain),
             "tls": a.tls,
             "ptr": a.ptr,
+            "data": a.data,
             "limits": {
                 "dropped_read_bytes": rec.dropped_read_bytes,
                 "dropped_lines": rec.dropped_lines,
