@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use tokio::io::AsyncReadExt;
 
 /// Size of the chunks content is read and generated in.
-pub const CHUNK: usize = 64 * 1024;
+pub const CHUNK: usize = 256 * 1024;
 
 /// RFC 5321 §4.5.3.1.6: a text line is at most 998 octets plus CRLF.
 pub const MAX_LINE: usize = 998;
@@ -280,7 +280,7 @@ mod tests {
 
     #[tokio::test]
     async fn generated_message_has_the_size_and_is_chunked() {
-        let mut s = Source::open(&MessageSpec::Size(300_000), "", &["a@b".into()], "h")
+        let mut s = Source::open(&MessageSpec::Size(3_000_000), "", &["a@b".into()], "h")
             .await
             .unwrap();
         let mut buf = Vec::new();
@@ -295,7 +295,7 @@ mod tests {
             total += buf.len();
             chunks += 1;
         }
-        assert_eq!(total, 300_000);
+        assert_eq!(total, 3_000_000);
         assert!(chunks >= 5);
     }
 }

@@ -46,29 +46,41 @@ impl DotStuffer {
         self.input_bytes += input.len() as u64;
         self.started |= !input.is_empty();
         out.reserve(input.len() + input.len() / 32 + 4);
-        for &b in input {
+        let mut rest = input;
+        while let Some(&first) = rest.first() {
             if self.pending_cr {
                 self.pending_cr = false;
                 self.end_line(out);
-                if b == b'\n' {
+                if first == b'\n' {
+                    rest = &rest[1..];
                     continue;
                 }
             }
-            match b {
-                b'\r' => self.pending_cr = true,
-                b'\n' => self.end_line(out),
+            match first {
+                b'\r' => {
+                    self.pending_cr = true;
+                    rest = &rest[1..];
+                }
+                b'\n' => {
+                    self.end_line(out);
+                    rest = &rest[1..];
+                }
                 _ => {
+                    // A run of line content up to the next CR or LF, copied in one piece.
+                    let run_len = memchr::memchr2(b'\r', b'\n', rest).unwrap_or(rest.len());
+                    let run = &rest[..run_len];
                     if self.held_crlf {
                         out.extend_from_slice(b"\r\n");
                         self.held_crlf = false;
                     }
-                    if self.at_line_start && b == b'.' {
+                    if self.at_line_start && run[0] == b'.' {
                         out.push(b'.');
                     }
                     self.at_line_start = false;
-                    self.eight_bit |= b >= 0x80;
-                    self.line_len += 1;
-                    out.push(b);
+                    self.eight_bit |= run.iter().fold(0u8, |acc, &b| acc | b) >= 0x80;
+                    self.line_len += run_len;
+                    out.extend_from_slice(run);
+                    rest = &rest[run_len..];
                 }
             }
         }
