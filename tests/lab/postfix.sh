@@ -236,6 +236,10 @@ smtpd_tls_loglevel = 1
 smtpd_tls_received_header = yes
 smtp_tls_security_level = none
 
+# Room for the 10 MB DATA tests (the default limit is 10240000 bytes).
+message_size_limit = 52428800
+virtual_mailbox_limit = 0
+
 # Quiet defaults that would otherwise point outside $dir.
 biff = no
 append_dot_mydomain = no
