@@ -229,7 +229,11 @@ fn print_report(
     args: &smtpdoctor::cli::OutputArgs,
 ) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
-    let color = smtpdoctor::output::use_color(args.color, stdout.is_terminal());
+    let color = smtpdoctor::output::use_color(
+        args.color,
+        stdout.is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     let mut out = std::io::BufWriter::new(stdout.lock());
     smtpdoctor::output::print(report, args, color, &mut out)?;
     out.flush()?;

@@ -326,7 +326,9 @@ pub async fn run(
             skipped: None,
         });
         let ip = t.addr.ip();
-        let (mut attempt, ptr) = match (&dns, dns_report.is_some()) {
+        // Reverse DNS of loopback addresses is answered as "localhost" by the resolver itself
+        // (RFC 6761), so it says nothing about the server: skipped.
+        let (mut attempt, ptr) = match (&dns, dns_report.is_some() && !ip.is_loopback()) {
             (Some(d), true) => {
                 let (a, p) = tokio::join!(session::run(t, &cfg), d.ptr(ip));
                 (a, Some(p))

@@ -2,7 +2,7 @@
 //!
 //! The result is plain data ([`DnsReport`], [`PlannedTarget`]); the DNS checks judge it later.
 
-use hickory_resolver::config::{LookupIpStrategy, NameServerConfig, ResolverConfig};
+use hickory_resolver::config::{LookupIpStrategy, NameServerConfig, ResolveHosts, ResolverConfig};
 use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
@@ -173,6 +173,10 @@ impl Dns {
         opts.attempts = 2;
         opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
         opts.ndots = 0;
+        if !servers.is_empty() {
+            // The chosen servers answer alone: /etc/hosts would mask what they say.
+            opts.use_hosts_file = ResolveHosts::Never;
+        }
         let resolver = builder
             .build()
             .map_err(|e| ResolveError::SystemConfig(e.to_string()))?;

@@ -161,8 +161,9 @@ fn domain_to_mx_to_postfix_is_clean_with_its_certificate_trusted() {
     };
     assert!(!keywords(&a["ehlo"]).contains(&"STARTTLS".to_string()));
     assert!(keywords(&a["ehlo_plain"]).contains(&"STARTTLS".to_string()));
-    // Reverse DNS of the MX address is forward-confirmed by the lab zone.
-    assert_eq!(a["ptr"]["confirmed"], true);
+    // Reverse DNS of a loopback address is not asked (the resolver answers "localhost" itself);
+    // tests/dns_and_network.rs checks PTR in a network namespace.
+    assert!(a["ptr"].is_null());
 }
 
 #[test]

@@ -10,14 +10,43 @@ use crate::report::Report;
 use std::io::Write;
 
 /// Whether to color: `--color`, then NO_COLOR (set and non-empty means never), then the terminal.
-pub fn use_color(choice: ColorChoice, stdout_is_terminal: bool) -> bool {
+/// `no_color` is the value of the NO_COLOR environment variable.
+pub fn use_color(
+    choice: ColorChoice,
+    stdout_is_terminal: bool,
+    no_color: Option<&std::ffi::OsStr>,
+) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            !no_color && stdout_is_terminal
-        }
+        ColorChoice::Auto => !no_color.is_some_and(|v| !v.is_empty()) && stdout_is_terminal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn color_table() {
+        let set = Some(OsStr::new("1"));
+        let empty = Some(OsStr::new(""));
+        assert!(use_color(ColorChoice::Auto, true, None));
+        assert!(
+            !use_color(ColorChoice::Auto, true, set),
+            "NO_COLOR set and non-empty"
+        );
+        assert!(
+            use_color(ColorChoice::Auto, true, empty),
+            "an empty NO_COLOR is not set"
+        );
+        assert!(!use_color(ColorChoice::Auto, false, None), "not a terminal");
+        assert!(
+            use_color(ColorChoice::Always, false, set),
+            "an explicit flag wins"
+        );
+        assert!(!use_color(ColorChoice::Never, true, None));
     }
 }
 

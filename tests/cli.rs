@@ -1,0 +1,148 @@
+//! Command-line behaviour: exit codes for usage errors, broken pipes, color, quiet and
+//! verbose output, explain, demo --list.
+
+use assert_cmd::Command;
+use std::io::Read;
+use std::process::Stdio;
+
+fn smtpdoctor() -> Command {
+    Command::cargo_bin("smtpdoctor").unwrap()
+}
+
+#[test]
+fn usage_errors_exit_3() {
+    for args in [
+        vec!["probe"],
+        vec!["probe", "not a domain"],
+        vec!["probe", "example.test", "--server", "mx.example.test:99999"],
+        vec!["probe", "example.test", "--timeout", "soon"],
+        vec!["probe", "example.test", "--resolver", "dns.example.test"],
+        vec![
+            "probe",
+            "example.test",
+            "--to",
+            "a\rb@example.test",
+            "--server",
+            "127.0.0.1:1",
+        ],
+        vec![
+            "probe",
+            "example.test",
+            "--ca-file",
+            "/nonexistent.pem",
+            "--server",
+            "127.0.0.1:1",
+        ],
+        vec!["demo", "no-such-scenario"],
+        vec!["frobnicate"],
+    ] {
+        let out = smtpdoctor().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?} printed a report");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            !err.contains('\r'),
+            "control bytes of the input are escaped: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    smtpdoctor().arg("--help").assert().success();
+    smtpdoctor().arg("--version").assert().success();
+    smtpdoctor().args(["probe", "--help"]).assert().success();
+}
+
+#[test]
+fn broken_pipe_exits_0() {
+    // The reader goes away before the report is written (the scenario greets after 700 ms).
+    let bin = assert_cmd::cargo::cargo_bin("smtpdoctor");
+    let mut child = std::process::Command::new(bin)
+        .args(["demo", "greeting-slow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("error"), "{err}");
+}
+
+#[test]
+fn color_only_when_asked_or_on_a_terminal() {
+    let plain = smtpdoctor().args(["demo", "clean"]).output().unwrap();
+    assert!(!plain.stdout.contains(&0x1b), "not a terminal: no color");
+    let colored = smtpdoctor()
+        .args(["demo", "clean", "--color", "always"])
+        .output()
+        .unwrap();
+    assert!(colored.stdout.contains(&0x1b));
+    let no_color = smtpdoctor()
+        .env("NO_COLOR", "1")
+        .args(["demo", "clean", "--color", "auto"])
+        .output()
+        .unwrap();
+    assert!(!no_color.stdout.contains(&0x1b));
+}
+
+#[test]
+fn quiet_has_no_transcript_and_verbose_shows_every_read() {
+    let quiet = smtpdoctor().args(["demo", "pix", "-q"]).output().unwrap();
+    let q = String::from_utf8(quiet.stdout).unwrap();
+    assert!(!q.contains(">>") && q.contains("pix-banner") && q.contains("Verdict:"));
+    let verbose = smtpdoctor().args(["demo", "clean", "-v"]).output().unwrap();
+    let v = String::from_utf8(verbose.stdout).unwrap();
+    assert!(v.contains("[read #1@"), "{v}");
+    assert_eq!(verbose.status.code(), Some(0));
+}
+
+#[test]
+fn explain_knows_ids_and_log_lines() {
+    let out = smtpdoctor()
+        .args(["explain", "reply-zero-length"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("reply-zero-length"));
+    assert!(text.contains("smtpdoctor demo zero-length"), "{text}");
+    let out = smtpdoctor()
+        .args([
+            "explain",
+            "--json",
+            "12-JUN-2024 10:11:12.13 Recorded error -- Zero length SMTP status line",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "known");
+    let out = smtpdoctor()
+        .args([
+            "explain",
+            "Nov 22 10:00:00 host sshd[1]: Accepted publickey",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "unknown text");
+}
+
+#[test]
+fn demo_list_names_every_scenario() {
+    let out = smtpdoctor().args(["demo", "--list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for s in smtpdoctor::mock::scenarios() {
+        assert!(text.contains(s.name), "{} missing", s.name);
+    }
+}
