@@ -19,7 +19,30 @@ pub fn use_color(
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => !no_color.is_some_and(|v| !v.is_empty()) && stdout_is_terminal,
+        ColorChoice::Auto => no_color.is_none_or(|v| v.is_empty()) && stdout_is_terminal,
+    }
+}
+
+/// Prints a report in the chosen format.
+pub fn print(
+    r: &Report,
+    args: &OutputArgs,
+    color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match args.format() {
+        Format::Json => json::write(r, out),
+        Format::Nagios => nagios::write(r, out),
+        Format::Text => {
+            let detail = if args.quiet {
+                text::Detail::Quiet
+            } else if args.verbose > 0 {
+                text::Detail::Verbose
+            } else {
+                text::Detail::Normal
+            };
+            text::TextPrinter { color, detail }.write(r, out)
+        }
     }
 }
 
@@ -47,28 +70,5 @@ mod tests {
             "an explicit flag wins"
         );
         assert!(!use_color(ColorChoice::Never, true, None));
-    }
-}
-
-/// Prints a report in the chosen format.
-pub fn print(
-    r: &Report,
-    args: &OutputArgs,
-    color: bool,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    match args.format() {
-        Format::Json => json::write(r, out),
-        Format::Nagios => nagios::write(r, out),
-        Format::Text => {
-            let detail = if args.quiet {
-                text::Detail::Quiet
-            } else if args.verbose > 0 {
-                text::Detail::Verbose
-            } else {
-                text::Detail::Normal
-            };
-            text::TextPrinter { color, detail }.write(r, out)
-        }
     }
 }
