@@ -369,3 +369,44 @@ fn ten_megabytes_streamed_into_postfix() {
         .unwrap();
     assert!(size >= 10 << 20, "{line}");
 }
+
+#[test]
+fn body_file_is_dot_stuffed_and_canonicalised_on_the_way_to_postfix() {
+    let (pf, _) = lab();
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.eml");
+    // Headers, then lines that need stuffing (a lone dot would end DATA), a CRLF line, a bare CR
+    // inside a line, and no final line end.
+    std::fs::write(
+        &body,
+        b"Subject: smtpdoctor body test\nFrom: <probe@lab.test>\nTo: <postmaster@lab.test>\n\n\
+          .leading dot\n..two dots\r\nbare\rcr line\n.\nlast line without newline",
+    )
+    .unwrap();
+    let (code, doc) = probe_json(
+        "postmaster@lab.test",
+        &[
+            "--ca-file",
+            &ca(),
+            "--from",
+            "probe@lab.test",
+            "--body",
+            body.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{:#}", doc["findings"]);
+    let qid = doc["attempts"][0]["data"]["queue_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    pf.wait_for_maillog(
+        &format!("{qid}: removed"),
+        std::time::Duration::from_secs(10),
+    );
+    let mbox = pf.mailbox("postmaster");
+    // The mailbox stores lines with LF: what arrived, un-stuffed, is the canonical content.
+    assert!(
+        mbox.contains(".leading dot\n..two dots\nbare\ncr line\n.\nlast line without newline\n"),
+        "{mbox}"
+    );
+}
