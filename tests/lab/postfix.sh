@@ -214,6 +214,11 @@ inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_peername_lookup = no
 
+# No inflow throttling: probes that quit after RCPT create queue files that are never
+# delivered, so qmgr hands out no flow-control tokens and every further MAIL FROM would be
+# held for in_flow_delay (1 s) -- deterministic latency matters more here.
+in_flow_delay = 0
+
 # Recipients: known local users only (550 for others), never relay (554 for foreign domains),
 # even from loopback clients.
 local_recipient_maps = texthash:$dir/etc/recipients
@@ -241,10 +246,9 @@ smtpd_tls_loglevel = 1
 smtpd_tls_received_header = yes
 smtp_tls_security_level = none
 
-# No inflow throttling: probes that quit after RCPT create queue files that are never
-# delivered, so qmgr hands out no flow-control tokens and every further MAIL FROM would be
-# held for in_flow_delay (1 s) -- deterministic latency matters more here.
-in_flow_delay = 0
+# Room for the 10 MB DATA tests (the default limit is 10240000 bytes).
+message_size_limit = 52428800
+virtual_mailbox_limit = 0
 
 # Quiet defaults that would otherwise point outside $dir.
 biff = no
