@@ -234,7 +234,7 @@ done
 
 echo
 echo "ratios smtpdoctor/peer (below 1: smtpdoctor is faster or smaller)"
-printf '%-26s %6s %8s %6s\n' pair mean median RSS
+printf '%-28s %6s %8s %6s\n' pair mean median RSS
 any_ratio=false
 for mode in plain tls; do
     for peer in swaks check_smtp; do
@@ -243,7 +243,7 @@ for mode in plain tls; do
         any_ratio=true
         awk -v p="$mode smtpdoctor/$peer" -v m1="${mean[$a]}" -v m2="${mean[$b]}" \
             -v d1="${median[$a]}" -v d2="${median[$b]}" -v r1="${rss[$a]}" -v r2="${rss[$b]}" \
-            'BEGIN { printf "%-26s %6.2f %8.2f %6.2f\n", p, m1 / m2, d1 / d2, r1 / r2 }'
+            'BEGIN { printf "%-28s %6.2f %8.2f %6.2f\n", p, m1 / m2, d1 / d2, r1 / r2 }'
     done
 done
 if ! $any_ratio; then

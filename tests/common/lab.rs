@@ -60,6 +60,9 @@ pub const NOADDR_MX: (u16, &str) = (10, "ghost.lab.test");
 /// A name under `lab.test` that does not exist: every query answers NXDOMAIN.
 pub const NXDOMAIN_DOMAIN: &str = "nxdomain.lab.test";
 /// The one PTR of the zone: 127.0.0.1 → mx1.lab.test (which resolves back to 127.0.0.1).
+/// Beware: hickory's `Resolver` never sends PTR queries under `127.in-addr.arpa` (nor A/AAAA
+/// for `localhost.`); it answers `localhost.` itself (RFC 6761). Ask the server directly
+/// (a raw query, as lab_selftest.rs does) to see this record.
 pub const LAB_PTR: (Ipv4Addr, &str) = (Ipv4Addr::new(127, 0, 0, 1), "mx1.lab.test");
 /// Domains the lab DNS is authoritative for: names under them that the zone lacks are
 /// NXDOMAIN. Names outside them are REFUSED (the server has no upstream).
