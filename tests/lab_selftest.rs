@@ -405,3 +405,62 @@ async fn dns_serves_a_custom_zone_and_stops_on_drop() {
         "DNS port {port} still open after drop"
     );
 }
+
+/// Runs as a child process of the test below: starts a Postfix and a DNS server, reports them,
+/// and exits without dropping either, like a test binary that keeps them in a `static`.
+const LEAK_HELPER_ENV: &str = "SMTPDOCTOR_LAB_LEAK_HELPER";
+
+#[test]
+fn instances_never_dropped_are_stopped_when_the_process_exits() {
+    if std::env::var_os(LEAK_HELPER_ENV).is_some() {
+        let postfix = Postfix::start();
+        let dns = Dns::start_lab();
+        println!(
+            "LEAKED {} {} {}",
+            postfix.dir.display(),
+            postfix.master_pid().expect("master pid"),
+            dns.dir.display()
+        );
+        std::mem::forget(postfix);
+        std::mem::forget(dns);
+        std::process::exit(0);
+    }
+
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "instances_never_dropped_are_stopped_when_the_process_exits",
+            "--nocapture",
+        ])
+        .env(LEAK_HELPER_ENV, "1")
+        .output()
+        .expect("run the helper");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("LEAKED "))
+        .unwrap_or_else(|| {
+            panic!(
+                "helper output: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let mut words = line.split(' ');
+    let postfix_dir = std::path::PathBuf::from(words.next().unwrap());
+    let master: u32 = words.next().unwrap().parse().unwrap();
+    let dns_dir = std::path::PathBuf::from(words.next().unwrap());
+
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while process_alive(master) || postfix_dir.exists() || dns_dir.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not cleaned up: master {master} alive: {}, {} exists: {}, {} exists: {}",
+            process_alive(master),
+            postfix_dir.display(),
+            postfix_dir.exists(),
+            dns_dir.display(),
+            dns_dir.exists()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -12,8 +12,9 @@
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, UdpSocket};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -59,6 +60,9 @@ pub const NOADDR_MX: (u16, &str) = (10, "ghost.lab.test");
 /// A name under `lab.test` that does not exist: every query answers NXDOMAIN.
 pub const NXDOMAIN_DOMAIN: &str = "nxdomain.lab.test";
 /// The one PTR of the zone: 127.0.0.1 → mx1.lab.test (which resolves back to 127.0.0.1).
+/// Beware: hickory's `Resolver` never sends PTR queries under `127.in-addr.arpa` (nor A/AAAA
+/// for `localhost.`); it answers `localhost.` itself (RFC 6761). Ask the server directly
+/// (a raw query, as lab_selftest.rs does) to see this record.
 pub const LAB_PTR: (Ipv4Addr, &str) = (Ipv4Addr::new(127, 0, 0, 1), "mx1.lab.test");
 /// Domains the lab DNS is authoritative for: names under them that the zone lacks are
 /// NXDOMAIN. Names outside them are REFUSED (the server has no upstream).
@@ -117,14 +121,45 @@ fn require_command(command: &str, packages: &str) {
     );
 }
 
-/// Start a lab server with `script start DIR PORT [extra...]` in a fresh temporary directory,
-/// retrying on another port when the script reports the port as taken.
+/// `script watch DIR`: stops the instance and deletes DIR once this process has exited,
+/// however it exits (its stdin is a pipe whose only writer is this process). It covers
+/// instances that are never dropped, e.g. shared through a `static`, and killed test
+/// processes. Dropping it ends the watchdog without any cleanup.
+struct Watchdog(Child);
+
+impl Watchdog {
+    fn spawn(script: &str, dir: &Path) -> Watchdog {
+        let child = Command::new("bash")
+            .arg(lab_script(script))
+            .arg("watch")
+            .arg(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Its own process group: a Ctrl-C to the test run must not end it first.
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the {script} watchdog: {e}"));
+        Watchdog(child)
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start a lab server with `script start DIR PORT [extra...]` in a fresh temporary directory
+/// watched by a [`Watchdog`], retrying on another port when the script reports the port as
+/// taken.
 fn start_instance(
     what: &str,
     script: &str,
     extra: impl Fn(&Path) -> Vec<OsString>,
     pick_port: fn() -> u16,
-) -> (TempDir, PathBuf, u16) {
+) -> (TempDir, PathBuf, u16, Watchdog) {
     let mut last = String::new();
     for _ in 0..START_ATTEMPTS {
         let tmp = tempfile::Builder::new()
@@ -132,6 +167,7 @@ fn start_instance(
             .tempdir()
             .expect("create a temporary directory");
         let dir = tmp.path().to_path_buf();
+        let watchdog = Watchdog::spawn(script, &dir);
         let port = pick_port();
         let mut args = vec![
             OsString::from("start"),
@@ -141,7 +177,7 @@ fn start_instance(
         args.extend(extra(&dir));
         let out = run_script(script, &args);
         if out.status.success() {
-            return (tmp, dir, port);
+            return (tmp, dir, port, watchdog);
         }
         last = format!(
             "{script} start {} {port}: {}\n{}{}",
@@ -176,12 +212,16 @@ fn stop_instance(script: &str, dir: &Path) {
 /// A private Postfix listening on `127.0.0.1:port`, everything under `dir` (see
 /// `tests/lab/postfix.sh` for the layout). STARTTLS with a self-signed certificate for
 /// [`LAB_HOSTNAME`]; recipients [`LAB_RECIPIENTS`]; no relaying, no outbound mail.
-/// Dropping it stops the instance and removes `dir`.
+/// Dropping it stops the instance and removes `dir`; an instance that is never dropped (kept
+/// in a `static`, or the test process was killed) is stopped and removed by a watchdog
+/// process as soon as the test process has exited.
 pub struct Postfix {
     /// Port on 127.0.0.1.
     pub port: u16,
     /// The instance's directory.
     pub dir: PathBuf,
+    // Dropped in this order, after `Drop::drop` has stopped the instance.
+    _watchdog: Watchdog,
     _tmp: TempDir,
 }
 
@@ -191,10 +231,12 @@ impl Postfix {
     pub fn start() -> Postfix {
         require_command("postfix", "postfix");
         require_command("openssl", "openssl");
-        let (tmp, dir, port) = start_instance("postfix", "postfix.sh", |_| Vec::new(), free_port);
+        let (tmp, dir, port, watchdog) =
+            start_instance("postfix", "postfix.sh", |_| Vec::new(), free_port);
         Postfix {
             port,
             dir,
+            _watchdog: watchdog,
             _tmp: tmp,
         }
     }
@@ -476,7 +518,8 @@ fn reverse_name(addr: IpAddr) -> String {
 }
 
 /// A private DNS server (dnsmasq) on `127.0.0.1:port`, UDP and TCP, serving one [`Zone`] and
-/// nothing else. Every query is logged ([`Dns::log`]). Dropping it stops the server.
+/// nothing else. Every query is logged ([`Dns::log`]). Dropping it stops the server; like
+/// [`Postfix`], a server that is never dropped is stopped once the test process has exited.
 pub struct Dns {
     /// Port on 127.0.0.1.
     pub port: u16,
@@ -484,6 +527,7 @@ pub struct Dns {
     pub dir: PathBuf,
     /// The zone served.
     pub zone: Zone,
+    _watchdog: Watchdog,
     _tmp: TempDir,
 }
 
@@ -492,7 +536,7 @@ impl Dns {
     pub fn start(zone: &Zone) -> Dns {
         require_command("dnsmasq", "dnsmasq-base");
         let conf = zone.dnsmasq_conf();
-        let (tmp, dir, port) = start_instance(
+        let (tmp, dir, port, watchdog) = start_instance(
             "dns",
             "dnsmasq.sh",
             |dir| {
@@ -506,6 +550,7 @@ impl Dns {
             port,
             dir,
             zone: zone.clone(),
+            _watchdog: watchdog,
             _tmp: tmp,
         }
     }

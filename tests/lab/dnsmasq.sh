@@ -3,6 +3,8 @@
 #
 #   dnsmasq.sh start DIR PORT ZONE.conf   serve the records of ZONE.conf on 127.0.0.1:PORT (UDP and TCP)
 #   dnsmasq.sh stop DIR                   stop the server of DIR (and only that one), wait until it is gone
+#   dnsmasq.sh watch DIR                  wait until standard input reaches end of file, then stop the
+#                                         server of DIR and delete DIR (watchdog, as in postfix.sh)
 #
 # ZONE.conf holds dnsmasq options describing the zone, e.g.
 #   local=/lab.test/                      names under lab.test not listed below are NXDOMAIN
@@ -14,7 +16,8 @@
 # tests/common/lab.rs writes these files; Zone::lab() there is the standard lab zone.
 #
 # Nothing else is served: no upstream servers, no /etc/hosts, no /etc/dnsmasq.conf, no DHCP.
-# Files under DIR: zone.conf (copy), dnsmasq.pid, dnsmasq.log (every query), dnsmasq.err.
+# Files under DIR: zone.conf (copy), dnsmasq.pid, dnsmasq.log (every query), dnsmasq.err,
+# .smtpdoctor-lab (marker: watch deletes only such DIRs).
 #
 # Exit codes: 0 ok, 1 failure, 2 usage, 69 dnsmasq missing, 75 PORT already in use (the caller
 # may retry with another port).
@@ -33,7 +36,7 @@ die() {
     exit "$code"
 }
 usage() {
-    sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit "$EX_USAGE"
 }
 
@@ -92,6 +95,7 @@ cmd_start() {
     rm -f -- "$dir/dnsmasq.pid" "$dir/dnsmasq.log" "$dir/dnsmasq.err"
     # dnsmasq drops privileges to nobody after start-up: let it reach DIR.
     chmod 755 "$dir"
+    : >"$dir/.smtpdoctor-lab"
 
     # In the foreground of its own session, detached from our stdio, so the caller's pipes
     # close when this script exits. --conf-file also keeps /etc/dnsmasq.conf out.
@@ -141,11 +145,25 @@ cmd_stop() {
     stop_server "$(cd -- "$1" && pwd -P)"
 }
 
+cmd_watch() {
+    local dir
+    [[ $# -eq 1 ]] || usage
+    trap '' HUP INT
+    while IFS= read -r _; do :; done
+    [[ -d $1 ]] || return 0
+    dir=$(cd -- "$1" && pwd -P)
+    stop_server "$dir"
+    if [[ -f $dir/.smtpdoctor-lab ]]; then
+        rm -rf -- "$dir"
+    fi
+}
+
 [[ $# -ge 1 ]] || usage
 command=$1
 shift
 case $command in
 start) cmd_start "$@" ;;
 stop) cmd_stop "$@" ;;
+watch) cmd_watch "$@" ;;
 *) usage ;;
 esac

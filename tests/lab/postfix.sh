@@ -5,6 +5,10 @@
 #                               and listens on 127.0.0.1:PORT only
 #   postfix.sh stop DIR         stop the instance of DIR (and only that one), wait until it is gone
 #   postfix.sh status DIR       exit 0 when the instance of DIR is running
+#   postfix.sh watch DIR        wait until standard input reaches end of file, then stop the
+#                               instance of DIR and delete DIR: a watchdog that cleans up after
+#                               an owner that never stops the instance (killed, or kept in a
+#                               static) -- the owner holds the pipe, its exit closes it
 #
 # Layout under DIR (everything the instance reads or writes):
 #   etc/main.cf etc/master.cf   configuration (config_directory)
@@ -15,6 +19,7 @@
 #   maillog                     the instance's log (maillog_file)
 #   cert.pem key.pem            self-signed certificate for mx1.lab.test (STARTTLS)
 #   port                        the port the instance was started on
+#   .smtpdoctor-lab             marker: DIR was set up by this script (watch deletes only such DIRs)
 #
 # The instance: myhostname mx1.lab.test, local domains lab.test, mx1.lab.test and localhost,
 # local recipients postmaster@lab.test and alice@lab.test (other local users: 550), no relaying
@@ -48,7 +53,7 @@ die() {
     exit "$code"
 }
 usage() {
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit "$EX_USAGE"
 }
 
@@ -209,6 +214,11 @@ inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_peername_lookup = no
 
+# No inflow throttling: probes that quit after RCPT create queue files that are never
+# delivered, so qmgr hands out no flow-control tokens and every further MAIL FROM would be
+# held for in_flow_delay (1 s) -- deterministic latency matters more here.
+in_flow_delay = 0
+
 # Recipients: known local users only (550 for others), never relay (554 for foreign domains),
 # even from loopback clients.
 local_recipient_maps = texthash:$dir/etc/recipients
@@ -351,6 +361,7 @@ cmd_start() {
     chown postfix: "$dir/data"
     chown "$MAILBOX_UID:$MAILBOX_GID" "$dir/mail"
     : >"$dir/maillog"
+    : >"$dir/.smtpdoctor-lab"
 
     write_main_cf "$dir"
     write_master_cf "$dir" "$port"
@@ -413,6 +424,21 @@ cmd_status() {
     fi
 }
 
+cmd_watch() {
+    local dir
+    [[ $# -eq 1 ]] || usage
+    # Outlive a terminal's signals to the owner's process group; the owner's end of our
+    # standard input closes when it exits, however it exits.
+    trap '' HUP INT
+    while IFS= read -r _; do :; done
+    [[ -d $1 ]] || return 0
+    dir=$(cd -- "$1" && pwd -P)
+    stop_instance "$dir"
+    if [[ -f $dir/.smtpdoctor-lab ]]; then
+        rm -rf -- "$dir"
+    fi
+}
+
 [[ $# -ge 1 ]] || usage
 command=$1
 shift
@@ -420,5 +446,6 @@ case $command in
 start) cmd_start "$@" ;;
 stop) cmd_stop "$@" ;;
 status) cmd_status "$@" ;;
+watch) cmd_watch "$@" ;;
 *) usage ;;
 esac
