@@ -77,7 +77,11 @@ fn redact(text: &str) -> String {
         out.push(c);
         i += c.len_utf8();
     }
-    out
+    // Times are right-aligned, so their padding depends on how many digits they had.
+    out.lines()
+        .map(|l| l.trim_start())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn redact_json(v: &mut Value) {
