@@ -217,8 +217,10 @@ pub struct ProbeOptions {
 #[derive(Debug, Clone, Args)]
 pub struct ProbeArgs {
     /// A mail domain (MX lookup), an address user@domain (its domain; the address becomes the
-    /// default RCPT), or an IP address.
-    pub target: String,
+    /// default RCPT), or an IP address. Several targets are probed one after the other (JSON:
+    /// one document per line); the exit code is the worst of them.
+    #[arg(required = true, num_args = 1..)]
+    pub target: Vec<String>,
     /// Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub server: Option<String>,

@@ -50,22 +50,33 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Probe(args) => {
             let opts = &args.options;
-            let report = match smtpdoctor::probe::run(
-                &args.target,
-                args.server.as_deref(),
-                opts,
-                smtpdoctor::session::live_notes_wanted(),
-            )
-            .await
-            {
-                Ok(r) => r,
-                Err(e) => {
+            // Check every target before probing any, so a typo does not stop a run halfway.
+            for target in &args.target {
+                if let Err(e) = smtpdoctor::probe::parse_target(target) {
                     eprintln!("smtpdoctor: error [input]: {e}");
                     return Ok(UNKNOWN);
                 }
-            };
-            print_report(&report, &opts.output)?;
-            Ok(report.verdict().exit_code() as u8)
+            }
+            let mut worst = 0u8;
+            for target in &args.target {
+                let report = match smtpdoctor::probe::run(
+                    target,
+                    args.server.as_deref(),
+                    opts,
+                    smtpdoctor::session::live_notes_wanted(),
+                )
+                .await
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        eprintln!("smtpdoctor: error [input]: {e}");
+                        return Ok(UNKNOWN);
+                    }
+                };
+                print_report(&report, &opts.output)?;
+                worst = worst.max(report.verdict().exit_code() as u8);
+            }
+            Ok(worst)
         }
         Command::Demo(args) => demo(args).await,
         Command::Mock(args) => mock(args).await,
@@ -149,7 +160,7 @@ async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
                 scenario.name, scenario.summary
             );
             let report = smtpdoctor::probe::run(
-                &p.target,
+                &p.target[0],
                 p.server.as_deref(),
                 &p.options,
                 smtpdoctor::session::live_notes_wanted(),

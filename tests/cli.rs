@@ -146,3 +146,59 @@ fn demo_list_names_every_scenario() {
         assert!(text.contains(s.name), "{} missing", s.name);
     }
 }
+
+#[test]
+fn several_targets_give_json_lines_and_the_worst_exit_code() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let clean = smtpdoctor::mock::find("clean").unwrap();
+    let (addr, _server) = rt.block_on(smtpdoctor::mock::spawn(clean)).unwrap();
+    let refused = smtpdoctor::mock::refused_addr();
+    // Two IP targets on the clean server's port: one JSON document per line.
+    let out = smtpdoctor()
+        .args([
+            "probe",
+            "127.0.0.1",
+            "[127.0.0.1]",
+            "--port",
+            &addr.port().to_string(),
+        ])
+        .args([
+            "--to",
+            "postmaster@demo.test",
+            "--starttls",
+            "never",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let docs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[1]["target"], "[127.0.0.1]");
+    assert_eq!(out.status.code(), Some(0));
+    let out = smtpdoctor()
+        .args([
+            "probe",
+            "127.0.0.1",
+            "127.0.0.1",
+            "--port",
+            &refused.port().to_string(),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
+    assert_eq!(out.status.code(), Some(2));
+    let out = smtpdoctor()
+        .args(["probe", "127.0.0.1", "bad target!", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.stdout.is_empty(),
+        "nothing is probed when a target is invalid"
+    );
+    assert_eq!(out.status.code(), Some(3));
+}
