@@ -63,6 +63,16 @@ pub static ALL: &[Scenario] = &[
         script: Script::DEFAULT,
     },
     Scenario {
+        name: "implicit-tls",
+        summary: "a submissions-style server (port 465): TLS from the first byte, then a correct dialogue",
+        expect: &[],
+        probe_args: &["--tls-on-connect"],
+        script: Script {
+            greeting: &[StartTls, Send(crate::mock::GREETING)],
+            ..Script::DEFAULT
+        },
+    },
+    Scenario {
         name: "classic",
         summary: "several classic faults: greeting in two pieces, EHLO refused (HELO works), a reply ended by bare LF, \
                   a slow final-dot reply kept alive with 250- lines",

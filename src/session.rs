@@ -486,7 +486,7 @@ impl Conn {
                     at,
                     EventKind::TlsHandshake {
                         ok: true,
-                        message: format!("{version:?}"),
+                        message: version_name(version),
                     },
                 );
                 self.stream = Stream::Tls(Box::new(stream));
