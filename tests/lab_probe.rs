@@ -410,3 +410,23 @@ fn body_file_is_dot_stuffed_and_canonicalised_on_the_way_to_postfix() {
         "{mbox}"
     );
 }
+
+#[test]
+fn ipv6_only_finds_no_address_in_the_ipv4_lab() {
+    let (code, doc) = probe_json("lab.test", &["-6"]);
+    assert_eq!(
+        ids(&doc),
+        BTreeSet::from([
+            "mx-target-invalid".to_string(),
+            "mx-none-usable".to_string()
+        ])
+    );
+    assert_eq!(
+        doc["findings"].as_array().unwrap().len(),
+        4,
+        "three MX hosts without AAAA, none usable"
+    );
+    assert_eq!(code, 2);
+    let (code, doc) = probe_json("lab.test", &["-4", "--ca-file", &ca()]);
+    assert_eq!(code, 0, "{:#}", doc["findings"]);
+}
