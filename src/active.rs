@@ -818,3 +818,95 @@ async fn relay(cfg: &SessionConfig, main: &Attempt) -> Attempt {
     run.quit(false, cfg).await;
     run.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{attempt, read, write};
+
+    #[test]
+    fn sequence_labels() {
+        assert_eq!(sequence_label(b"\r\n.\n"), "<CR><LF>.<LF>");
+        assert_eq!(sequence_label(b"\r\n\x00.\r\n"), "<CR><LF><NUL>.<CR><LF>");
+        assert_eq!(sequence_label(b"\x7f"), "<7F>");
+    }
+
+    #[test]
+    fn smuggling_message_ends_in_its_sequence_only() {
+        let cfg = SessionConfig {
+            helo: "client.example.test".into(),
+            from: String::new(),
+            to: vec!["me@example.test".into()],
+            starttls: StartTlsPolicy::Auto,
+            tls_on_connect: false,
+            sni: None,
+            roots: std::sync::Arc::new(rustls::RootCertStore::empty()),
+            quit_after: crate::cli::QuitAfter::Rcpt,
+            cap: None,
+            live: false,
+            message: None,
+            scan: None,
+        };
+        for seq in SMUGGLING_SEQUENCES {
+            let m = smuggling_message(&cfg, seq);
+            assert!(m.ends_with(seq));
+            let body = &m[..m.len() - seq.len()];
+            // Standard lines before the sequence, and no end of data among them.
+            assert!(!body.windows(5).any(|w| w == b"\r\n.\r\n"));
+            assert!(!body.windows(3).any(|w| w == b"\n.\n"));
+            assert!(!body.ends_with(b"\r") && !body.ends_with(b"\n"));
+            assert_eq!(
+                crate::checks::active::smuggling_sequence(&m),
+                Some(*seq),
+                "{}",
+                sequence_label(seq)
+            );
+            assert!(
+                body.split(|&b| b == b'\n').all(|l| l.len() <= 1000),
+                "lines within RFC 5321 limits"
+            );
+        }
+    }
+
+    #[test]
+    fn tests_run_against_attempts_that_got_through() {
+        let greeted = || attempt(vec![read(1, b"220 mx ESMTP\r\n")]);
+        let mut refused = attempt(vec![read(1, b"554 go away\r\n")]);
+        refused.outcome = Outcome::Refused;
+        let mut stopped = greeted();
+        stopped.outcome = Outcome::Refused;
+        let done = greeted();
+        let mut test = greeted();
+        test.test = Some("relay");
+        assert_eq!(
+            bases(&[stopped.clone(), done.clone(), done.clone()]),
+            [1, 2]
+        );
+        // None got through: the last one that was greeted.
+        assert_eq!(bases(&[stopped.clone(), refused.clone()]), [0]);
+        assert!(bases(&[refused]).is_empty());
+        assert!(bases(&[test]).is_empty());
+    }
+
+    #[test]
+    fn smuggling_note_counts_deliveries() {
+        let stage = Stage::Test("smuggling");
+        let mut accepted = attempt(vec![
+            write(1, stage.clone(), b"x\n.\n"),
+            read(2, b"250 queued\r\n"),
+        ]);
+        accepted.test = Some("smuggling");
+        let mut completed = attempt(vec![
+            write(1, stage, b"x\r.\r"),
+            write(2, Stage::Data, b"\r\n.\r\n"),
+            read(3, b"250 queued\r\n"),
+        ]);
+        completed.test = Some("smuggling");
+        let note = smuggling_note(&[accepted, completed], &["me@example.test".into()]).unwrap();
+        assert!(
+            note.contains("delivered 2 test message(s) to <me@example.test>: 1 "),
+            "{note}"
+        );
+        assert!(smuggling_note(&[], &[]).is_none());
+    }
+}

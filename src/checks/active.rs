@@ -275,6 +275,9 @@ fn pipelining(rec: &Record) -> Vec<Finding> {
     };
     let sent = written(rec, w);
     let commands = sent.iter().filter(|&&b| b == b'\n').count();
+    if commands == 0 {
+        return vec![];
+    }
     let verbs: Vec<String> = sent
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
@@ -584,7 +587,7 @@ fn relay(rec: &Record) -> Vec<Finding> {
                 "open-relay",
                 stage.clone(),
                 Anchor::Line(r.first_line),
-                format!("The server accepted a recipient in a foreign domain ({form})"),
+                format!("The server accepted a recipient it must not relay to ({form})"),
                 format!(
                     "RCPT TO:<{}> was answered `{}`; an unauthenticated client may relay through \
                      this server (the probe sent RSET and no DATA)",
@@ -1157,6 +1160,47 @@ mod tests {
             f[0].detail
         );
         assert!(check(&relay_attempt(b"550 5.7.1 no\r\n"), 1, None).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Whatever the server sends, in whatever pieces, after whatever the test wrote: no
+        /// check panics.
+        #[test]
+        fn no_panic_on_any_record(
+            steps in proptest::collection::vec(
+                (0u8..6, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)),
+                0..12,
+            ),
+            test in 0usize..7,
+        ) {
+            let names = [
+                "pregreet",
+                "pipelining",
+                "starttls-injection",
+                "smuggling",
+                "bare-lf",
+                "unknown-command",
+                "relay",
+            ];
+            let name = names[test];
+            let mut events = Vec::new();
+            for (i, (kind, bytes)) in steps.into_iter().enumerate() {
+                let at = i as u64;
+                events.push(match kind {
+                    0 => write(at, t(name), &bytes),
+                    1 => write(at, Stage::Rcpt, &bytes),
+                    2 => eof(at),
+                    3 => timeout(at, t(name)),
+                    4 => ev(at, EventKind::TlsHandshake { ok: true, message: String::new() }),
+                    _ => read(at, &bytes),
+                });
+            }
+            let mut a = attempt(events);
+            a.test = Some(name);
+            let main = attempt(vec![]);
+            let _ = check(&a, 0, Some(&main));
+            let _ = check(&a, 0, None);
+        }
     }
 
     #[test]
