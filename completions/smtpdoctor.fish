@@ -54,6 +54,13 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l body -d 
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l size -d 'Send a generated message of this size (10M, 1G, 512K, 1000); implies --data. Streamed in constant memory' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l dot-slow -d 'A reply to the final dot slower than this (until its last line) is flagged dot-slow' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l cert-warn -d 'A certificate expiring within this is flagged tls-cert-expiring' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l test -d 'Opt-in active tests, comma-separated, run after the probe on fresh connections to the same address. They send unusual input on purpose; only use them on servers you run. smuggling needs an explicit --to you own and delivers test messages to it' -r -f -a "pregreet\t'EHLO before the greeting (and between a 220- teaser and the final line)'
+pipelining\t'MAIL, RCPT, RCPT and NOOP in one write, whether or not PIPELINING is advertised'
+starttls-injection\t'STARTTLS and NOOP in one write; a NOOP reply inside TLS is CVE-2011-0411'
+smuggling\t'Messages ending in non-standard end-of-data sequences (needs --to you own; delivers test messages to it)'
+bare-lf\t'NOOP ended by a bare LF'
+unknown-command\t'An unknown command: does the server hang up?'
+relay\t'RCPT (never DATA) to foreign domains and old relay tricks, RSET after each'"
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l format -d 'Output format' -r -f -a "text\t'Annotated transcript for people'
 json\t'One JSON document (schema smtpdoctor.report/v1)'
 nagios\t'One Nagios/Icinga status line with performance data'"
@@ -92,6 +99,13 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l body -d '
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l size -d 'Send a generated message of this size (10M, 1G, 512K, 1000); implies --data. Streamed in constant memory' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l dot-slow -d 'A reply to the final dot slower than this (until its last line) is flagged dot-slow' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l cert-warn -d 'A certificate expiring within this is flagged tls-cert-expiring' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l test -d 'Opt-in active tests, comma-separated, run after the probe on fresh connections to the same address. They send unusual input on purpose; only use them on servers you run. smuggling needs an explicit --to you own and delivers test messages to it' -r -f -a "pregreet\t'EHLO before the greeting (and between a 220- teaser and the final line)'
+pipelining\t'MAIL, RCPT, RCPT and NOOP in one write, whether or not PIPELINING is advertised'
+starttls-injection\t'STARTTLS and NOOP in one write; a NOOP reply inside TLS is CVE-2011-0411'
+smuggling\t'Messages ending in non-standard end-of-data sequences (needs --to you own; delivers test messages to it)'
+bare-lf\t'NOOP ended by a bare LF'
+unknown-command\t'An unknown command: does the server hang up?'
+relay\t'RCPT (never DATA) to foreign domains and old relay tricks, RSET after each'"
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l format -d 'Output format' -r -f -a "text\t'Annotated transcript for people'
 json\t'One JSON document (schema smtpdoctor.report/v1)'
 nagios\t'One Nagios/Icinga status line with performance data'"

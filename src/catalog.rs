@@ -1177,7 +1177,8 @@ pub static ENTRIES: &[Entry] = &[
         id: "pipelining-broken",
         severity: Severity::Error,
         title: "PIPELINING is advertised but pipelined commands fail",
-        meaning: "The server advertises PIPELINING, but when MAIL, RCPT and DATA arrive in one write, \
+        meaning: "The server advertises PIPELINING, but when several commands arrive in one write \
+                  (smtpdoctor sends MAIL, RCPT, RCPT and NOOP; MTAs send MAIL, RCPT and DATA), \
                   replies go missing, come out of order or the connection drops. Postfix, Exim and \
                   Exchange pipeline whenever it is advertised, so their mail gets stuck.",
         causes: &[

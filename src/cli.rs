@@ -61,6 +61,41 @@ pub enum QuitAfter {
     Rcpt,
 }
 
+/// An opt-in active test (SPEC §4). Each runs on its own connection after the probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
+pub enum ActiveTest {
+    /// EHLO before the greeting (and between a 220- teaser and the final line).
+    Pregreet,
+    /// MAIL, RCPT, RCPT and NOOP in one write, whether or not PIPELINING is advertised.
+    Pipelining,
+    /// STARTTLS and NOOP in one write; a NOOP reply inside TLS is CVE-2011-0411.
+    StarttlsInjection,
+    /// Messages ending in non-standard end-of-data sequences (needs --to you own; delivers
+    /// test messages to it).
+    Smuggling,
+    /// NOOP ended by a bare LF.
+    BareLf,
+    /// An unknown command: does the server hang up?
+    UnknownCommand,
+    /// RCPT (never DATA) to foreign domains and old relay tricks, RSET after each.
+    Relay,
+}
+
+impl ActiveTest {
+    /// The name used on the command line, in `test:<name>` stages and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActiveTest::Pregreet => "pregreet",
+            ActiveTest::Pipelining => "pipelining",
+            ActiveTest::StarttlsInjection => "starttls-injection",
+            ActiveTest::Smuggling => "smuggling",
+            ActiveTest::BareLf => "bare-lf",
+            ActiveTest::UnknownCommand => "unknown-command",
+            ActiveTest::Relay => "relay",
+        }
+    }
+}
+
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -208,6 +243,16 @@ pub struct ProbeOptions {
     /// A certificate expiring within this is flagged tls-cert-expiring.
     #[arg(long, value_parser = parse_duration, default_value = "14d", value_name = "DURATION")]
     pub cert_warn: Duration,
+    /// Opt-in active tests, comma-separated, run after the probe on fresh connections to the
+    /// same address. They send unusual input on purpose; only use them on servers you run.
+    /// smuggling needs an explicit --to you own and delivers test messages to it.
+    #[arg(
+        long = "test",
+        value_enum,
+        value_delimiter = ',',
+        value_name = "NAME[,NAME]"
+    )]
+    pub test: Vec<ActiveTest>,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -328,5 +373,37 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn active_test_names_match_the_value_names() {
+        for t in ActiveTest::value_variants() {
+            let v = t.to_possible_value().unwrap();
+            assert_eq!(v.get_name(), t.name());
+        }
+        let cli = Cli::try_parse_from([
+            "smtpdoctor",
+            "probe",
+            "example.com",
+            "--test",
+            "pipelining,bare-lf",
+            "--test",
+            "relay",
+        ])
+        .unwrap();
+        let Command::Probe(p) = cli.command else {
+            panic!("probe expected")
+        };
+        assert_eq!(
+            p.options.test,
+            vec![
+                ActiveTest::Pipelining,
+                ActiveTest::BareLf,
+                ActiveTest::Relay
+            ]
+        );
+        assert!(
+            Cli::try_parse_from(["smtpdoctor", "probe", "example.com", "--test", "all"]).is_err()
+        );
     }
 }

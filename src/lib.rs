@@ -3,8 +3,10 @@
 //! The shape is "record, then judge": the [`session`] talks and appends every read and write to
 //! an [`event::Record`]; the [`checks`] are pure functions over that record that return
 //! [`finding::Finding`]s; [`report`] gathers them and the [`output`] printers format the result.
+//! [`active`] runs the opt-in active tests on connections of their own, recorded the same way.
 //! [`mock`] is the scripted server behind `demo`, `mock` and the tests.
 
+pub mod active;
 pub mod catalog;
 pub mod checks;
 pub mod cli;

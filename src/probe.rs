@@ -3,7 +3,7 @@
 //! network does is a finding.
 
 use crate::checks::{self, CheckContext};
-use crate::cli::{ProbeOptions, QuitAfter};
+use crate::cli::{ActiveTest, ProbeOptions, QuitAfter};
 use crate::report::{PlanEntry, Report};
 use crate::resolve::{self, Dns, Family};
 use crate::session::{self, AttemptTarget, SessionConfig};
@@ -32,6 +32,11 @@ pub enum ProbeError {
         /// The value (escaped for display).
         value: String,
     },
+    /// `--test smuggling` without an explicit `--to`.
+    #[error(
+        "--test smuggling needs an explicit --to ADDR, a mailbox you own: every end-of-data sequence the server accepts delivers a test message to it"
+    )]
+    SmugglingNeedsTo,
     /// `--body` could not be read.
     #[error("cannot read --body {0}")]
     Body(String),
@@ -149,6 +154,9 @@ pub async fn run(
         (_, true) => Family::V6,
         _ => Family::Any,
     };
+    if opts.test.contains(&ActiveTest::Smuggling) && opts.to.is_empty() {
+        return Err(ProbeError::SmugglingNeedsTo);
+    }
     let from = opts.from.clone().unwrap_or_default();
     if !from.is_empty() && !is_safe_argument(&from, 256) {
         return Err(ProbeError::Address {
@@ -351,6 +359,34 @@ pub async fn run(
         }
         attempts.push(attempt);
     }
+    let mut notes = Vec::new();
+    if !opts.test.is_empty() {
+        let mut tests = opts.test.clone();
+        tests.sort();
+        tests.dedup();
+        let bases = crate::active::bases(&attempts);
+        if bases.is_empty() {
+            notes.push(format!(
+                "active tests not run ({}): no server greeted the probe",
+                tests
+                    .iter()
+                    .map(|t| t.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for base in bases {
+            for &test in &tests {
+                let made = crate::active::run(test, &cfg, &attempts[base]).await;
+                for a in made {
+                    let index = attempts.len();
+                    findings.extend(checks::active::check(&a, index, Some(&attempts[base])));
+                    attempts.push(a);
+                }
+            }
+        }
+        notes.extend(crate::active::smuggling_note(&attempts, &cfg.to));
+    }
     Ok(Report {
         target: target_arg.to_string(),
         started_at,
@@ -360,6 +396,7 @@ pub async fn run(
         attempts,
         findings,
         aimed: aimed(opts.quit_after, cfg.message.is_some()),
+        notes,
     })
 }
 

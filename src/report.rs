@@ -65,12 +65,17 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// The stage the probe aimed at (`--quit-after`).
     pub aimed: &'static str,
+    /// Things the probe decided not to do, and why (e.g. active tests without a usable server).
+    pub notes: Vec<String>,
 }
 
 impl Report {
-    /// Whether some attempt went through to the aimed stage.
+    /// Whether some attempt of the probe's own dialogue (not an active test) went through to
+    /// the aimed stage.
     pub fn got_through(&self) -> bool {
-        self.attempts.iter().any(Attempt::completed)
+        self.attempts
+            .iter()
+            .any(|a| a.test.is_none() && a.completed())
     }
 
     /// The verdict (SPEC §2).

@@ -195,6 +195,8 @@ pub struct Attempt {
     pub quit_sent: bool,
     /// The DATA exchange, when one was attempted.
     pub data: Option<DataResult>,
+    /// The active test this attempt ran (`--test`), `None` for the probe's own dialogue.
+    pub test: Option<&'static str>,
 }
 
 /// What happened during DATA.
@@ -249,15 +251,30 @@ enum Stream {
     Closed,
 }
 
-/// Result of waiting for a reply.
-enum Wait {
+/// Result of waiting for a reply (or a line).
+pub(crate) enum Wait {
+    /// Index of the reply in the record (of the line, for [`Conn::line`]).
     Reply(usize),
+    /// The wait ran out (recorded as a timeout event).
     Timeout,
+    /// The server closed the connection.
     Closed,
+    /// A read failed.
     Failed,
 }
 
-struct Conn {
+/// What one read step brought.
+enum ReadStep {
+    /// Bytes, the end of the stream, or a settled CR: look again.
+    Progress,
+    /// The deadline passed.
+    TimedOut,
+    /// The read failed (recorded; the connection is closed).
+    Failed,
+}
+
+/// One recorded connection: every read and write lands in `record`.
+pub(crate) struct Conn {
     stream: Stream,
     start: Instant,
     record: Record,
@@ -276,11 +293,23 @@ const READ_BUF: usize = 16 * 1024;
 const CR_GRACE: Duration = Duration::from_millis(300);
 
 impl Conn {
-    fn now_us(&self) -> u64 {
+    /// µs since the attempt started.
+    pub(crate) fn now_us(&self) -> u64 {
         self.start.elapsed().as_micros() as u64
     }
 
-    async fn write(&mut self, stage: Stage, bytes: &[u8]) -> bool {
+    /// What was recorded so far.
+    pub(crate) fn record(&self) -> &Record {
+        &self.record
+    }
+
+    /// Whether the connection can still be used.
+    pub(crate) fn is_open(&self) -> bool {
+        !self.eof && !matches!(self.stream, Stream::Closed)
+    }
+
+    /// Writes `bytes` in one write and records them; false when the write failed (recorded).
+    pub(crate) async fn write(&mut self, stage: Stage, bytes: &[u8]) -> bool {
         // Complete replies that nobody asked for yet are unsolicited.
         while let Some(mut r) = self.ready.pop_front() {
             r.unsolicited = true;
@@ -341,7 +370,7 @@ impl Conn {
     }
 
     /// Waits for the next complete reply for `stage`; the deadline is total, not idle.
-    async fn reply(&mut self, stage: Stage, wait: Duration, what: &str) -> Wait {
+    pub(crate) async fn reply(&mut self, stage: Stage, wait: Duration, what: &str) -> Wait {
         let awaited_at_us = self.now_us();
         let command_event = self
             .record
@@ -369,30 +398,13 @@ impl Conn {
                 }
                 return Wait::Closed;
             }
-            let cr_grace = self.parser.pending_cr();
-            let limit = if cr_grace {
-                deadline.min(Instant::now() + CR_GRACE)
-            } else {
-                deadline
-            };
-            let read = tokio::select! {
-                r = timeout_at(limit.into(), read_some(&mut self.stream, &mut self.buf)) => r,
-                _ = ticker.tick() => continue,
-            };
-            match read {
-                Err(_) if cr_grace && Instant::now() < deadline => self.parser.settle_cr(),
-                Err(_) => {
+            match self.read_step(&stage, deadline, &mut ticker).await {
+                ReadStep::Progress => {}
+                ReadStep::TimedOut => {
                     ticker.clear();
                     self.parser.finish();
                     self.absorb_lines(&stage, awaited_at_us, command_event);
-                    let at = self.now_us();
-                    self.record.push(
-                        at,
-                        EventKind::Timeout {
-                            stage: stage.clone(),
-                            waited_ms: wait.as_millis() as u64,
-                        },
-                    );
+                    self.push_timeout(&stage, wait);
                     // A reply completed by settling the tail still counts.
                     if let Some(mut r) = self.ready.pop_front() {
                         r.stage = stage.clone();
@@ -401,32 +413,105 @@ impl Conn {
                     }
                     return Wait::Timeout;
                 }
-                Ok(Ok(0)) => {
-                    let at = self.now_us();
-                    self.record.push(at, EventKind::Eof { tls: self.tls });
-                    self.eof = true;
-                }
-                Ok(Ok(n)) => {
-                    let at = self.now_us();
-                    let idx = self.record.push_read(at, self.tls, &self.buf[..n]);
-                    self.parser.feed(idx, &self.buf[..n]);
-                }
-                Ok(Err(e)) => {
+                ReadStep::Failed => {
                     ticker.clear();
-                    let at = self.now_us();
-                    self.record.push(
-                        at,
-                        EventKind::IoError {
-                            stage: stage.clone(),
-                            message: format!("read failed: {e}"),
-                        },
-                    );
-                    self.parser.finish();
                     self.absorb_lines(&stage, awaited_at_us, command_event);
-                    self.stream = Stream::Closed;
-                    self.eof = true;
                     return Wait::Failed;
                 }
+            }
+        }
+    }
+
+    /// Waits until the server has completed one more line (whether or not it completes a
+    /// reply); returns its index in `Record::lines` as `Wait::Reply`. Used to act between the
+    /// lines of a multiline greeting.
+    pub(crate) async fn line(&mut self, stage: Stage, wait: Duration, what: &str) -> Wait {
+        let awaited_at_us = self.now_us();
+        let seen = |rec: &Record| rec.lines.len() as u64 + rec.dropped_lines;
+        let before = seen(&self.record);
+        let deadline = Instant::now() + wait;
+        let mut ticker = LiveNote::new(self.live, format!("{what} from {}", self.label));
+        loop {
+            self.absorb_lines(&stage, awaited_at_us, None);
+            if seen(&self.record) > before {
+                return Wait::Reply(self.record.lines.len().saturating_sub(1));
+            }
+            if self.eof {
+                return Wait::Closed;
+            }
+            match self.read_step(&stage, deadline, &mut ticker).await {
+                ReadStep::Progress => {}
+                ReadStep::TimedOut => {
+                    self.push_timeout(&stage, wait);
+                    return Wait::Timeout;
+                }
+                ReadStep::Failed => {
+                    self.absorb_lines(&stage, awaited_at_us, None);
+                    return Wait::Failed;
+                }
+            }
+        }
+    }
+
+    fn push_timeout(&mut self, stage: &Stage, wait: Duration) {
+        let at = self.now_us();
+        self.record.push(
+            at,
+            EventKind::Timeout {
+                stage: stage.clone(),
+                waited_ms: wait.as_millis() as u64,
+            },
+        );
+    }
+
+    /// One read (or the settling of a trailing CR), recorded and fed to the parser.
+    async fn read_step(
+        &mut self,
+        stage: &Stage,
+        deadline: Instant,
+        ticker: &mut LiveNote,
+    ) -> ReadStep {
+        let cr_grace = self.parser.pending_cr();
+        let limit = if cr_grace {
+            deadline.min(Instant::now() + CR_GRACE)
+        } else {
+            deadline
+        };
+        let read = tokio::select! {
+            r = timeout_at(limit.into(), read_some(&mut self.stream, &mut self.buf)) => r,
+            _ = ticker.tick() => return ReadStep::Progress,
+        };
+        match read {
+            Err(_) if cr_grace && Instant::now() < deadline => {
+                self.parser.settle_cr();
+                ReadStep::Progress
+            }
+            Err(_) => ReadStep::TimedOut,
+            Ok(Ok(0)) => {
+                let at = self.now_us();
+                self.record.push(at, EventKind::Eof { tls: self.tls });
+                self.eof = true;
+                ReadStep::Progress
+            }
+            Ok(Ok(n)) => {
+                let at = self.now_us();
+                let idx = self.record.push_read(at, self.tls, &self.buf[..n]);
+                self.parser.feed(idx, &self.buf[..n]);
+                ReadStep::Progress
+            }
+            Ok(Err(e)) => {
+                let at = self.now_us();
+                self.record.push(
+                    at,
+                    EventKind::IoError {
+                        stage: stage.clone(),
+                        message: format!("read failed: {e}"),
+                    },
+                );
+                self.parser.finish();
+                self.stream = Stream::Closed;
+                self.eof = true;
+                ReadStep::Failed
             }
         }
     }
@@ -655,13 +740,17 @@ fn classify_connect_error(e: &std::io::Error) -> ConnectFailure {
     }
 }
 
-struct Run {
-    conn: Conn,
-    attempt: Attempt,
+/// An attempt in progress: the connection and what it produced so far.
+pub(crate) struct Run {
+    /// The recorded connection.
+    pub(crate) conn: Conn,
+    /// The attempt being filled in.
+    pub(crate) attempt: Attempt,
 }
 
 impl Run {
-    fn stage_time(&mut self, stage: Stage, from_us: u64) {
+    /// Records how long a stage took, from `from_us` to now.
+    pub(crate) fn stage_time(&mut self, stage: Stage, from_us: u64) {
         let ms = (self.conn.now_us().saturating_sub(from_us)) as f64 / 1000.0;
         self.attempt.stages.push(StageTime {
             stage,
@@ -669,14 +758,20 @@ impl Run {
         });
     }
 
-    fn fail(&mut self, outcome: Outcome, stage: Stage) {
+    /// Marks the attempt as ended at `stage`.
+    pub(crate) fn fail(&mut self, outcome: Outcome, stage: Stage) {
         self.attempt.outcome = outcome;
         self.attempt.failed_stage = Some(stage);
     }
 
     /// Sends a command and waits for its reply; `None` when the dialogue cannot continue
     /// (the outcome is set).
-    async fn command(&mut self, stage: Stage, cmd: &Command, wait: Duration) -> Option<usize> {
+    pub(crate) async fn command(
+        &mut self,
+        stage: Stage,
+        cmd: &Command,
+        wait: Duration,
+    ) -> Option<usize> {
         let from = self.conn.now_us();
         if !self.conn.write(stage.clone(), &cmd.to_wire()).await {
             self.fail(Outcome::IoError, stage);
@@ -690,7 +785,14 @@ impl Run {
         r
     }
 
-    async fn await_reply(&mut self, stage: Stage, wait: Duration, what: &str) -> Option<usize> {
+    /// Waits for a reply with a valid code; `None` when the dialogue cannot continue (the
+    /// outcome is set).
+    pub(crate) async fn await_reply(
+        &mut self,
+        stage: Stage,
+        wait: Duration,
+        what: &str,
+    ) -> Option<usize> {
         match self.conn.reply(stage.clone(), wait, what).await {
             Wait::Reply(i) => {
                 if self.conn.record.replies[i].code.is_none() {
@@ -714,13 +816,14 @@ impl Run {
         }
     }
 
-    fn code(&self, reply: usize) -> u16 {
+    /// The code of a reply (0 when it had none).
+    pub(crate) fn code(&self, reply: usize) -> u16 {
         self.conn.record.replies[reply].code.unwrap_or(0)
     }
 
     /// Says goodbye: RSET (after an envelope) and QUIT while the connection is usable.
-    async fn quit(&mut self, rset: bool, cfg: &SessionConfig) {
-        if self.conn.eof || matches!(self.conn.stream, Stream::Closed) {
+    pub(crate) async fn quit(&mut self, rset: bool, cfg: &SessionConfig) {
+        if !self.conn.is_open() {
             return;
         }
         if rset {
@@ -742,7 +845,8 @@ impl Run {
         }
     }
 
-    async fn ehlo(&mut self, cfg: &SessionConfig) -> Option<EhloResult> {
+    /// EHLO, with the HELO fallback.
+    pub(crate) async fn ehlo(&mut self, cfg: &SessionConfig) -> Option<EhloResult> {
         let w = cfg.wait(rfc_timeouts::OTHER);
         let r = self
             .command(Stage::Ehlo, &Command::Ehlo(cfg.helo.clone()), w)
@@ -768,7 +872,8 @@ impl Run {
         }
     }
 
-    fn ehlo_result(&self, verb: &'static str, reply: usize) -> EhloResult {
+    /// The EHLO/HELO result described by a reply.
+    pub(crate) fn ehlo_result(&self, verb: &'static str, reply: usize) -> EhloResult {
         let rec = &self.conn.record;
         let texts: Vec<String> = rec
             .reply_lines(&rec.replies[reply])
@@ -789,7 +894,8 @@ impl Run {
         }
     }
 
-    async fn handshake(&mut self, cfg: &SessionConfig) -> bool {
+    /// The TLS handshake (after STARTTLS or on connect), with the certificate recorded.
+    pub(crate) async fn handshake(&mut self, cfg: &SessionConfig) -> bool {
         let sni = cfg
             .sni
             .clone()
@@ -986,7 +1092,8 @@ impl Run {
         }
     }
 
-    fn note(&mut self, stage: Stage, message: String) {
+    /// Adds a local note to the transcript.
+    pub(crate) fn note(&mut self, stage: Stage, message: String) {
         let at = self.conn.now_us();
         self.conn
             .record
@@ -1257,6 +1364,22 @@ fn verb(cmd: &Command) -> &'static str {
 
 /// Runs one attempt against one address.
 pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
+    match open(target, cfg, None).await {
+        Ok(mut run) => {
+            run.dialogue(cfg).await;
+            run.finish()
+        }
+        Err(failed) => failed,
+    }
+}
+
+/// Connects to `target` and returns the attempt in progress, or the finished attempt when the
+/// connect failed. `test` labels an active test's attempt.
+pub(crate) async fn open(
+    target: AttemptTarget,
+    cfg: &SessionConfig,
+    test: Option<&'static str>,
+) -> Result<Run, Attempt> {
     let start = Instant::now();
     let mut record = Record::default();
     record.push(0, EventKind::Connecting { addr: target.addr });
@@ -1276,6 +1399,7 @@ pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
         duration_ms: 0.0,
         quit_sent: false,
         data: None,
+        test,
     };
     let wait = cfg.wait(rfc_timeouts::CONNECT);
     let mut note = LiveNote::new(cfg.live, format!("TCP connect to {label}"));
@@ -1317,7 +1441,7 @@ pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
             attempt.outcome = Outcome::ConnectFailed;
             attempt.failed_stage = Some(Stage::Connect);
             attempt.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
-            return attempt;
+            return Err(attempt);
         }
         Err(_) => {
             record.push(
@@ -1331,7 +1455,7 @@ pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
             attempt.outcome = Outcome::ConnectFailed;
             attempt.failed_stage = Some(Stage::Connect);
             attempt.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
-            return attempt;
+            return Err(attempt);
         }
     };
     let conn = Conn {
@@ -1347,15 +1471,20 @@ pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
         label,
         buf: vec![0; READ_BUF],
     };
-    let mut run = Run { conn, attempt };
-    run.dialogue(cfg).await;
-    // Replies that arrived but were never asked for.
-    while let Some(mut r) = run.conn.ready.pop_front() {
-        r.unsolicited = true;
-        run.conn.record.replies.push(r);
+    Ok(Run { conn, attempt })
+}
+
+impl Run {
+    /// Ends the attempt: moves the record in and stamps the total time.
+    pub(crate) fn finish(mut self) -> Attempt {
+        // Replies that arrived but were never asked for.
+        while let Some(mut r) = self.conn.ready.pop_front() {
+            r.unsolicited = true;
+            self.conn.record.replies.push(r);
+        }
+        let mut attempt = self.attempt;
+        attempt.record = self.conn.record;
+        attempt.duration_ms = self.conn.start.elapsed().as_secs_f64() * 1000.0;
+        attempt
     }
-    let mut attempt = run.attempt;
-    attempt.record = run.conn.record;
-    attempt.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
-    attempt
 }

@@ -101,6 +101,40 @@ pub fn assert_report_shape(doc: &Value, code: i32) {
     }
 }
 
+/// Active tests run on attempts of their own, labelled with the test, after the probe's own
+/// attempt; their findings carry `test:<name>` and point into those attempts.
+fn assert_active_tests_shape(args: &[&str], doc: &Value) {
+    let attempts = doc["attempts"].as_array().unwrap();
+    let test = args
+        .iter()
+        .position(|a| *a == "--test")
+        .map(|i| args[i + 1]);
+    assert!(
+        attempts[0]["test"].is_null(),
+        "the probe's own attempt comes first"
+    );
+    match test {
+        None => assert!(attempts.iter().all(|a| a["test"].is_null())),
+        Some(name) => {
+            assert!(
+                attempts[1..].iter().all(|a| a["test"] == name),
+                "{name}: every later attempt belongs to the test"
+            );
+            assert!(attempts.len() > 1, "{name}: no test attempt");
+        }
+    }
+    for f in doc["findings"].as_array().unwrap() {
+        let a = f["attempt"].as_u64().unwrap() as usize;
+        match attempts[a]["test"].as_str() {
+            Some(name) => {
+                assert_eq!(f["stage"], format!("test:{name}"), "{f}");
+                assert!(f["transcript_index"].is_u64(), "{f}: points at its proof");
+            }
+            None => assert!(!f["stage"].as_str().unwrap().starts_with("test:"), "{f}"),
+        }
+    }
+}
+
 fn ids(doc: &Value) -> BTreeSet<String> {
     doc["findings"]
         .as_array()
@@ -110,53 +144,56 @@ fn ids(doc: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// How many probes run at once.
+const PARALLEL_PROBES: usize = 8;
+
 #[test]
 fn every_scenario_produces_exactly_its_findings() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("demo-ca.pem");
     std::fs::write(&ca, smtpdoctor::mock::demo_certificate_pem()).unwrap();
-    let scenarios: Vec<_> = smtpdoctor::mock::scenarios()
-        .iter()
-        .filter(|s| !s.probe_args.contains(&"--test"))
-        .collect();
-    assert!(scenarios.len() > 40, "the catalog shrank");
+    let scenarios: Vec<_> = smtpdoctor::mock::scenarios().iter().collect();
+    assert!(scenarios.len() > 55, "the catalog shrank");
     let mut failures = Vec::new();
-    // A few at a time: timing faults (a greeting in two pieces 150 ms apart) must stay visible
-    // on a busy machine.
-    for batch in scenarios.chunks(8) {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .iter()
-                .map(|s| {
-                    let (addr, _server) = rt.block_on(smtpdoctor::mock::spawn(s)).unwrap();
-                    let ca = ca.clone();
-                    scope.spawn(move || {
-                        let (code, doc) = probe_json(&addr.to_string(), &ca, s.probe_args);
-                        (s, code, doc)
-                    })
-                })
-                .collect();
-            for h in handles {
-                let (s, code, doc) = h.join().unwrap();
-                assert_report_shape(&doc, code);
-                let got = ids(&doc);
-                let want: BTreeSet<String> = s.expect.iter().map(|e| e.to_string()).collect();
-                if got != want {
-                    failures.push(format!("{}: expected {want:?}, got {got:?}", s.name));
+    // A few probes at a time: the timing scenarios (300 ms thresholds) must not be starved
+    // by dozens of concurrent TLS handshakes on a small machine.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..PARALLEL_PROBES {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(s) = scenarios.get(i) else {
+                        break;
+                    };
+                    let (addr, server) = rt.block_on(smtpdoctor::mock::spawn(s)).unwrap();
+                    let (code, doc) = probe_json(&addr.to_string(), &ca, s.probe_args);
+                    server.abort();
+                    results.lock().unwrap().push((*s, code, doc));
                 }
-                if s.expect.is_empty() {
-                    // A server without faults gets through with exit 0. Two scenarios fail the probe
-                    // without a finding id of their own: no 354 after DATA, and a message larger
-                    // than the advertised SIZE, which the probe refuses to send.
-                    if ["no-354", "size-limit"].contains(&s.name) {
-                        assert_eq!(code, 2, "{} must not count as getting through", s.name);
-                    } else {
-                        assert_eq!(code, 0, "{} should be clean", s.name);
-                    }
-                }
+            });
+        }
+    });
+    for (s, code, doc) in results.into_inner().unwrap() {
+        assert_report_shape(&doc, code);
+        assert_active_tests_shape(s.probe_args, &doc);
+        let got = ids(&doc);
+        let want: BTreeSet<String> = s.expect.iter().map(|e| e.to_string()).collect();
+        if got != want {
+            failures.push(format!("{}: expected {want:?}, got {got:?}", s.name));
+        }
+        if s.expect.is_empty() {
+            // A server without faults gets through with exit 0. Two scenarios fail the probe
+            // without a finding id of their own: no 354 after DATA, and a message larger
+            // than the advertised SIZE, which the probe refuses to send.
+            if ["no-354", "size-limit"].contains(&s.name) {
+                assert_eq!(code, 2, "{} must not count as getting through", s.name);
+            } else {
+                assert_eq!(code, 0, "{} should be clean", s.name);
             }
-        });
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -182,4 +219,102 @@ fn connect_refused_and_connect_timeout_on_loopback() {
     assert_report_shape(&doc, code);
     assert_eq!(code, 2);
     assert_eq!(ids(&doc), BTreeSet::from(["connect-timeout".to_string()]));
+}
+
+const ALL_TESTS: &str =
+    "pregreet,pipelining,starttls-injection,smuggling,bare-lf,unknown-command,relay";
+
+#[test]
+fn every_active_test_against_a_correct_server() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, smtpdoctor::mock::demo_certificate_pem()).unwrap();
+    let clean = smtpdoctor::mock::find("clean").unwrap();
+    let (addr, _server) = rt.block_on(smtpdoctor::mock::spawn(clean)).unwrap();
+    let started = std::time::Instant::now();
+    let (code, doc) = probe_json(
+        &addr.to_string(),
+        &ca,
+        &[
+            "--test",
+            ALL_TESTS,
+            "--to",
+            "postmaster@demo.test",
+            "--timeout",
+            "1s",
+        ],
+    );
+    // Seven smuggling connections wait 1 s each (--timeout caps the 5 s wait), bare-lf and
+    // starttls-injection 1 s more each: well under a minute.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_report_shape(&doc, code);
+    // A correct server only shows that it answers a client that talks first.
+    assert_eq!(
+        ids(&doc),
+        BTreeSet::from(["pregreet-tolerated".to_string()])
+    );
+    assert_eq!(code, 0);
+    let tests: Vec<&str> = doc["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["test"].as_str())
+        .collect();
+    for name in ALL_TESTS.split(',') {
+        assert!(tests.contains(&name), "{name} did not run: {tests:?}");
+    }
+    assert_eq!(tests.iter().filter(|t| **t == "smuggling").count(), 7);
+    let notes = doc["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("delivered 7 test message(s) to <postmaster@demo.test>")),
+        "{notes:?}"
+    );
+    // Relay attempts never reach DATA; only the smuggling test sends message data.
+    for a in doc["attempts"].as_array().unwrap() {
+        let sent_data = a["transcript"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["dir"] == "client" && e["text"] == "DATA");
+        assert_eq!(sent_data, a["test"] == "smuggling", "{}", a["test"]);
+    }
+}
+
+#[test]
+fn smuggling_needs_an_explicit_to() {
+    let out = Command::cargo_bin("smtpdoctor")
+        .unwrap()
+        .args([
+            "probe",
+            "user@demo.test",
+            "--server",
+            "127.0.0.1:9",
+            "--test",
+            "smuggling",
+        ])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--test smuggling needs an explicit --to"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing is probed");
+}
+
+#[test]
+fn unknown_active_test_is_a_usage_error() {
+    let out = Command::cargo_bin("smtpdoctor")
+        .unwrap()
+        .args(["probe", "demo.test", "--test", "all"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
 }

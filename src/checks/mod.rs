@@ -1,6 +1,7 @@
 //! Checks: pure functions over the event record (and the DNS answers) that return findings.
 //! No check touches a socket; every one is unit-tested over a hand-built record.
 
+pub mod active;
 pub mod connect;
 pub mod data;
 pub mod dns;
@@ -187,6 +188,7 @@ pub(crate) mod testkit {
             duration_ms: 0.0,
             quit_sent: false,
             data: None,
+            test: None,
         }
     }
 

@@ -52,6 +52,7 @@ pub fn to_value(r: &Report) -> Value {
         };
         let rec = &a.record;
         attempts.push(json!({
+            "test": a.test,
             "host": a.target.host,
             "address": a.target.addr.ip().to_string(),
             "port": a.target.addr.port(),
@@ -100,6 +101,7 @@ pub fn to_value(r: &Report) -> Value {
         "aimed_stage": r.aimed,
         "dns": r.dns,
         "plan": r.plan,
+        "notes": r.notes,
         "attempts": attempts,
         "findings": findings,
     })

@@ -12,11 +12,8 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         Verdict::Error => "CRITICAL",
     };
     let (e, w, i) = r.counts();
-    let best = r
-        .attempts
-        .iter()
-        .find(|a| a.completed())
-        .or_else(|| r.attempts.last());
+    let own = || r.attempts.iter().filter(|a| a.test.is_none());
+    let best = own().find(|a| a.completed()).or_else(|| own().next_back());
     let mut text = match best {
         Some(a) if a.target.host == a.target.addr.ip().to_string() => {
             format!("[{}]:{}", a.target.addr.ip(), a.target.addr.port())

@@ -112,12 +112,15 @@ impl TextPrinter {
                 .map(|p| format!(" (MX {p})"))
                 .unwrap_or_default();
             writeln!(out)?;
+            let label = match a.test {
+                Some(name) => format!("Test {name}"),
+                None => format!("Attempt {}", i + 1),
+            };
             writeln!(
                 out,
                 "{}",
                 p.bold(&format!(
-                    "Attempt {}: {}:{}{pref}",
-                    i + 1,
+                    "{label}: {}:{}{pref}",
                     host_label(&a.target.host, a.target.addr),
                     a.target.addr.port()
                 ))
@@ -355,16 +358,38 @@ impl TextPrinter {
                 .iter()
                 .map(|s| format!("{} {:.1} ms", s.stage, s.duration_ms))
                 .collect();
+            let outcome = || {
+                serde_json::to_value(&a.outcome)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            };
+            if let Some(name) = a.test {
+                let how = if a.completed() {
+                    "ran to its end".to_string()
+                } else {
+                    format!(
+                        "ended at {} ({})",
+                        a.failed_stage.as_ref().map_or("?".into(), |s| s.name()),
+                        outcome()
+                    )
+                };
+                writeln!(
+                    out,
+                    "  attempt {} (test {name}): {}  {how} in {:.1} ms",
+                    i + 1,
+                    host_label(&a.target.host, a.target.addr),
+                    a.duration_ms,
+                )?;
+                continue;
+            }
             let how = if a.completed() {
                 p.paint(&format!("got through to {}", r.aimed), Style::new().green())
             } else {
                 p.fault(&format!(
                     "stopped at {} ({})",
                     a.failed_stage.as_ref().map_or("?".into(), |s| s.name()),
-                    serde_json::to_value(&a.outcome)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
+                    outcome()
                 ))
             };
             writeln!(
@@ -375,6 +400,9 @@ impl TextPrinter {
                 a.duration_ms,
                 stages.join(", ")
             )?;
+        }
+        for note in &r.notes {
+            writeln!(out, "  {} {}", p.dim("note:"), safe_text(note))?;
         }
         if !r.findings.is_empty() {
             writeln!(out)?;

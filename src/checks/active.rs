@@ -1,0 +1,1217 @@
+//! Active-test checks (SPEC §4): pure functions over the record of one test attempt (made by
+//! [`crate::active`]) that say what the server did with the unusual input it was sent.
+
+use super::{ms, reply_wire, written};
+use crate::event::{EventKind, Record, ReplyRecord};
+use crate::finding::{Anchor, Finding, Stage};
+use crate::output::sanitize::{escape_bytes, escape_str};
+use crate::session::Attempt;
+use crate::wire::reply::{LineKind, Separator, ServerLine};
+
+/// Judges one test attempt; `main` is the probe's own attempt against the same address, when
+/// known (the pregreet test compares its RCPT reply with it). Findings are numbered `index`.
+pub fn check(a: &Attempt, index: usize, main: Option<&Attempt>) -> Vec<Finding> {
+    let rec = &a.record;
+    let mut out = match a.test {
+        Some("pregreet") => pregreet(rec, main.map(|m| &m.record)),
+        Some("pipelining") => pipelining(rec),
+        Some("starttls-injection") => starttls_injection(rec),
+        Some("smuggling") => smuggling(rec),
+        Some("bare-lf") => bare_lf(rec),
+        Some("unknown-command") => unknown_command(rec),
+        Some("relay") => relay(rec),
+        _ => vec![],
+    };
+    for f in &mut out {
+        f.attempt = Some(index);
+    }
+    out
+}
+
+/// Whether a server line is a `220-` teaser (a positive continuation line).
+pub fn is_teaser(line: &ServerLine) -> bool {
+    matches!(
+        line.kind,
+        LineKind::Status {
+            code: 200..=299,
+            sep: Separator::Dash,
+            ..
+        }
+    )
+}
+
+/// Whether the greeting of a record began with a `220-` teaser line.
+pub fn greeting_teaser(rec: &Record) -> bool {
+    rec.lines.first().is_some_and(is_teaser)
+}
+
+/// The first write of test `name`.
+fn test_write(rec: &Record, name: &str) -> Option<usize> {
+    rec.events.iter().position(
+        |e| matches!(&e.kind, EventKind::Write { stage: Stage::Test(n), .. } if *n == name),
+    )
+}
+
+/// The first event after `from` where the connection ended (end of stream, read or write error).
+fn closed_after(rec: &Record, from: usize) -> Option<usize> {
+    (from + 1..rec.events.len()).find(|&i| {
+        matches!(
+            rec.events[i].kind,
+            EventKind::Eof { .. } | EventKind::IoError { .. }
+        )
+    })
+}
+
+/// The first timeout after `from`.
+fn timeout_after(rec: &Record, from: usize) -> Option<usize> {
+    (from + 1..rec.events.len()).find(|&i| matches!(rec.events[i].kind, EventKind::Timeout { .. }))
+}
+
+/// The next write after `from`.
+fn write_after(rec: &Record, from: usize) -> Option<usize> {
+    (from + 1..rec.events.len()).find(|&i| matches!(rec.events[i].kind, EventKind::Write { .. }))
+}
+
+/// The event (read) that completed a reply.
+fn reply_event(rec: &Record, r: &ReplyRecord) -> usize {
+    rec.reply_lines(r).last().map_or(0, |l| l.last_read)
+}
+
+/// A reply in brief, for details: its first line with the code, escaped, and how many lines
+/// followed.
+fn brief(rec: &Record, r: &ReplyRecord) -> String {
+    let lines = rec.reply_lines(r);
+    let Some(first) = lines.first() else {
+        return "(no line)".into();
+    };
+    let mut s = format!("`{}`", escape_bytes(&first.content));
+    if lines.len() > 1 {
+        s.push_str(&format!(" (+{} line(s))", lines.len() - 1));
+    }
+    s
+}
+
+fn is_positive(r: &ReplyRecord) -> bool {
+    r.code.is_some_and(|c| (200..300).contains(&c))
+}
+
+/// Microseconds from event `a` to event `b`.
+fn between(rec: &Record, a: usize, b: usize) -> u64 {
+    rec.at_us(b).saturating_sub(rec.at_us(a))
+}
+
+/// The path of a `MAIL FROM:<...>` or `RCPT TO:<...>` write.
+fn path_of(bytes: &[u8]) -> String {
+    let start = bytes.iter().position(|&b| b == b'<').map_or(0, |p| p + 1);
+    let end = bytes
+        .iter()
+        .rposition(|&b| b == b'>')
+        .filter(|&e| e >= start)
+        .unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[start..end]).into_owned()
+}
+
+fn how_closed(rec: &Record, from: usize) -> &'static str {
+    match closed_after(rec, from) {
+        Some(_) => "and closed the connection",
+        None => "and kept the connection open",
+    }
+}
+
+// ------------------------------------------------------------------------------------ pregreet
+
+fn pregreet(rec: &Record, main: Option<&Record>) -> Vec<Finding> {
+    let stage = Stage::Test("pregreet");
+    let Some(w) = test_write(rec, "pregreet") else {
+        return vec![];
+    };
+    let connected = rec
+        .events
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::Connected { .. }))
+        .unwrap_or(0);
+    let early_reads = rec.events[..w]
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Read { .. }))
+        .count();
+    let when = if early_reads == 0 {
+        format!(
+            "EHLO was written {} after connect, before any greeting byte had been read",
+            ms(between(rec, connected, w))
+        )
+    } else {
+        "EHLO was written after the 220- teaser, before the final greeting line".to_string()
+    };
+    let enforced = |anchor, summary: &str, detail: String| {
+        vec![Finding::new(
+            "pregreet-enforced",
+            stage.clone(),
+            anchor,
+            summary,
+            format!("{when}; {detail}"),
+        )]
+    };
+    let Some(g) = rec.replies.first() else {
+        return match closed_after(rec, w) {
+            Some(c) => enforced(
+                Anchor::Event(c),
+                "The server hung up on a client that spoke before the greeting",
+                "the server closed the connection without a greeting".into(),
+            ),
+            None => vec![],
+        };
+    };
+    // A refusal anywhere in the greeting (a teaser may precede it: "220-..." then "554 ...").
+    let lines = rec.reply_lines(g);
+    if let Some(pos) = lines
+        .iter()
+        .position(|l| l.kind.code().is_some_and(|c| c >= 400))
+        .or((!is_positive(g)).then_some(0))
+    {
+        let first_refusal = g.first_line + pos;
+        return enforced(
+            Anchor::Line(first_refusal),
+            "The server refused a client that spoke before the greeting",
+            format!(
+                "the server answered `{}` {}",
+                reply_wire(rec, g),
+                how_closed(rec, w)
+            ),
+        );
+    }
+    let Some(e) = rec.replies.get(1) else {
+        if let Some(c) = closed_after(rec, w) {
+            return enforced(
+                Anchor::Event(c),
+                "The server hung up on a client that spoke before the greeting",
+                format!(
+                    "the server greeted with {} and closed the connection without answering the EHLO",
+                    brief(rec, g)
+                ),
+            );
+        }
+        if let Some(t) = timeout_after(rec, w) {
+            return enforced(
+                Anchor::Event(t),
+                "The server discarded an EHLO sent before the greeting",
+                format!(
+                    "the server greeted with {} and never answered the EHLO: a client that talks \
+                     early stalls",
+                    brief(rec, g)
+                ),
+            );
+        }
+        return vec![];
+    };
+    if !is_positive(e) {
+        return enforced(
+            Anchor::Line(e.first_line),
+            "The server refused an EHLO sent before the greeting",
+            format!(
+                "the server greeted with {}, then answered the EHLO with `{}` {}",
+                brief(rec, g),
+                reply_wire(rec, e),
+                how_closed(rec, w)
+            ),
+        );
+    }
+    // Postscreen's `enforce` lets the session go on and refuses the recipients ("550 5.5.1
+    // Protocol error") that a patient client gets accepted, or deferred by postscreen's
+    // after-220 tests ("450 4.3.2").
+    let main_rcpt_not_refused = main
+        .and_then(|m| m.last_reply(&Stage::Rcpt))
+        .and_then(|r| r.code)
+        .is_some_and(|c| c < 500);
+    if let Some(r) = rec.replies.iter().find(|r| r.stage == Stage::Rcpt)
+        && r.code.is_some_and(|c| c >= 500)
+        && main_rcpt_not_refused
+    {
+        return enforced(
+            Anchor::Line(r.first_line),
+            "The server refused the recipient of a client that spoke before the greeting",
+            format!(
+                "the server answered the EHLO, then refused the recipient it does not refuse \
+                 to a patient client: `{}`",
+                reply_wire(rec, r)
+            ),
+        );
+    }
+    let out_of_step = g.code != Some(220);
+    vec![Finding::new(
+        "pregreet-tolerated",
+        stage,
+        Anchor::Line(e.first_line),
+        if out_of_step {
+            "The server answered an EHLO sent before its greeting, out of step"
+        } else {
+            "The server answered an EHLO sent before its greeting"
+        },
+        format!(
+            "{when}; the server greeted with {} and answered the EHLO with {}",
+            brief(rec, g),
+            brief(rec, e)
+        ),
+    )]
+}
+
+// ---------------------------------------------------------------------------------- pipelining
+
+/// Whether the EHLO reply last received before event `before` lists PIPELINING.
+fn pipelining_advertised(rec: &Record, before: usize) -> bool {
+    rec.replies
+        .iter()
+        .rfind(|r| r.stage == Stage::Ehlo && r.command_event.is_some_and(|c| c < before))
+        .is_some_and(|r| {
+            let texts: Vec<String> = rec.reply_lines(r).iter().map(|l| l.text()).collect();
+            crate::wire::ehlo::Capabilities::parse(texts.iter().map(String::as_str))
+                .has("PIPELINING")
+        })
+}
+
+fn pipelining(rec: &Record) -> Vec<Finding> {
+    let stage = Stage::Test("pipelining");
+    let Some(w) = test_write(rec, "pipelining") else {
+        return vec![];
+    };
+    let sent = written(rec, w);
+    let commands = sent.iter().filter(|&&b| b == b'\n').count();
+    if commands == 0 {
+        return vec![];
+    }
+    let verbs: Vec<String> = sent
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let end = l
+                .iter()
+                .position(|&b| b == b' ' || b == b'\r')
+                .unwrap_or(l.len());
+            String::from_utf8_lossy(&l[..end]).into_owned()
+        })
+        .collect();
+    let sent_text = format!("{} in one write", verbs.join(", "));
+    let got: Vec<&ReplyRecord> = rec.replies.iter().filter(|r| r.stage == stage).collect();
+    let listing = if got.is_empty() {
+        "none".to_string()
+    } else {
+        got.iter()
+            .map(|r| brief(rec, r))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    if pipelining_advertised(rec, w) {
+        if got.len() < commands {
+            let (anchor, end) = match (closed_after(rec, w), timeout_after(rec, w)) {
+                (Some(c), _) => (
+                    Anchor::Event(c),
+                    "then the server closed the connection".to_string(),
+                ),
+                (None, Some(t)) => (
+                    Anchor::Event(t),
+                    match rec.events[t].kind {
+                        EventKind::Timeout { waited_ms, .. } => {
+                            format!("then nothing more came within {}", ms(waited_ms * 1000))
+                        }
+                        _ => "then nothing more came".to_string(),
+                    },
+                ),
+                (None, None) => (Anchor::Event(w), "then the dialogue ended".to_string()),
+            };
+            return vec![Finding::new(
+                "pipelining-broken",
+                stage,
+                anchor,
+                format!(
+                    "PIPELINING is advertised, but only {} of {commands} replies to pipelined commands arrived",
+                    got.len()
+                ),
+                format!("sent {sent_text}; got {listing}; {end}"),
+            )];
+        }
+        let mail_ok = got.first().is_some_and(|r| is_positive(r));
+        let misordered = got[1..commands.saturating_sub(1).max(1)]
+            .iter()
+            .find(|r| mail_ok && r.code == Some(503));
+        let noop_bad = got
+            .get(commands.saturating_sub(1))
+            .filter(|r| !is_positive(r));
+        if let Some(r) = misordered.or(noop_bad) {
+            return vec![Finding::new(
+                "pipelining-broken",
+                stage,
+                Anchor::Line(r.first_line),
+                "PIPELINING is advertised, but the replies to pipelined commands are out of step",
+                format!(
+                    "sent {sent_text}; got {listing}; `{}` cannot answer its command",
+                    reply_wire(rec, r)
+                ),
+            )];
+        }
+        return vec![];
+    }
+    match got.first() {
+        Some(first) if got.len() >= commands && is_positive(first) => vec![Finding::new(
+            "pipelining-unauth-accepted",
+            stage,
+            Anchor::Line(first.first_line),
+            "The server accepted pipelined commands without advertising PIPELINING",
+            format!(
+                "PIPELINING was not advertised; sent {sent_text}; the server answered them all: {listing}"
+            ),
+        )],
+        _ => vec![],
+    }
+}
+
+// -------------------------------------------------------------------------- starttls-injection
+
+fn starttls_injection(rec: &Record) -> Vec<Finding> {
+    let Some(w) = test_write(rec, "starttls-injection") else {
+        return vec![];
+    };
+    let Some(h) = (w + 1..rec.events.len())
+        .find(|&i| matches!(rec.events[i].kind, EventKind::TlsHandshake { ok: true, .. }))
+    else {
+        return vec![];
+    };
+    let next = write_after(rec, h).unwrap_or(rec.events.len());
+    let Some(i) = rec
+        .lines
+        .iter()
+        .position(|l| l.first_read > h && l.first_read < next)
+    else {
+        return vec![];
+    };
+    let line = &rec.lines[i];
+    vec![Finding::new(
+        "starttls-cmd-injection",
+        Stage::Test("starttls-injection"),
+        Anchor::Line(i),
+        "The server executed a command sent in plaintext along with STARTTLS, inside TLS (CVE-2011-0411)",
+        format!(
+            "sent `{}` in one write; {} after the TLS handshake, before anything was sent \
+             inside TLS, the server said `{}`",
+            escape_bytes(written(rec, w)),
+            ms(between(rec, h, line.first_read)),
+            escape_bytes(&line.raw())
+        ),
+    )]
+}
+
+// ---------------------------------------------------------------------------------- smuggling
+
+/// The non-standard end-of-data sequence a smuggling message ends in (longest match).
+pub fn smuggling_sequence(content: &[u8]) -> Option<&'static [u8]> {
+    if content.ends_with(b"\r\n.\r\n") {
+        return None;
+    }
+    let mut seqs: Vec<&'static [u8]> = crate::active::SMUGGLING_SEQUENCES.to_vec();
+    seqs.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    seqs.into_iter().find(|s| content.ends_with(s))
+}
+
+fn smuggling(rec: &Record) -> Vec<Finding> {
+    let Some(w) = test_write(rec, "smuggling") else {
+        return vec![];
+    };
+    let Some(seq) = smuggling_sequence(written(rec, w)) else {
+        return vec![];
+    };
+    let recipients: Vec<String> = rec
+        .replies
+        .iter()
+        .filter(|r| r.stage == Stage::Rcpt && is_positive(r))
+        .filter_map(|r| r.command_event)
+        .map(|e| format!("<{}>", escape_str(&path_of(written(rec, e)))))
+        .collect();
+    let delivered = if recipients.is_empty() {
+        "a test message was delivered".to_string()
+    } else {
+        format!("a test message was delivered to {}", recipients.join(", "))
+    };
+    let label = crate::active::sequence_label(seq);
+    let finding = |r: &ReplyRecord, detail: String| {
+        vec![Finding::new(
+            "smuggle-eod-accepted",
+            Stage::Test("smuggling"),
+            Anchor::Line(r.first_line),
+            format!("The server took {label} as the end of the message (SMTP smuggling)"),
+            detail,
+        )]
+    };
+    if let Some(r) = rec.replies.iter().find(|r| r.command_event == Some(w)) {
+        if is_positive(r) {
+            return finding(
+                r,
+                format!(
+                    "the message ended in {label} instead of <CR><LF>.<CR><LF>; {} later the \
+                     server answered `{}`: it ended the data there, so {delivered}",
+                    ms(between(rec, w, reply_event(rec, r))),
+                    reply_wire(rec, r)
+                ),
+            );
+        }
+        return vec![];
+    }
+    // No reply in time: the probe completed the message with CRLF.CRLF. A server that had ended
+    // the data at the sequence after all answers that, and then parses the completion as
+    // commands ("500 ... command not recognized").
+    let Some(c) = write_after(rec, w) else {
+        return vec![];
+    };
+    let after: Vec<&ReplyRecord> = rec
+        .replies
+        .iter()
+        .filter(|r| r.command_event.is_some_and(|e| e >= c))
+        .collect();
+    if let Some(first) = after.first()
+        && is_positive(first)
+        && after[1..]
+            .iter()
+            .any(|r| r.code.is_some_and(|c| (500..=502).contains(&c)))
+    {
+        return finding(
+            first,
+            format!(
+                "the message ended in {label}; no reply came within the wait, but after the \
+                 probe completed it with <CR><LF>.<CR><LF> the server answered `{}` and then \
+                 treated the completion as commands: it had ended the data at {label}, so \
+                 {delivered}",
+                reply_wire(rec, first)
+            ),
+        );
+    }
+    vec![]
+}
+
+// ------------------------------------------------------------------------------------- bare-lf
+
+fn bare_lf(rec: &Record) -> Vec<Finding> {
+    let Some(w) = test_write(rec, "bare-lf") else {
+        return vec![];
+    };
+    match rec.replies.iter().find(|r| r.command_event == Some(w)) {
+        Some(r) if is_positive(r) => vec![Finding::new(
+            "bare-lf-accepted",
+            Stage::Test("bare-lf"),
+            Anchor::Line(r.first_line),
+            "The server accepted a command ended by a bare LF",
+            format!(
+                "sent `{}`; the server answered `{}`",
+                escape_bytes(written(rec, w)),
+                reply_wire(rec, r)
+            ),
+        )],
+        _ => vec![],
+    }
+}
+
+// ----------------------------------------------------------------------------- unknown-command
+
+fn unknown_command(rec: &Record) -> Vec<Finding> {
+    let stage = Stage::Test("unknown-command");
+    let Some(w) = test_write(rec, "unknown-command") else {
+        return vec![];
+    };
+    let sent = escape_bytes(written(rec, w));
+    let answer = rec.replies.iter().find(|r| r.command_event == Some(w));
+    if let Some(r) = answer
+        && r.code == Some(421)
+    {
+        return vec![Finding::new(
+            "close-on-unknown",
+            stage,
+            Anchor::Line(r.first_line),
+            "The server ended the session because of an unknown command",
+            format!(
+                "sent `{sent}`; the server answered `{}` {}",
+                reply_wire(rec, r),
+                how_closed(rec, w)
+            ),
+        )];
+    }
+    let Some(c) = closed_after(rec, w) else {
+        return vec![];
+    };
+    // Closing after a later command was answered (QUIT) is normal.
+    let answered_later = rec.replies.iter().any(|r| {
+        r.command_event.is_some_and(|e| e > w) && !r.unsolicited && reply_event(rec, r) < c
+    });
+    if answered_later {
+        return vec![];
+    }
+    let said = answer.map_or("nothing".to_string(), |r| {
+        format!("`{}`", reply_wire(rec, r))
+    });
+    vec![Finding::new(
+        "close-on-unknown",
+        stage,
+        Anchor::Event(c),
+        "The server dropped the connection after an unknown command",
+        format!(
+            "sent `{sent}`; the server answered {said} and closed the connection {} later, \
+             instead of carrying on",
+            ms(between(rec, w, c))
+        ),
+    )]
+}
+
+// --------------------------------------------------------------------------------------- relay
+
+/// The relay trick an address uses.
+pub fn relay_form(address: &str) -> &'static str {
+    if address.starts_with('@') {
+        return "source route";
+    }
+    let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+    if local.starts_with('"') && local.contains('@') {
+        "quoted local part"
+    } else if local.contains('%') {
+        "percent hack"
+    } else if local.contains('!') {
+        "bang path"
+    } else {
+        "foreign domain"
+    }
+}
+
+fn relay(rec: &Record) -> Vec<Finding> {
+    let stage = Stage::Test("relay");
+    rec.replies
+        .iter()
+        .filter(|r| r.stage == stage && is_positive(r))
+        .filter_map(|r| {
+            let address = path_of(written(rec, r.command_event?));
+            let form = relay_form(&address);
+            Some(Finding::new(
+                "open-relay",
+                stage.clone(),
+                Anchor::Line(r.first_line),
+                format!("The server accepted a recipient it must not relay to ({form})"),
+                format!(
+                    "RCPT TO:<{}> was answered `{}`; an unauthenticated client may relay through \
+                     this server (the probe sent RSET and no DATA)",
+                    escape_str(&address),
+                    reply_wire(rec, r)
+                ),
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+    use crate::event::EventKind;
+
+    const GREETING: &[u8] = b"220 mx.example.test ESMTP\r\n";
+    const EHLO_PIPE: &[u8] = b"250-mx.example.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n";
+    const EHLO_NO_PIPE: &[u8] = b"250-mx.example.test\r\n250 8BITMIME\r\n";
+
+    fn t(name: &'static str) -> Stage {
+        Stage::Test(name)
+    }
+
+    fn run(name: &'static str, events: Vec<crate::event::Event>) -> Vec<Finding> {
+        let mut a = attempt(events);
+        a.test = Some(name);
+        check(&a, 3, None)
+    }
+
+    fn eof(at: u64) -> crate::event::Event {
+        ev(at, EventKind::Eof { tls: false })
+    }
+
+    fn timeout(at: u64, stage: Stage) -> crate::event::Event {
+        ev(
+            at,
+            EventKind::Timeout {
+                stage,
+                waited_ms: 1000,
+            },
+        )
+    }
+
+    /// The transcript line a finding points at.
+    fn pointed(a: &Attempt, f: &Finding) -> String {
+        let tr = crate::report::transcript(&a.record);
+        let i = crate::report::anchor_index(&tr, f.anchor).expect("anchored");
+        tr[i].text()
+    }
+
+    #[test]
+    fn findings_carry_the_test_stage_and_attempt() {
+        let f = run(
+            "bare-lf",
+            vec![
+                read(1, GREETING),
+                write(2, Stage::Ehlo, b"EHLO me\r\n"),
+                read(3, EHLO_PIPE),
+                write(4, t("bare-lf"), b"NOOP\n"),
+                read(5, b"250 2.0.0 Ok\r\n"),
+            ],
+        );
+        assert_eq!(ids(&f), ["bare-lf-accepted"]);
+        assert_eq!(f[0].stage.name(), "test:bare-lf");
+        assert_eq!(f[0].attempt, Some(3));
+        assert!(f[0].detail.contains("NOOP\\n"), "{}", f[0].detail);
+    }
+
+    #[test]
+    fn bare_lf_rejected_or_unanswered_is_no_finding() {
+        for tail in [
+            vec![read(5, b"500 5.5.2 Error: bare <LF> received\r\n")],
+            vec![timeout(5005, t("bare-lf"))],
+            vec![read(5, b"521 5.5.2 Error: bare <LF> received\r\n"), eof(6)],
+        ] {
+            let mut events = vec![
+                read(1, GREETING),
+                write(2, Stage::Ehlo, b"EHLO me\r\n"),
+                read(3, EHLO_PIPE),
+                write(4, t("bare-lf"), b"NOOP\n"),
+            ];
+            events.extend(tail);
+            assert!(run("bare-lf", events).is_empty());
+        }
+    }
+
+    #[test]
+    fn checks_only_judge_their_own_test() {
+        // A bare-lf write in an attempt labelled as another test (or none) is not judged.
+        let events = vec![
+            read(1, GREETING),
+            write(4, t("bare-lf"), b"NOOP\n"),
+            read(5, b"250 2.0.0 Ok\r\n"),
+        ];
+        assert!(run("relay", events.clone()).is_empty());
+        assert!(check(&attempt(events), 0, None).is_empty());
+    }
+
+    fn pregreet_events(tail: Vec<crate::event::Event>) -> Vec<crate::event::Event> {
+        let mut events = vec![write(0, t("pregreet"), b"EHLO me\r\n")];
+        events.extend(tail);
+        events
+    }
+
+    #[test]
+    fn pregreet_tolerated() {
+        let mut a = attempt(pregreet_events(vec![
+            read(2, GREETING),
+            read(3, EHLO_PIPE),
+            write(4, Stage::Mail, b"MAIL FROM:<>\r\n"),
+            read(5, b"250 2.1.0 Ok\r\n"),
+            write(6, Stage::Rcpt, b"RCPT TO:<postmaster@example.test>\r\n"),
+            read(7, b"250 2.1.5 Ok\r\n"),
+        ]));
+        a.test = Some("pregreet");
+        let f = check(&a, 1, None);
+        assert_eq!(ids(&f), ["pregreet-tolerated"]);
+        assert!(
+            f[0].detail.contains("before any greeting byte"),
+            "{}",
+            f[0].detail
+        );
+        assert_eq!(pointed(&a, &f[0]), "250-mx.example.test");
+    }
+
+    #[test]
+    fn pregreet_enforced_by_554_after_teaser_and_close() {
+        let mut a = attempt(pregreet_events(vec![
+            read(1, b"220-mx.example.test ESMTP\r\n"),
+            read(2, b"554 5.5.1 Protocol error\r\n"),
+            eof(3),
+        ]));
+        a.test = Some("pregreet");
+        let f = check(&a, 1, None);
+        assert_eq!(ids(&f), ["pregreet-enforced"]);
+        assert!(
+            f[0].detail.contains("closed the connection"),
+            "{}",
+            f[0].detail
+        );
+        assert_eq!(pointed(&a, &f[0]), "554 5.5.1 Protocol error");
+    }
+
+    #[test]
+    fn pregreet_between_teaser_and_final_line() {
+        let events = vec![
+            read(1, b"220-mx.example.test ESMTP\r\n"),
+            write(2, t("pregreet"), b"EHLO me\r\n"),
+            read(3, b"521 5.5.1 Protocol error\r\n"),
+            eof(4),
+        ];
+        let f = run("pregreet", events);
+        assert_eq!(ids(&f), ["pregreet-enforced"]);
+        assert!(
+            f[0].detail.contains("after the 220- teaser"),
+            "{}",
+            f[0].detail
+        );
+    }
+
+    #[test]
+    fn pregreet_enforced_later_at_rcpt_when_the_probe_got_through() {
+        let events = pregreet_events(vec![
+            read(2, GREETING),
+            read(3, EHLO_PIPE),
+            write(4, Stage::Mail, b"MAIL FROM:<>\r\n"),
+            read(5, b"250 2.1.0 Ok\r\n"),
+            write(6, Stage::Rcpt, b"RCPT TO:<postmaster@example.test>\r\n"),
+            read(7, b"550 5.5.1 Protocol error\r\n"),
+        ]);
+        let main = attempt(vec![
+            read(1, GREETING),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            read(3, EHLO_PIPE),
+            write(4, Stage::Mail, b"MAIL FROM:<>\r\n"),
+            read(5, b"250 2.1.0 Ok\r\n"),
+            write(6, Stage::Rcpt, b"RCPT TO:<postmaster@example.test>\r\n"),
+            read(7, b"250 2.1.5 Ok\r\n"),
+        ]);
+        let mut a = attempt(events);
+        a.test = Some("pregreet");
+        assert_eq!(ids(&check(&a, 1, Some(&main))), ["pregreet-enforced"]);
+        // Without the comparison a refused recipient proves nothing.
+        assert_eq!(ids(&check(&a, 1, None)), ["pregreet-tolerated"]);
+        // Nor does one that the patient probe got refused too.
+        let refused = attempt(vec![
+            read(1, GREETING),
+            write(6, Stage::Rcpt, b"RCPT TO:<postmaster@example.test>\r\n"),
+            read(7, b"550 5.1.1 unknown\r\n"),
+        ]);
+        assert_eq!(ids(&check(&a, 1, Some(&refused))), ["pregreet-tolerated"]);
+        // Postscreen's after-220 tests defer the patient client: still a comparison.
+        let deferred = attempt(vec![
+            read(1, GREETING),
+            write(6, Stage::Rcpt, b"RCPT TO:<postmaster@example.test>\r\n"),
+            read(7, b"450 4.3.2 Service currently unavailable\r\n"),
+        ]);
+        assert_eq!(ids(&check(&a, 1, Some(&deferred))), ["pregreet-enforced"]);
+    }
+
+    #[test]
+    fn pregreet_discarded_ehlo_and_silent_close() {
+        let f = run(
+            "pregreet",
+            pregreet_events(vec![read(2, GREETING), timeout(30_002, t("pregreet"))]),
+        );
+        assert_eq!(ids(&f), ["pregreet-enforced"]);
+        assert!(f[0].summary.contains("discarded"));
+        let f = run("pregreet", pregreet_events(vec![eof(2)]));
+        assert_eq!(ids(&f), ["pregreet-enforced"]);
+        // Nothing at all within the wait: inconclusive.
+        assert!(
+            run(
+                "pregreet",
+                pregreet_events(vec![timeout(300_000, Stage::Greeting)])
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn pregreet_refused_ehlo() {
+        let f = run(
+            "pregreet",
+            pregreet_events(vec![
+                read(2, GREETING),
+                read(3, b"503 5.5.1 Error: talk later\r\n"),
+            ]),
+        );
+        assert_eq!(ids(&f), ["pregreet-enforced"]);
+    }
+
+    #[test]
+    fn teaser_detection() {
+        let a = attempt(vec![read(1, b"220-teaser\r\n220 mx ESMTP\r\n")]);
+        assert!(greeting_teaser(&a.record));
+        let a = attempt(vec![read(1, GREETING)]);
+        assert!(!greeting_teaser(&a.record));
+    }
+
+    fn pipelined(ehlo: &[u8], replies: Vec<crate::event::Event>) -> Vec<Finding> {
+        let mut events = vec![
+            read(1, GREETING),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            read(3, ehlo),
+            write(
+                4,
+                t("pipelining"),
+                b"MAIL FROM:<>\r\nRCPT TO:<a@example.test>\r\nRCPT TO:<a@example.test>\r\nNOOP\r\n",
+            ),
+        ];
+        events.extend(replies);
+        run("pipelining", events)
+    }
+
+    #[test]
+    fn pipelining_working_is_silent() {
+        let f = pipelined(
+            EHLO_PIPE,
+            vec![read(
+                5,
+                b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok\r\n",
+            )],
+        );
+        assert!(f.is_empty(), "{f:?}");
+        // Rejections are fine as long as every reply is there and in step.
+        let f = pipelined(
+            EHLO_PIPE,
+            vec![read(
+                5,
+                b"550 5.7.1 no\r\n503 5.5.1 need MAIL\r\n503 5.5.1 need MAIL\r\n250 2.0.0 Ok\r\n",
+            )],
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn pipelining_broken_when_replies_go_missing() {
+        let f = pipelined(
+            EHLO_PIPE,
+            vec![read(5, b"250 2.1.0 Ok\r\n"), timeout(1005, t("pipelining"))],
+        );
+        assert_eq!(ids(&f), ["pipelining-broken"]);
+        assert!(f[0].summary.contains("only 1 of 4"), "{}", f[0].summary);
+        assert!(
+            f[0].detail.contains("MAIL, RCPT, RCPT, NOOP"),
+            "{}",
+            f[0].detail
+        );
+        assert!(matches!(f[0].anchor, Anchor::Event(_)));
+        let f = pipelined(EHLO_PIPE, vec![read(5, b"250 2.1.0 Ok\r\n"), eof(6)]);
+        assert_eq!(ids(&f), ["pipelining-broken"]);
+    }
+
+    #[test]
+    fn pipelining_broken_when_replies_are_out_of_step() {
+        let f = pipelined(
+            EHLO_PIPE,
+            vec![read(
+                5,
+                b"250 2.1.0 Ok\r\n503 5.5.1 need MAIL\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok\r\n",
+            )],
+        );
+        assert_eq!(ids(&f), ["pipelining-broken"]);
+        let f = pipelined(
+            EHLO_PIPE,
+            vec![read(
+                5,
+                b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n500 5.5.2 what?\r\n",
+            )],
+        );
+        assert_eq!(ids(&f), ["pipelining-broken"]);
+    }
+
+    #[test]
+    fn pipelining_unadvertised() {
+        let all = b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok\r\n";
+        let f = pipelined(EHLO_NO_PIPE, vec![read(5, all)]);
+        assert_eq!(ids(&f), ["pipelining-unauth-accepted"]);
+        // Hardened: Postfix smtpd_forbid_unauth_pipelining, Exim synchronisation check.
+        let f = pipelined(
+            EHLO_NO_PIPE,
+            vec![
+                read(5, b"554 5.5.0 Error: SMTP protocol synchronization\r\n"),
+                eof(6),
+            ],
+        );
+        assert!(f.is_empty());
+        // One answer and silence: not advertised, so not broken either.
+        let f = pipelined(
+            EHLO_NO_PIPE,
+            vec![read(5, b"250 2.1.0 Ok\r\n"), timeout(1005, t("pipelining"))],
+        );
+        assert!(f.is_empty());
+    }
+
+    fn tls_read(at: u64, bytes: &[u8]) -> crate::event::Event {
+        ev(
+            at,
+            EventKind::Read {
+                tls: true,
+                bytes: bytes.to_vec(),
+                len: bytes.len(),
+            },
+        )
+    }
+
+    fn injection(after_handshake: Vec<crate::event::Event>) -> Attempt {
+        let mut events = vec![
+            read(1, GREETING),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            read(3, b"250-mx\r\n250 STARTTLS\r\n"),
+            write(4, t("starttls-injection"), b"STARTTLS\r\nNOOP\r\n"),
+            read(5, b"220 2.0.0 Ready to start TLS\r\n"),
+            ev(
+                9,
+                EventKind::TlsHandshake {
+                    ok: true,
+                    message: "TLSv1_3".into(),
+                },
+            ),
+        ];
+        events.extend(after_handshake);
+        let mut a = attempt(events);
+        a.test = Some("starttls-injection");
+        a
+    }
+
+    #[test]
+    fn starttls_injection_reply_inside_tls() {
+        let a = injection(vec![
+            tls_read(10, b"250 2.0.0 Ok\r\n"),
+            write(20, Stage::Quit, b"QUIT\r\n"),
+            tls_read(21, b"221 Bye\r\n"),
+        ]);
+        let f = check(&a, 2, None);
+        assert_eq!(ids(&f), ["starttls-cmd-injection"]);
+        assert_eq!(pointed(&a, &f[0]), "250 2.0.0 Ok");
+        assert!(
+            f[0].detail.contains("STARTTLS\\r\\nNOOP\\r\\n"),
+            "{}",
+            f[0].detail
+        );
+    }
+
+    #[test]
+    fn starttls_injection_silence_is_no_finding() {
+        let a = injection(vec![
+            timeout(5009, t("starttls-injection")),
+            write(5010, Stage::Quit, b"QUIT\r\n"),
+            tls_read(5011, b"221 Bye\r\n"),
+        ]);
+        assert!(check(&a, 2, None).is_empty());
+        // No handshake, no verdict.
+        let mut a = attempt(vec![
+            read(1, GREETING),
+            write(4, t("starttls-injection"), b"STARTTLS\r\nNOOP\r\n"),
+            read(5, b"454 4.7.0 TLS not available\r\n"),
+        ]);
+        a.test = Some("starttls-injection");
+        assert!(check(&a, 2, None).is_empty());
+    }
+
+    fn smuggle(seq: &[u8], tail: Vec<crate::event::Event>) -> Attempt {
+        let mut message = b"Subject: x\r\n\r\ntest".to_vec();
+        message.extend_from_slice(seq);
+        let mut events = vec![
+            read(1, GREETING),
+            write(2, Stage::Mail, b"MAIL FROM:<>\r\n"),
+            read(3, b"250 2.1.0 Ok\r\n"),
+            write(4, Stage::Rcpt, b"RCPT TO:<me@example.test>\r\n"),
+            read(5, b"250 2.1.5 Ok\r\n"),
+            write(6, Stage::Data, b"DATA\r\n"),
+            read(7, b"354 go ahead\r\n"),
+            write(8, t("smuggling"), &message),
+        ];
+        events.extend(tail);
+        let mut a = attempt(events);
+        a.test = Some("smuggling");
+        a
+    }
+
+    #[test]
+    fn smuggling_accepted_sequence() {
+        let a = smuggle(b"\n.\n", vec![read(9, b"250 2.0.0 Ok: queued as ABC\r\n")]);
+        let f = check(&a, 4, None);
+        assert_eq!(ids(&f), ["smuggle-eod-accepted"]);
+        assert!(f[0].summary.contains("<LF>.<LF>"), "{}", f[0].summary);
+        assert!(
+            f[0].detail.contains("delivered to <me@example.test>"),
+            "{}",
+            f[0].detail
+        );
+        assert_eq!(pointed(&a, &f[0]), "250 2.0.0 Ok: queued as ABC");
+    }
+
+    #[test]
+    fn smuggling_sequences_are_told_apart() {
+        assert_eq!(smuggling_sequence(b"x\r\n.\n"), Some(&b"\r\n.\n"[..]));
+        assert_eq!(smuggling_sequence(b"x\n.\n"), Some(&b"\n.\n"[..]));
+        assert_eq!(
+            smuggling_sequence(b"x\r\n\x00.\r\n"),
+            Some(&b"\r\n\x00.\r\n"[..])
+        );
+        assert_eq!(smuggling_sequence(b"x\n.\r\n"), Some(&b"\n.\r\n"[..]));
+        assert_eq!(smuggling_sequence(b"x\r\n.\r\n"), None);
+        for seq in crate::active::SMUGGLING_SEQUENCES {
+            let mut m = b"text".to_vec();
+            m.extend_from_slice(seq);
+            assert_eq!(smuggling_sequence(&m), Some(*seq));
+        }
+    }
+
+    #[test]
+    fn smuggling_refused_sequence_is_no_finding() {
+        let completed = vec![
+            timeout(5008, t("smuggling")),
+            write(5009, Stage::Data, b"\r\n.\r\n"),
+            read(5010, b"250 2.0.0 Ok: queued as ABC\r\n"),
+            write(5011, Stage::Quit, b"QUIT\r\n"),
+            read(5012, b"221 2.0.0 Bye\r\n"),
+        ];
+        assert!(check(&smuggle(b"\r.\r", completed), 4, None).is_empty());
+        let rejected = vec![read(9, b"521 5.5.2 Error: bare <LF> received\r\n"), eof(10)];
+        assert!(check(&smuggle(b"\n.\n", rejected), 4, None).is_empty());
+    }
+
+    #[test]
+    fn smuggling_accepted_late_shows_in_the_completion() {
+        let late = vec![
+            timeout(5008, t("smuggling")),
+            write(5009, Stage::Data, b"\r\n.\r\n"),
+            read(5010, b"250 2.0.0 Ok: queued as ABC\r\n"),
+            write(5011, Stage::Quit, b"QUIT\r\n"),
+            read(
+                5012,
+                b"500 5.5.2 Error: command not recognized\r\n502 5.5.2 Error: command not recognized\r\n221 Bye\r\n",
+            ),
+        ];
+        let f = check(&smuggle(b"\n.\r\n", late), 4, None);
+        assert_eq!(ids(&f), ["smuggle-eod-accepted"]);
+        assert!(f[0].detail.contains("as commands"), "{}", f[0].detail);
+    }
+
+    fn unknown(tail: Vec<crate::event::Event>) -> Attempt {
+        let mut events = vec![
+            read(1, GREETING),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            read(3, EHLO_PIPE),
+            write(4, t("unknown-command"), b"XSMTPDOCTOR\r\n"),
+        ];
+        events.extend(tail);
+        let mut a = attempt(events);
+        a.test = Some("unknown-command");
+        a
+    }
+
+    #[test]
+    fn close_on_unknown() {
+        let a = unknown(vec![
+            read(5, b"502 5.5.2 Error: command not recognized\r\n"),
+            write(6, t("unknown-command"), b"NOOP\r\n"),
+            eof(7),
+        ]);
+        let f = check(&a, 1, None);
+        assert_eq!(ids(&f), ["close-on-unknown"]);
+        assert_eq!(pointed(&a, &f[0]), "server closed the connection");
+        assert!(f[0].detail.contains("502 5.5.2"), "{}", f[0].detail);
+        // A 421 is a polite goodbye, still a goodbye.
+        let a = unknown(vec![read(5, b"421 4.7.0 go away\r\n"), eof(6)]);
+        assert_eq!(ids(&check(&a, 1, None)), ["close-on-unknown"]);
+        // Closed without a word.
+        let a = unknown(vec![eof(5)]);
+        assert_eq!(ids(&check(&a, 1, None)), ["close-on-unknown"]);
+    }
+
+    #[test]
+    fn unknown_command_tolerated() {
+        let a = unknown(vec![
+            read(5, b"502 5.5.2 Error: command not recognized\r\n"),
+            write(6, t("unknown-command"), b"NOOP\r\n"),
+            read(7, b"250 2.0.0 Ok\r\n"),
+            write(8, Stage::Quit, b"QUIT\r\n"),
+            read(9, b"221 2.0.0 Bye\r\n"),
+            eof(10),
+        ]);
+        assert!(check(&a, 1, None).is_empty());
+    }
+
+    fn relay_attempt(code: &[u8]) -> Attempt {
+        let mut events = vec![read(1, GREETING)];
+        for (i, (_, address)) in crate::active::relay_addresses("example.test")
+            .into_iter()
+            .enumerate()
+        {
+            let at = 10 * (i as u64 + 1);
+            events.push(write(at, Stage::Mail, b"MAIL FROM:<>\r\n"));
+            events.push(read(at + 1, b"250 2.1.0 Ok\r\n"));
+            events.push(write(
+                at + 2,
+                t("relay"),
+                format!("RCPT TO:<{address}>\r\n").as_bytes(),
+            ));
+            let reply = if i == 1 {
+                code
+            } else {
+                b"554 5.7.1 Relay access denied\r\n"
+            };
+            events.push(read(at + 3, reply));
+            events.push(write(at + 4, Stage::Quit, b"RSET\r\n"));
+            events.push(read(at + 5, b"250 2.0.0 Ok\r\n"));
+        }
+        let mut a = attempt(events);
+        a.test = Some("relay");
+        a
+    }
+
+    #[test]
+    fn open_relay_names_the_form() {
+        let a = relay_attempt(b"250 2.1.5 Ok\r\n");
+        let f = check(&a, 1, None);
+        assert_eq!(ids(&f), ["open-relay"]);
+        assert!(f[0].summary.contains("percent hack"), "{}", f[0].summary);
+        assert!(
+            f[0].detail
+                .contains("smtpdoctor-relay-test%example.net@example.test"),
+            "{}",
+            f[0].detail
+        );
+        assert!(check(&relay_attempt(b"550 5.7.1 no\r\n"), 1, None).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Whatever the server sends, in whatever pieces, after whatever the test wrote: no
+        /// check panics.
+        #[test]
+        fn no_panic_on_any_record(
+            steps in proptest::collection::vec(
+                (0u8..6, proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)),
+                0..12,
+            ),
+            test in 0usize..7,
+        ) {
+            let names = [
+                "pregreet",
+                "pipelining",
+                "starttls-injection",
+                "smuggling",
+                "bare-lf",
+                "unknown-command",
+                "relay",
+            ];
+            let name = names[test];
+            let mut events = Vec::new();
+            for (i, (kind, bytes)) in steps.into_iter().enumerate() {
+                let at = i as u64;
+                events.push(match kind {
+                    0 => write(at, t(name), &bytes),
+                    1 => write(at, Stage::Rcpt, &bytes),
+                    2 => eof(at),
+                    3 => timeout(at, t(name)),
+                    4 => ev(at, EventKind::TlsHandshake { ok: true, message: String::new() }),
+                    _ => read(at, &bytes),
+                });
+            }
+            let mut a = attempt(events);
+            a.test = Some(name);
+            let main = attempt(vec![]);
+            let _ = check(&a, 0, Some(&main));
+            let _ = check(&a, 0, None);
+        }
+    }
+
+    #[test]
+    fn relay_forms() {
+        let forms: Vec<&str> = crate::active::relay_addresses("example.test")
+            .iter()
+            .map(|(form, address)| {
+                assert_eq!(relay_form(address), *form, "{address}");
+                *form
+            })
+            .collect();
+        assert_eq!(forms.len(), 5);
+    }
+}
