@@ -246,6 +246,12 @@ smtpd_tls_loglevel = 1
 smtpd_tls_received_header = yes
 smtp_tls_security_level = none
 
+# Hardening against SMTP smuggling and unsynchronised clients (Postfix 3.7.10+ backports),
+# also for loopback clients, which the default exclusions (mynetworks) would let through.
+smtpd_forbid_bare_newline = yes
+smtpd_forbid_bare_newline_exclusions =
+smtpd_forbid_unauth_pipelining = yes
+
 # Room for the 10 MB DATA tests (the default limit is 10240000 bytes).
 message_size_limit = 52428800
 virtual_mailbox_limit = 0
