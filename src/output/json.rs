@@ -1,6 +1,7 @@
 //! The JSON report (SPEC §5, schema `smtpdoctor.report/v1`).
 
 use crate::report::{Report, anchor_index, transcript};
+use crate::session::rfc_timeouts;
 use serde_json::{Value, json};
 use std::io::Write;
 
@@ -65,7 +66,15 @@ pub fn to_value(r: &Report) -> Value {
             "ehlo_plain": ehlo(&a.ehlo_plain),
             "tls": a.tls,
             "ptr": a.ptr,
-            "data": a.data,
+            "data": a.data.as_ref().map(|d| {
+                let mut v = json!(d);
+                v["rfc_minimum_ms"] = json!({
+                    "data_reply": rfc_timeouts::DATA_INIT.as_millis() as u64,
+                    "block": rfc_timeouts::DATA_BLOCK.as_millis() as u64,
+                    "dot_reply": rfc_timeouts::DATA_END.as_millis() as u64,
+                });
+                v
+            }),
             "limits": {
                 "dropped_read_bytes": rec.dropped_read_bytes,
                 "dropped_lines": rec.dropped_lines,

@@ -332,6 +332,53 @@ impl TextPrinter {
         Ok(())
     }
 
+    /// One line per DATA stage, each beside its RFC 5321 §4.5.3.2 minimum timeout.
+    fn write_data_summary(
+        &self,
+        d: &crate::session::DataResult,
+        p: &Palette,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        use crate::session::rfc_timeouts::{DATA_BLOCK, DATA_END, DATA_INIT};
+        let rfc = |t: std::time::Duration| {
+            p.dim(&format!("(RFC minimum {})", humantime::format_duration(t)))
+        };
+        if let Some(ms) = d.data_reply_ms {
+            writeln!(out, "    DATA reply after {ms:.1} ms {}", rfc(DATA_INIT))?;
+        }
+        if let (Some(ms), Some(rate), Some(slowest)) =
+            (d.transfer_ms, d.throughput_mb_s, d.slowest_block_ms)
+        {
+            writeln!(
+                out,
+                "    message: {} bytes in {ms:.1} ms ({rate:.1} MB/s), slowest block {slowest:.1} ms {}",
+                d.bytes_sent,
+                rfc(DATA_BLOCK)
+            )?;
+        }
+        if let Some(ms) = d.dot_reply_ms {
+            let first = d
+                .dot_first_line_ms
+                .filter(|f| (ms - f).abs() > 0.05)
+                .map(|f| format!(", first line after {f:.1} ms"))
+                .unwrap_or_default();
+            let qid = d
+                .queue_id
+                .as_deref()
+                .map(|q| format!(", queue id {}", escape_str(q)))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "    final dot answered after {ms:.1} ms{first}{qid} {}",
+                rfc(DATA_END)
+            )?;
+        }
+        if let Some(why) = &d.not_sent {
+            writeln!(out, "    {} {}", p.fault("not sent:"), safe_text(why))?;
+        }
+        Ok(())
+    }
+
     fn write_finding_inline(
         &self,
         f: &Finding,
@@ -400,6 +447,9 @@ impl TextPrinter {
                 a.duration_ms,
                 stages.join(", ")
             )?;
+            if let Some(d) = &a.data {
+                self.write_data_summary(d, p, out)?;
+            }
         }
         for note in &r.notes {
             writeln!(out, "  {} {}", p.dim("note:"), safe_text(note))?;
