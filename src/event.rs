@@ -194,6 +194,30 @@ impl Record {
         }
     }
 
+    /// Moves the parser's complete lines into the record (keeping at most
+    /// [`MAX_REPLY_LINES`](crate::wire::reply::MAX_REPLY_LINES) per reply) and returns the
+    /// replies they complete, each with its line range; the caller attributes them.
+    pub fn absorb(
+        &mut self,
+        parser: &mut ReplyParser,
+        assembler: &mut crate::wire::reply::ReplyAssembler,
+    ) -> Vec<(crate::wire::reply::AssembledReply, usize)> {
+        let mut done = Vec::new();
+        while let Some(line) = parser.next_line() {
+            let kind = line.kind;
+            let index = self.lines.len();
+            if assembler.open_lines() < crate::wire::reply::MAX_REPLY_LINES {
+                self.push_line(line);
+            } else {
+                self.dropped_lines += 1;
+            }
+            if let Some(reply) = assembler.push(index, kind) {
+                done.push((reply, self.lines.len()));
+            }
+        }
+        done
+    }
+
     /// Time of an event in µs (0 when out of range).
     pub fn at_us(&self, event: usize) -> u64 {
         self.events.get(event).map_or(0, |e| e.at_us)
@@ -235,23 +259,18 @@ impl Record {
                     let idx = rec.events.len();
                     rec.events.push(ev);
                     parser.feed(idx, &bytes);
-                    while let Some(line) = parser.next_line() {
-                        let kind = line.kind;
-                        let line_idx = rec.lines.len();
-                        rec.push_line(line);
-                        if let Some(done) = assembler.push(line_idx, kind) {
-                            rec.replies.push(ReplyRecord {
-                                stage: stage.clone(),
-                                code: done.code,
-                                first_line: done.first_line,
-                                end_line: line_idx + 1,
-                                awaited_at_us: awaited,
-                                completed_at_us: at,
-                                command_event,
-                                dropped_lines: done.dropped_lines,
-                                unsolicited: false,
-                            });
-                        }
+                    for (done, end_line) in rec.absorb(&mut parser, &mut assembler) {
+                        rec.replies.push(ReplyRecord {
+                            stage: stage.clone(),
+                            code: done.code,
+                            first_line: done.first_line,
+                            end_line,
+                            awaited_at_us: awaited,
+                            completed_at_us: at,
+                            command_event,
+                            dropped_lines: done.dropped_lines,
+                            unsolicited: false,
+                        });
                     }
                 }
                 _ => rec.events.push(ev),

@@ -9,7 +9,7 @@ use crate::finding::Stage;
 use crate::tls::{self, TlsInfo};
 use crate::wire::command::Command;
 use crate::wire::ehlo::Capabilities;
-use crate::wire::reply::{MAX_REPLY_LINES, ReplyAssembler, ReplyParser};
+use crate::wire::reply::{ReplyAssembler, ReplyParser};
 use rustls::pki_types::ServerName;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -344,28 +344,19 @@ impl Conn {
     }
 
     fn absorb_lines(&mut self, stage: &Stage, awaited_at_us: u64, command_event: Option<usize>) {
-        while let Some(line) = self.parser.next_line() {
-            let kind = line.kind;
-            let index = self.record.lines.len();
-            if self.assembler.open_lines() < MAX_REPLY_LINES {
-                self.record.push_line(line);
-            } else {
-                self.record.dropped_lines += 1;
-            }
-            if let Some(done) = self.assembler.push(index, kind) {
-                let completed_at_us = self.now_us();
-                self.ready.push_back(ReplyRecord {
-                    stage: stage.clone(),
-                    code: done.code,
-                    first_line: done.first_line,
-                    end_line: self.record.lines.len(),
-                    awaited_at_us,
-                    completed_at_us,
-                    command_event,
-                    dropped_lines: done.dropped_lines,
-                    unsolicited: false,
-                });
-            }
+        for (done, end_line) in self.record.absorb(&mut self.parser, &mut self.assembler) {
+            let completed_at_us = self.now_us();
+            self.ready.push_back(ReplyRecord {
+                stage: stage.clone(),
+                code: done.code,
+                first_line: done.first_line,
+                end_line,
+                awaited_at_us,
+                completed_at_us,
+                command_event,
+                dropped_lines: done.dropped_lines,
+                unsolicited: false,
+            });
         }
     }
 
