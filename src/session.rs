@@ -193,6 +193,8 @@ pub struct Attempt {
     pub duration_ms: f64,
     /// Whether QUIT was sent.
     pub quit_sent: bool,
+    /// The reply to QUIT, when one came.
+    pub quit_reply: Option<usize>,
     /// The DATA exchange, when one was attempted.
     pub data: Option<DataResult>,
     /// The active test this attempt ran (`--test`), `None` for the probe's own dialogue.
@@ -817,19 +819,44 @@ impl Run {
         if !self.conn.is_open() {
             return;
         }
-        if rset {
+        let pipelining = self
+            .attempt
+            .ehlo
+            .as_ref()
+            .is_some_and(|e| e.caps().has("PIPELINING"));
+        let mut from = self.conn.now_us();
+        if rset && pipelining {
+            // RFC 2920 §3.1: RSET and QUIT may go as one group, QUIT last: one round trip.
+            let group = [Command::Rset.to_wire(), Command::Quit.to_wire()].concat();
+            self.attempt.quit_sent = true;
+            if !self.conn.write(Stage::Quit, &group).await {
+                return;
+            }
             let w = cfg.wait(rfc_timeouts::OTHER);
-            if self.command(Stage::Quit, &Command::Rset, w).await.is_none() {
+            if !matches!(
+                self.conn.reply(Stage::Quit, w, "reply to RSET").await,
+                Wait::Reply(_)
+            ) {
+                return;
+            }
+            self.stage_time(Stage::Quit, from);
+        } else {
+            if rset {
+                let w = cfg.wait(rfc_timeouts::OTHER);
+                if self.command(Stage::Quit, &Command::Rset, w).await.is_none() {
+                    return;
+                }
+            }
+            self.attempt.quit_sent = true;
+            from = self.conn.now_us();
+            if !self.conn.write(Stage::Quit, &Command::Quit.to_wire()).await {
                 return;
             }
         }
-        self.attempt.quit_sent = true;
-        let from = self.conn.now_us();
-        if self.conn.write(Stage::Quit, &Command::Quit.to_wire()).await {
-            let w = cfg.wait(rfc_timeouts::QUIT);
-            if let Wait::Reply(_) = self.conn.reply(Stage::Quit, w, "reply to QUIT").await {
-                self.stage_time(Stage::Quit, from);
-            }
+        let w = cfg.wait(rfc_timeouts::QUIT);
+        if let Wait::Reply(i) = self.conn.reply(Stage::Quit, w, "reply to QUIT").await {
+            self.attempt.quit_reply = Some(i);
+            self.stage_time(Stage::Quit, from);
         }
         if let Stream::Tls(s) = &mut self.conn.stream {
             let _ = tokio::time::timeout(Duration::from_millis(200), s.shutdown()).await;
@@ -1389,6 +1416,7 @@ pub(crate) async fn open(
         ptr: None,
         duration_ms: 0.0,
         quit_sent: false,
+        quit_reply: None,
         data: None,
         test,
     };

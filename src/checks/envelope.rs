@@ -112,11 +112,7 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
         }
     }
     if a.quit_sent {
-        let quit_reply = rec.replies.iter().rev().find(|r| {
-            r.stage == Stage::Quit
-                && r.command_event
-                    .is_some_and(|e| written(rec, e).eq_ignore_ascii_case(b"QUIT\r\n"))
-        });
+        let quit_reply = a.quit_reply.and_then(|i| rec.replies.get(i));
         match quit_reply.and_then(|r| r.code) {
             Some(221) => {}
             Some(code) => out.push(Finding::new(
@@ -154,6 +150,7 @@ mod tests {
             read(7, b"221 2.0.0 Bye\r\n"),
         ]);
         a.quit_sent = true;
+        a.quit_reply = Some(3);
         a
     }
 

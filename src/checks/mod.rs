@@ -187,6 +187,7 @@ pub(crate) mod testkit {
             ptr: None,
             duration_ms: 0.0,
             quit_sent: false,
+            quit_reply: None,
             data: None,
             test: None,
         }
