@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 SIZES=${SIZES:-"10M 1G"}
 RUNS=${RUNS:-3}
-for tool in smtp-sink smtp-source python3; do
+for tool in smtp-sink smtp-source python3 bc; do
     command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install postfix python3)" >&2; exit 3; }
 done
 cargo build --release --quiet
@@ -26,14 +26,22 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-# measure CMD...: prints "wall_seconds peak_rss_kib" of the child (resource.getrusage).
+# measure CMD...: prints "wall_seconds peak_rss_kib exit_code" of the command. Wall time by
+# the clock around the run (the same fork/exec overhead for every tool); peak RSS from GNU
+# time (%M), which measures the command itself (a getrusage() from a Python parent would count
+# the forked interpreter before exec).
+command -v /usr/bin/time >/dev/null || { echo "missing /usr/bin/time (apt-get install time)" >&2; exit 3; }
 measure() {
     python3 - "$@" <<'PY'
-import resource, subprocess, sys, time
+import os, subprocess, sys, tempfile, time
+fd, path = tempfile.mkstemp()
+os.close(fd)
 t = time.perf_counter()
-rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+rc = subprocess.run(["/usr/bin/time", "-o", path, "-f", "%M"] + sys.argv[1:],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
 wall = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+rss = open(path).read().split()[-1]
+os.unlink(path)
 print(f"{wall:.4f} {rss} {rc}")
 PY
 }
