@@ -340,6 +340,19 @@ impl Conn {
         }
     }
 
+    /// Keeps an unterminated tail in the transcript without letting it complete a reply (used
+    /// when a wait ends by its deadline or by a failed read, not by the server's close).
+    fn record_partial_line(&mut self) {
+        self.parser.finish();
+        while let Some(line) = self.parser.next_line() {
+            if self.assembler.open_lines() < MAX_REPLY_LINES {
+                self.record.push_line(line);
+            } else {
+                self.record.dropped_lines += 1;
+            }
+        }
+    }
+
     /// Waits for the next complete reply for `stage`; the deadline is total, not idle.
     async fn reply(&mut self, stage: Stage, wait: Duration, what: &str) -> Wait {
         let awaited_at_us = self.now_us();
@@ -383,8 +396,12 @@ impl Conn {
                 Err(_) if cr_grace && Instant::now() < deadline => self.parser.settle_cr(),
                 Err(_) => {
                     ticker.clear();
-                    self.parser.finish();
+                    // A CR that waited in vain for its LF ends its line, which may complete a
+                    // reply; a line still without terminator is shown but is no reply: the
+                    // server was still sending it when the deadline came.
+                    self.parser.settle_cr();
                     self.absorb_lines(&stage, awaited_at_us, command_event);
+                    self.record_partial_line();
                     let at = self.now_us();
                     self.record.push(
                         at,
@@ -393,7 +410,7 @@ impl Conn {
                             waited_ms: wait.as_millis() as u64,
                         },
                     );
-                    // A reply completed by settling the tail still counts.
+                    // A reply completed by a settled CR still counts.
                     if let Some(mut r) = self.ready.pop_front() {
                         r.stage = stage.clone();
                         self.record.replies.push(r);
@@ -421,8 +438,9 @@ impl Conn {
                             message: format!("read failed: {e}"),
                         },
                     );
-                    self.parser.finish();
+                    self.parser.settle_cr();
                     self.absorb_lines(&stage, awaited_at_us, command_event);
+                    self.record_partial_line();
                     self.stream = Stream::Closed;
                     self.eof = true;
                     return Wait::Failed;
@@ -1358,4 +1376,74 @@ pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
     attempt.record = run.conn.record;
     attempt.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
     attempt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::reply::Terminator;
+    use tokio::io::AsyncWriteExt;
+
+    fn config(cap: Duration) -> SessionConfig {
+        SessionConfig {
+            helo: "probe.test".into(),
+            from: String::new(),
+            to: vec!["postmaster@test".into()],
+            starttls: StartTlsPolicy::Auto,
+            tls_on_connect: false,
+            sni: None,
+            roots: Arc::new(rustls::RootCertStore::empty()),
+            quit_after: QuitAfter::Rcpt,
+            cap: Some(cap),
+            live: false,
+            message: None,
+            scan: None,
+        }
+    }
+
+    /// Serves one connection: writes `bytes`, then holds the connection open for a while.
+    async fn server(bytes: &'static [u8]) -> SocketAddr {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            s.write_all(bytes).await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        addr
+    }
+
+    fn target(addr: SocketAddr) -> AttemptTarget {
+        AttemptTarget {
+            host: "127.0.0.1".into(),
+            addr,
+            preference: None,
+        }
+    }
+
+    /// Regression: a line still arriving when the deadline came used to be taken as a reply
+    /// (`220 sl` became a greeting), so a slow server made every later wait run its full time.
+    #[tokio::test]
+    async fn a_partial_line_at_the_deadline_is_no_reply() {
+        let addr = server(b"220 sl").await;
+        let started = Instant::now();
+        let a = run(target(addr), &config(Duration::from_millis(300))).await;
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(a.outcome, Outcome::Timeout);
+        assert_eq!(a.failed_stage, Some(Stage::Greeting));
+        assert!(a.record.replies.is_empty(), "no reply was complete");
+        let line = a.record.lines.last().expect("the partial line is kept");
+        assert_eq!(line.content, b"220 sl");
+        assert_eq!(line.terminator, Terminator::Unterminated);
+    }
+
+    /// A CR that waits in vain for its LF still ends its line, and that line may be a reply.
+    #[tokio::test]
+    async fn a_settled_cr_at_the_deadline_completes_the_reply() {
+        let addr = server(b"220 mx.test ESMTP\r").await;
+        let a = run(target(addr), &config(Duration::from_millis(300))).await;
+        let first = a.record.replies.first().expect("the greeting counts");
+        assert_eq!(first.code, Some(220));
+        assert_eq!(a.record.lines[0].terminator, Terminator::BareCr);
+    }
 }
