@@ -215,7 +215,7 @@ pub async fn run(
         message,
         scan,
     };
-    let dns_timeout = opts.timeout.unwrap_or(std::time::Duration::from_secs(5));
+    let dns_timeout = opts.timeout.unwrap_or(resolve::DEFAULT_WAIT);
     let mut findings = Vec::new();
     let mut plan: Vec<PlanEntry> = Vec::new();
     let mut dns_report = None;
