@@ -116,8 +116,17 @@ impl TextPrinter {
             )?;
             let t = transcript(&a.record);
             let findings: Vec<&Finding> = r.findings_of(i).collect();
-            let mut placed = vec![false; findings.len()];
-            for (ti, e) in t.iter().enumerate() {
+            // Each finding's place, found once: looking it up per entry is quadratic in the
+            // length of the transcript, which a hostile server chooses.
+            let mut at_entry: Vec<Vec<&Finding>> = vec![Vec::new(); t.len()];
+            let mut unplaced = Vec::new();
+            for f in &findings {
+                match anchor_index(&t, f.anchor) {
+                    Some(ti) => at_entry[ti].push(f),
+                    None => unplaced.push(f),
+                }
+            }
+            for (e, here) in t.iter().zip(&at_entry) {
                 self.write_entry(e, &p, out)?;
                 if e.dir == Dir::Local
                     && e.note.starts_with("TLS handshake complete")
@@ -125,17 +134,12 @@ impl TextPrinter {
                 {
                     self.write_tls(tls, &p, out)?;
                 }
-                for (fi, f) in findings.iter().enumerate() {
-                    if !placed[fi] && anchor_index(&t, f.anchor) == Some(ti) {
-                        placed[fi] = true;
-                        self.write_finding_inline(f, &p, out)?;
-                    }
-                }
-            }
-            for (fi, f) in findings.iter().enumerate() {
-                if !placed[fi] {
+                for f in here {
                     self.write_finding_inline(f, &p, out)?;
                 }
+            }
+            for f in unplaced {
+                self.write_finding_inline(f, &p, out)?;
             }
             let rec = &a.record;
             if rec.dropped_read_bytes > 0 || rec.dropped_lines > 0 {
@@ -406,5 +410,78 @@ impl TextPrinter {
             "Verdict: {word} (exit {}): {e} error(s), {w} warning(s), {i} info{through}",
             v.exit_code()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{attempt, read};
+    use crate::finding::{Anchor, Stage};
+
+    fn report(lines: usize, findings: usize) -> Report {
+        let mut wire = Vec::new();
+        for _ in 0..lines {
+            wire.extend_from_slice(b"220-x\r\n");
+        }
+        wire.extend_from_slice(b"220 end\r\n");
+        let a = attempt(vec![read(1, &wire)]);
+        let findings = (0..findings)
+            .map(|i| {
+                let mut f = Finding::new(
+                    "reply-bare-lf",
+                    Stage::Greeting,
+                    Anchor::Line(lines - i * 7),
+                    "s",
+                    "d",
+                );
+                f.attempt = Some(0);
+                f
+            })
+            .collect();
+        Report {
+            target: "hostile.test".into(),
+            started_at: std::time::SystemTime::UNIX_EPOCH,
+            duration_ms: 0.0,
+            dns: None,
+            plan: vec![],
+            attempts: vec![a],
+            findings,
+            aimed: "rcpt",
+        }
+    }
+
+    fn render(r: &Report) -> String {
+        let mut out = Vec::new();
+        TextPrinter {
+            color: false,
+            detail: Detail::Normal,
+        }
+        .write(r, &mut out)
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn findings_stand_under_their_lines() {
+        let text = render(&report(3, 1));
+        let line = text.find("220 end").expect("last line");
+        let finding = text.find("^ error reply-bare-lf").expect("finding");
+        assert!(finding > line, "{text}");
+    }
+
+    /// Regression: each entry looked every finding's anchor up in the whole transcript, so a
+    /// server's 20000 lines with a few dozen findings took minutes to print.
+    #[test]
+    fn a_long_transcript_with_many_findings_prints_in_linear_time() {
+        let r = report(19_000, 40);
+        let started = std::time::Instant::now();
+        let text = render(&r);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(text.matches("^ error reply-bare-lf").count(), 40);
     }
 }
