@@ -306,6 +306,8 @@ pub async fn run(
     };
     let mut attempts = Vec::new();
     let mut done = false;
+    // What may still be kept: attempts share one budget, however many hosts DNS named.
+    let mut budget = crate::event::Budget::default();
     for t in targets {
         if done {
             plan.push(PlanEntry {
@@ -328,12 +330,14 @@ pub async fn run(
         let ip = t.addr.ip();
         let (mut attempt, ptr) = match (&dns, dns_report.is_some()) {
             (Some(d), true) => {
-                let (a, p) = tokio::join!(session::run(t, &cfg), d.ptr(ip));
+                let (a, p) = tokio::join!(session::run_with_budget(t, &cfg, budget), d.ptr(ip));
                 (a, Some(p))
             }
-            _ => (session::run(t, &cfg).await, None),
+            _ => (session::run_with_budget(t, &cfg, budget).await, None),
         };
         findings.extend(checks::attempt(&attempt, index, &ctx));
+        attempt.record.release_read_bytes();
+        budget = attempt.record.budget();
         if let Some(p) = &ptr
             && attempt
                 .record

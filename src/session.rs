@@ -318,10 +318,12 @@ impl Conn {
         while let Some(line) = self.parser.next_line() {
             let kind = line.kind;
             let index = self.record.lines.len();
-            if self.assembler.open_lines() < MAX_REPLY_LINES {
+            let open = self.assembler.open_lines();
+            if open < MAX_REPLY_LINES {
                 self.record.push_line(line);
             } else {
-                self.record.dropped_lines += 1;
+                let at = self.now_us();
+                self.record.drop_reply_line(at, open == MAX_REPLY_LINES);
             }
             if let Some(done) = self.assembler.push(index, kind) {
                 let completed_at_us = self.now_us();
@@ -345,10 +347,12 @@ impl Conn {
     fn record_partial_line(&mut self) {
         self.parser.finish();
         while let Some(line) = self.parser.next_line() {
-            if self.assembler.open_lines() < MAX_REPLY_LINES {
+            let open = self.assembler.open_lines();
+            if open < MAX_REPLY_LINES {
                 self.record.push_line(line);
             } else {
-                self.record.dropped_lines += 1;
+                let at = self.now_us();
+                self.record.drop_reply_line(at, open == MAX_REPLY_LINES);
             }
         }
     }
@@ -1275,8 +1279,17 @@ fn verb(cmd: &Command) -> &'static str {
 
 /// Runs one attempt against one address.
 pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
+    run_with_budget(target, cfg, crate::event::Budget::default()).await
+}
+
+/// Runs one attempt that may keep what `budget` allows (what earlier attempts left).
+pub async fn run_with_budget(
+    target: AttemptTarget,
+    cfg: &SessionConfig,
+    budget: crate::event::Budget,
+) -> Attempt {
     let start = Instant::now();
-    let mut record = Record::default();
+    let mut record = Record::with_budget(budget);
     record.push(0, EventKind::Connecting { addr: target.addr });
     let label = format!("{} [{}]", target.host, target.addr.ip());
     let mut attempt = Attempt {

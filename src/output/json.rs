@@ -1,5 +1,7 @@
 //! The JSON report (SPEC §5, schema `smtpdoctor.report/v1`).
 
+use crate::event::{EventKind, Record};
+use crate::finding::Anchor;
 use crate::report::{Dir, Entry, Report, anchor_index, transcript};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
@@ -33,6 +35,32 @@ fn entry(e: &Entry) -> Value {
     v
 }
 
+/// What was not kept of an attempt, and where each limit was reached.
+fn limits(rec: &Record, t: &[Entry]) -> Value {
+    let hit: Vec<Value> = rec
+        .events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| match e.kind {
+            EventKind::LimitReached { limit } => Some(json!({
+                "limit": limit.name(),
+                "max": limit.max(),
+                "transcript_index": anchor_index(t, Anchor::Event(i)),
+            })),
+            _ => None,
+        })
+        .collect();
+    json!({
+        "dropped_read_bytes": rec.dropped_read_bytes,
+        "dropped_lines": rec.dropped_lines,
+        "dropped_reply_lines": rec.dropped_reply_lines,
+        "truncated_lines": rec.truncated_lines,
+        "truncated_bytes": rec.truncated_bytes,
+        "merged_reads": rec.merged_reads,
+        "hit": hit,
+    })
+}
+
 /// Builds the JSON document (in memory: [`write`] streams the transcripts instead).
 pub fn to_value(r: &Report) -> Value {
     let transcripts: Vec<_> = r.attempts.iter().map(|a| transcript(&a.record)).collect();
@@ -50,7 +78,8 @@ fn skeleton(r: &Report, transcripts: &[Vec<Entry>]) -> Value {
     let verdict = r.verdict();
     let mut findings = Vec::new();
     let mut attempts = Vec::new();
-    for a in &r.attempts {
+    for (i, a) in r.attempts.iter().enumerate() {
+        let t = &transcripts[i];
         let ehlo = |e: &Option<crate::session::EhloResult>| {
             e.as_ref().map(|e| {
                 json!({
@@ -74,10 +103,7 @@ fn skeleton(r: &Report, transcripts: &[Vec<Entry>]) -> Value {
             "ehlo_plain": ehlo(&a.ehlo_plain),
             "tls": a.tls,
             "ptr": a.ptr,
-            "limits": {
-                "dropped_read_bytes": rec.dropped_read_bytes,
-                "dropped_lines": rec.dropped_lines,
-            },
+            "limits": limits(rec, t),
             "transcript": [],
         }));
     }

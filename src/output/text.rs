@@ -75,6 +75,45 @@ fn ending(raw: &[u8], p: &Palette) -> String {
     }
 }
 
+/// What was counted but not kept of an attempt, when anything was.
+fn limits_note(rec: &crate::event::Record) -> Option<String> {
+    use crate::event::{MAX_KEPT_LINES, MAX_KEPT_READ_BYTES};
+    use crate::wire::reply::MAX_REPLY_LINES;
+    let mut parts = Vec::new();
+    if rec.truncated_lines > 0 {
+        parts.push(format!(
+            "{} line(s) cut short, {} bytes of them not kept",
+            rec.truncated_lines, rec.truncated_bytes
+        ));
+    }
+    if rec.dropped_reply_lines > 0 {
+        parts.push(format!(
+            "{} line(s) beyond {MAX_REPLY_LINES} per reply not kept",
+            rec.dropped_reply_lines
+        ));
+    }
+    let beyond_transcript = rec.dropped_lines.saturating_sub(rec.dropped_reply_lines);
+    if beyond_transcript > 0 {
+        parts.push(format!(
+            "{beyond_transcript} line(s) beyond the {MAX_KEPT_LINES} kept per attempt not kept"
+        ));
+    }
+    if rec.dropped_read_bytes > 0 {
+        parts.push(format!(
+            "{} read bytes beyond the {} MiB kept recorded by length only",
+            rec.dropped_read_bytes,
+            MAX_KEPT_READ_BYTES >> 20
+        ));
+    }
+    if rec.merged_reads > 0 {
+        parts.push(format!(
+            "{} read(s) counted with an earlier one",
+            rec.merged_reads
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("(limits reached: {})", parts.join("; ")))
+}
+
 impl TextPrinter {
     /// Writes the report.
     pub fn write(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
@@ -141,16 +180,8 @@ impl TextPrinter {
             for f in unplaced {
                 self.write_finding_inline(f, &p, out)?;
             }
-            let rec = &a.record;
-            if rec.dropped_read_bytes > 0 || rec.dropped_lines > 0 {
-                writeln!(
-                    out,
-                    "             {}",
-                    p.dim(&format!(
-                        "(limits reached: {} read bytes and {} lines were counted but not kept)",
-                        rec.dropped_read_bytes, rec.dropped_lines
-                    ))
-                )?;
+            if let Some(note) = limits_note(&a.record) {
+                writeln!(out, "             {}", p.dim(&note))?;
             }
         }
         self.write_summary(r, &p, out)
