@@ -11,6 +11,11 @@ use crate::wire::command::is_safe_argument;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Instant, SystemTime};
 
+/// Addresses tried without `--all` before the probe gives up, as an MTA does (RFC 5321 §5.1
+/// asks for a limit; Postfix tries 5): a zone naming hundreds of unreachable MX hosts would
+/// otherwise cost hundreds of connect timeouts.
+pub const MAX_ADDRESSES_TRIED: usize = 10;
+
 /// Errors in the user's input or local set-up (exit code 3).
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
@@ -309,13 +314,25 @@ pub async fn run(
     // What may still be kept: attempts share one budget, however many hosts DNS named.
     let mut budget = crate::event::Budget::default();
     for t in targets {
-        if done {
+        let skipped = if done {
+            Some(
+                "not tried: an earlier host completed the dialogue (use --all to probe every host)"
+                    .to_string(),
+            )
+        } else if !opts.all && attempts.len() >= MAX_ADDRESSES_TRIED {
+            Some(format!(
+                "not tried: {MAX_ADDRESSES_TRIED} addresses were tried already (use --all to probe every address)"
+            ))
+        } else {
+            None
+        };
+        if skipped.is_some() {
             plan.push(PlanEntry {
                 host: t.host.clone(),
                 address: Some(t.addr.ip()),
                 preference: t.preference,
                 attempt: None,
-                skipped: Some("not tried: an earlier host completed the dialogue (use --all to probe every host)".into()),
+                skipped,
             });
             continue;
         }

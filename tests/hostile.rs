@@ -1247,6 +1247,20 @@ fn five_hundred_mx_records() {
         "ordered by preference"
     );
     assert!(o.has("connect-refused"), "{:?}", o.ids());
+    // Like an MTA, the probe gives up after a bounded number of addresses.
+    let tried = o.doc["attempts"].as_array().unwrap().len();
+    assert_eq!(tried, smtpdoctor::probe::MAX_ADDRESSES_TRIED);
+    let skipped = o.doc["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["skipped"]
+                .as_str()
+                .is_some_and(|s| s.contains("were tried already"))
+        })
+        .count();
+    assert_eq!(skipped, 500 - tried);
 }
 
 #[test]
