@@ -690,14 +690,37 @@ fn long_lines_in_every_reply() {
 fn escape_scenario(name: &str, replies: Replies, injected: &[&[u8]], exit: i32) -> Outcome {
     let addr = smtp_server(replies);
     let o = probe_server(name, addr, &[], secs(3), exit);
-    let text = &o.text.stdout;
-    for seq in injected {
-        assert!(
-            !text.windows(seq.len()).any(|w| w == *seq),
-            "{name}: the text output contains the injected {seq:?}"
-        );
-    }
+    assert_escaped_in_every_text_mode(name, addr, &o, injected);
     o
+}
+
+/// The injected sequences are in none of the text outputs: normal, verbose, quiet, Nagios.
+fn assert_escaped_in_every_text_mode(
+    name: &str,
+    addr: SocketAddr,
+    o: &Outcome,
+    injected: &[&[u8]],
+) {
+    let mut outputs = vec![("text".to_string(), o.text.stdout.clone())];
+    for mode in [&["-v"][..], &["-q"], &["--format", "nagios"]] {
+        let mut args: Vec<String> = ["probe", TARGET, SERVER, &addr.to_string()]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        args.extend(["--timeout", "3s", "--color", "never"].map(String::from));
+        args.extend(mode.iter().map(|a| a.to_string()));
+        let run = run_binary(&args, secs(30));
+        assert_terminal_safe(name, &format!("{mode:?} stdout"), &run.stdout);
+        outputs.push((format!("{mode:?}"), run.stdout));
+    }
+    for (mode, text) in outputs {
+        for seq in injected {
+            assert!(
+                !text.windows(seq.len()).any(|w| w == *seq),
+                "{name}: the {mode} output contains the injected {seq:?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -1375,4 +1398,93 @@ fn every_mx_host_floods_its_greeting() {
     assert!(o.has("close-without-421"), "{:?}", o.ids());
     let last = &attempts[11]["limits"];
     assert!(last["truncated_lines"].as_u64().unwrap() > 0, "{last}");
+}
+
+#[test]
+fn escapes_in_certificate_names() {
+    use rcgen::{CertificateParams, DnType, KeyPair};
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let mut params = CertificateParams::new(vec![
+        "mx\u{1b}[31m.hostile.test".to_string(),
+        "evil\u{7}.hostile.test".to_string(),
+    ])
+    .expect("params");
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(
+        DnType::CommonName,
+        "\u{1b}]0;pwned\u{7}mx \u{202e}tset.elitsoh",
+    );
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "zero\u{200b}width \u{9b}31m");
+    let key = KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("cert");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .expect("config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let addr = starttls_server(READY, move |s| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(mut tls) = acceptor.accept(s).await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            while let Some(cmd) = read_cmd(&mut tls, &mut buf).await {
+                let reply: &[u8] = match cmd.get(..4).unwrap_or("") {
+                    "EHLO" => b"250-mx.hostile.test\r\n250 8BITMIME\r\n",
+                    "QUIT" => {
+                        let _ = tls.write_all(b"221 Bye\r\n").await;
+                        let _ = tls.shutdown().await;
+                        return;
+                    }
+                    _ => b"250 Ok\r\n",
+                };
+                if tls.write_all(reply).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let injected: &[&[u8]] = &[
+        b"\x1b",
+        b"\x07",
+        "\u{202e}".as_bytes(),
+        "\u{200b}".as_bytes(),
+        b"\xc2\x9b",
+    ];
+    // An untrusted certificate is a warning; the dialogue goes on inside TLS.
+    let o = probe_server("escapes in certificate names", addr, &[], secs(3), 1);
+    assert!(o.has("tls-cert-untrusted"), "{:?}", o.ids());
+    let chain = o.attempt(0)["tls"]["chain"].as_array().expect("chain");
+    let subject = chain[0]["subject"].as_str().unwrap();
+    assert!(subject.contains("pwned"), "{subject}");
+    assert_escaped_in_every_text_mode("escapes in certificate names", addr, &o, injected);
+    let verbose = run_binary(
+        &[
+            "probe",
+            TARGET,
+            SERVER,
+            &addr.to_string(),
+            "--timeout",
+            "3s",
+            "--color",
+            "never",
+            "-v",
+        ]
+        .map(String::from),
+        secs(30),
+    );
+    let text = String::from_utf8(verbose.stdout).unwrap();
+    assert!(
+        text.contains("pwned"),
+        "the verbose chain shows the subject: {text}"
+    );
 }
