@@ -124,7 +124,9 @@ impl ServerLine {
 
     /// The exact bytes of the line including its terminator (as kept).
     pub fn raw(&self) -> Vec<u8> {
-        let mut v = self.content.clone();
+        // Sized exactly: a clone grown by the terminator would double its capacity.
+        let mut v = Vec::with_capacity(self.content.len() + 2);
+        v.extend_from_slice(&self.content);
         v.extend_from_slice(match self.terminator {
             Terminator::CrLf => b"\r\n",
             Terminator::BareLf => b"\n",
