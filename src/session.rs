@@ -9,7 +9,7 @@ use crate::finding::Stage;
 use crate::tls::{self, TlsInfo};
 use crate::wire::command::Command;
 use crate::wire::ehlo::Capabilities;
-use crate::wire::reply::{MAX_REPLY_LINES, ReplyAssembler, ReplyParser};
+use crate::wire::reply::{LineKind, MAX_REPLY_LINES, ReplyAssembler, ReplyParser, Separator};
 use rustls::pki_types::ServerName;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -319,11 +319,21 @@ impl Conn {
             let kind = line.kind;
             let index = self.record.lines.len();
             let open = self.assembler.open_lines();
-            if open < MAX_REPLY_LINES {
+            // A long reply keeps its first lines and always its last one, which carries the
+            // reply's code and meaning; the lines between are counted.
+            let ends_reply = !matches!(
+                kind,
+                LineKind::Empty
+                    | LineKind::Status {
+                        sep: Separator::Dash,
+                        ..
+                    }
+            );
+            if open < MAX_REPLY_LINES - 1 || ends_reply {
                 self.record.push_line(line);
             } else {
                 let at = self.now_us();
-                self.record.drop_reply_line(at, open == MAX_REPLY_LINES);
+                self.record.drop_reply_line(at, open == MAX_REPLY_LINES - 1);
             }
             if let Some(done) = self.assembler.push(index, kind) {
                 let completed_at_us = self.now_us();
@@ -348,11 +358,11 @@ impl Conn {
         self.parser.finish();
         while let Some(line) = self.parser.next_line() {
             let open = self.assembler.open_lines();
-            if open < MAX_REPLY_LINES {
+            if open < MAX_REPLY_LINES - 1 {
                 self.record.push_line(line);
             } else {
                 let at = self.now_us();
-                self.record.drop_reply_line(at, open == MAX_REPLY_LINES);
+                self.record.drop_reply_line(at, open == MAX_REPLY_LINES - 1);
             }
         }
     }
@@ -1448,6 +1458,25 @@ mod tests {
         let line = a.record.lines.last().expect("the partial line is kept");
         assert_eq!(line.content, b"220 sl");
         assert_eq!(line.terminator, Terminator::Unterminated);
+    }
+
+    /// Regression: a reply of more than MAX_REPLY_LINES lines lost its last line, so the reply's
+    /// text (the greeting's domain, the queue id after the dot) was read from a continuation line.
+    #[tokio::test]
+    async fn a_long_reply_keeps_its_last_line() {
+        let mut wire = b"220-x\r\n".repeat(MAX_REPLY_LINES + 500);
+        wire.extend_from_slice(b"220 mx.test final words\r\n");
+        let addr = server(wire.leak()).await;
+        let mut cfg = config(Duration::from_millis(500));
+        cfg.quit_after = QuitAfter::Greeting;
+        let a = run(target(addr), &cfg).await;
+        let g = &a.record.replies[0];
+        assert_eq!(g.code, Some(220));
+        let lines = a.record.reply_lines(g);
+        assert_eq!(lines.len(), MAX_REPLY_LINES);
+        assert_eq!(lines.last().unwrap().text(), "mx.test final words");
+        assert_eq!(g.dropped_lines, 501);
+        assert_eq!(a.record.dropped_reply_lines, 501);
     }
 
     /// A CR that waits in vain for its LF still ends its line, and that line may be a reply.

@@ -605,6 +605,20 @@ fn a_million_continuation_lines() {
     let o = probe_server("a million continuation lines", addr, &[], secs(10), 2);
     assert!(o.has("close-without-421"), "{:?}", o.ids());
     assert!(o.has("greeting-multiline"), "{:?}", o.ids());
+    let multiline = o.doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "greeting-multiline")
+        .unwrap();
+    assert_eq!(
+        multiline["summary"],
+        "multi-line greeting (1000001 lines, 1000 of them kept)"
+    );
+    // The last line, which carries the code and the domain, is kept.
+    let entries = o.server_entries();
+    let last = entries.last().unwrap();
+    assert_eq!(last["raw"], "220 mx.hostile.test done\\r\\n");
     let limits = &o.attempt(0)["limits"];
     assert_eq!(limits["dropped_reply_lines"], 1_000_001 - 1000);
     let hit = limits["hit"].as_array().expect("limits.hit");
