@@ -109,7 +109,15 @@ pub async fn run(test: ActiveTest, cfg: &SessionConfig, main: &Attempt) -> Vec<A
 }
 
 async fn open(test: ActiveTest, cfg: &SessionConfig, main: &Attempt) -> Result<Run, Attempt> {
-    session::open(main.target.clone(), cfg, Some(test.name())).await
+    // Each test connection keeps a quarter of a probe's budget: even the seven smuggling
+    // connections stay within bounds together.
+    session::open(
+        main.target.clone(),
+        cfg,
+        Some(test.name()),
+        crate::event::Budget::default().fraction(4),
+    )
+    .await
 }
 
 fn positive(code: u16) -> bool {

@@ -4,13 +4,136 @@
 //! from the record without touching a socket.
 
 use crate::finding::Stage;
-use crate::wire::reply::{ReplyParser, ServerLine};
+use crate::wire::reply::{
+    AssembledReply, LineKind, MAX_LINE_KEEP, MAX_REPLY_LINES, ReplyAssembler, ReplyParser,
+    Separator, ServerLine,
+};
 use std::net::SocketAddr;
 
-/// Bytes of read data kept per attempt; past this only lengths are recorded.
+// The budgets below hold for a whole probe: attempts share them (see [`Budget`]), so that
+// memory stays bounded however many MX hosts a hostile zone names.
+
+/// Bytes of read data kept while an attempt runs; past this only lengths are recorded. (The
+/// bytes are given back once the attempt's checks have run: nothing after them reads them.)
 pub const MAX_KEPT_READ_BYTES: usize = 4 * 1024 * 1024;
-/// Server lines kept per attempt; past this lines are counted, not stored.
+/// Server lines kept per probe; past this lines are counted, not stored.
 pub const MAX_KEPT_LINES: usize = 20_000;
+/// Content bytes of server lines kept per probe (the transcripts' size); past this each line
+/// keeps only its first [`LINE_KEEP_OVER_BUDGET`] bytes.
+pub const MAX_KEPT_LINE_BYTES: usize = 4 * 1024 * 1024;
+/// Bytes a line keeps once [`MAX_KEPT_LINE_BYTES`] is spent (its code and the start of its text).
+pub const LINE_KEEP_OVER_BUDGET: usize = 64;
+/// Read events kept per probe; past this a read is merged into the read event before it, so
+/// that a server writing one byte at a time cannot grow the record with the number of writes.
+pub const MAX_READ_EVENTS: usize = 10_000;
+/// Lines and read events every attempt may keep even when the probe's budget is spent, so that
+/// a later attempt still sees its greeting and EHLO.
+pub const ATTEMPT_FLOOR: usize = 100;
+
+/// What is left to keep; a probe passes what one attempt left to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Read bytes ([`MAX_KEPT_READ_BYTES`]).
+    pub read_bytes: usize,
+    /// Line content bytes ([`MAX_KEPT_LINE_BYTES`]).
+    pub line_bytes: usize,
+    /// Lines ([`MAX_KEPT_LINES`]).
+    pub lines: usize,
+    /// Read events ([`MAX_READ_EVENTS`]).
+    pub read_events: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            read_bytes: MAX_KEPT_READ_BYTES,
+            line_bytes: MAX_KEPT_LINE_BYTES,
+            lines: MAX_KEPT_LINES,
+            read_events: MAX_READ_EVENTS,
+        }
+    }
+}
+
+impl Budget {
+    /// This budget divided by `n` (for connections that must share one probe's bounds).
+    pub fn fraction(self, n: usize) -> Budget {
+        Budget {
+            read_bytes: self.read_bytes / n,
+            line_bytes: self.line_bytes / n,
+            lines: self.lines / n,
+            read_events: self.read_events / n,
+        }
+    }
+}
+
+/// A bound on what is kept of an attempt, recorded when it is first reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// A line longer than [`MAX_LINE_KEEP`] bytes: the rest of it is counted.
+    LineLength,
+    /// A reply of more than [`MAX_REPLY_LINES`] lines: its further lines are counted.
+    ReplyLines,
+    /// [`MAX_KEPT_LINES`] lines kept: further lines are counted.
+    TranscriptLines,
+    /// [`MAX_KEPT_LINE_BYTES`] of line content kept: further lines are cut short.
+    TranscriptBytes,
+    /// [`MAX_KEPT_READ_BYTES`] of read data kept: further reads keep their length only.
+    ReadBytes,
+    /// [`MAX_READ_EVENTS`] reads recorded: further reads are merged into the last one.
+    ReadEvents,
+}
+
+impl Limit {
+    /// The name used in JSON (`limits.hit[].limit`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::LineLength => "line-length",
+            Limit::ReplyLines => "reply-lines",
+            Limit::TranscriptLines => "transcript-lines",
+            Limit::TranscriptBytes => "transcript-bytes",
+            Limit::ReadBytes => "read-bytes",
+            Limit::ReadEvents => "read-events",
+        }
+    }
+
+    /// The bound itself.
+    pub fn max(self) -> usize {
+        match self {
+            Limit::LineLength => MAX_LINE_KEEP,
+            Limit::ReplyLines => MAX_REPLY_LINES,
+            Limit::TranscriptLines => MAX_KEPT_LINES,
+            Limit::TranscriptBytes => MAX_KEPT_LINE_BYTES,
+            Limit::ReadBytes => MAX_KEPT_READ_BYTES,
+            Limit::ReadEvents => MAX_READ_EVENTS,
+        }
+    }
+
+    /// What happens from here on, for the transcript.
+    pub fn describe(self) -> String {
+        match self {
+            Limit::LineLength => format!(
+                "a line longer than {MAX_LINE_KEEP} bytes: the rest of each such line is counted, not kept"
+            ),
+            Limit::ReplyLines => format!(
+                "a reply of more than {MAX_REPLY_LINES} lines: its further lines are counted, not kept"
+            ),
+            Limit::TranscriptLines => {
+                format!("{MAX_KEPT_LINES} lines kept: further lines are counted, not kept")
+            }
+            Limit::TranscriptBytes => format!(
+                "{} MiB of reply text kept: further lines keep their first {LINE_KEEP_OVER_BUDGET} bytes",
+                MAX_KEPT_LINE_BYTES >> 20
+            ),
+            Limit::ReadBytes => format!(
+                "{} MiB of read data kept: further reads keep their length only",
+                MAX_KEPT_READ_BYTES >> 20
+            ),
+            Limit::ReadEvents => format!(
+                "{MAX_READ_EVENTS} reads recorded: further reads are counted with the last one"
+            ),
+        }
+    }
+}
 
 /// One thing that happened on the connection, `at_us` microseconds after the attempt started.
 #[derive(Debug, Clone)]
@@ -112,6 +235,11 @@ pub enum EventKind {
         /// What happened.
         message: String,
     },
+    /// A bound on what is kept was reached (first time for this attempt, or for this reply).
+    LimitReached {
+        /// Which bound.
+        limit: Limit,
+    },
     /// The TLS handshake finished (successfully or not).
     TlsHandshake {
         /// Whether it succeeded.
@@ -145,7 +273,7 @@ pub struct ReplyRecord {
 }
 
 /// Everything recorded during one attempt.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Record {
     /// Raw events in order.
     pub events: Vec<Event>,
@@ -155,67 +283,221 @@ pub struct Record {
     pub replies: Vec<ReplyRecord>,
     /// Read bytes not kept because the budget was spent.
     pub dropped_read_bytes: u64,
-    /// Server lines not kept because the line budget was spent.
+    /// Server lines not kept, for any reason (per reply or per attempt).
     pub dropped_lines: u64,
-    kept_read_bytes: usize,
+    /// Of those, lines beyond [`MAX_REPLY_LINES`] of their reply.
+    pub dropped_reply_lines: u64,
+    /// Lines kept but cut short (line length or transcript size).
+    pub truncated_lines: u64,
+    /// Content bytes of those lines that were counted but not kept.
+    pub truncated_bytes: u64,
+    /// Reads merged into an earlier read event ([`MAX_READ_EVENTS`]).
+    pub merged_reads: u64,
+    budget: Budget,
+    read_events: usize,
+    hit: Vec<Limit>,
+}
+
+impl Default for Record {
+    fn default() -> Self {
+        Record::with_budget(Budget::default())
+    }
 }
 
 impl Record {
+    /// An empty record that may keep what `budget` allows (plus [`ATTEMPT_FLOOR`]).
+    pub fn with_budget(budget: Budget) -> Record {
+        Record {
+            events: Vec::new(),
+            lines: Vec::new(),
+            replies: Vec::new(),
+            dropped_read_bytes: 0,
+            dropped_lines: 0,
+            dropped_reply_lines: 0,
+            truncated_lines: 0,
+            truncated_bytes: 0,
+            merged_reads: 0,
+            budget,
+            read_events: 0,
+            hit: Vec::new(),
+        }
+    }
+
+    /// What is left of the budget, for the next attempt.
+    pub fn budget(&self) -> Budget {
+        self.budget
+    }
+
+    /// Gives the kept read bytes back to the budget and forgets them. Call it once the checks
+    /// have run: transcripts and reports are made from lines, never from read bytes.
+    pub fn release_read_bytes(&mut self) {
+        for e in &mut self.events {
+            if let EventKind::Read { bytes, .. } = &mut e.kind {
+                self.budget.read_bytes += bytes.len();
+                *bytes = Vec::new();
+            }
+        }
+        self.budget.read_bytes = self.budget.read_bytes.min(MAX_KEPT_READ_BYTES);
+    }
+
     /// Appends an event and returns its index.
     pub fn push(&mut self, at_us: u64, kind: EventKind) -> usize {
         self.events.push(Event { at_us, kind });
         self.events.len() - 1
     }
 
-    /// Records a read, keeping its bytes while the budget lasts; returns the event index.
+    /// Records `limit` as reached, once per attempt.
+    fn reach(&mut self, at_us: u64, limit: Limit) {
+        if !self.hit.contains(&limit) {
+            self.hit.push(limit);
+            self.push(at_us, EventKind::LimitReached { limit });
+        }
+    }
+
+    /// Records a read, keeping its bytes while the budget lasts; returns the event index, which
+    /// is the index of an earlier read when this one was merged into it ([`MAX_READ_EVENTS`]).
     pub fn push_read(&mut self, at_us: u64, tls: bool, data: &[u8]) -> usize {
-        let room = MAX_KEPT_READ_BYTES.saturating_sub(self.kept_read_bytes);
-        let keep = room.min(data.len());
-        self.kept_read_bytes += keep;
+        if self.budget.read_events == 0 && self.read_events >= ATTEMPT_FLOOR {
+            self.reach(at_us, Limit::ReadEvents);
+            self.dropped_read_bytes += data.len() as u64;
+            if let Some(last) = self.events.last_mut()
+                && let EventKind::Read { tls: t, len, .. } = &mut last.kind
+                && *t == tls
+            {
+                *len += data.len();
+                self.merged_reads += 1;
+                return self.events.len() - 1;
+            }
+            // Something else happened since the last read: this one gets an event of its own.
+            return self.push(
+                at_us,
+                EventKind::Read {
+                    tls,
+                    bytes: vec![],
+                    len: data.len(),
+                },
+            );
+        }
+        let keep = self.budget.read_bytes.min(data.len());
+        self.budget.read_bytes -= keep;
         self.dropped_read_bytes += (data.len() - keep) as u64;
-        self.push(
+        self.read_events += 1;
+        self.budget.read_events = self.budget.read_events.saturating_sub(1);
+        let idx = self.push(
             at_us,
             EventKind::Read {
                 tls,
                 bytes: data[..keep].to_vec(),
                 len: data.len(),
             },
-        )
+        );
+        if keep < data.len() {
+            self.reach(at_us, Limit::ReadBytes);
+        }
+        idx
     }
 
     /// Stores a server line unless the line budget is spent; returns whether it was stored.
-    pub fn push_line(&mut self, line: ServerLine) -> bool {
-        if self.lines.len() >= MAX_KEPT_LINES {
+    /// Once [`MAX_KEPT_LINE_BYTES`] of content is kept, a line keeps its first
+    /// [`LINE_KEEP_OVER_BUDGET`] bytes and counts the rest.
+    pub fn push_line(&mut self, mut line: ServerLine) -> bool {
+        let at = self.events.last().map_or(0, |e| e.at_us);
+        if self.budget.lines == 0 && self.lines.len() >= ATTEMPT_FLOOR {
             self.dropped_lines += 1;
-            false
-        } else {
-            self.lines.push(line);
-            true
+            self.reach(at, Limit::TranscriptLines);
+            return false;
+        }
+        if line.dropped > 0 {
+            self.reach(at, Limit::LineLength);
+        }
+        self.budget.lines = self.budget.lines.saturating_sub(1);
+        let room = self.budget.line_bytes;
+        let keep = line.content.len().min(room.max(LINE_KEEP_OVER_BUDGET));
+        if keep < line.content.len() {
+            line.dropped += line.content.len() - keep;
+            line.content.truncate(keep);
+            line.content.shrink_to_fit();
+            self.reach(at, Limit::TranscriptBytes);
+        }
+        self.budget.line_bytes = room.saturating_sub(keep);
+        if line.dropped > 0 {
+            self.truncated_lines += 1;
+            self.truncated_bytes += line.dropped as u64;
+        }
+        self.lines.push(line);
+        true
+    }
+
+    /// Counts a line beyond [`MAX_REPLY_LINES`] of its reply; the first of a reply is recorded
+    /// as a [`Limit::ReplyLines`] event.
+    pub fn drop_reply_line(&mut self, at_us: u64, first_of_reply: bool) {
+        self.dropped_lines += 1;
+        self.dropped_reply_lines += 1;
+        if first_of_reply {
+            self.push(
+                at_us,
+                EventKind::LimitReached {
+                    limit: Limit::ReplyLines,
+                },
+            );
         }
     }
 
-    /// Moves the parser's complete lines into the record (keeping at most
-    /// [`MAX_REPLY_LINES`](crate::wire::reply::MAX_REPLY_LINES) per reply) and returns the
-    /// replies they complete, each with its line range; the caller attributes them.
+    /// The limits reached, in the order they were first reached.
+    pub fn limits_reached(&self) -> &[Limit] {
+        &self.hit
+    }
+
+    /// Moves the parser's complete lines into the record and returns the replies they
+    /// complete, each with the end of its line range; the caller attributes them. A long reply
+    /// keeps its first lines and always its last one, which carries the reply's code and
+    /// meaning; the lines between are counted ([`MAX_REPLY_LINES`]). `at_us` dates a limit hit.
     pub fn absorb(
         &mut self,
         parser: &mut ReplyParser,
-        assembler: &mut crate::wire::reply::ReplyAssembler,
-    ) -> Vec<(crate::wire::reply::AssembledReply, usize)> {
+        assembler: &mut ReplyAssembler,
+        at_us: u64,
+    ) -> Vec<(AssembledReply, usize)> {
         let mut done = Vec::new();
         while let Some(line) = parser.next_line() {
             let kind = line.kind;
             let index = self.lines.len();
-            if assembler.open_lines() < crate::wire::reply::MAX_REPLY_LINES {
-                self.push_line(line);
-            } else {
-                self.dropped_lines += 1;
-            }
+            let ends_reply = !matches!(
+                kind,
+                LineKind::Empty
+                    | LineKind::Status {
+                        sep: Separator::Dash,
+                        ..
+                    }
+            );
+            self.keep_reply_line(line, assembler.open_lines(), ends_reply, at_us);
             if let Some(reply) = assembler.push(index, kind) {
                 done.push((reply, self.lines.len()));
             }
         }
         done
+    }
+
+    /// Keeps an unterminated tail (the stream or the wait ended before its line end) in the
+    /// transcript without letting it complete a reply.
+    pub fn absorb_partial(
+        &mut self,
+        parser: &mut ReplyParser,
+        assembler: &ReplyAssembler,
+        at_us: u64,
+    ) {
+        parser.finish();
+        while let Some(line) = parser.next_line() {
+            self.keep_reply_line(line, assembler.open_lines(), false, at_us);
+        }
+    }
+
+    fn keep_reply_line(&mut self, line: ServerLine, open: usize, ends_reply: bool, at_us: u64) {
+        if open < MAX_REPLY_LINES - 1 || ends_reply {
+            self.push_line(line);
+        } else {
+            self.drop_reply_line(at_us, open == MAX_REPLY_LINES - 1);
+        }
     }
 
     /// Time of an event in µs (0 when out of range).
@@ -259,7 +541,7 @@ impl Record {
                     let idx = rec.events.len();
                     rec.events.push(ev);
                     parser.feed(idx, &bytes);
-                    for (done, end_line) in rec.absorb(&mut parser, &mut assembler) {
+                    for (done, end_line) in rec.absorb(&mut parser, &mut assembler, at) {
                         rec.replies.push(ReplyRecord {
                             stage: stage.clone(),
                             code: done.code,
@@ -277,5 +559,140 @@ impl Record {
             }
         }
         rec
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::reply::{LineKind, Terminator};
+
+    fn line(len: usize) -> ServerLine {
+        let mut content = b"250-".to_vec();
+        content.resize(len.max(4), b'x');
+        ServerLine {
+            kind: LineKind::Garbage,
+            content,
+            dropped: 0,
+            terminator: Terminator::CrLf,
+            offset: 0,
+            first_read: 0,
+            last_read: 0,
+            reads: vec![0],
+        }
+    }
+
+    fn limits(rec: &Record) -> Vec<Limit> {
+        rec.events
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::LimitReached { limit } => Some(limit),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Regression: line content was bounded per line but not in total, so 1000-line replies of
+    /// long lines kept 4 MiB per reply (300 MiB of RSS by the end of the report).
+    #[test]
+    fn line_content_is_bounded_in_total_and_the_limit_is_recorded() {
+        let mut rec = Record::default();
+        for _ in 0..MAX_KEPT_LINE_BYTES / 4096 {
+            rec.push_line(line(4096));
+        }
+        assert_eq!(rec.truncated_lines, 0);
+        assert!(rec.push_line(line(4096)), "the line is still stored");
+        let last = rec.lines.last().unwrap();
+        assert_eq!(last.content.len(), LINE_KEEP_OVER_BUDGET);
+        assert_eq!(last.dropped, 4096 - LINE_KEEP_OVER_BUDGET);
+        assert_eq!(rec.truncated_lines, 1);
+        assert_eq!(rec.truncated_bytes, (4096 - LINE_KEEP_OVER_BUDGET) as u64);
+        assert_eq!(limits(&rec), vec![Limit::TranscriptBytes]);
+    }
+
+    #[test]
+    fn line_count_is_bounded_and_recorded_once() {
+        let mut rec = Record::default();
+        for _ in 0..MAX_KEPT_LINES + 10 {
+            rec.push_line(line(5));
+        }
+        assert_eq!(rec.lines.len(), MAX_KEPT_LINES);
+        assert_eq!(rec.dropped_lines, 10);
+        assert_eq!(limits(&rec), vec![Limit::TranscriptLines]);
+    }
+
+    /// Regression: every read was an event of its own, and every read a line spanned was listed
+    /// in the line, so a server writing one byte at a time grew both without bound.
+    #[test]
+    fn reads_beyond_the_event_budget_are_merged() {
+        let mut rec = Record::default();
+        for _ in 0..MAX_READ_EVENTS {
+            rec.push_read(1, false, b"x");
+        }
+        let last = rec.events.len() - 1;
+        let merged: Vec<usize> = (0..1000).map(|_| rec.push_read(2, false, b"y")).collect();
+        // The limit event comes first; then reads merge into the read after it.
+        assert!(merged.iter().all(|&i| i == merged[0]));
+        assert_eq!(merged[0], last + 2);
+        assert_eq!(rec.events.len(), MAX_READ_EVENTS + 2);
+        assert_eq!(rec.merged_reads, 999);
+        assert_eq!(limits(&rec), vec![Limit::ReadEvents]);
+        match &rec.events[merged[0]].kind {
+            EventKind::Read { len, .. } => assert_eq!(*len, 1000),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn read_bytes_are_bounded_and_given_back_after_the_checks() {
+        let mut rec = Record::default();
+        let block = vec![b'a'; 1 << 20];
+        for _ in 0..5 {
+            rec.push_read(1, false, &block);
+        }
+        assert_eq!(rec.dropped_read_bytes, 1 << 20);
+        assert_eq!(rec.budget().read_bytes, 0);
+        assert_eq!(limits(&rec), vec![Limit::ReadBytes]);
+        rec.release_read_bytes();
+        assert_eq!(rec.budget().read_bytes, MAX_KEPT_READ_BYTES);
+        assert!(rec.events.iter().all(|e| match &e.kind {
+            EventKind::Read { bytes, .. } => bytes.is_empty(),
+            _ => true,
+        }));
+    }
+
+    /// The budget is the probe's: a later attempt keeps only what earlier ones left, but at
+    /// least [`ATTEMPT_FLOOR`] lines.
+    #[test]
+    fn attempts_share_one_budget_with_a_floor() {
+        let mut first = Record::default();
+        for _ in 0..MAX_KEPT_LINES {
+            first.push_line(line(300));
+        }
+        let left = first.budget();
+        assert_eq!(left.lines, 0);
+        assert_eq!(left.line_bytes, 0);
+        let mut second = Record::with_budget(left);
+        for _ in 0..ATTEMPT_FLOOR + 5 {
+            second.push_line(line(300));
+        }
+        assert_eq!(second.lines.len(), ATTEMPT_FLOOR);
+        assert_eq!(second.dropped_lines, 5);
+        assert!(
+            second
+                .lines
+                .iter()
+                .all(|l| l.content.len() == LINE_KEEP_OVER_BUDGET)
+        );
+    }
+
+    #[test]
+    fn reply_lines_beyond_the_limit_are_counted_and_recorded_per_reply() {
+        let mut rec = Record::default();
+        rec.drop_reply_line(5, true);
+        rec.drop_reply_line(6, false);
+        assert_eq!(rec.dropped_lines, 2);
+        assert_eq!(rec.dropped_reply_lines, 2);
+        assert_eq!(limits(&rec), vec![Limit::ReplyLines]);
     }
 }

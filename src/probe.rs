@@ -11,6 +11,11 @@ use crate::wire::command::is_safe_argument;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Instant, SystemTime};
 
+/// Addresses tried without `--all` before the probe gives up, as an MTA does (RFC 5321 §5.1
+/// asks for a limit; Postfix tries 5): a zone naming hundreds of unreachable MX hosts would
+/// otherwise cost hundreds of connect timeouts.
+pub const MAX_ADDRESSES_TRIED: usize = 10;
+
 /// Errors in the user's input or local set-up (exit code 3).
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
@@ -223,7 +228,7 @@ pub async fn run(
         message,
         scan,
     };
-    let dns_timeout = opts.timeout.unwrap_or(std::time::Duration::from_secs(5));
+    let dns_timeout = opts.timeout.unwrap_or(resolve::DEFAULT_WAIT);
     let mut findings = Vec::new();
     let mut plan: Vec<PlanEntry> = Vec::new();
     let mut dns_report = None;
@@ -314,14 +319,28 @@ pub async fn run(
     };
     let mut attempts = Vec::new();
     let mut done = false;
+    // What may still be kept: attempts share one budget, however many hosts DNS named.
+    let mut budget = crate::event::Budget::default();
     for t in targets {
-        if done {
+        let skipped = if done {
+            Some(
+                "not tried: an earlier host completed the dialogue (use --all to probe every host)"
+                    .to_string(),
+            )
+        } else if !opts.all && attempts.len() >= MAX_ADDRESSES_TRIED {
+            Some(format!(
+                "not tried: {MAX_ADDRESSES_TRIED} addresses were tried already (use --all to probe every address)"
+            ))
+        } else {
+            None
+        };
+        if skipped.is_some() {
             plan.push(PlanEntry {
                 host: t.host.clone(),
                 address: Some(t.addr.ip()),
                 preference: t.preference,
                 attempt: None,
-                skipped: Some("not tried: an earlier host completed the dialogue (use --all to probe every host)".into()),
+                skipped,
             });
             continue;
         }
@@ -338,12 +357,14 @@ pub async fn run(
         // (RFC 6761), so it says nothing about the server: skipped.
         let (mut attempt, ptr) = match (&dns, dns_report.is_some() && !ip.is_loopback()) {
             (Some(d), true) => {
-                let (a, p) = tokio::join!(session::run(t, &cfg), d.ptr(ip));
+                let (a, p) = tokio::join!(session::run_with_budget(t, &cfg, budget), d.ptr(ip));
                 (a, Some(p))
             }
-            _ => (session::run(t, &cfg).await, None),
+            _ => (session::run_with_budget(t, &cfg, budget).await, None),
         };
         findings.extend(checks::attempt(&attempt, index, &ctx));
+        attempt.record.release_read_bytes();
+        budget = attempt.record.budget();
         if let Some(p) = &ptr
             && attempt
                 .record

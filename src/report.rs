@@ -272,6 +272,9 @@ pub fn transcript(rec: &Record) -> Vec<Entry> {
                 *bytes as f64 / (*elapsed_us).max(1) as f64
             ))),
             EventKind::Note { message, .. } => out.push(local(escape_str(message))),
+            EventKind::LimitReached { limit } => {
+                out.push(local(format!("limit reached: {}", limit.describe())))
+            }
             EventKind::TlsHandshake { ok: true, message } => out.push(local(format!(
                 "TLS handshake complete ({})",
                 escape_str(message)

@@ -10,7 +10,15 @@ use hickory_resolver::{Resolver, TokioResolver};
 use rand::seq::SliceRandom;
 use serde::Serialize;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The wait for one DNS phase when `--timeout` does not set it.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+/// Address lookups of MX hosts run this many at a time.
+pub const PARALLEL_HOST_LOOKUPS: usize = 16;
+/// PTR names whose forward lookup is checked (a hostile zone may list hundreds).
+pub const MAX_PTR_NAMES: usize = 8;
 
 /// Errors that stop resolution before any DNS answer could be judged.
 #[derive(Debug, thiserror::Error)]
@@ -135,14 +143,24 @@ pub struct Dns {
     resolver: TokioResolver,
     label: String,
     family: Family,
+    wait: Duration,
+}
+
+fn timed_out(wait: Duration) -> LookupFailure {
+    LookupFailure {
+        kind: "timeout",
+        message: format!("no answer within {}", humantime::format_duration(wait)),
+    }
 }
 
 impl Dns {
-    /// Builds a resolver for the given servers (system configuration when empty).
+    /// Builds a resolver for the given servers (system configuration when empty). `wait` bounds
+    /// each phase as a whole, retries included: the MX lookup, the address lookups of all MX
+    /// hosts together, and a PTR check; one query waits at most `wait` or 5 s.
     pub fn new(
         servers: &[SocketAddr],
         family: Family,
-        timeout: Duration,
+        wait: Duration,
     ) -> Result<Dns, ResolveError> {
         let provider = TokioRuntimeProvider::default();
         let (mut builder, label) = if servers.is_empty() {
@@ -169,7 +187,7 @@ impl Dns {
             (Resolver::builder_with_config(config, provider), label)
         };
         let opts = builder.options_mut();
-        opts.timeout = timeout.min(Duration::from_secs(5));
+        opts.timeout = wait.min(Duration::from_secs(5));
         opts.attempts = 2;
         opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
         opts.ndots = 0;
@@ -184,6 +202,7 @@ impl Dns {
             resolver,
             label,
             family,
+            wait,
         })
     }
 
@@ -201,8 +220,14 @@ impl Dns {
             duration_ms: 0.0,
         };
         let name = fqdn(domain);
-        match self.resolver.lookup(name.as_str(), RecordType::MX).await {
-            Ok(lookup) => {
+        let answer = tokio::time::timeout(
+            self.wait,
+            self.resolver.lookup(name.as_str(), RecordType::MX),
+        )
+        .await;
+        match answer {
+            Err(_) => report.error = Some(timed_out(self.wait)),
+            Ok(Ok(lookup)) => {
                 let mut records: Vec<(u16, Name)> = lookup
                     .answers()
                     .iter()
@@ -235,68 +260,84 @@ impl Dns {
                     let host = self.host(0, domain).await;
                     report.mx.push(host);
                 } else {
-                    for (pref, exchange) in records {
-                        let ex = trim_dot(&exchange.to_ascii());
-                        report.mx.push(self.host(pref, &ex).await);
-                    }
+                    let hosts = records
+                        .into_iter()
+                        .map(|(pref, exchange)| (pref, trim_dot(&exchange.to_ascii())))
+                        .collect();
+                    report.mx.extend(self.hosts(hosts).await);
                 }
             }
-            Err(e) if e.is_no_records_found() && !e.is_nx_domain() => {
+            Ok(Err(e)) if e.is_no_records_found() && !e.is_nx_domain() => {
                 report.implicit = true;
                 let host = self.host(0, domain).await;
                 report.mx.push(host);
             }
-            Err(e) => report.error = Some(LookupFailure::from_error(&e)),
+            Ok(Err(e)) => report.error = Some(LookupFailure::from_error(&e)),
         }
         report.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         report
     }
 
-    /// Looks up one host's addresses.
+    /// Looks up one host's addresses (within the resolver's wait).
     pub async fn host(&self, preference: u16, exchange: &str) -> MxHost {
-        let mut host = MxHost {
-            preference,
-            exchange: exchange.to_string(),
-            addresses: vec![],
-            ip_literal: false,
-            cname: None,
-            error: None,
-        };
-        if let Ok(ip) = exchange.parse::<IpAddr>() {
-            host.ip_literal = true;
-            if self.family.admits(&ip) {
-                host.addresses.push(ip);
-            }
-            return host;
+        let lookup = host_lookup(self.resolver.clone(), self.family, preference, exchange);
+        match tokio::time::timeout(self.wait, lookup).await {
+            Ok(host) => host,
+            Err(_) => unresolved(preference, exchange, timed_out(self.wait)),
         }
-        match self.resolver.lookup_ip(fqdn(exchange).as_str()).await {
-            Ok(found) => {
-                for r in found.as_lookup().answers() {
-                    if let RData::CNAME(c) = &r.data {
-                        host.cname = Some(trim_dot(&c.0.to_ascii()));
-                    }
-                }
-                let mut seen = Vec::new();
-                for ip in found.iter() {
-                    if self.family.admits(&ip) && !seen.contains(&ip) {
-                        seen.push(ip);
-                    }
-                }
-                host.addresses = seen;
-                if host.addresses.is_empty() {
-                    host.error = Some(LookupFailure {
-                        kind: "no-records",
-                        message: "no address of the wanted family".into(),
-                    });
-                }
-            }
-            Err(e) => host.error = Some(LookupFailure::from_error(&e)),
-        }
-        host
     }
 
-    /// Reverse DNS with forward confirmation.
+    /// Looks up many hosts' addresses, [`PARALLEL_HOST_LOOKUPS`] at a time, all within one wait;
+    /// hosts without an answer by then carry a timeout. The order is kept.
+    pub async fn hosts(&self, hosts: Vec<(u16, String)>) -> Vec<MxHost> {
+        let deadline = tokio::time::Instant::now() + self.wait;
+        let permits = Arc::new(tokio::sync::Semaphore::new(PARALLEL_HOST_LOOKUPS));
+        let mut set = tokio::task::JoinSet::new();
+        for (i, (preference, exchange)) in hosts.iter().cloned().enumerate() {
+            let (resolver, family, permits) = (self.resolver.clone(), self.family, permits.clone());
+            set.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                (
+                    i,
+                    host_lookup(resolver, family, preference, &exchange).await,
+                )
+            });
+        }
+        let mut found: Vec<Option<MxHost>> = vec![None; hosts.len()];
+        loop {
+            match tokio::time::timeout_at(deadline, set.join_next()).await {
+                Ok(Some(Ok((i, host)))) => found[i] = Some(host),
+                Ok(Some(Err(_))) => {}
+                Ok(None) => break,
+                Err(_) => {
+                    set.abort_all();
+                    break;
+                }
+            }
+        }
+        hosts
+            .into_iter()
+            .zip(found)
+            .map(|((preference, exchange), host)| {
+                host.unwrap_or_else(|| unresolved(preference, &exchange, timed_out(self.wait)))
+            })
+            .collect()
+    }
+
+    /// Reverse DNS with forward confirmation of the first [`MAX_PTR_NAMES`] names, all within
+    /// the resolver's wait.
     pub async fn ptr(&self, ip: IpAddr) -> PtrResult {
+        match tokio::time::timeout(self.wait, self.ptr_unbounded(ip)).await {
+            Ok(r) => r,
+            Err(_) => PtrResult {
+                names: vec![],
+                confirmed: false,
+                error: Some(timed_out(self.wait)),
+            },
+        }
+    }
+
+    async fn ptr_unbounded(&self, ip: IpAddr) -> PtrResult {
         match self.resolver.reverse_lookup(ip).await {
             Ok(lookup) => {
                 let names: Vec<String> = lookup
@@ -308,7 +349,7 @@ impl Dns {
                     })
                     .collect();
                 let mut confirmed = false;
-                for n in &names {
+                for n in names.iter().take(MAX_PTR_NAMES) {
                     if let Ok(found) = self.resolver.lookup_ip(fqdn(n).as_str()).await
                         && found.iter().any(|a| a == ip)
                     {
@@ -329,6 +370,65 @@ impl Dns {
             },
         }
     }
+}
+
+fn unresolved(preference: u16, exchange: &str, error: LookupFailure) -> MxHost {
+    MxHost {
+        preference,
+        exchange: exchange.to_string(),
+        addresses: vec![],
+        ip_literal: false,
+        cname: None,
+        error: Some(error),
+    }
+}
+
+/// One host's addresses, without a deadline of its own.
+async fn host_lookup(
+    resolver: TokioResolver,
+    family: Family,
+    preference: u16,
+    exchange: &str,
+) -> MxHost {
+    let mut host = MxHost {
+        preference,
+        exchange: exchange.to_string(),
+        addresses: vec![],
+        ip_literal: false,
+        cname: None,
+        error: None,
+    };
+    if let Ok(ip) = exchange.parse::<IpAddr>() {
+        host.ip_literal = true;
+        if family.admits(&ip) {
+            host.addresses.push(ip);
+        }
+        return host;
+    }
+    match resolver.lookup_ip(fqdn(exchange).as_str()).await {
+        Ok(found) => {
+            for r in found.as_lookup().answers() {
+                if let RData::CNAME(c) = &r.data {
+                    host.cname = Some(trim_dot(&c.0.to_ascii()));
+                }
+            }
+            let mut seen = Vec::new();
+            for ip in found.iter() {
+                if family.admits(&ip) && !seen.contains(&ip) {
+                    seen.push(ip);
+                }
+            }
+            host.addresses = seen;
+            if host.addresses.is_empty() {
+                host.error = Some(LookupFailure {
+                    kind: "no-records",
+                    message: "no address of the wanted family".into(),
+                });
+            }
+        }
+        Err(e) => host.error = Some(LookupFailure::from_error(&e)),
+    }
+    host
 }
 
 fn fqdn(name: &str) -> String {
@@ -383,6 +483,59 @@ mod tests {
         );
         assert_eq!(parse_resolver("::1").unwrap(), "[::1]:53".parse().unwrap());
         assert!(parse_resolver("dns.example").is_err());
+    }
+
+    /// A UDP "DNS server" on loopback that never answers.
+    async fn silent_server() -> (tokio::net::UdpSocket, SocketAddr) {
+        let s = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = s.local_addr().unwrap();
+        (s, addr)
+    }
+
+    /// Regression: a silent server made the MX lookup take the per-query timeout times the
+    /// attempts, beyond the wait it was given.
+    #[tokio::test]
+    async fn a_silent_server_is_given_up_within_the_wait() {
+        let (_s, addr) = silent_server().await;
+        // Before, one query waited `wait` and was tried twice.
+        let wait = Duration::from_millis(1000);
+        let dns = Dns::new(&[addr], Family::V4, wait).unwrap();
+        let started = Instant::now();
+        let r = dns.mx("hostile.test").await;
+        assert!(started.elapsed() < wait + Duration::from_millis(600));
+        assert_eq!(r.error.unwrap().kind, "timeout");
+        let started = Instant::now();
+        // TEST-NET-1: only its PTR name is asked, of the silent server.
+        let p = dns.ptr("192.0.2.1".parse().unwrap()).await;
+        assert!(started.elapsed() < wait + Duration::from_millis(600));
+        assert!(p.error.is_some());
+    }
+
+    /// Regression: the address lookups of many MX hosts ran one after another, each with its
+    /// own timeout: 500 silent hosts took half an hour.
+    #[tokio::test]
+    async fn many_silent_hosts_share_one_wait() {
+        let (_s, addr) = silent_server().await;
+        let wait = Duration::from_millis(500);
+        let dns = Dns::new(&[addr], Family::V4, wait).unwrap();
+        let hosts: Vec<(u16, String)> = (0..200)
+            .map(|i| (10, format!("mx{i}.hostile.test")))
+            .collect();
+        let started = Instant::now();
+        let found = dns.hosts(hosts).await;
+        assert!(started.elapsed() < wait + Duration::from_millis(1000));
+        assert_eq!(found.len(), 200);
+        assert_eq!(found[199].exchange, "mx199.hostile.test", "order kept");
+        assert!(
+            found
+                .iter()
+                .all(|h| h.addresses.is_empty() && h.error.is_some())
+        );
+        let literal = dns.hosts(vec![(5, "127.0.0.1".into())]).await;
+        assert_eq!(
+            literal[0].addresses,
+            vec!["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
     }
 
     #[test]

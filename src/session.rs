@@ -346,8 +346,12 @@ impl Conn {
     }
 
     fn absorb_lines(&mut self, stage: &Stage, awaited_at_us: u64, command_event: Option<usize>) {
-        for (done, end_line) in self.record.absorb(&mut self.parser, &mut self.assembler) {
-            let completed_at_us = self.now_us();
+        let now = self.now_us();
+        for (done, end_line) in self
+            .record
+            .absorb(&mut self.parser, &mut self.assembler, now)
+        {
+            let completed_at_us = now;
             self.ready.push_back(ReplyRecord {
                 stage: stage.clone(),
                 code: done.code,
@@ -360,6 +364,14 @@ impl Conn {
                 unsolicited: false,
             });
         }
+    }
+
+    /// Keeps an unterminated tail in the transcript without letting it complete a reply (used
+    /// when a wait ends by its deadline or by a failed read, not by the server's close).
+    fn record_partial_line(&mut self) {
+        let now = self.now_us();
+        self.record
+            .absorb_partial(&mut self.parser, &self.assembler, now);
     }
 
     /// Waits for the next complete reply for `stage`; the deadline is total, not idle.
@@ -395,10 +407,14 @@ impl Conn {
                 ReadStep::Progress => {}
                 ReadStep::TimedOut => {
                     ticker.clear();
-                    self.parser.finish();
+                    // A CR that waited in vain for its LF ends its line, which may complete a
+                    // reply; a line still without terminator is shown but is no reply: the
+                    // server was still sending it when the deadline came.
+                    self.parser.settle_cr();
                     self.absorb_lines(&stage, awaited_at_us, command_event);
+                    self.record_partial_line();
                     self.push_timeout(&stage, wait);
-                    // A reply completed by settling the tail still counts.
+                    // A reply completed by a settled CR still counts.
                     if let Some(mut r) = self.ready.pop_front() {
                         r.stage = stage.clone();
                         self.record.replies.push(r);
@@ -408,7 +424,9 @@ impl Conn {
                 }
                 ReadStep::Failed => {
                     ticker.clear();
+                    self.parser.settle_cr();
                     self.absorb_lines(&stage, awaited_at_us, command_event);
+                    self.record_partial_line();
                     return Wait::Failed;
                 }
             }
@@ -439,7 +457,9 @@ impl Conn {
                     return Wait::Timeout;
                 }
                 ReadStep::Failed => {
+                    self.parser.settle_cr();
                     self.absorb_lines(&stage, awaited_at_us, None);
+                    self.record_partial_line();
                     return Wait::Failed;
                 }
             }
@@ -501,7 +521,7 @@ impl Conn {
                         message: format!("read failed: {e}"),
                     },
                 );
-                self.parser.finish();
+                // The tail is settled by the caller: a partial line is kept but is no reply.
                 self.stream = Stream::Closed;
                 self.eof = true;
                 ReadStep::Failed
@@ -1382,7 +1402,16 @@ fn verb(cmd: &Command) -> &'static str {
 
 /// Runs one attempt against one address.
 pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
-    match open(target, cfg, None).await {
+    run_with_budget(target, cfg, crate::event::Budget::default()).await
+}
+
+/// Runs one attempt that may keep what `budget` allows (what earlier attempts left).
+pub async fn run_with_budget(
+    target: AttemptTarget,
+    cfg: &SessionConfig,
+    budget: crate::event::Budget,
+) -> Attempt {
+    match open(target, cfg, None, budget).await {
         Ok(mut run) => {
             run.dialogue(cfg).await;
             run.finish()
@@ -1392,14 +1421,15 @@ pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
 }
 
 /// Connects to `target` and returns the attempt in progress, or the finished attempt when the
-/// connect failed. `test` labels an active test's attempt.
+/// connect failed. `test` labels an active test's attempt; `budget` bounds what it keeps.
 pub(crate) async fn open(
     target: AttemptTarget,
     cfg: &SessionConfig,
     test: Option<&'static str>,
+    budget: crate::event::Budget,
 ) -> Result<Run, Attempt> {
     let start = Instant::now();
-    let mut record = Record::default();
+    let mut record = Record::with_budget(budget);
     record.push(0, EventKind::Connecting { addr: target.addr });
     let label = format!("{} [{}]", target.host, target.addr.ip());
     let mut attempt = Attempt {
@@ -1505,5 +1535,94 @@ impl Run {
         attempt.record = self.conn.record;
         attempt.duration_ms = self.conn.start.elapsed().as_secs_f64() * 1000.0;
         attempt
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::reply::{MAX_REPLY_LINES, Terminator};
+    use tokio::io::AsyncWriteExt;
+
+    fn config(cap: Duration) -> SessionConfig {
+        SessionConfig {
+            helo: "probe.test".into(),
+            from: String::new(),
+            to: vec!["postmaster@test".into()],
+            starttls: StartTlsPolicy::Auto,
+            tls_on_connect: false,
+            sni: None,
+            roots: Arc::new(rustls::RootCertStore::empty()),
+            quit_after: QuitAfter::Rcpt,
+            cap: Some(cap),
+            live: false,
+            message: None,
+            scan: None,
+        }
+    }
+
+    /// Serves one connection: writes `bytes`, then holds the connection open for a while.
+    async fn server(bytes: &'static [u8]) -> SocketAddr {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            s.write_all(bytes).await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        addr
+    }
+
+    fn target(addr: SocketAddr) -> AttemptTarget {
+        AttemptTarget {
+            host: "127.0.0.1".into(),
+            addr,
+            preference: None,
+        }
+    }
+
+    /// Regression: a line still arriving when the deadline came used to be taken as a reply
+    /// (`220 sl` became a greeting), so a slow server made every later wait run its full time.
+    #[tokio::test]
+    async fn a_partial_line_at_the_deadline_is_no_reply() {
+        let addr = server(b"220 sl").await;
+        let started = Instant::now();
+        let a = run(target(addr), &config(Duration::from_millis(300))).await;
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(a.outcome, Outcome::Timeout);
+        assert_eq!(a.failed_stage, Some(Stage::Greeting));
+        assert!(a.record.replies.is_empty(), "no reply was complete");
+        let line = a.record.lines.last().expect("the partial line is kept");
+        assert_eq!(line.content, b"220 sl");
+        assert_eq!(line.terminator, Terminator::Unterminated);
+    }
+
+    /// Regression: a reply of more than MAX_REPLY_LINES lines lost its last line, so the reply's
+    /// text (the greeting's domain, the queue id after the dot) was read from a continuation line.
+    #[tokio::test]
+    async fn a_long_reply_keeps_its_last_line() {
+        let mut wire = b"220-x\r\n".repeat(MAX_REPLY_LINES + 500);
+        wire.extend_from_slice(b"220 mx.test final words\r\n");
+        let addr = server(wire.leak()).await;
+        let mut cfg = config(Duration::from_millis(500));
+        cfg.quit_after = QuitAfter::Greeting;
+        let a = run(target(addr), &cfg).await;
+        let g = &a.record.replies[0];
+        assert_eq!(g.code, Some(220));
+        let lines = a.record.reply_lines(g);
+        assert_eq!(lines.len(), MAX_REPLY_LINES);
+        assert_eq!(lines.last().unwrap().text(), "mx.test final words");
+        assert_eq!(g.dropped_lines, 501);
+        assert_eq!(a.record.dropped_reply_lines, 501);
+    }
+
+    /// A CR that waits in vain for its LF still ends its line, and that line may be a reply.
+    #[tokio::test]
+    async fn a_settled_cr_at_the_deadline_completes_the_reply() {
+        let addr = server(b"220 mx.test ESMTP\r").await;
+        let a = run(target(addr), &config(Duration::from_millis(300))).await;
+        let first = a.record.replies.first().expect("the greeting counts");
+        assert_eq!(first.code, Some(220));
+        assert_eq!(a.record.lines[0].terminator, Terminator::BareCr);
     }
 }

@@ -72,17 +72,25 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
         ));
     }
     if lines.len() > 1 {
-        let times: Vec<String> = lines
+        // At most the first ten times: a hostile reply may have a thousand lines.
+        let mut times: Vec<String> = lines
             .iter()
+            .take(10)
             .map(|l| ms(rec.at_us(l.last_read).saturating_sub(dot_at)))
             .collect();
+        if lines.len() > 10 {
+            times.push(format!(
+                "… ({} lines in all)",
+                lines.len() + r.dropped_lines
+            ));
+        }
         let spread = rec.at_us(lines[lines.len() - 1].last_read) - rec.at_us(lines[0].last_read);
         if spread > 500_000 {
             out.push(Finding::new(
                 "data-keepalive-lines",
                 Stage::Data,
                 last_line,
-                format!("{} continuation lines trickled out while the server processed the message", lines.len() - 1),
+                format!("{} continuation lines trickled out while the server processed the message", lines.len() + r.dropped_lines - 1),
                 format!("lines arrived {} after the dot; clients that time out per line survive, others do not", times.join(", ")),
             ));
         }

@@ -128,7 +128,15 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
             "greeting-multiline",
             Stage::Greeting,
             reply_anchor(g),
-            format!("multi-line greeting ({} lines)", lines.len()),
+            if g.dropped_lines > 0 {
+                format!(
+                    "multi-line greeting ({} lines, {} of them kept)",
+                    lines.len() + g.dropped_lines,
+                    lines.len()
+                )
+            } else {
+                format!("multi-line greeting ({} lines)", lines.len())
+            },
             format!(
                 "first line at {}, last line {} later; postscreen-style teasers catch clients that talk too early",
                 ms(teaser),
@@ -184,6 +192,19 @@ mod tests {
         assert_eq!(ids(&f), vec!["greeting-fragmented"]);
         assert!(f[0].detail.contains("2.0 ms"), "{}", f[0].detail);
         assert!(f[0].detail.contains("150.0 ms"), "{}", f[0].detail);
+    }
+
+    /// Regression: a greeting of a million lines was reported with the count of the lines kept.
+    #[test]
+    fn multiline_count_includes_lines_beyond_the_limit() {
+        let mut a = attempt(vec![read(2, b"220-a\r\n220-b\r\n220 mx.example\r\n")]);
+        a.record.replies[0].dropped_lines = 999_998;
+        let f = check(&a, &ctx());
+        assert_eq!(ids(&f), vec!["greeting-multiline"]);
+        assert_eq!(
+            f[0].summary,
+            "multi-line greeting (1000001 lines, 3 of them kept)"
+        );
     }
 
     #[test]

@@ -84,6 +84,45 @@ fn ending(raw: &[u8], p: &Palette) -> String {
     }
 }
 
+/// What was counted but not kept of an attempt, when anything was.
+fn limits_note(rec: &crate::event::Record) -> Option<String> {
+    use crate::event::{MAX_KEPT_LINES, MAX_KEPT_READ_BYTES};
+    use crate::wire::reply::MAX_REPLY_LINES;
+    let mut parts = Vec::new();
+    if rec.truncated_lines > 0 {
+        parts.push(format!(
+            "{} line(s) cut short, {} bytes of them not kept",
+            rec.truncated_lines, rec.truncated_bytes
+        ));
+    }
+    if rec.dropped_reply_lines > 0 {
+        parts.push(format!(
+            "{} line(s) beyond {MAX_REPLY_LINES} per reply not kept",
+            rec.dropped_reply_lines
+        ));
+    }
+    let beyond_transcript = rec.dropped_lines.saturating_sub(rec.dropped_reply_lines);
+    if beyond_transcript > 0 {
+        parts.push(format!(
+            "{beyond_transcript} line(s) beyond the {MAX_KEPT_LINES} kept per attempt not kept"
+        ));
+    }
+    if rec.dropped_read_bytes > 0 {
+        parts.push(format!(
+            "{} read bytes beyond the {} MiB kept recorded by length only",
+            rec.dropped_read_bytes,
+            MAX_KEPT_READ_BYTES >> 20
+        ));
+    }
+    if rec.merged_reads > 0 {
+        parts.push(format!(
+            "{} read(s) counted with an earlier one",
+            rec.merged_reads
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("(limits reached: {})", parts.join("; ")))
+}
+
 impl TextPrinter {
     /// Writes the report.
     pub fn write(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
@@ -127,8 +166,17 @@ impl TextPrinter {
             )?;
             let t = transcript(&a.record);
             let findings: Vec<&Finding> = r.findings_of(i).collect();
-            let mut placed = vec![false; findings.len()];
-            for (ti, e) in t.iter().enumerate() {
+            // Each finding's place, found once: looking it up per entry is quadratic in the
+            // length of the transcript, which a hostile server chooses.
+            let mut at_entry: Vec<Vec<&Finding>> = vec![Vec::new(); t.len()];
+            let mut unplaced = Vec::new();
+            for f in &findings {
+                match anchor_index(&t, f.anchor) {
+                    Some(ti) => at_entry[ti].push(f),
+                    None => unplaced.push(f),
+                }
+            }
+            for (e, here) in t.iter().zip(&at_entry) {
                 self.write_entry(e, &p, out)?;
                 if e.dir == Dir::Local
                     && e.note.starts_with("TLS handshake complete")
@@ -136,28 +184,15 @@ impl TextPrinter {
                 {
                     self.write_tls(tls, &p, out)?;
                 }
-                for (fi, f) in findings.iter().enumerate() {
-                    if !placed[fi] && anchor_index(&t, f.anchor) == Some(ti) {
-                        placed[fi] = true;
-                        self.write_finding_inline(f, &p, out)?;
-                    }
-                }
-            }
-            for (fi, f) in findings.iter().enumerate() {
-                if !placed[fi] {
+                for f in here {
                     self.write_finding_inline(f, &p, out)?;
                 }
             }
-            let rec = &a.record;
-            if rec.dropped_read_bytes > 0 || rec.dropped_lines > 0 {
-                writeln!(
-                    out,
-                    "             {}",
-                    p.dim(&format!(
-                        "(limits reached: {} read bytes and {} lines were counted but not kept)",
-                        rec.dropped_read_bytes, rec.dropped_lines
-                    ))
-                )?;
+            for f in unplaced {
+                self.write_finding_inline(f, &p, out)?;
+            }
+            if let Some(note) = limits_note(&a.record) {
+                writeln!(out, "             {}", p.dim(&note))?;
             }
         }
         self.write_summary(r, &p, out)
@@ -496,5 +531,79 @@ impl TextPrinter {
             "Verdict: {word} (exit {}): {e} error(s), {w} warning(s), {i} info{through}",
             v.exit_code()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{attempt, read};
+    use crate::finding::{Anchor, Stage};
+
+    fn report(lines: usize, findings: usize) -> Report {
+        let mut wire = Vec::new();
+        for _ in 0..lines {
+            wire.extend_from_slice(b"220-x\r\n");
+        }
+        wire.extend_from_slice(b"220 end\r\n");
+        let a = attempt(vec![read(1, &wire)]);
+        let findings = (0..findings)
+            .map(|i| {
+                let mut f = Finding::new(
+                    "reply-bare-lf",
+                    Stage::Greeting,
+                    Anchor::Line(lines - i * 7),
+                    "s",
+                    "d",
+                );
+                f.attempt = Some(0);
+                f
+            })
+            .collect();
+        Report {
+            target: "hostile.test".into(),
+            started_at: std::time::SystemTime::UNIX_EPOCH,
+            duration_ms: 0.0,
+            dns: None,
+            plan: vec![],
+            attempts: vec![a],
+            findings,
+            aimed: "rcpt",
+            notes: vec![],
+        }
+    }
+
+    fn render(r: &Report) -> String {
+        let mut out = Vec::new();
+        TextPrinter {
+            color: false,
+            detail: Detail::Normal,
+        }
+        .write(r, &mut out)
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn findings_stand_under_their_lines() {
+        let text = render(&report(3, 1));
+        let line = text.find("220 end").expect("last line");
+        let finding = text.find("^ error reply-bare-lf").expect("finding");
+        assert!(finding > line, "{text}");
+    }
+
+    /// Regression: each entry looked every finding's anchor up in the whole transcript, so a
+    /// server's 20000 lines with a few dozen findings took minutes to print.
+    #[test]
+    fn a_long_transcript_with_many_findings_prints_in_linear_time() {
+        let r = report(19_000, 40);
+        let started = std::time::Instant::now();
+        let text = render(&r);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(text.matches("^ error reply-bare-lf").count(), 40);
     }
 }

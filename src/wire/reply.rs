@@ -124,7 +124,9 @@ impl ServerLine {
 
     /// The exact bytes of the line including its terminator (as kept).
     pub fn raw(&self) -> Vec<u8> {
-        let mut v = self.content.clone();
+        // Sized exactly: a clone grown by the terminator would double its capacity.
+        let mut v = Vec::with_capacity(self.content.len() + 2);
+        v.extend_from_slice(&self.content);
         v.extend_from_slice(match self.terminator {
             Terminator::CrLf => b"\r\n",
             Terminator::BareLf => b"\n",
@@ -332,6 +334,7 @@ impl ReplyAssembler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn lines_of(chunks: &[&[u8]], finish: bool) -> Vec<ServerLine> {
         let mut p = ReplyParser::new();
@@ -523,5 +526,70 @@ mod tests {
         }
         let r = a.push(5000, LineKind::classify(b"250 end")).unwrap();
         assert_eq!(r.dropped_lines, 5001 - MAX_REPLY_LINES);
+    }
+
+    /// Lines and replies of `chunks` fed one after another, with the stream finished.
+    fn parse_all(chunks: &[&[u8]]) -> (Vec<ServerLine>, Vec<AssembledReply>) {
+        let mut p = ReplyParser::new();
+        let mut lines = Vec::new();
+        for (i, c) in chunks.iter().enumerate() {
+            p.feed(i, c);
+            lines.extend(std::iter::from_fn(|| p.next_line()));
+        }
+        p.finish();
+        lines.extend(std::iter::from_fn(|| p.next_line()));
+        let mut a = ReplyAssembler::new();
+        let replies = lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| a.push(i, l.kind))
+            .collect();
+        (lines, replies)
+    }
+
+    proptest! {
+        /// The same bytes in any chunking give the same lines (content, terminator, offset,
+        /// class, bytes counted beyond the cap) and the same replies.
+        #[test]
+        fn any_chunking_gives_the_same_lines_and_replies(
+            head in proptest::collection::vec(
+                prop_oneof![Just(b'\r'), Just(b'\n'), Just(b'2'), Just(b'5'), Just(b'0'),
+                            Just(b' '), Just(b'-'), any::<u8>()], 0..400),
+            long in proptest::option::of(4000usize..5000),
+            tail in proptest::collection::vec(
+                prop_oneof![Just(b'\r'), Just(b'\n'), Just(b'2'), Just(b'-'), any::<u8>()], 0..100),
+            cuts in proptest::collection::vec(0usize..6000, 0..12),
+        ) {
+            let mut wire = head;
+            if let Some(n) = long {
+                wire.extend(std::iter::repeat_n(b'x', n));
+            }
+            wire.extend(tail);
+            let mut cuts: Vec<usize> = cuts.into_iter().filter(|c| *c <= wire.len()).collect();
+            cuts.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut prev = 0;
+            for c in cuts {
+                chunks.push(&wire[prev..c]);
+                prev = c;
+            }
+            chunks.push(&wire[prev..]);
+            let (whole, whole_replies) = parse_all(&[&wire]);
+            let (split, split_replies) = parse_all(&chunks);
+            prop_assert_eq!(whole.len(), split.len());
+            let mut offset = 0u64;
+            for (a, b) in whole.iter().zip(&split) {
+                prop_assert_eq!(&a.content, &b.content);
+                prop_assert_eq!(a.dropped, b.dropped);
+                prop_assert_eq!(a.terminator, b.terminator);
+                prop_assert_eq!(a.offset, b.offset);
+                prop_assert_eq!(a.kind, b.kind);
+                prop_assert!(b.content.len() <= MAX_LINE_KEEP);
+                prop_assert_eq!(b.offset, offset);
+                offset += b.wire_len() as u64;
+            }
+            prop_assert_eq!(offset, wire.len() as u64);
+            prop_assert_eq!(whole_replies, split_replies);
+        }
     }
 }
