@@ -48,7 +48,7 @@ ehlo\t'Stop after EHLO/HELO'
 tls\t'Stop after STARTTLS and the second EHLO'
 mail\t'Stop after MAIL FROM'
 rcpt\t'Stop after RCPT TO (no mail is sent)'"
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l timeout -d 'Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l timeout -d 'Every wait (connect, each reply) lasts at most this. Default: the RFC 5321 §4.5.3.2 minimums (5m greeting, MAIL, RCPT; 2m DATA; 3m per data block; 10m after the dot), connect 30s. Longer values let replies past the RFC minimum be seen and flagged' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l slow -d 'A reply slower than this is flagged (reply-slow, greeting-slow)' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l body -d 'Send this content (a file, or - for stdin) as the message; implies --data. Line ends are sent as CRLF and lines starting with a dot are dot-stuffed, on the fly' -r -F
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l size -d 'Send a generated message of this size (10M, 1G, 512K, 1000); implies --data. Streamed in constant memory' -r
@@ -93,7 +93,7 @@ ehlo\t'Stop after EHLO/HELO'
 tls\t'Stop after STARTTLS and the second EHLO'
 mail\t'Stop after MAIL FROM'
 rcpt\t'Stop after RCPT TO (no mail is sent)'"
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l timeout -d 'Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l timeout -d 'Every wait (connect, each reply) lasts at most this. Default: the RFC 5321 §4.5.3.2 minimums (5m greeting, MAIL, RCPT; 2m DATA; 3m per data block; 10m after the dot), connect 30s. Longer values let replies past the RFC minimum be seen and flagged' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l slow -d 'A reply slower than this is flagged (reply-slow, greeting-slow)' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l body -d 'Send this content (a file, or - for stdin) as the message; implies --data. Line ends are sent as CRLF and lines starting with a dot are dot-stuffed, on the fly' -r -F
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l size -d 'Send a generated message of this size (10M, 1G, 512K, 1000); implies --data. Streamed in constant memory' -r

@@ -297,13 +297,13 @@ async fn pregreet(cfg: &SessionConfig, main: &Attempt, between: bool) -> Attempt
         return run.finish();
     };
     run.stage_time(Stage::Greeting, from);
-    let follow_up = cfg.wait(FOLLOW_UP_WAIT);
+    let follow_up = cfg.shorter(FOLLOW_UP_WAIT);
     if !positive(run.code(g)) {
         // Refused: see whether the server also hangs up.
         run.fail(Outcome::Refused, Stage::Greeting);
         if let Wait::Reply(_) = run
             .conn
-            .reply(stage, cfg.wait(SILENCE_WAIT), "reply to the early EHLO")
+            .reply(stage, cfg.shorter(SILENCE_WAIT), "reply to the early EHLO")
             .await
         {
             run.quit(false, cfg).await;
@@ -408,7 +408,7 @@ async fn pipelining(cfg: &SessionConfig, main: &Attempt) -> Attempt {
         let wait = if i == 0 {
             cfg.wait(rfc_timeouts::MAIL)
         } else {
-            cfg.wait(FOLLOW_UP_WAIT)
+            cfg.shorter(FOLLOW_UP_WAIT)
         };
         let what = format!(
             "reply {} of {} to the pipelined commands",
@@ -500,7 +500,7 @@ async fn starttls_injection(cfg: &SessionConfig, main: &Attempt) -> Attempt {
     if !run.handshake(cfg).await {
         return run.finish();
     }
-    let wait = cfg.wait(SILENCE_WAIT);
+    let wait = cfg.shorter(SILENCE_WAIT);
     run.note(
         stage.clone(),
         format!(
@@ -589,7 +589,7 @@ async fn smuggling(cfg: &SessionConfig, main: &Attempt, seq: &[u8]) -> Attempt {
         run.quit(true, cfg).await;
         return run.finish();
     }
-    let wait = cfg.wait(SILENCE_WAIT);
+    let wait = cfg.shorter(SILENCE_WAIT);
     run.note(
         stage.clone(),
         format!(
@@ -692,7 +692,11 @@ async fn bare_lf(cfg: &SessionConfig, main: &Attempt) -> Attempt {
     }
     match run
         .conn
-        .reply(stage.clone(), cfg.wait(SILENCE_WAIT), "reply to NOOP<LF>")
+        .reply(
+            stage.clone(),
+            cfg.shorter(SILENCE_WAIT),
+            "reply to NOOP<LF>",
+        )
         .await
     {
         Wait::Reply(_) => {

@@ -220,7 +220,9 @@ pub struct ProbeOptions {
     /// Last stage before RSET and QUIT.
     #[arg(long, value_enum, default_value_t = QuitAfter::Rcpt)]
     pub quit_after: QuitAfter,
-    /// Cap on every wait (connect, each reply). Default: RFC 5321 §4.5.3.2 minimums, connect 30s.
+    /// Every wait (connect, each reply) lasts at most this. Default: the RFC 5321 §4.5.3.2
+    /// minimums (5m greeting, MAIL, RCPT; 2m DATA; 3m per data block; 10m after the dot),
+    /// connect 30s. Longer values let replies past the RFC minimum be seen and flagged.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
     /// A reply slower than this is flagged (reply-slow, greeting-slow).

@@ -121,6 +121,14 @@ pub static ALL: &[Scenario] = &[
         script: greeting(&[Sleep(700), Default]),
     },
     Scenario {
+        name: "greeting-after-rfc-timeout",
+        summary: "greets after 5 min 1 s, past the RFC 5321 minimum greeting timeout (this one takes \
+                  five minutes; --timeout 6m lets the probe wait for it)",
+        expect: &["greeting-slow", "timing-rfc-exceeded"],
+        probe_args: &["--timeout", "6m", "--quit-after", "greeting"],
+        script: greeting(&[Sleep(301_000), Send(crate::mock::GREETING)]),
+    },
+    Scenario {
         name: "greeting-554",
         summary: "greets with 554 and answers every command but QUIT with 503",
         expect: &["greeting-554"],

@@ -98,8 +98,15 @@ pub struct SessionConfig {
 }
 
 impl SessionConfig {
-    /// The wait for a stage: its default, capped by `--timeout`.
+    /// The wait for a stage: `--timeout` when given, else the stage's default (the RFC 5321
+    /// minimum). A longer `--timeout` lets the probe see replies that come after the RFC
+    /// minimum, which `timing-rfc-exceeded` then reports.
     pub fn wait(&self, default: Duration) -> Duration {
+        self.cap.unwrap_or(default)
+    }
+
+    /// A short wait (where silence is an answer): `default` or `--timeout`, whichever is shorter.
+    pub fn shorter(&self, default: Duration) -> Duration {
         self.cap.map_or(default, |c| c.min(default))
     }
 }
@@ -1431,7 +1438,11 @@ pub(crate) async fn open(
     let start = Instant::now();
     let mut record = Record::with_budget(budget);
     record.push(0, EventKind::Connecting { addr: target.addr });
-    let label = format!("{} [{}]", target.host, target.addr.ip());
+    let label = format!(
+        "{} [{}]",
+        crate::output::sanitize::escape_str(&target.host),
+        target.addr.ip()
+    );
     let mut attempt = Attempt {
         target: target.clone(),
         record: Record::default(),
