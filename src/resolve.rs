@@ -73,10 +73,14 @@ impl LookupFailure {
         } else {
             "failed"
         };
-        LookupFailure {
-            kind,
-            message: e.to_string(),
-        }
+        // hickory's own texts for the two negative answers print its query structure; say
+        // what the answer was instead.
+        let message = match kind {
+            "nxdomain" => "the name does not exist (NXDOMAIN)".to_string(),
+            "no-records" => "the name exists but has no record of this type (NODATA)".to_string(),
+            _ => e.to_string(),
+        };
+        LookupFailure { kind, message }
     }
 }
 
