@@ -995,7 +995,11 @@ impl Conversation {
                         return Flow::Done;
                     }
                 }
-                Step::Sleep(ms) => sleep(Duration::from_millis(ms)).await,
+                Step::Sleep(ms) => {
+                    if !self.pause(ms).await {
+                        return Flow::Done;
+                    }
+                }
                 Step::Close => {
                     self.close().await;
                     return Flow::Done;
@@ -1087,6 +1091,28 @@ impl Conversation {
 
     /// Waits up to `ms` for client input: `Some(true)` if something arrived (or was already buffered),
     /// `Some(false)` if the client stayed quiet, `None` if it went away.
+    /// Sleeps `ms`. A long pause in plaintext (10 s and more, e.g. a greeting past the RFC
+    /// timeout) keeps reading what the client sends into the input buffer, so that a client that
+    /// leaves ends the connection instead of holding it for minutes; returns false then. Short
+    /// pauses read nothing, so bytes that must reach a later TLS handshake stay on the socket.
+    async fn pause(&mut self, ms: u64) -> bool {
+        let length = Duration::from_millis(ms);
+        if length < Duration::from_secs(10) || !matches!(self.conn, Conn::Plain(_)) {
+            sleep(length).await;
+            return true;
+        }
+        let deadline = Instant::now() + length;
+        while self.input.pending().len() < INPUT_BUFFER / 2 {
+            match tokio::time::timeout_at(deadline, self.input.fill(&mut self.conn)).await {
+                Err(_) => return true,
+                Ok(Ok(0)) | Ok(Err(_)) => return false,
+                Ok(Ok(_)) => {}
+            }
+        }
+        tokio::time::sleep_until(deadline).await;
+        true
+    }
+
     async fn watch(&mut self, ms: u64) -> Option<bool> {
         if !self.input.pending().is_empty() {
             return Some(true);
