@@ -378,7 +378,30 @@ pub async fn run(
         if attempt.completed() && !opts.all {
             done = true;
         }
+        let retry = (attempt.starttls_handshake_failed()
+            && cfg.starttls == crate::cli::StartTlsPolicy::Auto
+            && !cfg.tls_on_connect
+            && cfg.quit_after != QuitAfter::Tls)
+            .then(|| attempt.target.clone());
         attempts.push(attempt);
+        // Opportunistic TLS: when the handshake fails, an MTA delivers over a new connection
+        // without STARTTLS. The retry shows whether mail still gets through, and how.
+        if let Some(target) = retry {
+            let index = attempts.len();
+            let plain = SessionConfig {
+                starttls: crate::cli::StartTlsPolicy::Never,
+                ..cfg.clone()
+            };
+            let mut again = session::run_with_budget(target, &plain, budget).await;
+            again.plaintext_retry_of = Some(index - 1);
+            findings.extend(checks::attempt(&again, index, &ctx));
+            again.record.release_read_bytes();
+            budget = again.record.budget();
+            if again.completed() && !opts.all {
+                done = true;
+            }
+            attempts.push(again);
+        }
     }
     let mut notes = Vec::new();
     if !opts.test.is_empty() {

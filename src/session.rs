@@ -206,6 +206,17 @@ pub struct Attempt {
     pub data: Option<DataResult>,
     /// The active test this attempt ran (`--test`), `None` for the probe's own dialogue.
     pub test: Option<&'static str>,
+    /// This attempt retried attempt N without STARTTLS after its TLS handshake failed, as an
+    /// MTA with opportunistic TLS does.
+    pub plaintext_retry_of: Option<usize>,
+}
+
+impl Attempt {
+    /// Whether the TLS handshake after STARTTLS failed or stalled, so that an MTA with
+    /// opportunistic TLS (`--starttls auto`) would try again without STARTTLS.
+    pub fn starttls_handshake_failed(&self) -> bool {
+        self.outcome == Outcome::TlsFailed && self.failed_stage == Some(Stage::Tls)
+    }
 }
 
 /// What happened during DATA.
@@ -1460,6 +1471,7 @@ pub(crate) async fn open(
         quit_reply: None,
         data: None,
         test,
+        plaintext_retry_of: None,
     };
     let wait = cfg.wait(rfc_timeouts::CONNECT);
     let mut note = LiveNote::new(cfg.live, format!("TCP connect to {label}"));

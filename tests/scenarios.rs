@@ -319,3 +319,27 @@ fn unknown_active_test_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
 }
+
+#[test]
+fn a_failed_handshake_is_retried_without_starttls_as_an_mta_would() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, smtpdoctor::mock::demo_certificate_pem()).unwrap();
+    let s = smtpdoctor::mock::find("tls-handshake-failed").unwrap();
+    let (addr, _server) = rt.block_on(smtpdoctor::mock::spawn(s)).unwrap();
+    let (code, doc) = probe_json(&addr.to_string(), &ca, &[]);
+    assert_report_shape(&doc, code);
+    let attempts = doc["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0]["outcome"], "tls-failed");
+    assert_eq!(attempts[1]["plaintext_retry_of"], 0);
+    assert_eq!(attempts[1]["outcome"], "completed");
+    assert!(attempts[1]["tls"].is_null());
+    assert_eq!(code, 2, "the failed handshake stays an error");
+    // Under `require` there is no plaintext retry; with --quit-after tls neither.
+    for extra in [&["--starttls", "require"][..], &["--quit-after", "tls"][..]] {
+        let (_, doc) = probe_json(&addr.to_string(), &ca, extra);
+        assert_eq!(doc["attempts"].as_array().unwrap().len(), 1, "{extra:?}");
+    }
+}

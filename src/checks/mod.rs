@@ -190,6 +190,7 @@ pub(crate) mod testkit {
             quit_reply: None,
             data: None,
             test: None,
+            plaintext_retry_of: None,
         }
     }
 

@@ -93,6 +93,7 @@ fn skeleton(r: &Report, transcripts: &[Vec<Entry>]) -> Value {
         let rec = &a.record;
         attempts.push(json!({
             "test": a.test,
+            "plaintext_retry_of": a.plaintext_retry_of,
             "host": a.target.host,
             "address": a.target.addr.ip().to_string(),
             "port": a.target.addr.port(),

@@ -151,9 +151,14 @@ impl TextPrinter {
                 .map(|p| format!(" (MX {p})"))
                 .unwrap_or_default();
             writeln!(out)?;
-            let label = match a.test {
-                Some(name) => format!("Test {name}"),
-                None => format!("Attempt {}", i + 1),
+            let label = match (a.test, a.plaintext_retry_of) {
+                (Some(name), _) => format!("Test {name}"),
+                (None, Some(n)) => format!(
+                    "Attempt {} (again without STARTTLS, after attempt {}'s failed handshake)",
+                    i + 1,
+                    n + 1
+                ),
+                (None, None) => format!("Attempt {}", i + 1),
             };
             writeln!(
                 out,
