@@ -144,6 +144,18 @@ fn aimed(q: QuitAfter, data: bool) -> &'static str {
     }
 }
 
+/// Runs the checks over a finished attempt, then gives its read bytes back to the budget
+/// (transcripts and reports are made from lines; only the checks look at raw reads).
+fn judge(
+    attempt: &mut crate::session::Attempt,
+    index: usize,
+    ctx: &CheckContext,
+) -> Vec<crate::finding::Finding> {
+    let findings = checks::attempt(attempt, index, ctx);
+    attempt.record.release_read_bytes();
+    findings
+}
+
 /// Runs a probe.
 pub async fn run(
     target_arg: &str,
@@ -362,8 +374,7 @@ pub async fn run(
             }
             _ => (session::run_with_budget(t, &cfg, budget).await, None),
         };
-        findings.extend(checks::attempt(&attempt, index, &ctx));
-        attempt.record.release_read_bytes();
+        findings.extend(judge(&mut attempt, index, &ctx));
         budget = attempt.record.budget();
         if let Some(p) = &ptr
             && attempt
@@ -394,8 +405,7 @@ pub async fn run(
             };
             let mut again = session::run_with_budget(target, &plain, budget).await;
             again.plaintext_retry_of = Some(index - 1);
-            findings.extend(checks::attempt(&again, index, &ctx));
-            again.record.release_read_bytes();
+            findings.extend(judge(&mut again, index, &ctx));
             budget = again.record.budget();
             if again.completed() && !opts.all {
                 done = true;
