@@ -1,6 +1,8 @@
 //! Command-line definition (clap derive). Help texts live in the doc comments; the man page and
 //! the shell completions are generated from this definition by [`write_generated`].
 
+use crate::config::{ActiveTest, ColorChoice, Format, QuitAfter, StartTlsPolicy};
+use clap::builder::PossibleValue;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::Path;
 use std::time::Duration;
@@ -33,89 +35,110 @@ pub enum Command {
     Explain(ExplainArgs),
 }
 
-/// STARTTLS policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StartTlsPolicy {
-    /// Use STARTTLS when offered; failures are findings and the dialogue goes on.
-    Auto,
-    /// TLS is mandatory: its absence or failure is `starttls-policy-failed` and the dialogue stops.
-    Require,
-    /// Never send STARTTLS.
-    Never,
-}
+// The value enums are domain types of `config`; their command-line names and help live here.
 
-/// The last stage the probe goes through before RSET/QUIT.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum QuitAfter {
-    /// Stop once TCP is connected.
-    Connect,
-    /// Stop after the greeting.
-    Greeting,
-    /// Stop after EHLO/HELO.
-    Ehlo,
-    /// Stop after STARTTLS and the second EHLO.
-    Tls,
-    /// Stop after MAIL FROM.
-    Mail,
-    /// Stop after RCPT TO (no mail is sent).
-    Rcpt,
-}
+impl ValueEnum for StartTlsPolicy {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            StartTlsPolicy::Auto,
+            StartTlsPolicy::Require,
+            StartTlsPolicy::Never,
+        ]
+    }
 
-/// An opt-in active test (SPEC §4). Each runs on its own connection after the probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, ValueEnum)]
-pub enum ActiveTest {
-    /// EHLO before the greeting (and between a 220- teaser and the final line).
-    Pregreet,
-    /// MAIL, RCPT, RCPT and NOOP in one write, whether or not PIPELINING is advertised.
-    Pipelining,
-    /// STARTTLS and NOOP in one write; a NOOP reply inside TLS is CVE-2011-0411.
-    StarttlsInjection,
-    /// Messages ending in non-standard end-of-data sequences (needs --to you own; delivers
-    /// test messages to it).
-    Smuggling,
-    /// NOOP ended by a bare LF.
-    BareLf,
-    /// An unknown command: does the server hang up?
-    UnknownCommand,
-    /// RCPT (never DATA) to foreign domains and old relay tricks, RSET after each.
-    Relay,
-}
-
-impl ActiveTest {
-    /// The name used on the command line, in `test:<name>` stages and in JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            ActiveTest::Pregreet => "pregreet",
-            ActiveTest::Pipelining => "pipelining",
-            ActiveTest::StarttlsInjection => "starttls-injection",
-            ActiveTest::Smuggling => "smuggling",
-            ActiveTest::BareLf => "bare-lf",
-            ActiveTest::UnknownCommand => "unknown-command",
-            ActiveTest::Relay => "relay",
-        }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            StartTlsPolicy::Auto => PossibleValue::new("auto").help("Use STARTTLS when offered; failures are findings and the dialogue goes on"),
+            StartTlsPolicy::Require => PossibleValue::new("require").help("TLS is mandatory: its absence or failure is `starttls-policy-failed` and the dialogue stops"),
+            StartTlsPolicy::Never => PossibleValue::new("never").help("Never send STARTTLS"),
+        })
     }
 }
 
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Annotated transcript for people.
-    Text,
-    /// One JSON document (schema smtpdoctor.report/v1).
-    Json,
-    /// One Nagios/Icinga status line with performance data.
-    Nagios,
+impl ValueEnum for QuitAfter {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            QuitAfter::Connect,
+            QuitAfter::Greeting,
+            QuitAfter::Ehlo,
+            QuitAfter::Tls,
+            QuitAfter::Mail,
+            QuitAfter::Rcpt,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            QuitAfter::Connect => PossibleValue::new("connect").help("Stop once TCP is connected"),
+            QuitAfter::Greeting => PossibleValue::new("greeting").help("Stop after the greeting"),
+            QuitAfter::Ehlo => PossibleValue::new("ehlo").help("Stop after EHLO/HELO"),
+            QuitAfter::Tls => {
+                PossibleValue::new("tls").help("Stop after STARTTLS and the second EHLO")
+            }
+            QuitAfter::Mail => PossibleValue::new("mail").help("Stop after MAIL FROM"),
+            QuitAfter::Rcpt => {
+                PossibleValue::new("rcpt").help("Stop after RCPT TO (no mail is sent)")
+            }
+        })
+    }
 }
 
-/// Color choice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    /// Colors when stdout is a terminal and NO_COLOR is not set.
-    Auto,
-    /// Always color.
-    Always,
-    /// Never color.
-    Never,
+impl ValueEnum for ActiveTest {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            ActiveTest::Pregreet,
+            ActiveTest::Pipelining,
+            ActiveTest::StarttlsInjection,
+            ActiveTest::Smuggling,
+            ActiveTest::BareLf,
+            ActiveTest::UnknownCommand,
+            ActiveTest::Relay,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            ActiveTest::Pregreet => PossibleValue::new("pregreet").help("EHLO before the greeting (and between a 220- teaser and the final line)"),
+            ActiveTest::Pipelining => PossibleValue::new("pipelining").help("MAIL, RCPT, RCPT and NOOP in one write, whether or not PIPELINING is advertised"),
+            ActiveTest::StarttlsInjection => PossibleValue::new("starttls-injection").help("STARTTLS and NOOP in one write; a NOOP reply inside TLS is CVE-2011-0411"),
+            ActiveTest::Smuggling => PossibleValue::new("smuggling").help("Messages ending in non-standard end-of-data sequences (needs --to you own; delivers test messages to it)"),
+            ActiveTest::BareLf => PossibleValue::new("bare-lf").help("NOOP ended by a bare LF"),
+            ActiveTest::UnknownCommand => PossibleValue::new("unknown-command").help("An unknown command: does the server hang up?"),
+            ActiveTest::Relay => PossibleValue::new("relay").help("RCPT (never DATA) to foreign domains and old relay tricks, RSET after each"),
+        })
+    }
+}
+
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Format::Text, Format::Json, Format::Nagios]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            Format::Text => PossibleValue::new("text").help("Annotated transcript for people"),
+            Format::Json => {
+                PossibleValue::new("json").help("One JSON document (schema smtpdoctor.report/v1)")
+            }
+            Format::Nagios => PossibleValue::new("nagios")
+                .help("One Nagios/Icinga status line with performance data"),
+        })
+    }
+}
+
+impl ValueEnum for ColorChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[ColorChoice::Auto, ColorChoice::Always, ColorChoice::Never]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            ColorChoice::Auto => PossibleValue::new("auto")
+                .help("Colors when stdout is a terminal and NO_COLOR is not set"),
+            ColorChoice::Always => PossibleValue::new("always").help("Always color"),
+            ColorChoice::Never => PossibleValue::new("never").help("Never color"),
+        })
+    }
 }
 
 /// Options shared by every command that prints a report.
@@ -136,13 +159,6 @@ pub struct OutputArgs {
     /// Quiet: only the summary and the findings.
     #[arg(short, long)]
     pub quiet: bool,
-}
-
-impl OutputArgs {
-    /// The effective format (`--json` wins).
-    pub fn format(&self) -> Format {
-        if self.json { Format::Json } else { self.format }
-    }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -1,26 +1,21 @@
-//! smtpdoctor: a diagnostic SMTP probe that records every byte and explains what it saw.
+//! smtpdoctor: a diagnostic SMTP tool that records every byte and explains what it saw.
 //!
-//! The shape is "record, then judge": the [`session`] talks and appends every read and write to
-//! an [`event::Record`]; the [`checks`] are pure functions over that record that return
-//! [`finding::Finding`]s; [`report`] gathers them and the [`output`] printers format the result.
-//! [`active`] runs the opt-in active tests on connections of their own, recorded the same way.
-//! [`mock`] is the scripted server behind `demo`, `mock` and the tests.
+//! The shape is "record, then judge": the [`session`] (the probe's client dialogue) and the
+//! [`server`] (mock, later proxy) talk and append every read and write to a role-neutral
+//! [`record::Record`]; the [`checks`] are pure functions over that record (and the [`dns`]
+//! answers) that return [`checks::Finding`]s; [`report`] gathers them into a typed model and the
+//! [`output`] printers format it. [`wire`] is the sans-IO protocol code both sides share, and
+//! [`knowledge`] holds the catalog of findings and the known MTA error texts behind `explain`.
 
-pub mod active;
-pub mod catalog;
 pub mod checks;
 pub mod cli;
-pub mod event;
-pub mod explain;
-pub mod explain_text;
-pub mod finding;
-pub mod message;
-pub mod mock;
+pub mod config;
+pub mod dns;
+pub mod knowledge;
 pub mod output;
 pub mod probe;
+pub mod record;
 pub mod report;
-pub mod resolve;
-pub mod scenarios;
+pub mod server;
 pub mod session;
-pub mod tls;
 pub mod wire;

@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use smtpdoctor::cli::{Cli, Command};
+use smtpdoctor::config::{OutputConfig, ProbeConfig};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -49,7 +50,8 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Probe(args) => {
-            let opts = &args.options;
+            let opts = &ProbeConfig::from(&args.options);
+            let output = OutputConfig::from(&args.options.output);
             // Check every target before probing any, so a typo does not stop a run halfway.
             for target in &args.target {
                 if let Err(e) = smtpdoctor::probe::parse_target(target) {
@@ -73,7 +75,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                         return Ok(UNKNOWN);
                     }
                 };
-                print_report(&report, &opts.output)?;
+                print_report(&report, &output)?;
                 worst = worst.max(report.verdict().exit_code() as u8);
             }
             Ok(worst)
@@ -82,23 +84,23 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Mock(args) => mock(args).await,
         Command::Explain(args) => {
             let input = args.text.join(" ");
-            let explanation = smtpdoctor::explain::explain(&input);
+            let explanation = smtpdoctor::knowledge::explain::explain(&input);
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             if args.json {
                 serde_json::to_writer(
                     &mut out,
-                    &smtpdoctor::explain_text::explanation_json(&explanation, &input),
+                    &smtpdoctor::output::explain::explanation_json(&explanation, &input),
                 )?;
                 out.write_all(b"\n")?;
             } else {
-                smtpdoctor::explain_text::render_explanation(&explanation, &input, &mut out)?;
+                smtpdoctor::output::explain::render_explanation(&explanation, &input, &mut out)?;
             }
             out.flush()?;
             // Exit 0 when recognised, 1 when not, so scripts can tell.
             Ok(u8::from(matches!(
                 explanation,
-                smtpdoctor::explain::Explanation::Unknown
+                smtpdoctor::knowledge::explain::Explanation::Unknown
             )))
         }
     }
@@ -107,14 +109,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
 /// `demo`: start a scenario on a loopback port and probe it with the scenario's own options,
 /// then whatever the user added on the command line.
 async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
-    use smtpdoctor::mock;
+    use smtpdoctor::server;
     if args.list {
         let mut out = std::io::stdout().lock();
         writeln!(
             out,
             "Scenarios (smtpdoctor demo NAME, smtpdoctor mock --listen ADDR --scenario NAME):"
         )?;
-        for s in mock::scenarios() {
+        for s in server::scenarios() {
             let expect = if s.expect.is_empty() {
                 "no finding".to_string()
             } else {
@@ -129,19 +131,19 @@ async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
     let name = args
         .scenario
         .as_deref()
-        .unwrap_or(smtpdoctor::scenarios::DEMO_SCENARIO);
-    let Some(scenario) = mock::find(name) else {
+        .unwrap_or(smtpdoctor::server::scenarios::DEMO_SCENARIO);
+    let Some(scenario) = server::find(name) else {
         eprintln!(
             "smtpdoctor: error [input]: no scenario {:?}; `smtpdoctor demo --list` names them",
-            smtpdoctor::output::sanitize::escape_str(name)
+            smtpdoctor::wire::escape::escape_str(name)
         );
         return Ok(UNKNOWN);
     };
-    let (addr, server) = mock::spawn(scenario).await?;
+    let (addr, server) = server::spawn(scenario).await?;
     let ca = std::env::temp_dir().join(format!("smtpdoctor-demo-{}.pem", std::process::id()));
-    std::fs::write(&ca, mock::demo_certificate_pem())?;
+    std::fs::write(&ca, server::demo_certificate_pem())?;
     // The probe command line: the scenario's options first, then the user's (later ones win).
-    let mut argv: Vec<std::ffi::OsString> = ["smtpdoctor", "probe", mock::DOMAIN, "--server"]
+    let mut argv: Vec<std::ffi::OsString> = ["smtpdoctor", "probe", server::DOMAIN, "--server"]
         .iter()
         .map(Into::into)
         .collect();
@@ -162,13 +164,13 @@ async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
             let report = smtpdoctor::probe::run(
                 &p.target[0],
                 p.server.as_deref(),
-                &p.options,
+                &ProbeConfig::from(&p.options),
                 smtpdoctor::session::live_notes_wanted(),
             )
             .await;
             match report {
                 Ok(r) => {
-                    print_report(&r, &p.options.output)?;
+                    print_report(&r, &OutputConfig::from(&p.options.output))?;
                     Ok(r.verdict().exit_code() as u8)
                 }
                 Err(e) => {
@@ -205,10 +207,10 @@ fn user_demo_args(scenario: Option<&str>) -> Vec<std::ffi::OsString> {
 
 /// `mock`: serve one scenario until interrupted.
 async fn mock(args: smtpdoctor::cli::MockArgs) -> anyhow::Result<u8> {
-    let Some(scenario) = smtpdoctor::mock::find(&args.scenario) else {
+    let Some(scenario) = smtpdoctor::server::find(&args.scenario) else {
         eprintln!(
             "smtpdoctor: error [input]: no scenario {:?}; `smtpdoctor demo --list` names them",
-            smtpdoctor::output::sanitize::escape_str(&args.scenario)
+            smtpdoctor::wire::escape::escape_str(&args.scenario)
         );
         return Ok(UNKNOWN);
     };
@@ -229,16 +231,13 @@ async fn mock(args: smtpdoctor::cli::MockArgs) -> anyhow::Result<u8> {
         scenario.summary
     );
     tokio::select! {
-        r = smtpdoctor::mock::serve(listener, scenario) => r?,
+        r = smtpdoctor::server::serve(listener, scenario) => r?,
         _ = tokio::signal::ctrl_c() => eprintln!("smtpdoctor mock: stopped"),
     }
     Ok(0)
 }
 
-fn print_report(
-    report: &smtpdoctor::report::Report,
-    args: &smtpdoctor::cli::OutputArgs,
-) -> anyhow::Result<()> {
+fn print_report(report: &smtpdoctor::report::Report, args: &OutputConfig) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let color = smtpdoctor::output::use_color(
         args.color,

@@ -3,9 +3,9 @@
 //! network does is a finding.
 
 use crate::checks::{self, CheckContext};
-use crate::cli::{ActiveTest, ProbeOptions, QuitAfter};
+use crate::config::{ActiveTest, ProbeConfig, QuitAfter};
+use crate::dns::{self, Dns, Family};
 use crate::report::{PlanEntry, Report};
-use crate::resolve::{self, Dns, Family};
 use crate::session::{self, AttemptTarget, SessionConfig};
 use crate::wire::command::is_safe_argument;
 use std::net::{IpAddr, SocketAddr};
@@ -47,10 +47,10 @@ pub enum ProbeError {
     Body(String),
     /// Resolver set-up.
     #[error(transparent)]
-    Resolve(#[from] resolve::ResolveError),
+    Resolve(#[from] dns::ResolveError),
     /// TLS set-up.
     #[error(transparent)]
-    Tls(#[from] crate::tls::TlsSetupError),
+    Tls(#[from] crate::session::tls::TlsSetupError),
 }
 
 /// What the user asked to probe, parsed.
@@ -66,7 +66,7 @@ pub struct Target {
 
 /// Parses TARGET.
 pub fn parse_target(s: &str) -> Result<Target, ProbeError> {
-    let bad = || ProbeError::Target(crate::output::sanitize::escape_str(s));
+    let bad = || ProbeError::Target(crate::wire::escape::escape_str(s));
     let literal = s.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = literal.parse::<IpAddr>() {
         return Ok(Target {
@@ -76,7 +76,7 @@ pub fn parse_target(s: &str) -> Result<Target, ProbeError> {
         });
     }
     if let Some((local, domain)) = s.rsplit_once('@') {
-        if local.is_empty() || !is_safe_argument(s, 256) || !resolve::is_domain(domain) {
+        if local.is_empty() || !is_safe_argument(s, 256) || !dns::is_domain(domain) {
             return Err(bad());
         }
         return Ok(Target {
@@ -85,7 +85,7 @@ pub fn parse_target(s: &str) -> Result<Target, ProbeError> {
             address: Some(s.to_string()),
         });
     }
-    if resolve::is_domain(s) {
+    if dns::is_domain(s) {
         Ok(Target {
             domain: Some(s.trim_end_matches('.').to_ascii_lowercase()),
             ip: None,
@@ -98,7 +98,7 @@ pub fn parse_target(s: &str) -> Result<Target, ProbeError> {
 
 /// Parses `--server`: HOST, HOST:PORT, IPv4:PORT, [IPv6]:PORT or a bare IPv6 address.
 pub fn parse_server(s: &str, default_port: u16) -> Result<(String, u16), ProbeError> {
-    let bad = || ProbeError::Server(crate::output::sanitize::escape_str(s));
+    let bad = || ProbeError::Server(crate::wire::escape::escape_str(s));
     if let Ok(sa) = s.parse::<SocketAddr>() {
         return Ok((sa.ip().to_string(), sa.port()));
     }
@@ -113,7 +113,7 @@ pub fn parse_server(s: &str, default_port: u16) -> Result<(String, u16), ProbeEr
         Some((h, p)) => (h, p.parse::<u16>().map_err(|_| bad())?),
         None => (s, default_port),
     };
-    if resolve::is_domain(host) {
+    if dns::is_domain(host) {
         Ok((host.trim_end_matches('.').to_string(), port))
     } else {
         Err(bad())
@@ -126,7 +126,7 @@ pub fn local_hostname() -> String {
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|s| s.trim().to_string())
         .ok()
-        .filter(|s| resolve::is_domain(s))
+        .filter(|s| dns::is_domain(s))
         .unwrap_or_else(|| "localhost".into())
 }
 
@@ -150,7 +150,7 @@ fn judge(
     attempt: &mut crate::session::Attempt,
     index: usize,
     ctx: &CheckContext,
-) -> Vec<crate::finding::Finding> {
+) -> Vec<crate::checks::finding::Finding> {
     let findings = checks::attempt(attempt, index, ctx);
     attempt.record.release_read_bytes();
     findings
@@ -160,7 +160,7 @@ fn judge(
 pub async fn run(
     target_arg: &str,
     server: Option<&str>,
-    opts: &ProbeOptions,
+    opts: &ProbeConfig,
     live: bool,
 ) -> Result<Report, ProbeError> {
     let started_at = SystemTime::now();
@@ -178,7 +178,7 @@ pub async fn run(
     if !from.is_empty() && !is_safe_argument(&from, 256) {
         return Err(ProbeError::Address {
             option: "--from",
-            value: crate::output::sanitize::escape_str(&from),
+            value: crate::wire::escape::escape_str(&from),
         });
     }
     let mut to = opts.to.clone();
@@ -194,7 +194,7 @@ pub async fn run(
         if !is_safe_argument(t, 256) {
             return Err(ProbeError::Address {
                 option: "--to",
-                value: crate::output::sanitize::escape_str(t),
+                value: crate::wire::escape::escape_str(t),
             });
         }
     }
@@ -202,25 +202,27 @@ pub async fn run(
     if !is_safe_argument(&helo, 255) {
         return Err(ProbeError::Address {
             option: "--helo",
-            value: crate::output::sanitize::escape_str(&helo),
+            value: crate::wire::escape::escape_str(&helo),
         });
     }
     let resolvers = opts
         .resolver
         .iter()
-        .map(|r| resolve::parse_resolver(r))
+        .map(|r| dns::parse_resolver(r))
         .collect::<Result<Vec<_>, _>>()?;
-    let roots = crate::tls::root_store(opts.ca_file.as_deref())?;
+    let roots = crate::session::tls::root_store(opts.ca_file.as_deref())?;
     let message = match (&opts.body, opts.size, opts.data) {
-        (Some(p), _, _) if p.as_os_str() == "-" => Some(crate::message::MessageSpec::Stdin),
-        (Some(p), _, _) => Some(crate::message::MessageSpec::File(p.clone())),
-        (None, Some(n), _) => Some(crate::message::MessageSpec::Size(n)),
-        (None, None, true) => Some(crate::message::MessageSpec::Test),
+        (Some(p), _, _) if p.as_os_str() == "-" => {
+            Some(crate::session::message::MessageSpec::Stdin)
+        }
+        (Some(p), _, _) => Some(crate::session::message::MessageSpec::File(p.clone())),
+        (None, Some(n), _) => Some(crate::session::message::MessageSpec::Size(n)),
+        (None, None, true) => Some(crate::session::message::MessageSpec::Test),
         _ => None,
     };
     let scan = match &message {
-        Some(crate::message::MessageSpec::File(p)) => Some(
-            crate::message::scan_file(p)
+        Some(crate::session::message::MessageSpec::File(p)) => Some(
+            crate::session::message::scan_file(p)
                 .await
                 .map_err(|e| ProbeError::Body(format!("{}: {e}", p.display())))?,
         ),
@@ -240,7 +242,7 @@ pub async fn run(
         message,
         scan,
     };
-    let dns_timeout = opts.timeout.unwrap_or(resolve::DEFAULT_WAIT);
+    let dns_timeout = opts.timeout.unwrap_or(dns::DEFAULT_WAIT);
     let mut findings = Vec::new();
     let mut plan: Vec<PlanEntry> = Vec::new();
     let mut dns_report = None;
@@ -332,7 +334,7 @@ pub async fn run(
     let mut attempts = Vec::new();
     let mut done = false;
     // What may still be kept: attempts share one budget, however many hosts DNS named.
-    let mut budget = crate::event::Budget::default();
+    let mut budget = crate::record::Budget::default();
     for t in targets {
         let skipped = if done {
             Some(
@@ -381,7 +383,7 @@ pub async fn run(
                 .record
                 .events
                 .iter()
-                .any(|e| matches!(e.kind, crate::event::EventKind::Connected { .. }))
+                .any(|e| matches!(e.kind, crate::record::EventKind::Connected { .. }))
         {
             findings.extend(checks::dns::ptr(p, ip, index));
         }
@@ -390,7 +392,7 @@ pub async fn run(
             done = true;
         }
         let retry = (attempt.starttls_handshake_failed()
-            && cfg.starttls == crate::cli::StartTlsPolicy::Auto
+            && cfg.starttls == crate::config::StartTlsPolicy::Auto
             && !cfg.tls_on_connect
             && cfg.quit_after != QuitAfter::Tls)
             .then(|| attempt.target.clone());
@@ -400,7 +402,7 @@ pub async fn run(
         if let Some(target) = retry {
             let index = attempts.len();
             let plain = SessionConfig {
-                starttls: crate::cli::StartTlsPolicy::Never,
+                starttls: crate::config::StartTlsPolicy::Never,
                 ..cfg.clone()
             };
             let mut again = session::run_with_budget(target, &plain, budget).await;
@@ -418,7 +420,7 @@ pub async fn run(
         let mut tests = opts.test.clone();
         tests.sort();
         tests.dedup();
-        let bases = crate::active::bases(&attempts);
+        let bases = crate::session::active::bases(&attempts);
         if bases.is_empty() {
             notes.push(format!(
                 "active tests not run ({}): no server greeted the probe",
@@ -431,7 +433,7 @@ pub async fn run(
         }
         for base in bases {
             for &test in &tests {
-                let made = crate::active::run(test, &cfg, &attempts[base]).await;
+                let made = crate::session::active::run(test, &cfg, &attempts[base]).await;
                 for a in made {
                     let index = attempts.len();
                     findings.extend(checks::active::check(&a, index, Some(&attempts[base])));
@@ -439,7 +441,7 @@ pub async fn run(
                 }
             }
         }
-        notes.extend(crate::active::smuggling_note(&attempts, &cfg.to));
+        notes.extend(crate::session::active::smuggling_note(&attempts, &cfg.to));
     }
     Ok(Report {
         target: target_arg.to_string(),

@@ -142,7 +142,7 @@ fn demo_list_names_every_scenario() {
     let out = smtpdoctor().args(["demo", "--list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
-    for s in smtpdoctor::mock::scenarios() {
+    for s in smtpdoctor::server::scenarios() {
         assert!(text.contains(s.name), "{} missing", s.name);
     }
 }
@@ -150,9 +150,9 @@ fn demo_list_names_every_scenario() {
 #[test]
 fn several_targets_give_json_lines_and_the_worst_exit_code() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let clean = smtpdoctor::mock::find("clean").unwrap();
-    let (addr, _server) = rt.block_on(smtpdoctor::mock::spawn(clean)).unwrap();
-    let refused = smtpdoctor::mock::refused_addr();
+    let clean = smtpdoctor::server::find("clean").unwrap();
+    let (addr, _server) = rt.block_on(smtpdoctor::server::spawn(clean)).unwrap();
+    let refused = smtpdoctor::server::refused_addr();
     // Two IP targets on the clean server's port: one JSON document per line.
     let out = smtpdoctor()
         .args([

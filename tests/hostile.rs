@@ -1328,7 +1328,7 @@ fn probe_dns(name: &str, dns: SocketAddr, port: u16, extra: &[&str], exit: i32) 
 }
 
 fn refused_port() -> u16 {
-    smtpdoctor::mock::refused_addr().port()
+    smtpdoctor::server::refused_addr().port()
 }
 
 #[test]

@@ -153,8 +153,8 @@ fn every_scenario_produces_exactly_its_findings() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("demo-ca.pem");
-    std::fs::write(&ca, smtpdoctor::mock::demo_certificate_pem()).unwrap();
-    let scenarios: Vec<_> = smtpdoctor::mock::scenarios().iter().collect();
+    std::fs::write(&ca, smtpdoctor::server::demo_certificate_pem()).unwrap();
+    let scenarios: Vec<_> = smtpdoctor::server::scenarios().iter().collect();
     assert!(scenarios.len() > 55, "the catalog shrank");
     let mut failures = Vec::new();
     // A few probes at a time: the timing scenarios (300 ms thresholds) must not be starved
@@ -169,7 +169,7 @@ fn every_scenario_produces_exactly_its_findings() {
                     let Some(s) = scenarios.get(i) else {
                         break;
                     };
-                    let (addr, server) = rt.block_on(smtpdoctor::mock::spawn(s)).unwrap();
+                    let (addr, server) = rt.block_on(smtpdoctor::server::spawn(s)).unwrap();
                     let (code, doc) = probe_json(&addr.to_string(), &ca, s.probe_args);
                     server.abort();
                     results.lock().unwrap().push((*s, code, doc));
@@ -204,15 +204,15 @@ fn connect_refused_and_connect_timeout_on_loopback() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, smtpdoctor::mock::demo_certificate_pem()).unwrap();
-    let refused = smtpdoctor::mock::refused_addr();
+    std::fs::write(&ca, smtpdoctor::server::demo_certificate_pem()).unwrap();
+    let refused = smtpdoctor::server::refused_addr();
     let (code, doc) = probe_json(&refused.to_string(), &ca, &[]);
     assert_report_shape(&doc, code);
     assert_eq!(code, 2);
     assert_eq!(ids(&doc), BTreeSet::from(["connect-refused".to_string()]));
     assert!(doc["findings"][0]["transcript_index"].is_null());
     let hole = rt
-        .block_on(async { smtpdoctor::mock::blackhole() })
+        .block_on(async { smtpdoctor::server::blackhole() })
         .unwrap();
     let started = std::time::Instant::now();
     let (code, doc) = probe_json(&hole.addr.to_string(), &ca, &["--timeout", "1s"]);
@@ -230,9 +230,9 @@ fn every_active_test_against_a_correct_server() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, smtpdoctor::mock::demo_certificate_pem()).unwrap();
-    let clean = smtpdoctor::mock::find("clean").unwrap();
-    let (addr, _server) = rt.block_on(smtpdoctor::mock::spawn(clean)).unwrap();
+    std::fs::write(&ca, smtpdoctor::server::demo_certificate_pem()).unwrap();
+    let clean = smtpdoctor::server::find("clean").unwrap();
+    let (addr, _server) = rt.block_on(smtpdoctor::server::spawn(clean)).unwrap();
     let started = std::time::Instant::now();
     let (code, doc) = probe_json(
         &addr.to_string(),
@@ -325,9 +325,9 @@ fn a_failed_handshake_is_retried_without_starttls_as_an_mta_would() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, smtpdoctor::mock::demo_certificate_pem()).unwrap();
-    let s = smtpdoctor::mock::find("tls-handshake-failed").unwrap();
-    let (addr, _server) = rt.block_on(smtpdoctor::mock::spawn(s)).unwrap();
+    std::fs::write(&ca, smtpdoctor::server::demo_certificate_pem()).unwrap();
+    let s = smtpdoctor::server::find("tls-handshake-failed").unwrap();
+    let (addr, _server) = rt.block_on(smtpdoctor::server::spawn(s)).unwrap();
     let (code, doc) = probe_json(&addr.to_string(), &ca, &[]);
     assert_report_shape(&doc, code);
     let attempts = doc["attempts"].as_array().unwrap();

@@ -10,8 +10,8 @@ fn run(scenario: &str, args: &[&str]) -> String {
         .enable_all()
         .build()
         .unwrap();
-    let s = smtpdoctor::mock::find(scenario).unwrap();
-    let (addr, _server) = rt.block_on(smtpdoctor::mock::spawn(s)).unwrap();
+    let s = smtpdoctor::server::find(scenario).unwrap();
+    let (addr, _server) = rt.block_on(smtpdoctor::server::spawn(s)).unwrap();
     let out = Command::cargo_bin("smtpdoctor")
         .unwrap()
         .args([

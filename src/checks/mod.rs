@@ -1,22 +1,16 @@
 //! Checks: pure functions over the event record (and the DNS answers) that return findings.
 //! No check touches a socket; every one is unit-tested over a hand-built record.
 
-pub mod active;
-pub mod connect;
-pub mod data;
-pub mod dns;
-pub mod ehlo;
-pub mod envelope;
-pub mod greeting;
-pub mod syntax;
-pub mod timing;
-pub mod tls;
+pub mod finding;
+pub mod server;
 
-use crate::cli::StartTlsPolicy;
-use crate::event::{EventKind, Record, ReplyRecord};
-use crate::finding::Finding;
-use crate::output::sanitize::escape_bytes;
+pub use finding::{Anchor, Finding};
+pub use server::{active, connect, data, dns, ehlo, envelope, greeting, syntax, timing, tls};
+
+use crate::config::StartTlsPolicy;
+use crate::record::{EventKind, Record, ReplyRecord};
 use crate::session::Attempt;
+use crate::wire::escape::escape_bytes;
 use std::time::Duration;
 
 /// Thresholds and facts the checks need besides the record.
@@ -106,8 +100,8 @@ pub(crate) fn reply_text(rec: &Record, r: &ReplyRecord) -> String {
 }
 
 /// Index of the first line of a reply, as an anchor.
-pub(crate) fn reply_anchor(r: &ReplyRecord) -> crate::finding::Anchor {
-    crate::finding::Anchor::Line(r.first_line)
+pub(crate) fn reply_anchor(r: &ReplyRecord) -> crate::checks::finding::Anchor {
+    crate::checks::finding::Anchor::Line(r.first_line)
 }
 
 /// The bytes a write event carried.
@@ -121,8 +115,9 @@ pub(crate) fn written(rec: &Record, event: usize) -> &[u8] {
 #[cfg(test)]
 pub(crate) mod testkit {
     //! Hand-built attempts for the check tests.
-    use crate::event::{Event, EventKind, Record};
-    use crate::finding::{Finding, Stage};
+    use crate::checks::Finding;
+    use crate::record::Stage;
+    use crate::record::{Event, EventKind, Record};
     use crate::session::{Attempt, AttemptTarget, Outcome};
 
     /// A read event.

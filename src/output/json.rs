@@ -1,7 +1,7 @@
 //! The JSON report (SPEC §5, schema `smtpdoctor.report/v1`).
 
-use crate::event::{EventKind, Record};
-use crate::finding::Anchor;
+use crate::checks::finding::Anchor;
+use crate::record::{EventKind, Record};
 use crate::report::{Dir, Entry, Report, anchor_index, transcript};
 use crate::session::rfc_timeouts;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};

@@ -1,11 +1,11 @@
 //! Printers: text (annotated transcript), JSON and Nagios. They only format a [`crate::report::Report`].
 
+pub mod explain;
 pub mod json;
 pub mod nagios;
-pub mod sanitize;
 pub mod text;
 
-use crate::cli::{ColorChoice, Format, OutputArgs};
+use crate::config::{ColorChoice, Format, OutputConfig};
 use crate::report::Report;
 use std::io::Write;
 
@@ -26,23 +26,18 @@ pub fn use_color(
 /// Prints a report in the chosen format.
 pub fn print(
     r: &Report,
-    args: &OutputArgs,
+    args: &OutputConfig,
     color: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    match args.format() {
+    match args.format {
         Format::Json => json::write(r, out),
         Format::Nagios => nagios::write(r, out),
-        Format::Text => {
-            let detail = if args.quiet {
-                text::Detail::Quiet
-            } else if args.verbose > 0 {
-                text::Detail::Verbose
-            } else {
-                text::Detail::Normal
-            };
-            text::TextPrinter { color, detail }.write(r, out)
+        Format::Text => text::TextPrinter {
+            color,
+            detail: args.detail,
         }
+        .write(r, out),
     }
 }
 

@@ -20,11 +20,11 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         }
         Some(a) => format!(
             "{}[{}]:{}",
-            crate::output::sanitize::escape_str(&a.target.host),
+            crate::wire::escape::escape_str(&a.target.host),
             a.target.addr.ip(),
             a.target.addr.port()
         ),
-        None => crate::output::sanitize::escape_str(&r.target),
+        None => crate::wire::escape::escape_str(&r.target),
     };
     if !r.got_through() {
         text.push_str(&format!(" did not get through to {}", r.aimed));
@@ -32,7 +32,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let ids: Vec<&str> = r
         .findings
         .iter()
-        .filter(|f| f.severity != crate::finding::Severity::Info)
+        .filter(|f| f.severity != crate::knowledge::Severity::Info)
         .map(|f| f.id)
         .collect();
     text.push_str(&format!(": {e} error(s), {w} warning(s), {i} info"));

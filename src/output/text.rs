@@ -1,22 +1,14 @@
 //! The annotated transcript for people: every line both ways with its time, direction, TLS mark
 //! and visible line ending; findings under the line they came from; a summary with the verdict.
 
-use crate::finding::{Finding, Severity};
-use crate::output::sanitize::{escape_str, safe_text};
+use crate::checks::Finding;
+use crate::knowledge::Severity;
 use crate::report::{Dir, Entry, Report, Verdict, anchor_index, transcript};
+use crate::wire::escape::{escape_str, safe_text};
 use owo_colors::{OwoColorize, Style};
 use std::io::Write;
 
-/// How much to show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Detail {
-    /// Summary and findings only.
-    Quiet,
-    /// Transcript, findings, summary.
-    Normal,
-    /// Also every TCP read boundary and the full TLS chain.
-    Verbose,
-}
+pub use crate::config::Detail;
 
 /// Text printer settings.
 #[derive(Debug, Clone, Copy)]
@@ -85,8 +77,8 @@ fn ending(raw: &[u8], p: &Palette) -> String {
 }
 
 /// What was counted but not kept of an attempt, when anything was.
-fn limits_note(rec: &crate::event::Record) -> Option<String> {
-    use crate::event::{MAX_KEPT_LINES, MAX_KEPT_READ_BYTES};
+fn limits_note(rec: &crate::record::Record) -> Option<String> {
+    use crate::record::{MAX_KEPT_LINES, MAX_KEPT_READ_BYTES};
     use crate::wire::reply::MAX_REPLY_LINES;
     let mut parts = Vec::new();
     if rec.truncated_lines > 0 {
@@ -206,7 +198,7 @@ impl TextPrinter {
     fn write_dns(
         &self,
         r: &Report,
-        d: &crate::resolve::DnsReport,
+        d: &crate::dns::DnsReport,
         p: &Palette,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
@@ -309,7 +301,7 @@ impl TextPrinter {
 
     fn write_tls(
         &self,
-        t: &crate::tls::TlsInfo,
+        t: &crate::session::tls::TlsInfo,
         p: &Palette,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
@@ -542,8 +534,9 @@ impl TextPrinter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::Anchor;
     use crate::checks::testkit::{attempt, read};
-    use crate::finding::{Anchor, Stage};
+    use crate::record::Stage;
 
     fn report(lines: usize, findings: usize) -> Report {
         let mut wire = Vec::new();

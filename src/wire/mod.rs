@@ -2,5 +2,6 @@
 
 pub mod command;
 pub mod ehlo;
+pub mod escape;
 pub mod reply;
 pub mod stuff;

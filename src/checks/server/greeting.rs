@@ -1,11 +1,12 @@
 //! The greeting (RFC 5321 §4.2, §4.3.1, §4.5.3.2): timeout, slowness, refusal codes, lines split
 //! across TCP reads, multi-line teasers, missing domain and Cisco PIX/ASA banner masking.
 
-use super::{CheckContext, ms, reply_anchor, reply_wire};
-use crate::event::{EventKind, Record};
-use crate::finding::{Anchor, Finding, Stage};
-use crate::output::sanitize::escape_bytes;
+use crate::checks::{Anchor, Finding};
+use crate::checks::{CheckContext, ms, reply_anchor, reply_wire};
+use crate::record::Stage;
+use crate::record::{EventKind, Record};
 use crate::session::{Attempt, Outcome};
+use crate::wire::escape::escape_bytes;
 
 /// Whether a greeting text looks like a Cisco PIX/ASA SMTP fixup mask: only `*`, `2`, `0` and
 /// spaces, with a run of asterisks.

@@ -1,9 +1,9 @@
 //! The opt-in active tests (`--test`, SPEC §4): each opens its own connection to the address
 //! the probe used, sends something unusual on purpose and records every byte like any attempt.
-//! The attempts carry their test's name; judging them is left to [`crate::checks::active`].
+//! The attempts carry their test's name; judging them is left to [`crate::checks::server::active`].
 
-use crate::cli::{ActiveTest, StartTlsPolicy};
-use crate::finding::Stage;
+use crate::config::{ActiveTest, StartTlsPolicy};
+use crate::record::Stage;
 use crate::session::{self, Attempt, Outcome, Run, SessionConfig, Wait, rfc_timeouts};
 use crate::wire::command::Command;
 use std::time::Duration;
@@ -85,8 +85,8 @@ pub async fn run(test: ActiveTest, cfg: &SessionConfig, main: &Attempt) -> Vec<A
     match test {
         ActiveTest::Pregreet => {
             let first = pregreet(cfg, main, false).await;
-            let teaser = crate::checks::active::greeting_teaser(&main.record)
-                || crate::checks::active::greeting_teaser(&first.record);
+            let teaser = crate::checks::server::active::greeting_teaser(&main.record)
+                || crate::checks::server::active::greeting_teaser(&first.record);
             let mut out = vec![first];
             if teaser {
                 out.push(pregreet(cfg, main, true).await);
@@ -115,7 +115,7 @@ async fn open(test: ActiveTest, cfg: &SessionConfig, main: &Attempt) -> Result<R
         main.target.clone(),
         cfg,
         Some(test.name()),
-        crate::event::Budget::default().fraction(4),
+        crate::record::Budget::default().fraction(4),
     )
     .await
 }
@@ -247,7 +247,9 @@ async fn pregreet(cfg: &SessionConfig, main: &Attempt, between: bool) -> Attempt
             .line(Stage::Greeting, greeting_wait, "first greeting line")
             .await
         {
-            Wait::Reply(i) if crate::checks::active::is_teaser(&run.conn.record().lines[i]) => {
+            Wait::Reply(i)
+                if crate::checks::server::active::is_teaser(&run.conn.record().lines[i]) =>
+            {
                 run.note(
                     stage.clone(),
                     "EHLO sent after the 220- teaser, before the final greeting line".into(),
@@ -527,7 +529,8 @@ async fn starttls_injection(cfg: &SessionConfig, main: &Attempt) -> Attempt {
 pub fn smuggling_message(cfg: &SessionConfig, seq: &[u8]) -> Vec<u8> {
     let label = sequence_label(seq);
     let subject = format!("smtpdoctor SMTP smuggling test, end of data {label}");
-    let mut m = crate::message::headers(&cfg.from, &cfg.to, &cfg.helo, &subject).into_bytes();
+    let mut m =
+        crate::session::message::headers(&cfg.from, &cfg.to, &cfg.helo, &subject).into_bytes();
     m.extend_from_slice(
         format!(
             "This test message was sent by smtpdoctor --test smuggling.\r\n\
@@ -670,7 +673,7 @@ pub fn smuggling_note(attempts: &[Attempt], to: &[String]) -> Option<String> {
          probe with <CR><LF>.<CR><LF> after the server waited for more",
         at_sequence + completed,
         to.iter()
-            .map(|t| format!("<{}>", crate::output::sanitize::escape_str(t)))
+            .map(|t| format!("<{}>", crate::wire::escape::escape_str(t)))
             .collect::<Vec<_>>()
             .join(", ")
     ))
@@ -853,7 +856,7 @@ mod tests {
             tls_on_connect: false,
             sni: None,
             roots: std::sync::Arc::new(rustls::RootCertStore::empty()),
-            quit_after: crate::cli::QuitAfter::Rcpt,
+            quit_after: crate::config::QuitAfter::Rcpt,
             cap: None,
             live: false,
             message: None,
@@ -868,7 +871,7 @@ mod tests {
             assert!(!body.windows(3).any(|w| w == b"\n.\n"));
             assert!(!body.ends_with(b"\r") && !body.ends_with(b"\n"));
             assert_eq!(
-                crate::checks::active::smuggling_sequence(&m),
+                crate::checks::server::active::smuggling_sequence(&m),
                 Some(*seq),
                 "{}",
                 sequence_label(seq)

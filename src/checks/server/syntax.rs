@@ -1,10 +1,11 @@
 //! Reply syntax (RFC 5321 §4.2, §2.3.8, §4.5.3.1.5): terminators, empty status lines, codes,
 //! multi-line consistency, length, non-ASCII text and replies nobody asked for.
 
-use super::{reply_anchor, reply_wire};
-use crate::event::Record;
-use crate::finding::{Anchor, Finding, Stage};
-use crate::output::sanitize::escape_bytes;
+use crate::checks::{Anchor, Finding};
+use crate::checks::{reply_anchor, reply_wire};
+use crate::record::Record;
+use crate::record::Stage;
+use crate::wire::escape::escape_bytes;
 use crate::wire::reply::{LineKind, Separator, Terminator};
 
 /// RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets including CRLF.

@@ -2,8 +2,9 @@
 //! mangling, failure codes, extensions in a HELO reply, small SIZE, malformed enhanced codes.
 
 use super::greeting::is_pix_mask;
-use super::{reply_anchor, reply_text, reply_wire};
-use crate::finding::{Finding, Stage};
+use crate::checks::Finding;
+use crate::checks::{reply_anchor, reply_text, reply_wire};
+use crate::record::Stage;
 use crate::session::Attempt;
 
 /// Codes RFC 5321 allows for a refused EHLO (§4.1.1.1, §4.3.2, §3.2: 500/502 for servers that

@@ -2,7 +2,7 @@
 //!
 //! A [`Scenario`] is plain data: a greeting made of [`Step`]s and a short list of [`Rule`]s that override
 //! the built-in, well-behaved answer to a command. Everything a scenario does not override behaves like a
-//! correct ESMTP server for `mx.demo.test` (domain `demo.test`). The catalog lives in [`crate::scenarios`].
+//! correct ESMTP server for `mx.demo.test` (domain `demo.test`). The catalog lives in [`crate::server::scenarios`].
 //!
 //! The server never panics on client input, keeps a fixed-size input buffer per connection (message
 //! bodies are streamed, never stored) and gives up on idle clients after five minutes.
@@ -21,7 +21,9 @@ use tokio::time::{Instant, sleep, timeout};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-pub use crate::scenarios::DEMO_SCENARIO;
+pub mod scenarios;
+
+pub use scenarios::DEMO_SCENARIO;
 
 /// Host name the mock server announces and its certificates are issued for.
 pub const HOSTNAME: &str = "mx.demo.test";
@@ -298,7 +300,7 @@ pub enum Cert {
 
 /// All scenarios, in catalog order.
 pub fn scenarios() -> &'static [Scenario] {
-    crate::scenarios::ALL
+    crate::server::scenarios::ALL
 }
 
 /// The scenario with this name.

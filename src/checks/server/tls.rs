@@ -1,10 +1,11 @@
 //! STARTTLS and TLS (RFC 3207, RFC 6125, RFC 8314): absence, refusal, stalls, leftover
 //! plaintext, state kept after TLS, handshake failure, certificate verdicts and the policy.
 
-use super::{CheckContext, reply_anchor, reply_wire};
-use crate::cli::StartTlsPolicy;
-use crate::event::EventKind;
-use crate::finding::{Anchor, Finding, Stage};
+use crate::checks::{Anchor, Finding};
+use crate::checks::{CheckContext, reply_anchor, reply_wire};
+use crate::config::StartTlsPolicy;
+use crate::record::EventKind;
+use crate::record::Stage;
 use crate::session::Attempt;
 
 /// STARTTLS and certificate findings.
@@ -76,7 +77,7 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
                 Stage::Tls,
                 Anchor::Event(i),
                 "the TLS handshake failed",
-                crate::output::sanitize::escape_str(message),
+                crate::wire::escape::escape_str(message),
             )),
             _ => {}
         }
@@ -187,14 +188,14 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     out
 }
 
-use super::reply_text;
+use crate::checks::reply_text;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
     use crate::session::EhloResult;
-    use crate::tls::{CertInfo, TlsInfo, Verification};
+    use crate::session::tls::{CertInfo, TlsInfo, Verification};
 
     fn ehlo(reply: usize, caps: &[&str], tls: bool) -> EhloResult {
         EhloResult {

@@ -3,10 +3,13 @@
 //! The session only talks and records: every read and write goes into the attempt's
 //! [`Record`]; it decides what to send next from parsed replies only. Judging is left to the checks.
 
-use crate::cli::{QuitAfter, StartTlsPolicy};
-use crate::event::{ConnectFailure, EventKind, Record, ReplyRecord};
-use crate::finding::Stage;
-use crate::tls::{self, TlsInfo};
+pub mod active;
+pub mod message;
+pub mod tls;
+
+use crate::config::{QuitAfter, StartTlsPolicy};
+use crate::record::Stage;
+use crate::record::{ConnectFailure, EventKind, Record, ReplyRecord};
 use crate::wire::command::Command;
 use crate::wire::ehlo::Capabilities;
 use crate::wire::reply::{ReplyAssembler, ReplyParser};
@@ -17,6 +20,7 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tls::TlsInfo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout_at;
@@ -46,8 +50,8 @@ pub mod rfc_timeouts {
     pub const TLS_HANDSHAKE: Duration = Duration::from_secs(120);
 
     /// The RFC minimum for a stage's reply, when the RFC gives one.
-    pub fn rfc_minimum(stage: &crate::finding::Stage) -> Option<Duration> {
-        use crate::finding::Stage;
+    pub fn rfc_minimum(stage: &crate::record::Stage) -> Option<Duration> {
+        use crate::record::Stage;
         match stage {
             Stage::Greeting => Some(GREETING),
             Stage::Mail => Some(MAIL),
@@ -92,9 +96,9 @@ pub struct SessionConfig {
     /// Show live waiting notes on stderr.
     pub live: bool,
     /// Send a message with DATA.
-    pub message: Option<crate::message::MessageSpec>,
+    pub message: Option<crate::session::message::MessageSpec>,
     /// What a scan of `--body FILE` found (decided before MAIL).
-    pub scan: Option<crate::message::Scan>,
+    pub scan: Option<crate::session::message::Scan>,
 }
 
 impl SessionConfig {
@@ -195,7 +199,7 @@ pub struct Attempt {
     /// Why `--starttls require` failed.
     pub policy_failure: Option<String>,
     /// Reverse DNS of the address (when DNS was used).
-    pub ptr: Option<crate::resolve::PtrResult>,
+    pub ptr: Option<crate::dns::PtrResult>,
     /// Total time, ms.
     pub duration_ms: f64,
     /// Whether QUIT was sent.
@@ -1158,7 +1162,7 @@ impl Run {
 
     /// Decides before MAIL whether the message may be sent, and with which MAIL parameters.
     fn mail_params(&mut self, cfg: &SessionConfig) -> Result<Vec<String>, String> {
-        use crate::message::MessageSpec;
+        use crate::session::message::MessageSpec;
         let Some(spec) = &cfg.message else {
             return Ok(vec![]);
         };
@@ -1182,7 +1186,7 @@ impl Run {
             ));
         }
         if let Some(scan) = cfg.scan {
-            if scan.longest_line > crate::message::MAX_LINE {
+            if scan.longest_line > crate::session::message::MAX_LINE {
                 return Err(format!(
                     "the content has a line of {} octets; RFC 5321 §4.5.3.1.6 allows 998: wrap or encode it",
                     scan.longest_line
@@ -1209,8 +1213,12 @@ impl Run {
     }
 
     /// DATA, the streamed content and the final dot. Returns whether the dialogue got through.
-    async fn send_data(&mut self, spec: &crate::message::MessageSpec, cfg: &SessionConfig) -> bool {
-        use crate::message::{MAX_LINE, Source};
+    async fn send_data(
+        &mut self,
+        spec: &crate::session::message::MessageSpec,
+        cfg: &SessionConfig,
+    ) -> bool {
+        use crate::session::message::{MAX_LINE, Source};
         use crate::wire::stuff::DotStuffer;
         let mut result = DataResult::default();
         let from = self.conn.now_us();
@@ -1250,8 +1258,8 @@ impl Run {
             .unwrap_or_default();
         let eight_bit_ok = caps.has("8BITMIME");
         let mut stuffer = DotStuffer::new();
-        let mut input = Vec::with_capacity(crate::message::CHUNK);
-        let mut wire = Vec::with_capacity(crate::message::CHUNK * 2);
+        let mut input = Vec::with_capacity(crate::session::message::CHUNK);
+        let mut wire = Vec::with_capacity(crate::session::message::CHUNK * 2);
         let block_wait = cfg.wait(rfc_timeouts::DATA_BLOCK);
         let started = self.conn.now_us();
         let mut kept = 0usize;
@@ -1373,7 +1381,7 @@ impl Run {
                 .map(|l| rec.at_us(l.last_read).saturating_sub(dot_at) as f64 / 1000.0);
             result.queue_id = lines
                 .last()
-                .and_then(|l| crate::message::queue_id(&l.text()));
+                .and_then(|l| crate::session::message::queue_id(&l.text()));
             self.stage_time(Stage::Data, dot_at);
         }
         self.attempt.data = Some(result);
@@ -1420,14 +1428,14 @@ fn verb(cmd: &Command) -> &'static str {
 
 /// Runs one attempt against one address.
 pub async fn run(target: AttemptTarget, cfg: &SessionConfig) -> Attempt {
-    run_with_budget(target, cfg, crate::event::Budget::default()).await
+    run_with_budget(target, cfg, crate::record::Budget::default()).await
 }
 
 /// Runs one attempt that may keep what `budget` allows (what earlier attempts left).
 pub async fn run_with_budget(
     target: AttemptTarget,
     cfg: &SessionConfig,
-    budget: crate::event::Budget,
+    budget: crate::record::Budget,
 ) -> Attempt {
     match open(target, cfg, None, budget).await {
         Ok(mut run) => {
@@ -1444,14 +1452,14 @@ pub(crate) async fn open(
     target: AttemptTarget,
     cfg: &SessionConfig,
     test: Option<&'static str>,
-    budget: crate::event::Budget,
+    budget: crate::record::Budget,
 ) -> Result<Run, Attempt> {
     let start = Instant::now();
     let mut record = Record::with_budget(budget);
     record.push(0, EventKind::Connecting { addr: target.addr });
     let label = format!(
         "{} [{}]",
-        crate::output::sanitize::escape_str(&target.host),
+        crate::wire::escape::escape_str(&target.host),
         target.addr.ip()
     );
     let mut attempt = Attempt {

@@ -1,15 +1,15 @@
-//! The catalog of scripted server behaviours served by [`crate::mock`], one per finding it can provoke.
+//! The catalog of scripted server behaviours served by [`crate::server`], one per finding it can provoke.
 //!
 //! Every scenario lists the finding ids the probe must report (`expect`) and the probe arguments it
 //! needs (`probe_args`). The expectations assume the probe targets domain `demo.test` (default RCPT
-//! `postmaster@demo.test`) and trusts [`crate::mock::demo_certificate_pem`] (`--ca-file`); without that
+//! `postmaster@demo.test`) and trusts [`crate::server::demo_certificate_pem`] (`--ca-file`); without that
 //! trust anchor every scenario that reaches TLS also yields `tls-cert-untrusted`.
 
-use crate::mock::Cmd::{Any, Data, Dot, Ehlo, Helo, Mail, Quit, Rcpt, Rset, Starttls, Unknown};
-use crate::mock::Step::{
+use crate::server::Cmd::{Any, Data, Dot, Ehlo, Helo, Mail, Quit, Rcpt, Rset, Starttls, Unknown};
+use crate::server::Step::{
     Close, Default, Hang, Reset, Send, SendArg, SendPath, Sleep, StartTls, Watch,
 };
-use crate::mock::{
+use crate::server::{
     Cert, EHLO_PLAIN, EHLO_TLS, QUEUED, Rule, STARTTLS_READY, Scenario, Script, When, on, on_arg,
     on_not_arg, on_plain, on_tls, padded_line,
 };
@@ -37,7 +37,7 @@ const fn rules(rules: &'static [Rule]) -> Script {
 }
 
 /// Shorthand for a scenario with its own greeting and otherwise default behaviour.
-const fn greeting(greeting: &'static [crate::mock::Step]) -> Script {
+const fn greeting(greeting: &'static [crate::server::Step]) -> Script {
     Script {
         greeting,
         ..Script::DEFAULT
@@ -68,7 +68,7 @@ pub static ALL: &[Scenario] = &[
         expect: &[],
         probe_args: &["--tls-on-connect"],
         script: Script {
-            greeting: &[StartTls, Send(crate::mock::GREETING)],
+            greeting: &[StartTls, Send(crate::server::GREETING)],
             ..Script::DEFAULT
         },
     },
@@ -126,7 +126,7 @@ pub static ALL: &[Scenario] = &[
                   five minutes; --timeout 6m lets the probe wait for it)",
         expect: &["greeting-slow", "timing-rfc-exceeded"],
         probe_args: &["--timeout", "6m", "--quit-after", "greeting"],
-        script: greeting(&[Sleep(301_000), Send(crate::mock::GREETING)]),
+        script: greeting(&[Sleep(301_000), Send(crate::server::GREETING)]),
     },
     Scenario {
         name: "greeting-554",

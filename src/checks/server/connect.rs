@@ -1,7 +1,8 @@
 //! TCP connect failures and connections the server dropped without a 421 (RFC 5321 §3.8).
 
-use crate::event::{ConnectFailure, EventKind};
-use crate::finding::{Anchor, Finding, Stage};
+use crate::checks::{Anchor, Finding};
+use crate::record::Stage;
+use crate::record::{ConnectFailure, EventKind};
 use crate::session::{Attempt, Outcome};
 
 /// Connect and drop findings.

@@ -3,11 +3,13 @@
 //! The session appends events as it talks; everything else (transcript, checks, printers) is derived
 //! from the record without touching a socket.
 
-use crate::finding::Stage;
+mod stage;
+
 use crate::wire::reply::{
     AssembledReply, LineKind, MAX_LINE_KEEP, MAX_REPLY_LINES, ReplyAssembler, ReplyParser,
     Separator, ServerLine,
 };
+pub use stage::Stage;
 use std::net::SocketAddr;
 
 // The budgets below hold for a whole probe: attempts share them (see [`Budget`]), so that

@@ -1,12 +1,14 @@
 //! DNS findings (RFC 5321 §5.1, RFC 7505, RFC 1912 §2.1 for reverse DNS).
 
-use crate::finding::{Anchor, Finding, Severity, Stage};
-use crate::resolve::{DnsReport, PtrResult};
+use crate::checks::{Anchor, Finding};
+use crate::dns::{DnsReport, PtrResult};
+use crate::knowledge::Severity;
+use crate::record::Stage;
 
 /// Findings about the MX set.
 pub fn check(d: &DnsReport) -> Vec<Finding> {
     let mut out = Vec::new();
-    let q = crate::output::sanitize::escape_str(&d.query);
+    let q = crate::wire::escape::escape_str(&d.query);
     if let Some(e) = &d.error {
         let id = if e.kind == "nxdomain" {
             "mx-nxdomain"
@@ -25,7 +27,7 @@ pub fn check(d: &DnsReport) -> Vec<Finding> {
             format!(
                 "resolver {}: {}",
                 d.resolver,
-                crate::output::sanitize::escape_str(&e.message)
+                crate::wire::escape::escape_str(&e.message)
             ),
         ));
         return out;
@@ -61,20 +63,20 @@ pub fn check(d: &DnsReport) -> Vec<Finding> {
         if h.exchange == "." {
             continue;
         }
-        let ex = crate::output::sanitize::escape_str(&h.exchange);
+        let ex = crate::wire::escape::escape_str(&h.exchange);
         let problem = if h.ip_literal {
             Some("the MX target is an IP address, not a host name".to_string())
         } else if let Some(c) = &h.cname {
             Some(format!(
                 "the MX target is an alias (CNAME to {})",
-                crate::output::sanitize::escape_str(c)
+                crate::wire::escape::escape_str(c)
             ))
         } else {
             h.error.as_ref().map(|e| {
                 format!(
                     "the MX target has no address ({}: {})",
                     e.kind,
-                    crate::output::sanitize::escape_str(&e.message)
+                    crate::wire::escape::escape_str(&e.message)
                 )
             })
         };
@@ -99,7 +101,7 @@ pub fn none_usable(d: &DnsReport) -> Finding {
         Anchor::None,
         format!(
             "no usable mail server for {}",
-            crate::output::sanitize::escape_str(&d.query)
+            crate::wire::escape::escape_str(&d.query)
         ),
         if d.null_mx {
             "the domain declares that it accepts no mail (null MX)".to_string()
@@ -122,7 +124,7 @@ pub fn ptr(p: &PtrResult, addr: std::net::IpAddr, attempt: usize) -> Option<Find
             format!("{addr} has no PTR record"),
             p.error.as_ref().map_or_else(
                 || "no PTR names".into(),
-                |e| crate::output::sanitize::escape_str(&e.message),
+                |e| crate::wire::escape::escape_str(&e.message),
             ),
         )
     } else if !p.confirmed {
@@ -133,7 +135,7 @@ pub fn ptr(p: &PtrResult, addr: std::net::IpAddr, attempt: usize) -> Option<Find
             format!("the PTR name of {addr} does not resolve back to it"),
             format!(
                 "PTR: {}",
-                crate::output::sanitize::escape_str(&p.names.join(", "))
+                crate::wire::escape::escape_str(&p.names.join(", "))
             ),
         )
     } else {
@@ -146,7 +148,7 @@ pub fn ptr(p: &PtrResult, addr: std::net::IpAddr, attempt: usize) -> Option<Find
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolve::{LookupFailure, MxHost};
+    use crate::dns::{LookupFailure, MxHost};
 
     fn report() -> DnsReport {
         DnsReport {

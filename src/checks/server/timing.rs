@@ -1,9 +1,10 @@
 //! Reply timing: replies slower than `--slow`, and replies later than the RFC 5321 §4.5.3.2
 //! minimum timeout of their stage (a real MTA would have given up before they came).
 
-use super::{CheckContext, ms, reply_anchor, reply_us};
-use crate::event::Record;
-use crate::finding::{Finding, Stage};
+use crate::checks::Finding;
+use crate::checks::{CheckContext, ms, reply_anchor, reply_us};
+use crate::record::Record;
+use crate::record::Stage;
 use crate::session::rfc_timeouts::rfc_minimum;
 
 /// Timing findings for every solicited reply (the greeting's slowness is `greeting-slow`).

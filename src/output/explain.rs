@@ -1,7 +1,7 @@
 //! Renders an [`Explanation`] as wrapped plain text or as a JSON document.
 
-use crate::catalog::{self, Entry};
-use crate::explain::{Explanation, KnownError};
+use crate::knowledge::catalog::{self, Entry};
+use crate::knowledge::explain::{Explanation, KnownError};
 use serde_json::{Value, json};
 use std::io::{self, Write};
 
@@ -107,7 +107,7 @@ fn render_entry(entry: &Entry, out: &mut dyn Write) -> io::Result<()> {
 
 /// `smtpdoctor demo NAME` commands of the scenarios that produce a finding.
 pub fn demo_scenarios(id: &str) -> Vec<String> {
-    crate::mock::scenarios()
+    crate::server::scenarios()
         .iter()
         .filter(|s| s.expect.contains(&id))
         .map(|s| {
@@ -263,7 +263,7 @@ fn echo(input: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::explain::explain;
+    use crate::knowledge::explain::explain;
 
     fn text(input: &str) -> String {
         let mut buf: Vec<u8> = Vec::new();
@@ -388,7 +388,7 @@ mod tests {
             let out = text(entry.id);
             assert!(out.starts_with(entry.id));
         }
-        for known in crate::explain::KNOWN_ERRORS {
+        for known in crate::knowledge::explain::KNOWN_ERRORS {
             let out = text(known.example);
             assert!(
                 out.starts_with(&format!("Recognised: {} ", known.key)),
@@ -410,16 +410,20 @@ mod tests {
 
     #[test]
     fn every_demo_named_in_the_knowledge_base_exists() {
-        let texts = crate::catalog::ENTRIES
+        let texts = crate::knowledge::catalog::ENTRIES
             .iter()
             .map(|e| e.reproduce)
-            .chain(crate::explain::KNOWN_ERRORS.iter().map(|k| k.reproduce));
+            .chain(
+                crate::knowledge::explain::KNOWN_ERRORS
+                    .iter()
+                    .map(|k| k.reproduce),
+            );
         for t in texts {
             for (i, _) in t.match_indices("smtpdoctor demo ") {
                 let name = t[i + 16..].split_whitespace().next().unwrap_or("");
                 if !name.is_empty() && !name.starts_with('-') {
                     assert!(
-                        crate::mock::find(name).is_some(),
+                        crate::server::find(name).is_some(),
                         "no demo scenario {name:?} in {t:?}"
                     );
                 }

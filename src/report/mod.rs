@@ -1,11 +1,12 @@
 //! The report model that printers consume: DNS, attempts with their transcripts, findings,
 //! verdict and exit code (SPEC §2, §5).
 
-use crate::event::{EventKind, Record};
-use crate::finding::{Anchor, Finding, Severity};
-use crate::output::sanitize::{escape_bytes, escape_for_terminal, escape_str};
-use crate::resolve::DnsReport;
+use crate::checks::{Anchor, Finding};
+use crate::dns::DnsReport;
+use crate::knowledge::Severity;
+use crate::record::{EventKind, Record};
 use crate::session::Attempt;
+use crate::wire::escape::{escape_bytes, escape_for_terminal, escape_str};
 use std::time::SystemTime;
 
 /// Overall verdict.
@@ -301,7 +302,7 @@ pub fn anchor_index(entries: &[Entry], anchor: Anchor) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
-    use crate::finding::Stage;
+    use crate::record::Stage;
 
     #[test]
     fn transcript_orders_and_anchors() {

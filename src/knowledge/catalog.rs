@@ -1,6 +1,6 @@
 //! The knowledge base: one entry per finding id (SPEC §3 and §4) with its meaning, causes, fix and reference.
 
-use crate::finding::Severity;
+use crate::knowledge::Severity;
 use serde::Serialize;
 
 /// What smtpdoctor knows about one finding id.

@@ -5,7 +5,7 @@
 //! token `***`, for masked Cisco banners). Timestamps, queue ids, host names and addresses around the
 //! interesting words are therefore simply tokens that no pattern asks for.
 
-use crate::catalog::{self, Entry};
+use crate::knowledge::catalog::{self, Entry};
 use serde::Serialize;
 
 /// One wording of a known error: phrases that must occur in the input in this order.

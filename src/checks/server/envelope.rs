@@ -1,15 +1,16 @@
 //! MAIL, RCPT and QUIT replies (RFC 5321 §4.5.5 null reverse-path, §4.5.1 postmaster, §4.1.1.10
 //! QUIT), greylisting and postscreen recognised as the temporary failures they are.
 
-use super::{reply_anchor, reply_text, reply_wire, written};
-use crate::finding::{Finding, Stage};
+use crate::checks::Finding;
+use crate::checks::{reply_anchor, reply_text, reply_wire, written};
+use crate::record::Stage;
 use crate::session::Attempt;
 
 /// Whether a temporary failure reads as greylisting (Postgrey, Postfix policy services, Exim,
 /// milter-greylist, Rspamd): one of the catalog's greylisting wordings.
 pub fn is_greylisting(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    crate::catalog::GREYLISTING_WORDINGS
+    crate::knowledge::catalog::GREYLISTING_WORDINGS
         .iter()
         .any(|p| t.contains(&p.to_ascii_lowercase()))
 }
@@ -19,7 +20,7 @@ pub fn is_postscreen_after_tests(code: u16, text: &str) -> bool {
     code == 450
         && text
             .to_ascii_lowercase()
-            .starts_with(&crate::catalog::POSTSCREEN_WORDING.to_ascii_lowercase())
+            .starts_with(&crate::knowledge::catalog::POSTSCREEN_WORDING.to_ascii_lowercase())
 }
 
 fn recipient(bytes: &[u8]) -> String {
@@ -125,7 +126,7 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
             None => out.push(Finding::new(
                 "quit-no-221",
                 Stage::Quit,
-                crate::finding::Anchor::None,
+                crate::checks::finding::Anchor::None,
                 "QUIT got no 221 reply",
                 "the server closed the connection (or stayed silent) instead of answering QUIT with 221",
             )),

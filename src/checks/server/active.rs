@@ -1,11 +1,12 @@
 //! Active-test checks (SPEC §4): pure functions over the record of one test attempt (made by
-//! [`crate::active`]) that say what the server did with the unusual input it was sent.
+//! [`crate::session::active`]) that say what the server did with the unusual input it was sent.
 
-use super::{ms, reply_wire, written};
-use crate::event::{EventKind, Record, ReplyRecord};
-use crate::finding::{Anchor, Finding, Stage};
-use crate::output::sanitize::{escape_bytes, escape_str};
+use crate::checks::{Anchor, Finding};
+use crate::checks::{ms, reply_wire, written};
+use crate::record::Stage;
+use crate::record::{EventKind, Record, ReplyRecord};
 use crate::session::Attempt;
+use crate::wire::escape::{escape_bytes, escape_str};
 use crate::wire::reply::{LineKind, Separator, ServerLine};
 
 /// Judges one test attempt; `main` is the probe's own attempt against the same address, when
@@ -405,7 +406,7 @@ pub fn smuggling_sequence(content: &[u8]) -> Option<&'static [u8]> {
     if content.ends_with(b"\r\n.\r\n") {
         return None;
     }
-    let mut seqs: Vec<&'static [u8]> = crate::active::SMUGGLING_SEQUENCES.to_vec();
+    let mut seqs: Vec<&'static [u8]> = crate::session::active::SMUGGLING_SEQUENCES.to_vec();
     seqs.sort_by_key(|s| std::cmp::Reverse(s.len()));
     seqs.into_iter().find(|s| content.ends_with(s))
 }
@@ -429,7 +430,7 @@ fn smuggling(rec: &Record) -> Vec<Finding> {
     } else {
         format!("a test message was delivered to {}", recipients.join(", "))
     };
-    let label = crate::active::sequence_label(seq);
+    let label = crate::session::active::sequence_label(seq);
     let finding = |r: &ReplyRecord, detail: String| {
         vec![Finding::new(
             "smuggle-eod-accepted",
@@ -603,7 +604,7 @@ fn relay(rec: &Record) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
-    use crate::event::EventKind;
+    use crate::record::EventKind;
 
     const GREETING: &[u8] = b"220 mx.example.test ESMTP\r\n";
     const EHLO_PIPE: &[u8] = b"250-mx.example.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n";
@@ -613,17 +614,17 @@ mod tests {
         Stage::Test(name)
     }
 
-    fn run(name: &'static str, events: Vec<crate::event::Event>) -> Vec<Finding> {
+    fn run(name: &'static str, events: Vec<crate::record::Event>) -> Vec<Finding> {
         let mut a = attempt(events);
         a.test = Some(name);
         check(&a, 3, None)
     }
 
-    fn eof(at: u64) -> crate::event::Event {
+    fn eof(at: u64) -> crate::record::Event {
         ev(at, EventKind::Eof { tls: false })
     }
 
-    fn timeout(at: u64, stage: Stage) -> crate::event::Event {
+    fn timeout(at: u64, stage: Stage) -> crate::record::Event {
         ev(
             at,
             EventKind::Timeout {
@@ -688,7 +689,7 @@ mod tests {
         assert!(check(&attempt(events), 0, None).is_empty());
     }
 
-    fn pregreet_events(tail: Vec<crate::event::Event>) -> Vec<crate::event::Event> {
+    fn pregreet_events(tail: Vec<crate::record::Event>) -> Vec<crate::record::Event> {
         let mut events = vec![write(0, t("pregreet"), b"EHLO me\r\n")];
         events.extend(tail);
         events
@@ -830,7 +831,7 @@ mod tests {
         assert!(!greeting_teaser(&a.record));
     }
 
-    fn pipelined(ehlo: &[u8], replies: Vec<crate::event::Event>) -> Vec<Finding> {
+    fn pipelined(ehlo: &[u8], replies: Vec<crate::record::Event>) -> Vec<Finding> {
         let mut events = vec![
             read(1, GREETING),
             write(2, Stage::Ehlo, b"EHLO me\r\n"),
@@ -926,7 +927,7 @@ mod tests {
         assert!(f.is_empty());
     }
 
-    fn tls_read(at: u64, bytes: &[u8]) -> crate::event::Event {
+    fn tls_read(at: u64, bytes: &[u8]) -> crate::record::Event {
         ev(
             at,
             EventKind::Read {
@@ -937,7 +938,7 @@ mod tests {
         )
     }
 
-    fn injection(after_handshake: Vec<crate::event::Event>) -> Attempt {
+    fn injection(after_handshake: Vec<crate::record::Event>) -> Attempt {
         let mut events = vec![
             read(1, GREETING),
             write(2, Stage::Ehlo, b"EHLO me\r\n"),
@@ -993,7 +994,7 @@ mod tests {
         assert!(check(&a, 2, None).is_empty());
     }
 
-    fn smuggle(seq: &[u8], tail: Vec<crate::event::Event>) -> Attempt {
+    fn smuggle(seq: &[u8], tail: Vec<crate::record::Event>) -> Attempt {
         let mut message = b"Subject: x\r\n\r\ntest".to_vec();
         message.extend_from_slice(seq);
         let mut events = vec![
@@ -1036,7 +1037,7 @@ mod tests {
         );
         assert_eq!(smuggling_sequence(b"x\n.\r\n"), Some(&b"\n.\r\n"[..]));
         assert_eq!(smuggling_sequence(b"x\r\n.\r\n"), None);
-        for seq in crate::active::SMUGGLING_SEQUENCES {
+        for seq in crate::session::active::SMUGGLING_SEQUENCES {
             let mut m = b"text".to_vec();
             m.extend_from_slice(seq);
             assert_eq!(smuggling_sequence(&m), Some(*seq));
@@ -1074,7 +1075,7 @@ mod tests {
         assert!(f[0].detail.contains("as commands"), "{}", f[0].detail);
     }
 
-    fn unknown(tail: Vec<crate::event::Event>) -> Attempt {
+    fn unknown(tail: Vec<crate::record::Event>) -> Attempt {
         let mut events = vec![
             read(1, GREETING),
             write(2, Stage::Ehlo, b"EHLO me\r\n"),
@@ -1121,7 +1122,7 @@ mod tests {
 
     fn relay_attempt(code: &[u8]) -> Attempt {
         let mut events = vec![read(1, GREETING)];
-        for (i, (_, address)) in crate::active::relay_addresses("example.test")
+        for (i, (_, address)) in crate::session::active::relay_addresses("example.test")
             .into_iter()
             .enumerate()
         {
@@ -1205,7 +1206,7 @@ mod tests {
 
     #[test]
     fn relay_forms() {
-        let forms: Vec<&str> = crate::active::relay_addresses("example.test")
+        let forms: Vec<&str> = crate::session::active::relay_addresses("example.test")
             .iter()
             .map(|(form, address)| {
                 assert_eq!(relay_form(address), *form, "{address}");

@@ -1,9 +1,10 @@
 //! DATA (RFC 5321 §4.1.1.4, §4.5.3.2, §4.5.2): refusals, the reply to the final dot (slow, missing,
 //! kept alive with continuation lines), and the RFC timeouts of the DATA stages.
 
-use super::{CheckContext, ms, reply_anchor, reply_wire};
-use crate::event::EventKind;
-use crate::finding::{Anchor, Finding, Stage};
+use crate::checks::{Anchor, Finding};
+use crate::checks::{CheckContext, ms, reply_anchor, reply_wire};
+use crate::record::EventKind;
+use crate::record::Stage;
 use crate::session::{Attempt, Outcome, rfc_timeouts};
 
 /// DATA findings.
@@ -97,7 +98,9 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     }
     let stages = [
         (
-            d.data_reply.map(|i| &rec.replies[i]).map(super::reply_us),
+            d.data_reply
+                .map(|i| &rec.replies[i])
+                .map(crate::checks::reply_us),
             rfc_timeouts::DATA_INIT,
             "DATA command",
         ),
@@ -136,7 +139,7 @@ mod tests {
     use crate::checks::testkit::*;
     use crate::session::DataResult;
 
-    fn with_dot_reply(reads: Vec<crate::event::Event>) -> Attempt {
+    fn with_dot_reply(reads: Vec<crate::record::Event>) -> Attempt {
         let mut evs = vec![
             read(1, b"220 mx\r\n"),
             write(2, Stage::Data, b"DATA\r\n"),

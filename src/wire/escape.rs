@@ -1,4 +1,5 @@
-//! Escaping of untrusted bytes and text: nothing a server sends reaches a terminal raw.
+//! Escaping of untrusted bytes and text: the visible form of wire bytes in details, JSON `raw`
+//! fields and terminals. Sans-IO, so that checks, the report model and printers share one definition.
 
 use std::fmt::Write;
 

@@ -1,0 +1,200 @@
+//! The run's configuration in domain terms: the choices the command line offers, lowered from
+//! [`crate::cli`] so that nothing below this module knows about clap.
+
+/// STARTTLS policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartTlsPolicy {
+    /// Use STARTTLS when offered; failures are findings and the dialogue goes on.
+    Auto,
+    /// TLS is mandatory: its absence or failure is `starttls-policy-failed` and the dialogue stops.
+    Require,
+    /// Never send STARTTLS.
+    Never,
+}
+
+/// The last stage the probe goes through before RSET/QUIT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum QuitAfter {
+    /// Stop once TCP is connected.
+    Connect,
+    /// Stop after the greeting.
+    Greeting,
+    /// Stop after EHLO/HELO.
+    Ehlo,
+    /// Stop after STARTTLS and the second EHLO.
+    Tls,
+    /// Stop after MAIL FROM.
+    Mail,
+    /// Stop after RCPT TO (no mail is sent).
+    Rcpt,
+}
+
+/// An opt-in active test (SPEC §4). Each runs on its own connection after the probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ActiveTest {
+    /// EHLO before the greeting (and between a 220- teaser and the final line).
+    Pregreet,
+    /// MAIL, RCPT, RCPT and NOOP in one write, whether or not PIPELINING is advertised.
+    Pipelining,
+    /// STARTTLS and NOOP in one write; a NOOP reply inside TLS is CVE-2011-0411.
+    StarttlsInjection,
+    /// Messages ending in non-standard end-of-data sequences (needs --to you own; delivers
+    /// test messages to it).
+    Smuggling,
+    /// NOOP ended by a bare LF.
+    BareLf,
+    /// An unknown command: does the server hang up?
+    UnknownCommand,
+    /// RCPT (never DATA) to foreign domains and old relay tricks, RSET after each.
+    Relay,
+}
+
+impl ActiveTest {
+    /// The name used on the command line, in `test:<name>` stages and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActiveTest::Pregreet => "pregreet",
+            ActiveTest::Pipelining => "pipelining",
+            ActiveTest::StarttlsInjection => "starttls-injection",
+            ActiveTest::Smuggling => "smuggling",
+            ActiveTest::BareLf => "bare-lf",
+            ActiveTest::UnknownCommand => "unknown-command",
+            ActiveTest::Relay => "relay",
+        }
+    }
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Annotated transcript for people.
+    Text,
+    /// One JSON document (schema smtpdoctor.report/v1).
+    Json,
+    /// One Nagios/Icinga status line with performance data.
+    Nagios,
+}
+
+/// Color choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// Colors when stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+/// How much of the transcript the text printer shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Only the summary and the findings (`-q`).
+    Quiet,
+    /// The transcript with findings under their lines.
+    Normal,
+    /// Also TCP read boundaries with their times and TLS details (`-v`).
+    Verbose,
+}
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputConfig {
+    /// The effective format (`--json` wins over `--format`).
+    pub format: Format,
+    /// The color choice before NO_COLOR and the terminal are consulted.
+    pub color: ColorChoice,
+    /// How much of the transcript.
+    pub detail: Detail,
+}
+
+impl From<&crate::cli::OutputArgs> for OutputConfig {
+    fn from(a: &crate::cli::OutputArgs) -> Self {
+        OutputConfig {
+            format: if a.json { Format::Json } else { a.format },
+            color: a.color,
+            detail: if a.quiet {
+                Detail::Quiet
+            } else if a.verbose > 0 {
+                Detail::Verbose
+            } else {
+                Detail::Normal
+            },
+        }
+    }
+}
+
+/// What the user asked of a probe, before targets are resolved (see [`crate::probe::run`]).
+#[derive(Debug, Clone)]
+pub struct ProbeConfig {
+    /// Port used for MX hosts.
+    pub port: u16,
+    /// Every MX host and address, not only the first that answers.
+    pub all: bool,
+    /// Only IPv4 addresses.
+    pub ipv4: bool,
+    /// Only IPv6 addresses.
+    pub ipv6: bool,
+    /// DNS servers to ask, as given (`IP[:PORT]`); empty: the system configuration.
+    pub resolver: Vec<String>,
+    /// Name for EHLO/HELO; `None`: this host's name.
+    pub helo: Option<String>,
+    /// Reverse-path; `None`: the null reverse-path.
+    pub from: Option<String>,
+    /// RCPT addresses; empty: from the target.
+    pub to: Vec<String>,
+    /// STARTTLS policy.
+    pub starttls: StartTlsPolicy,
+    /// Implicit TLS from the first byte.
+    pub tls_on_connect: bool,
+    /// TLS server name.
+    pub sni: Option<String>,
+    /// Extra trust anchors (PEM).
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Last stage before RSET and QUIT.
+    pub quit_after: QuitAfter,
+    /// Every wait at most this; `None`: the RFC minimums.
+    pub timeout: Option<std::time::Duration>,
+    /// Replies slower than this are flagged.
+    pub slow: std::time::Duration,
+    /// Send the built-in test message.
+    pub data: bool,
+    /// Send this content (`-` for stdin).
+    pub body: Option<std::path::PathBuf>,
+    /// Send a generated message of this size.
+    pub size: Option<u64>,
+    /// A reply to the final dot slower than this is flagged.
+    pub dot_slow: std::time::Duration,
+    /// A certificate expiring within this is flagged.
+    pub cert_warn: std::time::Duration,
+    /// Opt-in active tests.
+    pub test: Vec<ActiveTest>,
+}
+
+impl From<&crate::cli::ProbeOptions> for ProbeConfig {
+    fn from(o: &crate::cli::ProbeOptions) -> Self {
+        ProbeConfig {
+            port: o.port,
+            all: o.all,
+            ipv4: o.ipv4,
+            ipv6: o.ipv6,
+            resolver: o.resolver.clone(),
+            helo: o.helo.clone(),
+            from: o.from.clone(),
+            to: o.to.clone(),
+            starttls: o.starttls,
+            tls_on_connect: o.tls_on_connect,
+            sni: o.sni.clone(),
+            ca_file: o.ca_file.clone(),
+            quit_after: o.quit_after,
+            timeout: o.timeout,
+            slow: o.slow,
+            data: o.data,
+            body: o.body.clone(),
+            size: o.size,
+            dot_slow: o.dot_slow,
+            cert_warn: o.cert_warn,
+            test: o.test.clone(),
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Dialogue stages: which step of the conversation a write, a reply or a finding belongs to.
+
+use serde::Serialize;
+use std::fmt;
+
+/// The stage of the dialogue a finding or a transcript line belongs to (SPEC §5 `stage`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// MX, A/AAAA and PTR lookups.
+    Dns,
+    /// TCP connect.
+    Connect,
+    /// Waiting for and reading the 220 greeting.
+    Greeting,
+    /// EHLO or HELO (before or after TLS).
+    Ehlo,
+    /// The STARTTLS command and its reply.
+    Starttls,
+    /// The TLS handshake and certificate.
+    Tls,
+    /// MAIL FROM.
+    Mail,
+    /// RCPT TO.
+    Rcpt,
+    /// DATA, the message and the reply to the final dot.
+    Data,
+    /// RSET and QUIT.
+    Quit,
+    /// An opt-in active test (`test:<name>`).
+    Test(&'static str),
+}
+
+impl Stage {
+    /// The name used in JSON (`dns`, `connect`, ..., `test:<name>`).
+    pub fn name(&self) -> String {
+        match self {
+            Stage::Dns => "dns".into(),
+            Stage::Connect => "connect".into(),
+            Stage::Greeting => "greeting".into(),
+            Stage::Ehlo => "ehlo".into(),
+            Stage::Starttls => "starttls".into(),
+            Stage::Tls => "tls".into(),
+            Stage::Mail => "mail".into(),
+            Stage::Rcpt => "rcpt".into(),
+            Stage::Data => "data".into(),
+            Stage::Quit => "quit".into(),
+            Stage::Test(name) => format!("test:{name}"),
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl Serialize for Stage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
