@@ -117,7 +117,7 @@ pub(crate) mod testkit {
     //! Hand-built attempts for the check tests.
     use crate::checks::Finding;
     use crate::record::Stage;
-    use crate::record::{Event, EventKind, Record};
+    use crate::record::{Event, EventKind, Peer, Record};
     use crate::session::{Attempt, AttemptTarget, Outcome};
 
     /// A read event.
@@ -125,6 +125,7 @@ pub(crate) mod testkit {
         Event {
             at_us: at_ms * 1000,
             kind: EventKind::Read {
+                from: Peer::Server,
                 tls: false,
                 bytes: bytes.to_vec(),
                 len: bytes.len(),
@@ -137,6 +138,7 @@ pub(crate) mod testkit {
         Event {
             at_us: at_ms * 1000,
             kind: EventKind::Write {
+                from: Peer::Client,
                 tls: false,
                 stage,
                 bytes: bytes.to_vec(),

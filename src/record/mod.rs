@@ -146,6 +146,35 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// The two peers of an SMTP connection, named by role: the server speaks first and answers, the
+/// client sends commands. The probe is a client observing a server, the mock a server observing
+/// a client, the proxy observes both; all three fill the same record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Peer {
+    /// The side that greets and replies.
+    Server,
+    /// The side that sends commands.
+    Client,
+}
+
+impl Peer {
+    /// The other side.
+    pub fn other(self) -> Peer {
+        match self {
+            Peer::Server => Peer::Client,
+            Peer::Client => Peer::Server,
+        }
+    }
+
+    /// `server` or `client`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Peer::Server => "server",
+            Peer::Client => "client",
+        }
+    }
+}
+
 /// Why a TCP connect failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectFailure {
@@ -179,8 +208,11 @@ pub enum EventKind {
         /// The OS message.
         message: String,
     },
-    /// One read from the connection (TCP, or decrypted TLS plaintext when `tls`).
+    /// One read from the connection (TCP, or decrypted TLS plaintext when `tls`): bytes that
+    /// `from` sent, as the observer read them.
     Read {
+        /// Who sent the bytes.
+        from: Peer,
         /// Read inside TLS.
         tls: bool,
         /// The exact bytes (may be shorter than `len` once the kept-bytes budget is spent).
@@ -188,8 +220,10 @@ pub enum EventKind {
         /// How many bytes the read returned.
         len: usize,
     },
-    /// One write to the connection.
+    /// One write to the connection: bytes the observer sent in the role of `from`.
     Write {
+        /// In whose role the bytes were written (the probe writes as the client).
+        from: Peer,
         /// Written inside TLS.
         tls: bool,
         /// The stage the command belongs to.
@@ -197,8 +231,10 @@ pub enum EventKind {
         /// The exact bytes.
         bytes: Vec<u8>,
     },
-    /// The server closed its side (read returned 0).
+    /// A peer closed its side (a read returned 0).
     Eof {
+        /// Who closed.
+        from: Peer,
         /// Inside TLS.
         tls: bool,
     },
@@ -280,7 +316,7 @@ pub struct Record {
     /// Raw events in order.
     pub events: Vec<Event>,
     /// Server lines as the reply parser cut them, in order.
-    pub lines: Vec<ServerLine>,
+    pub server_lines: Vec<ServerLine>,
     /// Replies in order.
     pub replies: Vec<ReplyRecord>,
     /// Read bytes not kept because the budget was spent.
@@ -311,7 +347,7 @@ impl Record {
     pub fn with_budget(budget: Budget) -> Record {
         Record {
             events: Vec::new(),
-            lines: Vec::new(),
+            server_lines: Vec::new(),
             replies: Vec::new(),
             dropped_read_bytes: 0,
             dropped_lines: 0,
@@ -374,6 +410,7 @@ impl Record {
             return self.push(
                 at_us,
                 EventKind::Read {
+                    from: Peer::Server,
                     tls,
                     bytes: vec![],
                     len: data.len(),
@@ -388,6 +425,7 @@ impl Record {
         let idx = self.push(
             at_us,
             EventKind::Read {
+                from: Peer::Server,
                 tls,
                 bytes: data[..keep].to_vec(),
                 len: data.len(),
@@ -404,7 +442,7 @@ impl Record {
     /// [`LINE_KEEP_OVER_BUDGET`] bytes and counts the rest.
     pub fn push_line(&mut self, mut line: ServerLine) -> bool {
         let at = self.events.last().map_or(0, |e| e.at_us);
-        if self.budget.lines == 0 && self.lines.len() >= ATTEMPT_FLOOR {
+        if self.budget.lines == 0 && self.server_lines.len() >= ATTEMPT_FLOOR {
             self.dropped_lines += 1;
             self.reach(at, Limit::TranscriptLines);
             return false;
@@ -426,7 +464,7 @@ impl Record {
             self.truncated_lines += 1;
             self.truncated_bytes += line.dropped as u64;
         }
-        self.lines.push(line);
+        self.server_lines.push(line);
         true
     }
 
@@ -463,7 +501,7 @@ impl Record {
         let mut done = Vec::new();
         while let Some(line) = parser.next_line() {
             let kind = line.kind;
-            let index = self.lines.len();
+            let index = self.server_lines.len();
             let ends_reply = !matches!(
                 kind,
                 LineKind::Empty
@@ -474,7 +512,7 @@ impl Record {
             );
             self.keep_reply_line(line, assembler.open_lines(), ends_reply, at_us);
             if let Some(reply) = assembler.push(index, kind) {
-                done.push((reply, self.lines.len()));
+                done.push((reply, self.server_lines.len()));
             }
         }
         done
@@ -509,9 +547,9 @@ impl Record {
 
     /// The lines of a reply.
     pub fn reply_lines(&self, reply: &ReplyRecord) -> &[ServerLine] {
-        let end = reply.end_line.min(self.lines.len());
+        let end = reply.end_line.min(self.server_lines.len());
         let start = reply.first_line.min(end);
-        &self.lines[start..end]
+        &self.server_lines[start..end]
     }
 
     /// The last reply recorded for a stage.
@@ -604,7 +642,7 @@ mod tests {
         }
         assert_eq!(rec.truncated_lines, 0);
         assert!(rec.push_line(line(4096)), "the line is still stored");
-        let last = rec.lines.last().unwrap();
+        let last = rec.server_lines.last().unwrap();
         assert_eq!(last.content.len(), LINE_KEEP_OVER_BUDGET);
         assert_eq!(last.dropped, 4096 - LINE_KEEP_OVER_BUDGET);
         assert_eq!(rec.truncated_lines, 1);
@@ -618,7 +656,7 @@ mod tests {
         for _ in 0..MAX_KEPT_LINES + 10 {
             rec.push_line(line(5));
         }
-        assert_eq!(rec.lines.len(), MAX_KEPT_LINES);
+        assert_eq!(rec.server_lines.len(), MAX_KEPT_LINES);
         assert_eq!(rec.dropped_lines, 10);
         assert_eq!(limits(&rec), vec![Limit::TranscriptLines]);
     }
@@ -678,11 +716,11 @@ mod tests {
         for _ in 0..ATTEMPT_FLOOR + 5 {
             second.push_line(line(300));
         }
-        assert_eq!(second.lines.len(), ATTEMPT_FLOOR);
+        assert_eq!(second.server_lines.len(), ATTEMPT_FLOOR);
         assert_eq!(second.dropped_lines, 5);
         assert!(
             second
-                .lines
+                .server_lines
                 .iter()
                 .all(|l| l.content.len() == LINE_KEEP_OVER_BUDGET)
         );

@@ -185,8 +185,9 @@ pub fn transcript(rec: &Record) -> Vec<Entry> {
     }
     let mut next_line = 0;
     let emit_lines_upto = |upto: usize, next_line: &mut usize, out: &mut Vec<Entry>| {
-        while *next_line < rec.lines.len() && rec.lines[*next_line].last_read <= upto {
-            let l = &rec.lines[*next_line];
+        while *next_line < rec.server_lines.len() && rec.server_lines[*next_line].last_read <= upto
+        {
+            let l = &rec.server_lines[*next_line];
             let tls = matches!(
                 rec.events.get(l.last_read).map(|e| &e.kind),
                 Some(EventKind::Read { tls: true, .. })

@@ -8,6 +8,7 @@ pub mod message;
 pub mod tls;
 
 use crate::config::{QuitAfter, StartTlsPolicy};
+use crate::record::Peer;
 use crate::record::Stage;
 use crate::record::{ConnectFailure, EventKind, Record, ReplyRecord};
 use crate::wire::command::Command;
@@ -343,6 +344,7 @@ impl Conn {
         self.record.push(
             at,
             EventKind::Write {
+                from: Peer::Client,
                 tls: self.tls,
                 stage: stage.clone(),
                 bytes: bytes.to_vec(),
@@ -460,14 +462,14 @@ impl Conn {
     /// lines of a multiline greeting.
     pub(crate) async fn line(&mut self, stage: Stage, wait: Duration, what: &str) -> Wait {
         let awaited_at_us = self.now_us();
-        let seen = |rec: &Record| rec.lines.len() as u64 + rec.dropped_lines;
+        let seen = |rec: &Record| rec.server_lines.len() as u64 + rec.dropped_lines;
         let before = seen(&self.record);
         let deadline = Instant::now() + wait;
         let mut ticker = LiveNote::new(self.live, format!("{what} from {}", self.label));
         loop {
             self.absorb_lines(&stage, awaited_at_us, None);
             if seen(&self.record) > before {
-                return Wait::Reply(self.record.lines.len().saturating_sub(1));
+                return Wait::Reply(self.record.server_lines.len().saturating_sub(1));
             }
             if self.eof {
                 return Wait::Closed;
@@ -524,7 +526,13 @@ impl Conn {
             Err(_) => ReadStep::TimedOut,
             Ok(Ok(0)) => {
                 let at = self.now_us();
-                self.record.push(at, EventKind::Eof { tls: self.tls });
+                self.record.push(
+                    at,
+                    EventKind::Eof {
+                        from: Peer::Server,
+                        tls: self.tls,
+                    },
+                );
                 self.eof = true;
                 ReadStep::Progress
             }
@@ -566,7 +574,7 @@ impl Conn {
         self.ready.clear();
         let after = self.record.replies.last().map_or(0, |r| r.end_line);
         let leftover = self.parser.discard_pending()
-            + self.record.lines[after.min(self.record.lines.len())..]
+            + self.record.server_lines[after.min(self.record.server_lines.len())..]
                 .iter()
                 .map(|l| l.wire_len())
                 .sum::<usize>();
@@ -1294,6 +1302,7 @@ impl Run {
                 self.conn.record.push(
                     at,
                     EventKind::Write {
+                        from: Peer::Client,
                         tls: self.conn.tls,
                         stage: Stage::Data,
                         bytes: wire[..take].to_vec(),
@@ -1623,7 +1632,11 @@ mod tests {
         assert_eq!(a.outcome, Outcome::Timeout);
         assert_eq!(a.failed_stage, Some(Stage::Greeting));
         assert!(a.record.replies.is_empty(), "no reply was complete");
-        let line = a.record.lines.last().expect("the partial line is kept");
+        let line = a
+            .record
+            .server_lines
+            .last()
+            .expect("the partial line is kept");
         assert_eq!(line.content, b"220 sl");
         assert_eq!(line.terminator, Terminator::Unterminated);
     }
@@ -1654,6 +1667,6 @@ mod tests {
         let a = run(target(addr), &config(Duration::from_millis(300))).await;
         let first = a.record.replies.first().expect("the greeting counts");
         assert_eq!(first.code, Some(220));
-        assert_eq!(a.record.lines[0].terminator, Terminator::BareCr);
+        assert_eq!(a.record.server_lines[0].terminator, Terminator::BareCr);
     }
 }

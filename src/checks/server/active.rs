@@ -43,7 +43,7 @@ pub fn is_teaser(line: &ServerLine) -> bool {
 
 /// Whether the greeting of a record began with a `220-` teaser line.
 pub fn greeting_teaser(rec: &Record) -> bool {
-    rec.lines.first().is_some_and(is_teaser)
+    rec.server_lines.first().is_some_and(is_teaser)
 }
 
 /// The first write of test `name`.
@@ -377,13 +377,13 @@ fn starttls_injection(rec: &Record) -> Vec<Finding> {
     };
     let next = write_after(rec, h).unwrap_or(rec.events.len());
     let Some(i) = rec
-        .lines
+        .server_lines
         .iter()
         .position(|l| l.first_read > h && l.first_read < next)
     else {
         return vec![];
     };
-    let line = &rec.lines[i];
+    let line = &rec.server_lines[i];
     vec![Finding::new(
         "starttls-cmd-injection",
         Stage::Test("starttls-injection"),
@@ -621,7 +621,13 @@ mod tests {
     }
 
     fn eof(at: u64) -> crate::record::Event {
-        ev(at, EventKind::Eof { tls: false })
+        ev(
+            at,
+            EventKind::Eof {
+                from: crate::record::Peer::Server,
+                tls: false,
+            },
+        )
     }
 
     fn timeout(at: u64, stage: Stage) -> crate::record::Event {
@@ -931,6 +937,7 @@ mod tests {
         ev(
             at,
             EventKind::Read {
+                from: crate::record::Peer::Server,
                 tls: true,
                 bytes: bytes.to_vec(),
                 len: bytes.len(),

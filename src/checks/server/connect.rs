@@ -83,7 +83,13 @@ mod tests {
         let mut a = attempt(vec![
             read(1, b"220 mx\r\n"),
             write(2, Stage::Ehlo, b"EHLO me\r\n"),
-            ev(3, EventKind::Eof { tls: false }),
+            ev(
+                3,
+                EventKind::Eof {
+                    from: crate::record::Peer::Server,
+                    tls: false,
+                },
+            ),
         ]);
         a.outcome = Outcome::Closed;
         a.failed_stage = Some(Stage::Ehlo);
@@ -98,7 +104,13 @@ mod tests {
             read(1, b"220 mx\r\n"),
             write(2, Stage::Ehlo, b"EHLO me\r\n"),
             read(3, b"421 bye\r\n"),
-            ev(3, EventKind::Eof { tls: false }),
+            ev(
+                3,
+                EventKind::Eof {
+                    from: crate::record::Peer::Server,
+                    tls: false,
+                },
+            ),
         ]);
         a.outcome = Outcome::Closed;
         a.failed_stage = Some(Stage::Mail);

@@ -41,7 +41,7 @@ pub fn check(rec: &Record) -> Vec<Finding> {
     let mut bare_code = Tally::new("reply-bare-code");
     let mut too_long = Tally::new("reply-too-long");
     let mut non_ascii = Tally::new("reply-non-ascii");
-    for (i, l) in rec.lines.iter().enumerate() {
+    for (i, l) in rec.server_lines.iter().enumerate() {
         match l.terminator {
             Terminator::BareLf => bare_lf.hit(i),
             Terminator::BareCr => bare_cr.hit(i),
@@ -77,7 +77,7 @@ pub fn check(rec: &Record) -> Vec<Finding> {
         bare_lf, bare_cr, empty, invalid, bare_code, too_long, non_ascii,
     ] {
         let Some(first) = t.first else { continue };
-        let line = &rec.lines[first];
+        let line = &rec.server_lines[first];
         let wire = escape_bytes(&line.raw()[..line.raw().len().min(120)]);
         let more = if t.count > 1 {
             format!(" ({} lines in all)", t.count)

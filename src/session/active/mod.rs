@@ -248,7 +248,7 @@ async fn pregreet(cfg: &SessionConfig, main: &Attempt, between: bool) -> Attempt
             .await
         {
             Wait::Reply(i)
-                if crate::checks::server::active::is_teaser(&run.conn.record().lines[i]) =>
+                if crate::checks::server::active::is_teaser(&run.conn.record().server_lines[i]) =>
             {
                 run.note(
                     stage.clone(),
