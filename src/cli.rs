@@ -1,7 +1,9 @@
 //! Command-line definition (clap derive). Help texts live in the doc comments; the man page and
 //! the shell completions are generated from this definition by [`write_generated`].
 
-use crate::config::{ActiveTest, ColorChoice, Format, QuitAfter, StartTlsPolicy};
+use crate::config::{
+    ActiveTest, ColorChoice, Detail, Format, OutputConfig, ProbeConfig, QuitAfter, StartTlsPolicy,
+};
 use clap::builder::PossibleValue;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::Path;
@@ -325,6 +327,52 @@ pub struct ExplainArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+// Lowering: the parsed command line into the domain configuration of `config`.
+
+impl From<&OutputArgs> for OutputConfig {
+    fn from(a: &OutputArgs) -> Self {
+        OutputConfig {
+            format: if a.json { Format::Json } else { a.format },
+            color: a.color,
+            detail: if a.quiet {
+                Detail::Quiet
+            } else if a.verbose > 0 {
+                Detail::Verbose
+            } else {
+                Detail::Normal
+            },
+        }
+    }
+}
+
+impl From<&ProbeOptions> for ProbeConfig {
+    fn from(o: &ProbeOptions) -> Self {
+        ProbeConfig {
+            port: o.port,
+            all: o.all,
+            ipv4: o.ipv4,
+            ipv6: o.ipv6,
+            resolver: o.resolver.clone(),
+            helo: o.helo.clone(),
+            from: o.from.clone(),
+            to: o.to.clone(),
+            starttls: o.starttls,
+            tls_on_connect: o.tls_on_connect,
+            sni: o.sni.clone(),
+            ca_file: o.ca_file.clone(),
+            quit_after: o.quit_after,
+            timeout: o.timeout,
+            slow: o.slow,
+            data: o.data,
+            body: o.body.clone(),
+            size: o.size,
+            dot_slow: o.dot_slow,
+            cert_warn: o.cert_warn,
+            test: o.test.clone(),
+        }
+    }
 }
 
 /// The shells completions are generated for.

@@ -1,5 +1,5 @@
 //! The run's configuration in domain terms: the choices the command line offers, lowered from
-//! [`crate::cli`] so that nothing below this module knows about clap.
+//! the command line by [`crate::cli`]; nothing here (or below) knows about clap.
 
 /// STARTTLS policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,22 +108,6 @@ pub struct OutputConfig {
     pub detail: Detail,
 }
 
-impl From<&crate::cli::OutputArgs> for OutputConfig {
-    fn from(a: &crate::cli::OutputArgs) -> Self {
-        OutputConfig {
-            format: if a.json { Format::Json } else { a.format },
-            color: a.color,
-            detail: if a.quiet {
-                Detail::Quiet
-            } else if a.verbose > 0 {
-                Detail::Verbose
-            } else {
-                Detail::Normal
-            },
-        }
-    }
-}
-
 /// What the user asked of a probe, before targets are resolved (see [`crate::probe::run`]).
 #[derive(Debug, Clone)]
 pub struct ProbeConfig {
@@ -169,32 +153,4 @@ pub struct ProbeConfig {
     pub cert_warn: std::time::Duration,
     /// Opt-in active tests.
     pub test: Vec<ActiveTest>,
-}
-
-impl From<&crate::cli::ProbeOptions> for ProbeConfig {
-    fn from(o: &crate::cli::ProbeOptions) -> Self {
-        ProbeConfig {
-            port: o.port,
-            all: o.all,
-            ipv4: o.ipv4,
-            ipv6: o.ipv6,
-            resolver: o.resolver.clone(),
-            helo: o.helo.clone(),
-            from: o.from.clone(),
-            to: o.to.clone(),
-            starttls: o.starttls,
-            tls_on_connect: o.tls_on_connect,
-            sni: o.sni.clone(),
-            ca_file: o.ca_file.clone(),
-            quit_after: o.quit_after,
-            timeout: o.timeout,
-            slow: o.slow,
-            data: o.data,
-            body: o.body.clone(),
-            size: o.size,
-            dot_slow: o.dot_slow,
-            cert_warn: o.cert_warn,
-            test: o.test.clone(),
-        }
-    }
 }

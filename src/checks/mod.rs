@@ -8,8 +8,8 @@ pub use finding::{Anchor, Finding};
 pub use server::{active, connect, data, dns, ehlo, envelope, greeting, syntax, timing, tls};
 
 use crate::config::StartTlsPolicy;
+use crate::record::attempt::Attempt;
 use crate::record::{EventKind, Record, ReplyRecord};
-use crate::session::Attempt;
 use crate::wire::escape::escape_bytes;
 use std::time::Duration;
 
@@ -117,8 +117,8 @@ pub(crate) mod testkit {
     //! Hand-built attempts for the check tests.
     use crate::checks::Finding;
     use crate::record::Stage;
+    use crate::record::attempt::{Attempt, AttemptTarget, Outcome};
     use crate::record::{Event, EventKind, Peer, Record};
-    use crate::session::{Attempt, AttemptTarget, Outcome};
 
     /// A read event.
     pub fn read(at_ms: u64, bytes: &[u8]) -> Event {

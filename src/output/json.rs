@@ -3,7 +3,7 @@
 use crate::checks::finding::Anchor;
 use crate::record::{EventKind, Record};
 use crate::report::{Dir, Entry, Report, anchor_index, transcript};
-use crate::session::rfc_timeouts;
+use crate::wire::timeouts as rfc_timeouts;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -81,7 +81,7 @@ fn skeleton(r: &Report, transcripts: &[Vec<Entry>]) -> Value {
     let mut attempts = Vec::new();
     for (i, a) in r.attempts.iter().enumerate() {
         let t = &transcripts[i];
-        let ehlo = |e: &Option<crate::session::EhloResult>| {
+        let ehlo = |e: &Option<crate::record::attempt::EhloResult>| {
             e.as_ref().map(|e| {
                 json!({
                     "verb": e.verb,

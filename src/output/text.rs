@@ -198,7 +198,7 @@ impl TextPrinter {
     fn write_dns(
         &self,
         r: &Report,
-        d: &crate::dns::DnsReport,
+        d: &crate::record::dns::DnsReport,
         p: &Palette,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
@@ -301,7 +301,7 @@ impl TextPrinter {
 
     fn write_tls(
         &self,
-        t: &crate::session::tls::TlsInfo,
+        t: &crate::record::tls::TlsInfo,
         p: &Palette,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
@@ -367,11 +367,11 @@ impl TextPrinter {
     /// One line per DATA stage, each beside its RFC 5321 §4.5.3.2 minimum timeout.
     fn write_data_summary(
         &self,
-        d: &crate::session::DataResult,
+        d: &crate::record::attempt::DataResult,
         p: &Palette,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
-        use crate::session::rfc_timeouts::{DATA_BLOCK, DATA_END, DATA_INIT};
+        use crate::wire::timeouts::{DATA_BLOCK, DATA_END, DATA_INIT};
         let rfc = |t: std::time::Duration| {
             p.dim(&format!("(RFC minimum {})", humantime::format_duration(t)))
         };

@@ -3,7 +3,10 @@
 //! The session appends events as it talks; everything else (transcript, checks, printers) is derived
 //! from the record without touching a socket.
 
+pub mod attempt;
+pub mod dns;
 mod stage;
+pub mod tls;
 
 use crate::wire::reply::{
     AssembledReply, LineKind, MAX_LINE_KEEP, MAX_REPLY_LINES, ReplyAssembler, ReplyParser,
@@ -550,6 +553,11 @@ impl Record {
         let end = reply.end_line.min(self.server_lines.len());
         let start = reply.first_line.min(end);
         &self.server_lines[start..end]
+    }
+
+    /// Whether the server's first line was a positive continuation line (a `220-` teaser).
+    pub fn greeting_teaser(&self) -> bool {
+        self.server_lines.first().is_some_and(ServerLine::is_teaser)
     }
 
     /// The last reply recorded for a stage.

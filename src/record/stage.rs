@@ -31,6 +31,17 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// The RFC 5321 §4.5.3.2 minimum wait for this stage's reply, when the RFC gives one.
+    pub fn rfc_minimum(&self) -> Option<std::time::Duration> {
+        use crate::wire::timeouts::{GREETING, MAIL, RCPT};
+        match self {
+            Stage::Greeting => Some(GREETING),
+            Stage::Mail => Some(MAIL),
+            Stage::Rcpt => Some(RCPT),
+            _ => None,
+        }
+    }
+
     /// The name used in JSON (`dns`, `connect`, ..., `test:<name>`).
     pub fn name(&self) -> String {
         match self {

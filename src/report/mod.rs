@@ -2,10 +2,10 @@
 //! verdict and exit code (SPEC §2, §5).
 
 use crate::checks::{Anchor, Finding};
-use crate::dns::DnsReport;
 use crate::knowledge::Severity;
+use crate::record::attempt::Attempt;
+use crate::record::dns::DnsReport;
 use crate::record::{EventKind, Record};
-use crate::session::Attempt;
 use crate::wire::escape::{escape_bytes, escape_for_terminal, escape_str};
 use std::time::SystemTime;
 

@@ -3,5 +3,7 @@
 pub mod command;
 pub mod ehlo;
 pub mod escape;
+pub mod probes;
 pub mod reply;
 pub mod stuff;
+pub mod timeouts;

@@ -111,6 +111,18 @@ pub struct ServerLine {
 }
 
 impl ServerLine {
+    /// Whether this is a positive continuation line such as a `220-` greeting teaser.
+    pub fn is_teaser(&self) -> bool {
+        matches!(
+            self.kind,
+            LineKind::Status {
+                code: 200..=299,
+                sep: Separator::Dash,
+                ..
+            }
+        )
+    }
+
     /// Length on the wire including the terminator.
     pub fn wire_len(&self) -> usize {
         self.content.len()

@@ -4,10 +4,10 @@
 use crate::checks::{Anchor, Finding};
 use crate::checks::{ms, reply_wire, written};
 use crate::record::Stage;
+use crate::record::attempt::Attempt;
 use crate::record::{EventKind, Record, ReplyRecord};
-use crate::session::Attempt;
 use crate::wire::escape::{escape_bytes, escape_str};
-use crate::wire::reply::{LineKind, Separator, ServerLine};
+use crate::wire::probes::{relay_form, smuggling_sequence};
 
 /// Judges one test attempt; `main` is the probe's own attempt against the same address, when
 /// known (the pregreet test compares its RCPT reply with it). Findings are numbered `index`.
@@ -27,23 +27,6 @@ pub fn check(a: &Attempt, index: usize, main: Option<&Attempt>) -> Vec<Finding> 
         f.attempt = Some(index);
     }
     out
-}
-
-/// Whether a server line is a `220-` teaser (a positive continuation line).
-pub fn is_teaser(line: &ServerLine) -> bool {
-    matches!(
-        line.kind,
-        LineKind::Status {
-            code: 200..=299,
-            sep: Separator::Dash,
-            ..
-        }
-    )
-}
-
-/// Whether the greeting of a record began with a `220-` teaser line.
-pub fn greeting_teaser(rec: &Record) -> bool {
-    rec.server_lines.first().is_some_and(is_teaser)
 }
 
 /// The first write of test `name`.
@@ -401,16 +384,6 @@ fn starttls_injection(rec: &Record) -> Vec<Finding> {
 
 // ---------------------------------------------------------------------------------- smuggling
 
-/// The non-standard end-of-data sequence a smuggling message ends in (longest match).
-pub fn smuggling_sequence(content: &[u8]) -> Option<&'static [u8]> {
-    if content.ends_with(b"\r\n.\r\n") {
-        return None;
-    }
-    let mut seqs: Vec<&'static [u8]> = crate::session::active::SMUGGLING_SEQUENCES.to_vec();
-    seqs.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    seqs.into_iter().find(|s| content.ends_with(s))
-}
-
 fn smuggling(rec: &Record) -> Vec<Finding> {
     let Some(w) = test_write(rec, "smuggling") else {
         return vec![];
@@ -430,7 +403,7 @@ fn smuggling(rec: &Record) -> Vec<Finding> {
     } else {
         format!("a test message was delivered to {}", recipients.join(", "))
     };
-    let label = crate::session::active::sequence_label(seq);
+    let label = crate::wire::probes::sequence_label(seq);
     let finding = |r: &ReplyRecord, detail: String| {
         vec![Finding::new(
             "smuggle-eod-accepted",
@@ -558,23 +531,6 @@ fn unknown_command(rec: &Record) -> Vec<Finding> {
 }
 
 // --------------------------------------------------------------------------------------- relay
-
-/// The relay trick an address uses.
-pub fn relay_form(address: &str) -> &'static str {
-    if address.starts_with('@') {
-        return "source route";
-    }
-    let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
-    if local.starts_with('"') && local.contains('@') {
-        "quoted local part"
-    } else if local.contains('%') {
-        "percent hack"
-    } else if local.contains('!') {
-        "bang path"
-    } else {
-        "foreign domain"
-    }
-}
 
 fn relay(rec: &Record) -> Vec<Finding> {
     let stage = Stage::Test("relay");
@@ -832,9 +788,9 @@ mod tests {
     #[test]
     fn teaser_detection() {
         let a = attempt(vec![read(1, b"220-teaser\r\n220 mx ESMTP\r\n")]);
-        assert!(greeting_teaser(&a.record));
+        assert!(a.record.greeting_teaser());
         let a = attempt(vec![read(1, GREETING)]);
-        assert!(!greeting_teaser(&a.record));
+        assert!(!a.record.greeting_teaser());
     }
 
     fn pipelined(ehlo: &[u8], replies: Vec<crate::record::Event>) -> Vec<Finding> {
@@ -1044,7 +1000,7 @@ mod tests {
         );
         assert_eq!(smuggling_sequence(b"x\n.\r\n"), Some(&b"\n.\r\n"[..]));
         assert_eq!(smuggling_sequence(b"x\r\n.\r\n"), None);
-        for seq in crate::session::active::SMUGGLING_SEQUENCES {
+        for seq in crate::wire::probes::SMUGGLING_SEQUENCES {
             let mut m = b"text".to_vec();
             m.extend_from_slice(seq);
             assert_eq!(smuggling_sequence(&m), Some(*seq));
@@ -1129,7 +1085,7 @@ mod tests {
 
     fn relay_attempt(code: &[u8]) -> Attempt {
         let mut events = vec![read(1, GREETING)];
-        for (i, (_, address)) in crate::session::active::relay_addresses("example.test")
+        for (i, (_, address)) in crate::wire::probes::relay_addresses("example.test")
             .into_iter()
             .enumerate()
         {
@@ -1213,7 +1169,7 @@ mod tests {
 
     #[test]
     fn relay_forms() {
-        let forms: Vec<&str> = crate::session::active::relay_addresses("example.test")
+        let forms: Vec<&str> = crate::wire::probes::relay_addresses("example.test")
             .iter()
             .map(|(form, address)| {
                 assert_eq!(relay_form(address), *form, "{address}");

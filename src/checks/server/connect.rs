@@ -2,8 +2,8 @@
 
 use crate::checks::{Anchor, Finding};
 use crate::record::Stage;
+use crate::record::attempt::{Attempt, Outcome};
 use crate::record::{ConnectFailure, EventKind};
-use crate::session::{Attempt, Outcome};
 
 /// Connect and drop findings.
 pub fn check(a: &Attempt) -> Vec<Finding> {

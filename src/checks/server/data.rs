@@ -5,7 +5,8 @@ use crate::checks::{Anchor, Finding};
 use crate::checks::{CheckContext, ms, reply_anchor, reply_wire};
 use crate::record::EventKind;
 use crate::record::Stage;
-use crate::session::{Attempt, Outcome, rfc_timeouts};
+use crate::record::attempt::{Attempt, Outcome};
+use crate::wire::timeouts as rfc_timeouts;
 
 /// DATA findings.
 pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
@@ -137,7 +138,7 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
-    use crate::session::DataResult;
+    use crate::record::attempt::DataResult;
 
     fn with_dot_reply(reads: Vec<crate::record::Event>) -> Attempt {
         let mut evs = vec![

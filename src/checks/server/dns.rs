@@ -1,9 +1,9 @@
 //! DNS findings (RFC 5321 §5.1, RFC 7505, RFC 1912 §2.1 for reverse DNS).
 
 use crate::checks::{Anchor, Finding};
-use crate::dns::{DnsReport, PtrResult};
 use crate::knowledge::Severity;
 use crate::record::Stage;
+use crate::record::dns::{DnsReport, PtrResult};
 
 /// Findings about the MX set.
 pub fn check(d: &DnsReport) -> Vec<Finding> {
@@ -148,7 +148,7 @@ pub fn ptr(p: &PtrResult, addr: std::net::IpAddr, attempt: usize) -> Option<Find
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::{LookupFailure, MxHost};
+    use crate::record::dns::{LookupFailure, MxHost};
 
     fn report() -> DnsReport {
         DnsReport {

@@ -5,7 +5,7 @@ use super::greeting::is_pix_mask;
 use crate::checks::Finding;
 use crate::checks::{reply_anchor, reply_text, reply_wire};
 use crate::record::Stage;
-use crate::session::Attempt;
+use crate::record::attempt::Attempt;
 
 /// Codes RFC 5321 allows for a refused EHLO (§4.1.1.1, §4.3.2, §3.2: 500/502 for servers that
 /// do not know EHLO), plus 421 (closing).
@@ -154,7 +154,7 @@ pub fn enhanced_code_ok(code: u16, text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
-    use crate::session::EhloResult;
+    use crate::record::attempt::EhloResult;
     use crate::wire::ehlo::Capabilities;
 
     fn ehlo_of(a: &Attempt, verb: &'static str, reply: usize) -> EhloResult {

@@ -4,7 +4,7 @@
 use crate::checks::Finding;
 use crate::checks::{reply_anchor, reply_text, reply_wire, written};
 use crate::record::Stage;
-use crate::session::Attempt;
+use crate::record::attempt::Attempt;
 
 /// Whether a temporary failure reads as greylisting (Postgrey, Postfix policy services, Exim,
 /// milter-greylist, Rspamd): one of the catalog's greylisting wordings.

@@ -4,8 +4,8 @@
 use crate::checks::{Anchor, Finding};
 use crate::checks::{CheckContext, ms, reply_anchor, reply_wire};
 use crate::record::Stage;
+use crate::record::attempt::{Attempt, Outcome};
 use crate::record::{EventKind, Record};
-use crate::session::{Attempt, Outcome};
 use crate::wire::escape::escape_bytes;
 
 /// Whether a greeting text looks like a Cisco PIX/ASA SMTP fixup mask: only `*`, `2`, `0` and

@@ -5,7 +5,6 @@ use crate::checks::Finding;
 use crate::checks::{CheckContext, ms, reply_anchor, reply_us};
 use crate::record::Record;
 use crate::record::Stage;
-use crate::session::rfc_timeouts::rfc_minimum;
 
 /// Timing findings for every solicited reply (the greeting's slowness is `greeting-slow`).
 pub fn check(rec: &Record, ctx: &CheckContext) -> Vec<Finding> {
@@ -18,7 +17,7 @@ pub fn check(rec: &Record, ctx: &CheckContext) -> Vec<Finding> {
         } else {
             reply_us(r)
         };
-        if let Some(min) = rfc_minimum(&r.stage)
+        if let Some(min) = r.stage.rfc_minimum()
             && took > min.as_micros() as u64
         {
             out.push(Finding::new(

@@ -6,7 +6,7 @@ use crate::checks::{CheckContext, reply_anchor, reply_wire};
 use crate::config::StartTlsPolicy;
 use crate::record::EventKind;
 use crate::record::Stage;
-use crate::session::Attempt;
+use crate::record::attempt::Attempt;
 
 /// STARTTLS and certificate findings.
 pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
@@ -194,8 +194,8 @@ use crate::checks::reply_text;
 mod tests {
     use super::*;
     use crate::checks::testkit::*;
-    use crate::session::EhloResult;
-    use crate::session::tls::{CertInfo, TlsInfo, Verification};
+    use crate::record::attempt::EhloResult;
+    use crate::record::tls::{CertInfo, TlsInfo, Verification};
 
     fn ehlo(reply: usize, caps: &[&str], tls: bool) -> EhloResult {
         EhloResult {

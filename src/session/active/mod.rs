@@ -1,11 +1,12 @@
 //! The opt-in active tests (`--test`, SPEC §4): each opens its own connection to the address
 //! the probe used, sends something unusual on purpose and records every byte like any attempt.
-//! The attempts carry their test's name; judging them is left to [`crate::checks::server::active`].
+//! The attempts carry their test's name; the checks judge them later.
 
 use crate::config::{ActiveTest, StartTlsPolicy};
 use crate::record::Stage;
 use crate::session::{self, Attempt, Outcome, Run, SessionConfig, Wait, rfc_timeouts};
 use crate::wire::command::Command;
+use crate::wire::probes::{SMUGGLING_SEQUENCES, UNKNOWN_VERB, relay_addresses, sequence_label};
 use std::time::Duration;
 
 /// Where silence is a possible answer (after a non-standard end of data, inside TLS after the
@@ -15,40 +16,6 @@ pub const SILENCE_WAIT: Duration = Duration::from_secs(5);
 /// to pipelined commands, the reply to an early EHLO after the greeting): wait this long, or
 /// `--timeout` when it is shorter. A real MTA would wait five minutes; a diagnostic need not.
 pub const FOLLOW_UP_WAIT: Duration = Duration::from_secs(30);
-
-/// The end-of-data sequences of the smuggling test, in the order they are tried.
-pub const SMUGGLING_SEQUENCES: &[&[u8]] = &[
-    b"\n.\n",
-    b"\n.\r\n",
-    b"\r.\r",
-    b"\r.\n",
-    b"\r\n.\n",
-    b"\r\n.\r",
-    b"\r\n\x00.\r\n",
-];
-
-/// A sequence in the notation of the SMTP smuggling write-ups: `<CR><LF>.<LF>`.
-pub fn sequence_label(seq: &[u8]) -> String {
-    seq.iter()
-        .map(|&b| match b {
-            b'\r' => "<CR>".to_string(),
-            b'\n' => "<LF>".to_string(),
-            0 => "<NUL>".to_string(),
-            b if b.is_ascii_graphic() => char::from(b).to_string(),
-            b => format!("<{b:02X}>"),
-        })
-        .collect()
-}
-
-/// The foreign side of the relay test: a domain reserved for examples (RFC 2606). The test
-/// never sends DATA, so nothing is delivered there even by an open relay.
-pub const RELAY_FOREIGN_DOMAIN: &str = "example.net";
-/// The local part used in the relay test's addresses.
-pub const RELAY_LOCAL_PART: &str = "smtpdoctor-relay-test";
-
-/// The unknown verb of the `unknown-command` test: RFC 5321 §4.1.5 leaves verbs starting
-/// with X to private use, so no server knows this one.
-pub const UNKNOWN_VERB: &str = "XSMTPDOCTOR";
 
 /// Which attempts the active tests run against: every attempt of the probe that got through,
 /// else the last one that was greeted with 2xx. Empty when no server was usable.
@@ -85,8 +52,7 @@ pub async fn run(test: ActiveTest, cfg: &SessionConfig, main: &Attempt) -> Vec<A
     match test {
         ActiveTest::Pregreet => {
             let first = pregreet(cfg, main, false).await;
-            let teaser = crate::checks::server::active::greeting_teaser(&main.record)
-                || crate::checks::server::active::greeting_teaser(&first.record);
+            let teaser = main.record.greeting_teaser() || first.record.greeting_teaser();
             let mut out = vec![first];
             if teaser {
                 out.push(pregreet(cfg, main, true).await);
@@ -247,9 +213,7 @@ async fn pregreet(cfg: &SessionConfig, main: &Attempt, between: bool) -> Attempt
             .line(Stage::Greeting, greeting_wait, "first greeting line")
             .await
         {
-            Wait::Reply(i)
-                if crate::checks::server::active::is_teaser(&run.conn.record().server_lines[i]) =>
-            {
+            Wait::Reply(i) if run.conn.record().server_lines[i].is_teaser() => {
                 run.note(
                     stage.clone(),
                     "EHLO sent after the 220- teaser, before the final greeting line".into(),
@@ -781,21 +745,6 @@ async fn unknown_command(cfg: &SessionConfig, main: &Attempt) -> Attempt {
     run.finish()
 }
 
-/// The addresses of the relay test for a local recipient domain: (form, address).
-pub fn relay_addresses(local_domain: &str) -> Vec<(&'static str, String)> {
-    let (user, foreign) = (RELAY_LOCAL_PART, RELAY_FOREIGN_DOMAIN);
-    vec![
-        ("foreign domain", format!("{user}@{foreign}")),
-        ("percent hack", format!("{user}%{foreign}@{local_domain}")),
-        ("bang path", format!("{foreign}!{user}@{local_domain}")),
-        (
-            "quoted local part",
-            format!("\"{user}@{foreign}\"@{local_domain}"),
-        ),
-        ("source route", format!("@{local_domain}:{user}@{foreign}")),
-    ]
-}
-
 /// `relay`: for each address form, MAIL, RCPT (never DATA) and RSET.
 async fn relay(cfg: &SessionConfig, main: &Attempt) -> Attempt {
     let stage = Stage::Test(ActiveTest::Relay.name());
@@ -871,7 +820,7 @@ mod tests {
             assert!(!body.windows(3).any(|w| w == b"\n.\n"));
             assert!(!body.ends_with(b"\r") && !body.ends_with(b"\n"));
             assert_eq!(
-                crate::checks::server::active::smuggling_sequence(&m),
+                crate::wire::probes::smuggling_sequence(&m),
                 Some(*seq),
                 "{}",
                 sequence_label(seq)

@@ -1,0 +1,79 @@
+//! The unusual inputs of the active tests, defined once for the tests that send them and the
+//! checks that judge the answers: smuggling end-of-data sequences, relay address forms, the
+//! unknown verb.
+
+/// The end-of-data sequences of the smuggling test, in the order they are tried.
+pub const SMUGGLING_SEQUENCES: &[&[u8]] = &[
+    b"\n.\n",
+    b"\n.\r\n",
+    b"\r.\r",
+    b"\r.\n",
+    b"\r\n.\n",
+    b"\r\n.\r",
+    b"\r\n\x00.\r\n",
+];
+
+/// A sequence in the notation of the SMTP smuggling write-ups: `<CR><LF>.<LF>`.
+pub fn sequence_label(seq: &[u8]) -> String {
+    seq.iter()
+        .map(|&b| match b {
+            b'\r' => "<CR>".to_string(),
+            b'\n' => "<LF>".to_string(),
+            0 => "<NUL>".to_string(),
+            b if b.is_ascii_graphic() => char::from(b).to_string(),
+            b => format!("<{b:02X}>"),
+        })
+        .collect()
+}
+
+/// The foreign side of the relay test: a domain reserved for examples (RFC 2606). The test
+/// never sends DATA, so nothing is delivered there even by an open relay.
+pub const RELAY_FOREIGN_DOMAIN: &str = "example.net";
+/// The local part used in the relay test's addresses.
+pub const RELAY_LOCAL_PART: &str = "smtpdoctor-relay-test";
+
+/// The unknown verb of the `unknown-command` test: RFC 5321 §4.1.5 leaves verbs starting
+/// with X to private use, so no server knows this one.
+pub const UNKNOWN_VERB: &str = "XSMTPDOCTOR";
+
+/// The non-standard end-of-data sequence a smuggling message ends in (longest match).
+pub fn smuggling_sequence(content: &[u8]) -> Option<&'static [u8]> {
+    if content.ends_with(b"\r\n.\r\n") {
+        return None;
+    }
+    let mut seqs: Vec<&'static [u8]> = SMUGGLING_SEQUENCES.to_vec();
+    seqs.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    seqs.into_iter().find(|s| content.ends_with(s))
+}
+
+/// The addresses of the relay test for a local recipient domain: (form, address).
+pub fn relay_addresses(local_domain: &str) -> Vec<(&'static str, String)> {
+    let (user, foreign) = (RELAY_LOCAL_PART, RELAY_FOREIGN_DOMAIN);
+    vec![
+        ("foreign domain", format!("{user}@{foreign}")),
+        ("percent hack", format!("{user}%{foreign}@{local_domain}")),
+        ("bang path", format!("{foreign}!{user}@{local_domain}")),
+        (
+            "quoted local part",
+            format!("\"{user}@{foreign}\"@{local_domain}"),
+        ),
+        ("source route", format!("@{local_domain}:{user}@{foreign}")),
+    ]
+}
+
+/// The relay trick an address uses.
+pub fn relay_form(address: &str) -> &'static str {
+    if address.starts_with('@') {
+        return "source route";
+    }
+    let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
+    if local.starts_with('"') && local.contains('@') {
+        "quoted local part"
+    } else if local.contains('%') {
+        "percent hack"
+    } else if local.contains('!') {
+        "bang path"
+    } else {
+        "foreign domain"
+    }
+}
