@@ -133,12 +133,19 @@ pub(crate) mod testkit {
         }
     }
 
-    /// A write event.
+    /// A write of the client awaiting one reply per line it holds (at least one).
     pub fn write(at_ms: u64, stage: Stage, bytes: &[u8]) -> Event {
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count().max(1);
+        write_expecting(at_ms, stage, bytes, lines as u16)
+    }
+
+    /// A write of the client awaiting `expects` replies.
+    pub fn write_expecting(at_ms: u64, stage: Stage, bytes: &[u8], expects: u16) -> Event {
         Event {
             at_us: at_ms * 1000,
             kind: EventKind::Write {
                 from: Peer::Client,
+                expects,
                 tls: false,
                 stage,
                 bytes: bytes.to_vec(),
@@ -180,7 +187,6 @@ pub(crate) mod testkit {
             stages: vec![],
             outcome: Outcome::Completed,
             failed_stage: None,
-            policy_failure: None,
             ptr: None,
             duration_ms: 0.0,
             quit_sent: false,

@@ -1053,6 +1053,48 @@ pub static ENTRIES: &[Entry] = &[
         reproduce: "smtpdoctor probe you@example.com -v --data",
     },
     Entry {
+        id: "data-not-sent",
+        severity: Severity::Error,
+        title: "The message could not be sent as it is",
+        meaning: "smtpdoctor did not send the message it was asked to send (or dropped the \
+                  connection without the final dot, so that the server discards the partial \
+                  message), because the server would not have taken it as it is: it is larger than \
+                  the SIZE the server advertises (RFC 1870), it has 8-bit bytes and the server does \
+                  not advertise 8BITMIME (RFC 6152), it has a line longer than 998 octets (RFC 5321 \
+                  §4.5.3.1.6), or the content could not be read. A real MTA bounces such a message \
+                  or converts it first.",
+        causes: &[
+            "a message over the server's size limit (Postfix `message_size_limit`, Exim `message_size_limit`)",
+            "binary or 8-bit content without MIME encoding for a server without 8BITMIME",
+            "generated content with very long lines (HTML, base64 without line breaks)",
+            "an unreadable --body file or a broken pipe on stdin",
+        ],
+        fix: "Send a smaller message or raise the server's limit; encode 8-bit content \
+              (quoted-printable or base64) or enable 8BITMIME on the server; wrap lines at 998 \
+              octets or encode the content.",
+        reference: "RFC 1870 §6; RFC 6152 §3; RFC 5321 §4.5.3.1.6",
+        reproduce: "smtpdoctor demo size-limit",
+    },
+    Entry {
+        id: "reply-timeout",
+        severity: Severity::Error,
+        title: "No reply to a command before the timeout",
+        meaning: "The server accepted the connection and answered earlier commands, then did not \
+                  answer this one (EHLO, MAIL, RCPT, DATA or RSET) before the wait ran out. A sender \
+                  gives up after the RFC 5321 §4.5.3.2 minimum (5 minutes for MAIL and RCPT, 2 for \
+                  DATA), drops the connection and tries again later: mail is delayed, then bounced.",
+        causes: &[
+            "a slow before-queue check (DNS lookups of a blocklist or a policy service that does not answer)",
+            "a milter or policy daemon that hangs",
+            "tarpitting of a client the server considers suspicious",
+            "a firewall or SMTP fixup that swallows the command",
+        ],
+        fix: "Find what the server waits for at that command (its logs show the stalled lookup or \
+              policy service); give lookups short timeouts; check SMTP inspection on firewalls.",
+        reference: "RFC 5321 §4.5.3.2",
+        reproduce: "smtpdoctor demo no-354",
+    },
+    Entry {
         id: "dot-slow",
         severity: Severity::Warning,
         title: "The reply to the final dot was slow",
@@ -1357,6 +1399,9 @@ mod tests {
         ("timing-rfc-exceeded", Severity::Warning),
         // §3 DATA
         ("data-rejected", Severity::Error),
+        // Not in SPEC §3: decisions and waits the record holds (see the README's design).
+        ("data-not-sent", Severity::Error),
+        ("reply-timeout", Severity::Error),
         ("dot-slow", Severity::Warning),
         ("dot-timeout", Severity::Error),
         ("data-keepalive-lines", Severity::Info),

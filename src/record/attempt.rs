@@ -98,8 +98,6 @@ pub struct Attempt {
     pub outcome: Outcome,
     /// The stage where it ended (when not completed).
     pub failed_stage: Option<Stage>,
-    /// Why `--starttls require` failed.
-    pub policy_failure: Option<String>,
     /// Reverse DNS of the address (when DNS was used).
     pub ptr: Option<crate::record::dns::PtrResult>,
     /// Total time, ms.

@@ -4,6 +4,8 @@
 //! from the record without touching a socket.
 
 pub mod attempt;
+pub mod data;
+pub mod decision;
 pub mod dns;
 mod stage;
 pub mod tls;
@@ -227,6 +229,10 @@ pub enum EventKind {
     Write {
         /// In whose role the bytes were written (the probe writes as the client).
         from: Peer,
+        /// How many replies the client awaits for these bytes: one per command, two for a
+        /// pipelined RSET and QUIT, none for message content or a server's reply. A reply
+        /// that comes when none is awaited is unsolicited.
+        expects: u16,
         /// Written inside TLS.
         tls: bool,
         /// The stage the command belongs to.
@@ -264,6 +270,8 @@ pub enum EventKind {
     DataSent {
         /// Bytes written on the wire (dot-stuffed), final dot excluded.
         bytes: u64,
+        /// Content bytes read from the source (before dot-stuffing).
+        content_bytes: u64,
         /// How long the transfer took, µs.
         elapsed_us: u64,
         /// The slowest single write, µs.
@@ -280,6 +288,18 @@ pub enum EventKind {
     LimitReached {
         /// Which bound.
         limit: Limit,
+    },
+    /// `--starttls require` could not be met and the dialogue stopped.
+    TlsPolicyUnmet {
+        /// The stage where it stopped (`starttls` or `tls`).
+        stage: Stage,
+        /// Why.
+        failure: decision::TlsPolicyFailure,
+    },
+    /// The message was not sent (or not completed), and why.
+    MessageNotSent {
+        /// Why.
+        reason: decision::NotSent,
     },
     /// The TLS handshake finished (successfully or not).
     TlsHandshake {
@@ -565,6 +585,43 @@ impl Record {
         self.replies.iter().rev().find(|r| &r.stage == stage)
     }
 
+    /// Decides from the record which replies nobody asked for: the client awaits the greeting
+    /// from the start and as many replies as each of its writes `expects`; a reply completed
+    /// while none was awaited is unsolicited. Replies are in the order they completed.
+    pub fn mark_unsolicited(&mut self) {
+        let mut awaited: u32 = 1; // the greeting
+        let mut counted = 0; // events whose writes are counted
+        for i in 0..self.replies.len() {
+            let r = &self.replies[i];
+            // The read that completed the reply: its last line's, or, when that line was not
+            // kept, the last read before the reply was complete.
+            let done = match r
+                .end_line
+                .checked_sub(1)
+                .and_then(|l| self.server_lines.get(l))
+            {
+                Some(line) if r.end_line > r.first_line => line.last_read + 1,
+                _ => self
+                    .events
+                    .partition_point(|e| e.at_us <= r.completed_at_us),
+            };
+            for e in &self.events[counted.min(done)..done] {
+                if let EventKind::Write {
+                    from: Peer::Client,
+                    expects,
+                    ..
+                } = e.kind
+                {
+                    awaited += u32::from(expects);
+                }
+            }
+            counted = counted.max(done);
+            let unsolicited = awaited == 0;
+            awaited = awaited.saturating_sub(1);
+            self.replies[i].unsolicited = unsolicited;
+        }
+    }
+
     /// Builds a record from scripted events for tests and replays: reads are parsed into lines
     /// and every complete reply is attributed to the stage of the most recent write (the
     /// greeting before any write).
@@ -606,6 +663,7 @@ impl Record {
                 _ => rec.events.push(ev),
             }
         }
+        rec.mark_unsolicited();
         rec
     }
 }

@@ -274,6 +274,11 @@ pub fn transcript(rec: &Record) -> Vec<Entry> {
                 *bytes as f64 / (*elapsed_us).max(1) as f64
             ))),
             EventKind::Note { message, .. } => out.push(local(escape_str(message))),
+            EventKind::MessageNotSent { reason } => {
+                out.push(local(escape_str(&reason.to_string())))
+            }
+            // The finding `starttls-policy-failed` says it where the dialogue stopped.
+            EventKind::TlsPolicyUnmet { .. } => {}
             EventKind::LimitReached { limit } => {
                 out.push(local(format!("limit reached: {}", limit.describe())))
             }

@@ -522,15 +522,15 @@ pub static ALL: &[Scenario] = &[
     },
     Scenario {
         name: "no-354",
-        summary: "never answers DATA; no finding id covers it, the attempt fails (timeout before the message)",
-        expect: &[],
+        summary: "never answers DATA: the attempt fails with a timeout before the message",
+        expect: &["reply-timeout"],
         probe_args: &["--data", "--timeout", "1s"],
         script: rules(&[on(Data, &[Hang])]),
     },
     Scenario {
         name: "size-limit",
         summary: "advertises SIZE 100000 and rejects larger messages after the dot; the probe refuses to send a larger one",
-        expect: &[],
+        expect: &["data-not-sent"],
         probe_args: &["--size", "200000"],
         script: rules(&[
             on_plain(Ehlo, &[Send(EHLO_SIZE_100000_PLAIN)]),

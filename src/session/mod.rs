@@ -12,6 +12,8 @@ pub use crate::record::attempt::{
 };
 pub use crate::wire::timeouts as rfc_timeouts;
 
+use crate::record::decision::{NotSent, TlsPolicyFailure};
+
 use crate::config::{QuitAfter, StartTlsPolicy};
 use crate::record::Peer;
 use crate::record::Stage;
@@ -135,18 +137,18 @@ impl Conn {
         !self.eof && !matches!(self.stream, Stream::Closed)
     }
 
-    /// Writes `bytes` in one write and records them; false when the write failed (recorded).
-    pub(crate) async fn write(&mut self, stage: Stage, bytes: &[u8]) -> bool {
-        // Complete replies that nobody asked for yet are unsolicited.
-        while let Some(mut r) = self.ready.pop_front() {
-            r.unsolicited = true;
-            self.record.replies.push(r);
-        }
+    /// Writes `bytes` in one write and records them with the number of replies they ask for;
+    /// false when the write failed (recorded).
+    pub(crate) async fn write(&mut self, stage: Stage, bytes: &[u8], expects: u16) -> bool {
+        // Complete replies not taken yet go into the record in the order they came; whether
+        // anybody asked for them is decided from the record (`Record::mark_unsolicited`).
+        self.record.replies.extend(self.ready.drain(..));
         let at = self.now_us();
         self.record.push(
             at,
             EventKind::Write {
                 from: Peer::Client,
+                expects,
                 tls: self.tls,
                 stage: stage.clone(),
                 bytes: bytes.to_vec(),
@@ -618,7 +620,7 @@ impl Run {
         wait: Duration,
     ) -> Option<usize> {
         let from = self.conn.now_us();
-        if !self.conn.write(stage.clone(), &cmd.to_wire()).await {
+        if !self.conn.write(stage.clone(), &cmd.to_wire(), 1).await {
             self.fail(Outcome::IoError, stage);
             return None;
         }
@@ -681,7 +683,7 @@ impl Run {
             // RFC 2920 §3.1: RSET and QUIT may go as one group, QUIT last: one round trip.
             let group = [Command::Rset.to_wire(), Command::Quit.to_wire()].concat();
             self.attempt.quit_sent = true;
-            if !self.conn.write(Stage::Quit, &group).await {
+            if !self.conn.write(Stage::Quit, &group, 2).await {
                 return;
             }
             let w = cfg.wait(rfc_timeouts::OTHER);
@@ -701,7 +703,11 @@ impl Run {
             }
             self.attempt.quit_sent = true;
             from = self.conn.now_us();
-            if !self.conn.write(Stage::Quit, &Command::Quit.to_wire()).await {
+            if !self
+                .conn
+                .write(Stage::Quit, &Command::Quit.to_wire(), 1)
+                .await
+            {
                 return;
             }
         }
@@ -793,20 +799,25 @@ impl Run {
                     && let Some(v) = v
                     && !(v.trusted && v.name_ok && v.time_ok)
                 {
-                    self.attempt.policy_failure = Some(format!(
-                        "the certificate did not verify ({})",
-                        v.errors.join("; ")
-                    ));
-                    self.fail(Outcome::PolicyFailed, Stage::Tls);
+                    self.policy_unmet(
+                        Stage::Tls,
+                        TlsPolicyFailure::CertificateNotVerified { errors: v.errors },
+                    );
                     return false;
                 }
                 true
             }
-            Err(msg) => {
-                self.fail(Outcome::TlsFailed, Stage::Tls);
+            Err(e) => {
                 if cfg.starttls == StartTlsPolicy::Require {
-                    self.attempt.policy_failure = Some(format!("the TLS handshake failed: {msg}"));
+                    self.policy_unmet(
+                        Stage::Tls,
+                        TlsPolicyFailure::HandshakeFailed {
+                            error: e.to_string(),
+                        },
+                    );
                 }
+                // A failed handshake is a TLS failure first; the policy event says what it meant.
+                self.fail(Outcome::TlsFailed, Stage::Tls);
                 false
             }
         }
@@ -869,9 +880,7 @@ impl Run {
                     self.attempt.ehlo_plain = self.attempt.ehlo.replace(e2);
                 } else if cfg.starttls == StartTlsPolicy::Require || code == 421 {
                     if cfg.starttls == StartTlsPolicy::Require {
-                        self.attempt.policy_failure =
-                            Some(format!("STARTTLS was answered with {code}"));
-                        self.fail(Outcome::PolicyFailed, Stage::Starttls);
+                        self.policy_unmet(Stage::Starttls, TlsPolicyFailure::Refused { code });
                     } else {
                         self.fail(Outcome::Refused, Stage::Starttls);
                     }
@@ -879,8 +888,7 @@ impl Run {
                     return;
                 }
             } else if cfg.starttls == StartTlsPolicy::Require {
-                self.attempt.policy_failure = Some("STARTTLS is not advertised".into());
-                self.fail(Outcome::PolicyFailed, Stage::Starttls);
+                self.policy_unmet(Stage::Starttls, TlsPolicyFailure::NotAdvertised);
                 self.quit(false, cfg).await;
                 return;
             }
@@ -893,12 +901,8 @@ impl Run {
         // MAIL, with SIZE= and BODY= when a message will follow.
         let params = match self.mail_params(cfg) {
             Ok(p) => p,
-            Err(why) => {
-                self.note(Stage::Data, why.clone());
-                self.attempt.data = Some(DataResult {
-                    not_sent: Some(why),
-                    ..DataResult::default()
-                });
+            Err(reason) => {
+                self.not_sent(reason);
                 self.fail(Outcome::Refused, Stage::Data);
                 self.quit(false, cfg).await;
                 return;
@@ -948,10 +952,7 @@ impl Run {
             return;
         };
         if accepted == 0 {
-            self.note(
-                Stage::Data,
-                "no recipient was accepted: DATA not sent".into(),
-            );
+            self.not_sent(NotSent::NoRecipientAccepted);
             self.fail(Outcome::Refused, Stage::Rcpt);
             self.quit(true, cfg).await;
             return;
@@ -960,6 +961,27 @@ impl Run {
             self.attempt.outcome = Outcome::Completed;
             self.quit(false, cfg).await;
         }
+    }
+
+    /// Records that the message was not sent, and why.
+    pub(crate) fn not_sent(&mut self, reason: NotSent) {
+        let at = self.conn.now_us();
+        self.conn
+            .record
+            .push(at, EventKind::MessageNotSent { reason });
+    }
+
+    /// Records that `--starttls require` could not be met at `stage`; the dialogue stops.
+    pub(crate) fn policy_unmet(&mut self, stage: Stage, failure: TlsPolicyFailure) {
+        let at = self.conn.now_us();
+        self.conn.record.push(
+            at,
+            EventKind::TlsPolicyUnmet {
+                stage: stage.clone(),
+                failure,
+            },
+        );
+        self.fail(Outcome::PolicyFailed, stage);
     }
 
     /// Adds a local note to the transcript.
@@ -971,7 +993,7 @@ impl Run {
     }
 
     /// Decides before MAIL whether the message may be sent, and with which MAIL parameters.
-    fn mail_params(&mut self, cfg: &SessionConfig) -> Result<Vec<String>, String> {
+    fn mail_params(&mut self, cfg: &SessionConfig) -> Result<Vec<String>, NotSent> {
         use crate::session::message::MessageSpec;
         let Some(spec) = &cfg.message else {
             return Ok(vec![]);
@@ -991,19 +1013,17 @@ impl Run {
             && limit > 0
             && size > limit
         {
-            return Err(format!(
-                "the message is {size} bytes but the server advertises SIZE {limit}: not sent"
-            ));
+            return Err(NotSent::OverSizeLimit { size, limit });
         }
         if let Some(scan) = cfg.scan {
             if scan.longest_line > crate::session::message::MAX_LINE {
-                return Err(format!(
-                    "the content has a line of {} octets; RFC 5321 §4.5.3.1.6 allows 998: wrap or encode it",
-                    scan.longest_line
-                ));
+                return Err(NotSent::LineTooLong {
+                    octets: scan.longest_line,
+                    aborted: false,
+                });
             }
             if scan.eight_bit && !caps.has("8BITMIME") {
-                return Err("the content has 8-bit bytes and the server does not advertise 8BITMIME: encode it (quoted-printable or base64) first".into());
+                return Err(NotSent::EightBitWithout8BitMime { aborted: false });
             }
         }
         let mut params = vec![];
@@ -1023,15 +1043,13 @@ impl Run {
     }
 
     /// DATA, the streamed content and the final dot. Returns whether the dialogue got through.
+    /// What happened is in the record; [`DataResult::from_record`] reads it from there.
     async fn send_data(
         &mut self,
         spec: &crate::session::message::MessageSpec,
         cfg: &SessionConfig,
     ) -> bool {
-        use crate::session::message::{MAX_LINE, Source};
-        use crate::wire::stuff::DotStuffer;
-        let mut result = DataResult::default();
-        let from = self.conn.now_us();
+        use crate::session::message::Source;
         let Some(r) = self
             .command(
                 Stage::Data,
@@ -1040,13 +1058,9 @@ impl Run {
             )
             .await
         else {
-            self.attempt.data = Some(result);
             return false;
         };
-        result.data_reply = Some(r);
-        result.data_reply_ms = Some((self.conn.now_us() - from) as f64 / 1000.0);
         if self.code(r) != 354 {
-            self.attempt.data = Some(result);
             self.fail(Outcome::Refused, Stage::Data);
             self.quit(true, cfg).await;
             return false;
@@ -1054,12 +1068,42 @@ impl Run {
         let mut source = match Source::open(spec, &cfg.from, &cfg.to, &cfg.helo).await {
             Ok(s) => s,
             Err(e) => {
-                result.not_sent = Some(format!("cannot read the message: {e}"));
-                self.attempt.data = Some(result);
+                self.not_sent(NotSent::Unreadable {
+                    error: e.to_string(),
+                    aborted: false,
+                });
                 self.fail(Outcome::IoError, Stage::Data);
                 return false;
             }
         };
+        let mut stuffer = crate::wire::stuff::DotStuffer::new();
+        match self.stream_content(&mut source, &mut stuffer, cfg).await {
+            Streamed::Complete => {}
+            Streamed::NotSent(reason) => {
+                // Abort without the final dot: the server must discard the partial message.
+                self.not_sent(reason);
+                self.fail(Outcome::Refused, Stage::Data);
+                self.conn.stream = Stream::Closed;
+                return false;
+            }
+            Streamed::Failed(outcome) => {
+                self.fail(outcome, Stage::Data);
+                return false;
+            }
+        }
+        self.final_dot(stuffer, cfg).await
+    }
+
+    /// Streams the content in chunks, dot-stuffed, keeping the first bytes in the record and
+    /// a [`EventKind::DataSent`] summary at the end.
+    async fn stream_content(
+        &mut self,
+        source: &mut crate::session::message::Source,
+        stuffer: &mut crate::wire::stuff::DotStuffer,
+        cfg: &SessionConfig,
+    ) -> Streamed {
+        use crate::session::message::{CHUNK, MAX_LINE};
+        const KEEP: usize = 4096;
         let caps = self
             .attempt
             .ehlo
@@ -1067,44 +1111,56 @@ impl Run {
             .map(EhloResult::caps)
             .unwrap_or_default();
         let eight_bit_ok = caps.has("8BITMIME");
-        let mut stuffer = DotStuffer::new();
-        let mut input = Vec::with_capacity(crate::session::message::CHUNK);
-        let mut wire = Vec::with_capacity(crate::session::message::CHUNK * 2);
+        let mut input = Vec::with_capacity(CHUNK);
+        let mut wire = Vec::with_capacity(CHUNK * 2);
         let block_wait = cfg.wait(rfc_timeouts::DATA_BLOCK);
         let started = self.conn.now_us();
-        let mut kept = 0usize;
-        let mut slowest = 0u64;
+        let (mut kept, mut slowest, mut sent) = (0usize, 0u64, 0u64);
+        let summary = |run: &mut Run, sent: u64, slowest: u64, content: u64| {
+            let at = run.conn.now_us();
+            run.conn.record.push(
+                at,
+                EventKind::DataSent {
+                    bytes: sent,
+                    content_bytes: content,
+                    elapsed_us: at.saturating_sub(started),
+                    slowest_write_us: slowest,
+                },
+            );
+        };
         loop {
             if let Err(e) = source.next(&mut input).await {
-                result.not_sent = Some(format!(
-                    "reading the message failed: {e}; connection dropped without the final dot"
-                ));
-                break;
+                summary(self, sent, slowest, stuffer.input_bytes);
+                return Streamed::NotSent(NotSent::Unreadable {
+                    error: e.to_string(),
+                    aborted: true,
+                });
             }
             if input.is_empty() {
-                break;
+                summary(self, sent, slowest, stuffer.input_bytes);
+                return Streamed::Complete;
             }
             wire.clear();
             stuffer.push(&input, &mut wire);
             if stuffer.longest_line > MAX_LINE || (stuffer.eight_bit && !eight_bit_ok) {
-                // Abort without the final dot: the server must discard the partial message.
-                result.not_sent = Some(if stuffer.longest_line > MAX_LINE {
-                    format!(
-                        "a line of {} octets exceeds the 998 allowed (RFC 5321 §4.5.3.1.6); connection dropped without the final dot",
-                        stuffer.longest_line
-                    )
+                summary(self, sent, slowest, stuffer.input_bytes);
+                return Streamed::NotSent(if stuffer.longest_line > MAX_LINE {
+                    NotSent::LineTooLong {
+                        octets: stuffer.longest_line,
+                        aborted: true,
+                    }
                 } else {
-                    "8-bit content but no 8BITMIME; connection dropped without the final dot".into()
+                    NotSent::EightBitWithout8BitMime { aborted: true }
                 });
-                break;
             }
-            if kept < 4096 {
-                let take = (4096 - kept).min(wire.len());
+            if kept < KEEP {
+                let take = (KEEP - kept).min(wire.len());
                 let at = self.conn.now_us();
                 self.conn.record.push(
                     at,
                     EventKind::Write {
                         from: Peer::Client,
+                        expects: 0,
                         tls: self.conn.tls,
                         stage: Stage::Data,
                         bytes: wire[..take].to_vec(),
@@ -1121,7 +1177,7 @@ impl Run {
                 Stream::Closed => Ok(Err(std::io::Error::from(std::io::ErrorKind::NotConnected))),
             };
             slowest = slowest.max(t0.elapsed().as_micros() as u64);
-            result.bytes_sent += wire.len() as u64;
+            sent += wire.len() as u64;
             let failure = match res {
                 Ok(Ok(())) => continue,
                 Ok(Err(e)) => EventKind::IoError {
@@ -1136,40 +1192,29 @@ impl Run {
             let timed_out = matches!(failure, EventKind::Timeout { .. });
             let at = self.conn.now_us();
             self.conn.record.push(at, failure);
-            self.record_data_summary(&mut result, started, slowest, stuffer.input_bytes);
-            if !timed_out {
-                // The server may have said why before closing.
-                let _ = self
-                    .conn
-                    .reply(Stage::Data, Duration::from_secs(1), "reply")
-                    .await;
+            summary(self, sent, slowest, stuffer.input_bytes);
+            if timed_out {
+                return Streamed::Failed(Outcome::Timeout);
             }
-            self.attempt.data = Some(result);
-            let outcome = if timed_out {
-                Outcome::Timeout
-            } else {
-                Outcome::IoError
-            };
-            self.fail(outcome, Stage::Data);
-            return false;
+            // The server may have said why before closing.
+            let _ = self
+                .conn
+                .reply(Stage::Data, Duration::from_secs(1), "reply")
+                .await;
+            return Streamed::Failed(Outcome::IoError);
         }
-        self.record_data_summary(&mut result, started, slowest, stuffer.input_bytes);
-        if let Some(why) = &result.not_sent {
-            self.note(Stage::Data, why.clone());
-            self.attempt.data = Some(result);
-            self.fail(Outcome::Refused, Stage::Data);
-            self.conn.stream = Stream::Closed;
-            return false;
-        }
-        // The final dot: `\r\n.\r\n` in one write.
-        wire.clear();
+    }
+
+    /// The final dot, `\r\n.\r\n` in one write, and the wait for its reply.
+    async fn final_dot(
+        &mut self,
+        mut stuffer: crate::wire::stuff::DotStuffer,
+        cfg: &SessionConfig,
+    ) -> bool {
+        let mut wire = Vec::with_capacity(5);
         stuffer.finish(&mut wire);
-        result.bytes_sent += wire.len() as u64;
         let dot_at = self.conn.now_us();
-        result.dot_written_us = Some(dot_at);
-        result.dot_event = Some(self.conn.record.events.len());
-        if !self.conn.write(Stage::Data, &wire).await {
-            self.attempt.data = Some(result);
+        if !self.conn.write(Stage::Data, &wire, 1).await {
             self.fail(Outcome::IoError, Stage::Data);
             return false;
         }
@@ -1180,47 +1225,21 @@ impl Run {
                 "reply to the final dot",
             )
             .await;
-        if let Some(r) = reply {
-            let rec = &self.conn.record;
-            let rr = &rec.replies[r];
-            let lines = rec.reply_lines(rr);
-            result.dot_reply = Some(r);
-            result.dot_code = rr.code;
-            result.dot_reply_ms = Some(rr.completed_at_us.saturating_sub(dot_at) as f64 / 1000.0);
-            result.dot_first_line_ms = lines
-                .first()
-                .map(|l| rec.at_us(l.last_read).saturating_sub(dot_at) as f64 / 1000.0);
-            result.queue_id = lines
-                .last()
-                .and_then(|l| crate::session::message::queue_id(&l.text()));
+        if reply.is_some() {
             self.stage_time(Stage::Data, dot_at);
         }
-        self.attempt.data = Some(result);
         reply.is_some()
     }
+}
 
-    fn record_data_summary(
-        &mut self,
-        result: &mut DataResult,
-        started: u64,
-        slowest: u64,
-        content: u64,
-    ) {
-        let at = self.conn.now_us();
-        let elapsed = at.saturating_sub(started);
-        self.conn.record.push(
-            at,
-            EventKind::DataSent {
-                bytes: result.bytes_sent,
-                elapsed_us: elapsed,
-                slowest_write_us: slowest,
-            },
-        );
-        result.content_bytes = content;
-        result.transfer_ms = Some(elapsed as f64 / 1000.0);
-        result.slowest_block_ms = Some(slowest as f64 / 1000.0);
-        result.throughput_mb_s = Some(result.bytes_sent as f64 / elapsed.max(1) as f64);
-    }
+/// How streaming the content ended.
+enum Streamed {
+    /// Every chunk was written; the final dot may follow.
+    Complete,
+    /// The content may not be sent (found while streaming); no final dot.
+    NotSent(NotSent),
+    /// A write failed or stalled.
+    Failed(Outcome),
 }
 
 fn verb(cmd: &Command) -> &'static str {
@@ -1283,7 +1302,6 @@ pub(crate) async fn open(
         stages: vec![],
         outcome: Outcome::Completed,
         failed_stage: None,
-        policy_failure: None,
         ptr: None,
         duration_ms: 0.0,
         quit_sent: false,
@@ -1368,13 +1386,14 @@ pub(crate) async fn open(
 impl Run {
     /// Ends the attempt: moves the record in and stamps the total time.
     pub(crate) fn finish(mut self) -> Attempt {
-        // Replies that arrived but were never asked for.
-        while let Some(mut r) = self.conn.ready.pop_front() {
-            r.unsolicited = true;
-            self.conn.record.replies.push(r);
-        }
+        // Replies that arrived but were never taken.
+        self.conn.record.replies.extend(self.conn.ready.drain(..));
+        self.conn.record.mark_unsolicited();
         let mut attempt = self.attempt;
         attempt.record = self.conn.record;
+        if attempt.test.is_none() {
+            attempt.data = DataResult::from_record(&attempt.record);
+        }
         attempt.duration_ms = self.conn.start.elapsed().as_secs_f64() * 1000.0;
         attempt
     }
@@ -1420,6 +1439,66 @@ mod tests {
             host: "127.0.0.1".into(),
             addr,
             preference: None,
+        }
+    }
+
+    /// The record is the whole truth: replaying a live attempt's events gives the same
+    /// replies (unsolicited ones included), the same DATA facts and the same findings.
+    #[tokio::test]
+    async fn a_replayed_record_judges_as_the_live_one() {
+        use crate::session::message::MessageSpec;
+        let cases = [
+            ("unsolicited", None, vec!["reply-unsolicited"]),
+            ("clean", Some(MessageSpec::Test), vec![]),
+            (
+                "size-limit",
+                Some(MessageSpec::Size(200_000)),
+                vec!["data-not-sent"],
+            ),
+        ];
+        for (name, message, expected) in cases {
+            let (addr, server) = crate::server::spawn(crate::server::find(name).unwrap())
+                .await
+                .unwrap();
+            let mut cfg = config(Duration::from_secs(10));
+            cfg.starttls = StartTlsPolicy::Never;
+            cfg.to = vec![format!("postmaster@{}", crate::server::DOMAIN)];
+            cfg.message = message;
+            let live = run(target(addr), &cfg).await;
+            server.abort();
+            let ctx = crate::checks::CheckContext::default();
+            let ids = |a: &Attempt| {
+                let mut v: Vec<_> = crate::checks::attempt(a, 0, &ctx)
+                    .iter()
+                    .map(|f| f.id)
+                    .collect();
+                v.sort();
+                v
+            };
+            let mut replayed = live.clone();
+            replayed.record = Record::replay(live.record.events.clone());
+            replayed.data = DataResult::from_record(&replayed.record);
+            let facts = |a: &Attempt| {
+                a.record
+                    .replies
+                    .iter()
+                    .map(|r| (r.stage.clone(), r.code, r.unsolicited))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(facts(&live), facts(&replayed), "{name}: replies");
+            let data = |a: &Attempt| {
+                a.data.as_ref().map(|d| {
+                    (
+                        d.bytes_sent,
+                        d.dot_code,
+                        d.queue_id.clone(),
+                        d.not_sent.clone(),
+                    )
+                })
+            };
+            assert_eq!(data(&live), data(&replayed), "{name}: DATA facts");
+            assert_eq!(ids(&live), expected, "{name}: live findings");
+            assert_eq!(ids(&replayed), expected, "{name}: replayed findings");
         }
     }
 

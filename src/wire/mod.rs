@@ -4,6 +4,7 @@ pub mod command;
 pub mod ehlo;
 pub mod escape;
 pub mod probes;
+pub mod queue_id;
 pub mod reply;
 pub mod stuff;
 pub mod timeouts;

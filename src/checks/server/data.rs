@@ -3,16 +3,88 @@
 
 use crate::checks::{Anchor, Finding};
 use crate::checks::{CheckContext, ms, reply_anchor, reply_wire};
-use crate::record::EventKind;
 use crate::record::Stage;
 use crate::record::attempt::{Attempt, Outcome};
+use crate::record::decision::NotSent;
+use crate::record::{EventKind, Record};
 use crate::wire::timeouts as rfc_timeouts;
+
+/// `data-not-sent`: the dialogue recorded that the message was not sent (or not completed).
+/// A refused RCPT is not this: the RCPT findings say it.
+pub fn not_sent(rec: &Record) -> Option<Finding> {
+    rec.events
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| match &e.kind {
+            EventKind::MessageNotSent { reason } if *reason != NotSent::NoRecipientAccepted => {
+                Some(Finding::new(
+                    "data-not-sent",
+                    Stage::Data,
+                    Anchor::Event(i),
+                    "the message was not sent",
+                    reason.to_string(),
+                ))
+            }
+            _ => None,
+        })
+}
+
+/// `reply-timeout`: the attempt ended because a command other than the greeting, STARTTLS and
+/// the final dot (which have findings of their own) got no reply in time.
+pub fn reply_timeout(a: &Attempt) -> Option<Finding> {
+    if a.outcome != Outcome::Timeout {
+        return None;
+    }
+    let stage = a.failed_stage.clone()?;
+    if !matches!(stage, Stage::Ehlo | Stage::Mail | Stage::Rcpt | Stage::Data) {
+        return None;
+    }
+    let rec = &a.record;
+    let (i, waited_ms) = rec
+        .events
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, e)| match &e.kind {
+            EventKind::Timeout {
+                stage: s,
+                waited_ms,
+            } if *s == stage => Some((i, *waited_ms)),
+            _ => None,
+        })?;
+    // The final dot's wait is `dot-timeout`; a stalled write of the content is not a reply.
+    let command = rec.events[..i].iter().rev().find_map(|e| match &e.kind {
+        EventKind::Write { bytes, expects, .. } if *expects > 0 => Some(bytes.as_slice()),
+        _ => None,
+    })?;
+    if stage == Stage::Data && !command.eq_ignore_ascii_case(b"DATA\r\n") {
+        return None;
+    }
+    let verb = String::from_utf8_lossy(
+        command
+            .split(|b| *b == b' ' || *b == b'\r')
+            .next()
+            .unwrap_or_default(),
+    )
+    .to_ascii_uppercase();
+    Some(Finding::new(
+        "reply-timeout",
+        stage,
+        Anchor::Event(i),
+        format!("no reply to {verb} within {}", ms(waited_ms * 1000)),
+        format!(
+            "the server answered the commands before {verb} and then nothing came for {}; senders give up after the RFC 5321 §4.5.3.2 minimum and retry later",
+            ms(waited_ms * 1000)
+        ),
+    ))
+}
 
 /// DATA findings.
 pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
-    let Some(d) = &a.data else { return vec![] };
     let rec = &a.record;
-    let mut out = Vec::new();
+    let mut out: Vec<Finding> = not_sent(rec).into_iter().collect();
+    out.extend(reply_timeout(a));
+    let Some(d) = &a.data else { return out };
     if let Some(r) = d.data_reply.map(|i| &rec.replies[i])
         && let Some(code) = r.code
         && code != 354
@@ -140,22 +212,27 @@ mod tests {
     use crate::checks::testkit::*;
     use crate::record::attempt::DataResult;
 
+    /// DATA, 354, the content, the final dot, then `reads`; the DATA facts derived from it.
     fn with_dot_reply(reads: Vec<crate::record::Event>) -> Attempt {
         let mut evs = vec![
             read(1, b"220 mx\r\n"),
             write(2, Stage::Data, b"DATA\r\n"),
             read(3, b"354 go\r\n"),
-            write(10, Stage::Data, b"\r\n.\r\n"),
+            write_expecting(4, Stage::Data, b"Subject: t\r\n\r\nhello", 0),
+            ev(
+                9,
+                EventKind::DataSent {
+                    bytes: 20,
+                    content_bytes: 20,
+                    elapsed_us: 5_000,
+                    slowest_write_us: 1_000,
+                },
+            ),
+            write_expecting(10, Stage::Data, b"\r\n.\r\n", 1),
         ];
         evs.extend(reads);
         let mut a = attempt(evs);
-        a.data = Some(DataResult {
-            data_reply: Some(1),
-            dot_reply: Some(2),
-            dot_written_us: Some(10_000),
-            slowest_block_ms: Some(1.0),
-            ..DataResult::default()
-        });
+        a.data = DataResult::from_record(&a.record);
         a
     }
 
@@ -199,7 +276,89 @@ mod tests {
                 waited_ms: 990,
             },
         )]);
-        a.data.as_mut().unwrap().dot_reply = None;
+        assert_eq!(a.data.as_ref().unwrap().dot_reply, None);
+        a.outcome = Outcome::Timeout;
+        a.failed_stage = Some(Stage::Data);
+        assert_eq!(ids(&check(&a, &ctx())), vec!["dot-timeout"]);
+    }
+
+    #[test]
+    fn data_facts_come_from_the_events() {
+        let a = with_dot_reply(vec![read(20, b"250 2.0.0 Ok: queued as 4XyZ1\r\n")]);
+        let d = a.data.as_ref().unwrap();
+        assert_eq!(d.data_reply, Some(1));
+        assert_eq!(d.dot_reply, Some(2));
+        assert_eq!(d.dot_code, Some(250));
+        assert_eq!(d.queue_id.as_deref(), Some("4XyZ1"));
+        assert_eq!(d.bytes_sent, 25, "content and the final dot");
+        assert_eq!(d.dot_written_us, Some(10_000));
+        assert_eq!(d.dot_reply_ms, Some(10.0));
+        assert_eq!(d.slowest_block_ms, Some(1.0));
+        assert_eq!(d.not_sent, None);
+    }
+
+    #[test]
+    fn a_message_not_sent_is_a_finding() {
+        use crate::record::decision::NotSent;
+        let a = attempt(vec![
+            read(1, b"220 mx\r\n"),
+            ev(
+                2,
+                EventKind::MessageNotSent {
+                    reason: NotSent::OverSizeLimit {
+                        size: 200_000,
+                        limit: 100_000,
+                    },
+                },
+            ),
+        ]);
+        let f = check(&a, &ctx());
+        assert_eq!(ids(&f), vec!["data-not-sent"]);
+        assert!(f[0].detail.contains("SIZE 100000"), "{}", f[0].detail);
+        assert_eq!(
+            f[0].anchor,
+            Anchor::Event(3),
+            "after connect, connected and the greeting"
+        );
+        let d = DataResult::from_record(&a.record).unwrap();
+        assert!(d.not_sent.unwrap().contains("not sent"));
+        // No recipient accepted: the RCPT findings say it, not this one.
+        let a = attempt(vec![ev(
+            2,
+            EventKind::MessageNotSent {
+                reason: NotSent::NoRecipientAccepted,
+            },
+        )]);
+        assert!(check(&a, &ctx()).is_empty());
+    }
+
+    #[test]
+    fn no_reply_to_data_is_a_reply_timeout() {
+        let mut a = attempt(vec![
+            read(1, b"220 mx\r\n"),
+            write(2, Stage::Data, b"DATA\r\n"),
+            ev(
+                1002,
+                EventKind::Timeout {
+                    stage: Stage::Data,
+                    waited_ms: 1000,
+                },
+            ),
+        ]);
+        a.data = DataResult::from_record(&a.record);
+        a.outcome = Outcome::Timeout;
+        a.failed_stage = Some(Stage::Data);
+        let f = check(&a, &ctx());
+        assert_eq!(ids(&f), vec!["reply-timeout"]);
+        assert!(f[0].summary.contains("DATA"), "{}", f[0].summary);
+        // The final dot's silence is dot-timeout, not this.
+        let mut a = with_dot_reply(vec![ev(
+            1000,
+            EventKind::Timeout {
+                stage: Stage::Data,
+                waited_ms: 990,
+            },
+        )]);
         a.outcome = Outcome::Timeout;
         a.failed_stage = Some(Stage::Data);
         assert_eq!(ids(&check(&a, &ctx())), vec!["dot-timeout"]);

@@ -161,13 +161,42 @@ mod tests {
     use super::*;
     use crate::checks::testkit::*;
 
+    /// A greeting and replies, each reply after a command that asks for it.
     fn ids_for(reads: &[&[u8]]) -> Vec<&'static str> {
-        let evs = reads
-            .iter()
-            .enumerate()
-            .map(|(i, r)| read(i as u64, r))
-            .collect();
+        let mut evs = vec![];
+        for (i, r) in reads.iter().enumerate() {
+            if i > 0 {
+                evs.push(write(2 * i as u64, Stage::Ehlo, b"NOOP\r\n"));
+            }
+            evs.push(read(2 * i as u64 + 1, r));
+        }
         ids(&check(&attempt(evs).record))
+    }
+
+    #[test]
+    fn a_reply_nobody_awaited_is_unsolicited() {
+        // The greeting, then two replies to one EHLO: the second is unsolicited.
+        let a = attempt(vec![
+            read(1, b"220 mx\r\n"),
+            write(2, Stage::Ehlo, b"EHLO probe\r\n"),
+            read(3, b"250 mx\r\n250 again\r\n"),
+        ]);
+        assert_eq!(ids(&check(&a.record)), vec!["reply-unsolicited"]);
+        assert_eq!(
+            a.record
+                .replies
+                .iter()
+                .map(|r| r.unsolicited)
+                .collect::<Vec<_>>(),
+            [false, false, true]
+        );
+        // A pipelined group awaits one reply per command: nothing is unsolicited.
+        let a = attempt(vec![
+            read(1, b"220 mx\r\n"),
+            write_expecting(2, Stage::Quit, b"RSET\r\nQUIT\r\n", 2),
+            read(3, b"250 ok\r\n221 bye\r\n"),
+        ]);
+        assert!(ids(&check(&a.record)).is_empty());
     }
 
     #[test]
@@ -211,7 +240,14 @@ mod tests {
 
     #[test]
     fn repeated_fault_is_one_finding_with_a_count() {
-        let f = check(&attempt(vec![read(0, b"220 a\n250 b\n")]).record);
+        let f = check(
+            &attempt(vec![
+                read(0, b"220 a\n"),
+                write(1, Stage::Ehlo, b"NOOP\r\n"),
+                read(2, b"250 b\n"),
+            ])
+            .record,
+        );
         assert_eq!(f.len(), 1);
         assert!(f[0].summary.contains("2 lines"), "{}", f[0].summary);
         assert_eq!(f[0].anchor, Anchor::Line(0));

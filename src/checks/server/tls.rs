@@ -4,9 +4,9 @@
 use crate::checks::{Anchor, Finding};
 use crate::checks::{CheckContext, reply_anchor, reply_wire};
 use crate::config::StartTlsPolicy;
-use crate::record::EventKind;
 use crate::record::Stage;
 use crate::record::attempt::Attempt;
+use crate::record::{EventKind, Record};
 
 /// STARTTLS and certificate findings.
 pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
@@ -160,15 +160,7 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
             ));
         }
     }
-    if let Some(why) = &a.policy_failure {
-        out.push(Finding::new(
-            "starttls-policy-failed",
-            a.failed_stage.clone().unwrap_or(Stage::Starttls),
-            Anchor::None,
-            "--starttls require: TLS could not be established",
-            why.clone(),
-        ));
-    }
+    out.extend(policy_unmet(rec));
     if a.tls.is_none()
         && let Some(r) = rec.last_reply(&Stage::Mail)
         && (r.code == Some(530) || reply_text(rec, r).to_ascii_uppercase().contains("STARTTLS"))
@@ -189,6 +181,23 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
 }
 
 use crate::checks::reply_text;
+
+/// `starttls-policy-failed`: the dialogue recorded that `--starttls require` was not met.
+fn policy_unmet(rec: &Record) -> Option<Finding> {
+    rec.events
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| match &e.kind {
+            EventKind::TlsPolicyUnmet { stage, failure } => Some(Finding::new(
+                "starttls-policy-failed",
+                stage.clone(),
+                Anchor::Event(i),
+                "--starttls require: TLS could not be established",
+                failure.to_string(),
+            )),
+            _ => None,
+        })
+}
 
 #[cfg(test)]
 mod tests {
@@ -242,6 +251,44 @@ mod tests {
         assert_eq!(
             ids(&check(&a, &CheckContext::default())),
             vec!["starttls-454"]
+        );
+    }
+
+    #[test]
+    fn an_unmet_tls_policy_is_a_finding() {
+        use crate::record::decision::TlsPolicyFailure;
+        let require = CheckContext {
+            starttls: StartTlsPolicy::Require,
+            ..CheckContext::default()
+        };
+        let mut a = attempt(vec![
+            read(1, b"220 mx\r\n"),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            read(3, b"250-mx\r\n250 STARTTLS\r\n"),
+            write(4, Stage::Starttls, b"STARTTLS\r\n"),
+            read(5, b"454 4.7.1 TLS not available\r\n"),
+            ev(
+                6,
+                EventKind::TlsPolicyUnmet {
+                    stage: Stage::Starttls,
+                    failure: TlsPolicyFailure::Refused { code: 454 },
+                },
+            ),
+        ]);
+        a.ehlo = Some(ehlo(1, &["STARTTLS"], false));
+        let f = check(&a, &require);
+        let p = f
+            .iter()
+            .find(|f| f.id == "starttls-policy-failed")
+            .expect("policy finding");
+        assert_eq!(p.stage, Stage::Starttls);
+        assert_eq!(p.detail, "STARTTLS was answered with 454");
+        // The same dialogue without the event: the session did not stop for a policy.
+        a.record.events.pop();
+        assert!(
+            check(&a, &require)
+                .iter()
+                .all(|f| f.id != "starttls-policy-failed")
         );
     }
 

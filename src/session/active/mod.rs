@@ -4,6 +4,7 @@
 
 use crate::config::{ActiveTest, StartTlsPolicy};
 use crate::record::Stage;
+use crate::record::decision::TlsPolicyFailure;
 use crate::session::{self, Attempt, Outcome, Run, SessionConfig, Wait, rfc_timeouts};
 use crate::wire::command::Command;
 use crate::wire::probes::{SMUGGLING_SEQUENCES, UNKNOWN_VERB, relay_addresses, sequence_label};
@@ -121,8 +122,7 @@ async fn secure(run: &mut Run, cfg: &SessionConfig, ehlo: session::EhloResult) -
     }
     if !offered {
         if cfg.starttls == StartTlsPolicy::Require {
-            run.attempt.policy_failure = Some("STARTTLS is not advertised".into());
-            run.fail(Outcome::PolicyFailed, Stage::Starttls);
+            run.policy_unmet(Stage::Starttls, TlsPolicyFailure::NotAdvertised);
             run.quit(false, cfg).await;
             return false;
         }
@@ -134,9 +134,8 @@ async fn secure(run: &mut Run, cfg: &SessionConfig, ehlo: session::EhloResult) -
     };
     if run.code(r) != 220 {
         if cfg.starttls == StartTlsPolicy::Require {
-            run.attempt.policy_failure =
-                Some(format!("STARTTLS was answered with {}", run.code(r)));
-            run.fail(Outcome::PolicyFailed, Stage::Starttls);
+            let code = run.code(r);
+            run.policy_unmet(Stage::Starttls, TlsPolicyFailure::Refused { code });
             run.quit(false, cfg).await;
             return false;
         }
@@ -251,7 +250,7 @@ async fn pregreet(cfg: &SessionConfig, main: &Attempt, between: bool) -> Attempt
         );
     }
     let ehlo = Command::Ehlo(cfg.helo.clone()).to_wire();
-    if !run.conn.write(stage.clone(), &ehlo).await {
+    if !run.conn.write(stage.clone(), &ehlo, 1).await {
         run.fail(Outcome::IoError, stage);
         return run.finish();
     }
@@ -365,7 +364,11 @@ async fn pipelining(cfg: &SessionConfig, main: &Attempt) -> Attempt {
             if advertised { "" } else { "not " }
         ),
     );
-    if !run.conn.write(stage.clone(), &group).await {
+    if !run
+        .conn
+        .write(stage.clone(), &group, commands.len() as u16)
+        .await
+    {
         run.fail(Outcome::IoError, stage);
         return run.finish();
     }
@@ -440,7 +443,7 @@ async fn starttls_injection(cfg: &SessionConfig, main: &Attempt) -> Attempt {
         "STARTTLS and NOOP in one write: a correct server discards the NOOP when TLS starts".into(),
     );
     let injected = [Command::StartTls.to_wire(), Command::Noop.to_wire()].concat();
-    if !run.conn.write(stage.clone(), &injected).await {
+    if !run.conn.write(stage.clone(), &injected, 2).await {
         run.fail(Outcome::IoError, stage);
         return run.finish();
     }
@@ -567,7 +570,7 @@ async fn smuggling(cfg: &SessionConfig, main: &Attempt, seq: &[u8]) -> Attempt {
     );
     if !run
         .conn
-        .write(stage.clone(), &smuggling_message(cfg, seq))
+        .write(stage.clone(), &smuggling_message(cfg, seq), 1)
         .await
     {
         run.fail(Outcome::IoError, stage);
@@ -588,7 +591,7 @@ async fn smuggling(cfg: &SessionConfig, main: &Attempt, seq: &[u8]) -> Attempt {
                 "no reply: completing the message with <CR><LF>.<CR><LF> so that the server is left clean"
                     .into(),
             );
-            if !run.conn.write(Stage::Data, b"\r\n.\r\n").await {
+            if !run.conn.write(Stage::Data, b"\r\n.\r\n", 1).await {
                 run.fail(Outcome::IoError, Stage::Data);
                 return run.finish();
             }
@@ -653,7 +656,7 @@ async fn bare_lf(cfg: &SessionConfig, main: &Attempt) -> Attempt {
     if !prelude(&mut run, cfg).await {
         return run.finish();
     }
-    if !run.conn.write(stage.clone(), b"NOOP\n").await {
+    if !run.conn.write(stage.clone(), b"NOOP\n", 1).await {
         run.fail(Outcome::IoError, stage);
         return run.finish();
     }
@@ -698,7 +701,7 @@ async fn unknown_command(cfg: &SessionConfig, main: &Attempt) -> Attempt {
     let w = cfg.wait(rfc_timeouts::OTHER);
     if !run
         .conn
-        .write(stage.clone(), format!("{UNKNOWN_VERB}\r\n").as_bytes())
+        .write(stage.clone(), format!("{UNKNOWN_VERB}\r\n").as_bytes(), 1)
         .await
     {
         run.fail(Outcome::IoError, stage);
@@ -727,7 +730,7 @@ async fn unknown_command(cfg: &SessionConfig, main: &Attempt) -> Attempt {
     // Still there? A server that hung up fails the NOOP (write error, end of stream).
     if run
         .conn
-        .write(stage.clone(), &Command::Noop.to_wire())
+        .write(stage.clone(), &Command::Noop.to_wire(), 1)
         .await
     {
         match run.conn.reply(stage.clone(), w, "reply to NOOP").await {
