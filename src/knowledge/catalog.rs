@@ -1327,96 +1327,100 @@ pub fn entry(id: &str) -> Option<&'static Entry> {
     ENTRIES.iter().find(|e| e.id == id)
 }
 
+/// Every finding id the contract names (SPEC §3, §4) with its severity, plus the decisions
+/// the record holds; the tests hold the catalog, the scenarios and the docs to this one list.
+#[cfg(test)]
+pub(crate) const SPEC_IDS: &[(&str, Severity)] = &[
+    // §3 DNS
+    ("mx-nxdomain", Severity::Error),
+    ("mx-lookup-failed", Severity::Error),
+    ("mx-implicit", Severity::Info),
+    ("mx-null", Severity::Info),
+    ("mx-target-invalid", Severity::Warning),
+    ("mx-none-usable", Severity::Error),
+    ("ptr-missing", Severity::Warning),
+    ("ptr-mismatch", Severity::Warning),
+    // §3 Connect
+    ("connect-refused", Severity::Error),
+    ("connect-timeout", Severity::Error),
+    ("connect-unreachable", Severity::Error),
+    ("close-without-421", Severity::Warning),
+    // §3 Greeting
+    ("greeting-timeout", Severity::Error),
+    ("greeting-slow", Severity::Warning),
+    ("greeting-fragmented", Severity::Warning),
+    ("greeting-multiline", Severity::Info),
+    ("greeting-554", Severity::Error),
+    ("greeting-421", Severity::Warning),
+    ("greeting-syntax", Severity::Warning),
+    ("pix-banner", Severity::Warning),
+    ("pix-ehlo-mangled", Severity::Warning),
+    // §3 Reply syntax
+    ("reply-code-invalid", Severity::Error),
+    ("reply-multiline-mismatch", Severity::Error),
+    ("reply-bare-code", Severity::Info),
+    ("reply-zero-length", Severity::Error),
+    ("reply-bare-lf", Severity::Error),
+    ("reply-bare-cr", Severity::Error),
+    ("reply-too-long", Severity::Warning),
+    ("reply-non-ascii", Severity::Warning),
+    ("reply-unsolicited", Severity::Error),
+    // §3 EHLO
+    ("ehlo-fallback", Severity::Warning),
+    ("ehlo-bad-failure-code", Severity::Warning),
+    ("helo-extended", Severity::Error),
+    ("ext-size-small", Severity::Warning),
+    ("ext-enhancedcodes-malformed", Severity::Warning),
+    // §3 STARTTLS/TLS
+    ("starttls-absent", Severity::Warning),
+    ("starttls-required", Severity::Error),
+    ("starttls-454", Severity::Warning),
+    ("starttls-stall", Severity::Warning),
+    ("starttls-post-state", Severity::Error),
+    ("starttls-resp-injection", Severity::Warning),
+    ("tls-handshake-failed", Severity::Error),
+    ("tls-cert-expired", Severity::Error),
+    ("tls-cert-expiring", Severity::Warning),
+    ("tls-cert-name-mismatch", Severity::Warning),
+    ("tls-cert-untrusted", Severity::Warning),
+    // §3 Envelope
+    ("mail-rejected", Severity::Error),
+    ("mail-deferred", Severity::Warning),
+    ("rcpt-rejected", Severity::Error),
+    ("rcpt-deferred", Severity::Warning),
+    ("postmaster-rejected", Severity::Error),
+    ("greylisted", Severity::Info),
+    ("postscreen-after-tests", Severity::Info),
+    ("starttls-policy-failed", Severity::Error),
+    ("reply-slow", Severity::Warning),
+    ("timing-rfc-exceeded", Severity::Warning),
+    // §3 DATA
+    ("data-rejected", Severity::Error),
+    // Not in SPEC §3: decisions and waits the record holds (see the README's design).
+    ("data-not-sent", Severity::Error),
+    ("reply-timeout", Severity::Error),
+    ("dot-slow", Severity::Warning),
+    ("dot-timeout", Severity::Error),
+    ("data-keepalive-lines", Severity::Info),
+    ("quit-no-221", Severity::Warning),
+    // §4 active tests
+    ("pregreet-tolerated", Severity::Info),
+    ("pregreet-enforced", Severity::Info),
+    ("pipelining-unauth-accepted", Severity::Warning),
+    ("pipelining-broken", Severity::Error),
+    ("starttls-cmd-injection", Severity::Error),
+    ("smuggle-eod-accepted", Severity::Error),
+    ("bare-lf-accepted", Severity::Info),
+    ("close-on-unknown", Severity::Warning),
+    ("open-relay", Severity::Error),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
 
     /// Every finding id of SPEC §3 and §4 with its default severity, copied from the spec.
-    const SPEC_IDS: &[(&str, Severity)] = &[
-        // §3 DNS
-        ("mx-nxdomain", Severity::Error),
-        ("mx-lookup-failed", Severity::Error),
-        ("mx-implicit", Severity::Info),
-        ("mx-null", Severity::Info),
-        ("mx-target-invalid", Severity::Warning),
-        ("mx-none-usable", Severity::Error),
-        ("ptr-missing", Severity::Warning),
-        ("ptr-mismatch", Severity::Warning),
-        // §3 Connect
-        ("connect-refused", Severity::Error),
-        ("connect-timeout", Severity::Error),
-        ("connect-unreachable", Severity::Error),
-        ("close-without-421", Severity::Warning),
-        // §3 Greeting
-        ("greeting-timeout", Severity::Error),
-        ("greeting-slow", Severity::Warning),
-        ("greeting-fragmented", Severity::Warning),
-        ("greeting-multiline", Severity::Info),
-        ("greeting-554", Severity::Error),
-        ("greeting-421", Severity::Warning),
-        ("greeting-syntax", Severity::Warning),
-        ("pix-banner", Severity::Warning),
-        ("pix-ehlo-mangled", Severity::Warning),
-        // §3 Reply syntax
-        ("reply-code-invalid", Severity::Error),
-        ("reply-multiline-mismatch", Severity::Error),
-        ("reply-bare-code", Severity::Info),
-        ("reply-zero-length", Severity::Error),
-        ("reply-bare-lf", Severity::Error),
-        ("reply-bare-cr", Severity::Error),
-        ("reply-too-long", Severity::Warning),
-        ("reply-non-ascii", Severity::Warning),
-        ("reply-unsolicited", Severity::Error),
-        // §3 EHLO
-        ("ehlo-fallback", Severity::Warning),
-        ("ehlo-bad-failure-code", Severity::Warning),
-        ("helo-extended", Severity::Error),
-        ("ext-size-small", Severity::Warning),
-        ("ext-enhancedcodes-malformed", Severity::Warning),
-        // §3 STARTTLS/TLS
-        ("starttls-absent", Severity::Warning),
-        ("starttls-required", Severity::Error),
-        ("starttls-454", Severity::Warning),
-        ("starttls-stall", Severity::Warning),
-        ("starttls-post-state", Severity::Error),
-        ("starttls-resp-injection", Severity::Warning),
-        ("tls-handshake-failed", Severity::Error),
-        ("tls-cert-expired", Severity::Error),
-        ("tls-cert-expiring", Severity::Warning),
-        ("tls-cert-name-mismatch", Severity::Warning),
-        ("tls-cert-untrusted", Severity::Warning),
-        // §3 Envelope
-        ("mail-rejected", Severity::Error),
-        ("mail-deferred", Severity::Warning),
-        ("rcpt-rejected", Severity::Error),
-        ("rcpt-deferred", Severity::Warning),
-        ("postmaster-rejected", Severity::Error),
-        ("greylisted", Severity::Info),
-        ("postscreen-after-tests", Severity::Info),
-        ("starttls-policy-failed", Severity::Error),
-        ("reply-slow", Severity::Warning),
-        ("timing-rfc-exceeded", Severity::Warning),
-        // §3 DATA
-        ("data-rejected", Severity::Error),
-        // Not in SPEC §3: decisions and waits the record holds (see the README's design).
-        ("data-not-sent", Severity::Error),
-        ("reply-timeout", Severity::Error),
-        ("dot-slow", Severity::Warning),
-        ("dot-timeout", Severity::Error),
-        ("data-keepalive-lines", Severity::Info),
-        ("quit-no-221", Severity::Warning),
-        // §4 active tests
-        ("pregreet-tolerated", Severity::Info),
-        ("pregreet-enforced", Severity::Info),
-        ("pipelining-unauth-accepted", Severity::Warning),
-        ("pipelining-broken", Severity::Error),
-        ("starttls-cmd-injection", Severity::Error),
-        ("smuggle-eod-accepted", Severity::Error),
-        ("bare-lf-accepted", Severity::Info),
-        ("close-on-unknown", Severity::Warning),
-        ("open-relay", Severity::Error),
-    ];
 
     #[test]
     fn every_spec_id_present_exactly_once() {

@@ -1,0 +1,262 @@
+//! The message: MAIL parameters decided before MAIL, DATA, the streamed and dot-stuffed
+//! content and the final dot.
+
+use crate::record::decision::NotSent;
+use crate::record::{EventKind, Peer, Stage};
+use crate::session::conn::{Stream, write_all};
+use crate::session::{EhloResult, Outcome, SessionConfig, rfc_timeouts};
+use crate::wire::command::Command;
+use std::time::{Duration, Instant};
+
+use crate::session::dialogue::Run;
+
+impl Run {
+    /// Decides before MAIL whether the message may be sent, and with which MAIL parameters.
+    pub(crate) fn mail_params(&mut self, cfg: &SessionConfig) -> Result<Vec<String>, NotSent> {
+        use crate::session::message::MessageSpec;
+        let Some(spec) = &cfg.message else {
+            return Ok(vec![]);
+        };
+        let caps = self
+            .attempt
+            .ehlo
+            .as_ref()
+            .map(EhloResult::caps)
+            .unwrap_or_default();
+        let known_size = match spec {
+            MessageSpec::Size(n) => Some(*n),
+            MessageSpec::File(_) => cfg.scan.map(|s| s.canonical_len),
+            _ => None,
+        };
+        if let (Some(Some(limit)), Some(size)) = (caps.size(), known_size)
+            && limit > 0
+            && size > limit
+        {
+            return Err(NotSent::OverSizeLimit { size, limit });
+        }
+        if let Some(scan) = cfg.scan {
+            if scan.longest_line > crate::session::message::MAX_LINE {
+                return Err(NotSent::LineTooLong {
+                    octets: scan.longest_line,
+                    aborted: false,
+                });
+            }
+            if scan.eight_bit && !caps.has("8BITMIME") {
+                return Err(NotSent::EightBitWithout8BitMime { aborted: false });
+            }
+        }
+        let mut params = vec![];
+        if caps.size().is_some()
+            && let Some(size) = known_size
+        {
+            params.push(format!("SIZE={size}"));
+        }
+        let eight_bit = match spec {
+            MessageSpec::Stdin => true,
+            _ => cfg.scan.is_some_and(|s| s.eight_bit),
+        };
+        if eight_bit && caps.has("8BITMIME") {
+            params.push("BODY=8BITMIME".into());
+        }
+        Ok(params)
+    }
+
+    /// DATA, the streamed content and the final dot. Returns whether the dialogue got through.
+    /// What happened is in the record; [`DataResult::from_record`] reads it from there.
+    pub(crate) async fn send_data(
+        &mut self,
+        spec: &crate::session::message::MessageSpec,
+        cfg: &SessionConfig,
+    ) -> bool {
+        use crate::session::message::Source;
+        let Some(r) = self
+            .command(
+                Stage::Data,
+                &Command::Data,
+                cfg.wait(rfc_timeouts::DATA_INIT),
+            )
+            .await
+        else {
+            return false;
+        };
+        if self.code(r) != 354 {
+            self.fail(Outcome::Refused, Stage::Data);
+            self.quit(true, cfg).await;
+            return false;
+        }
+        let mut source = match Source::open(spec, &cfg.from, &cfg.to, &cfg.helo).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.not_sent(NotSent::Unreadable {
+                    error: e.to_string(),
+                    aborted: false,
+                });
+                self.fail(Outcome::IoError, Stage::Data);
+                return false;
+            }
+        };
+        let mut stuffer = crate::wire::stuff::DotStuffer::new();
+        match self.stream_content(&mut source, &mut stuffer, cfg).await {
+            Streamed::Complete => {}
+            Streamed::NotSent(reason) => {
+                // Abort without the final dot: the server must discard the partial message.
+                self.not_sent(reason);
+                self.fail(Outcome::Refused, Stage::Data);
+                self.conn.stream = Stream::Closed;
+                return false;
+            }
+            Streamed::Failed(outcome) => {
+                self.fail(outcome, Stage::Data);
+                return false;
+            }
+        }
+        self.final_dot(stuffer, cfg).await
+    }
+
+    /// Streams the content in chunks, dot-stuffed, keeping the first bytes in the record and
+    /// a [`EventKind::DataSent`] summary at the end.
+    async fn stream_content(
+        &mut self,
+        source: &mut crate::session::message::Source,
+        stuffer: &mut crate::wire::stuff::DotStuffer,
+        cfg: &SessionConfig,
+    ) -> Streamed {
+        use crate::session::message::{CHUNK, MAX_LINE};
+        const KEEP: usize = 4096;
+        let caps = self
+            .attempt
+            .ehlo
+            .as_ref()
+            .map(EhloResult::caps)
+            .unwrap_or_default();
+        let eight_bit_ok = caps.has("8BITMIME");
+        let mut input = Vec::with_capacity(CHUNK);
+        let mut wire = Vec::with_capacity(CHUNK * 2);
+        let block_wait = cfg.wait(rfc_timeouts::DATA_BLOCK);
+        let started = self.conn.now_us();
+        let (mut kept, mut slowest, mut sent) = (0usize, 0u64, 0u64);
+        let summary = |run: &mut Run, sent: u64, slowest: u64, content: u64| {
+            let at = run.conn.now_us();
+            run.conn.record.push(
+                at,
+                EventKind::DataSent {
+                    bytes: sent,
+                    content_bytes: content,
+                    elapsed_us: at.saturating_sub(started),
+                    slowest_write_us: slowest,
+                },
+            );
+        };
+        loop {
+            if let Err(e) = source.next(&mut input).await {
+                summary(self, sent, slowest, stuffer.input_bytes);
+                return Streamed::NotSent(NotSent::Unreadable {
+                    error: e.to_string(),
+                    aborted: true,
+                });
+            }
+            if input.is_empty() {
+                summary(self, sent, slowest, stuffer.input_bytes);
+                return Streamed::Complete;
+            }
+            wire.clear();
+            stuffer.push(&input, &mut wire);
+            if stuffer.longest_line > MAX_LINE || (stuffer.eight_bit && !eight_bit_ok) {
+                summary(self, sent, slowest, stuffer.input_bytes);
+                return Streamed::NotSent(if stuffer.longest_line > MAX_LINE {
+                    NotSent::LineTooLong {
+                        octets: stuffer.longest_line,
+                        aborted: true,
+                    }
+                } else {
+                    NotSent::EightBitWithout8BitMime { aborted: true }
+                });
+            }
+            if kept < KEEP {
+                let take = (KEEP - kept).min(wire.len());
+                let at = self.conn.now_us();
+                self.conn.record.push(
+                    at,
+                    EventKind::Write {
+                        from: Peer::Client,
+                        expects: 0,
+                        tls: self.conn.tls,
+                        stage: Stage::Data,
+                        bytes: wire[..take].to_vec(),
+                    },
+                );
+                kept += take;
+            }
+            let t0 = Instant::now();
+            let res = match &mut self.conn.stream {
+                Stream::Plain(s) => tokio::time::timeout(block_wait, write_all(s, &wire)).await,
+                Stream::Tls(s) => {
+                    tokio::time::timeout(block_wait, write_all(s.as_mut(), &wire)).await
+                }
+                Stream::Closed => Ok(Err(std::io::Error::from(std::io::ErrorKind::NotConnected))),
+            };
+            slowest = slowest.max(t0.elapsed().as_micros() as u64);
+            sent += wire.len() as u64;
+            let failure = match res {
+                Ok(Ok(())) => continue,
+                Ok(Err(e)) => EventKind::IoError {
+                    stage: Stage::Data,
+                    message: format!("write failed during the message: {e}"),
+                },
+                Err(_) => EventKind::Timeout {
+                    stage: Stage::Data,
+                    waited_ms: block_wait.as_millis() as u64,
+                },
+            };
+            let timed_out = matches!(failure, EventKind::Timeout { .. });
+            let at = self.conn.now_us();
+            self.conn.record.push(at, failure);
+            summary(self, sent, slowest, stuffer.input_bytes);
+            if timed_out {
+                return Streamed::Failed(Outcome::Timeout);
+            }
+            // The server may have said why before closing.
+            let _ = self
+                .conn
+                .reply(Stage::Data, Duration::from_secs(1), "reply")
+                .await;
+            return Streamed::Failed(Outcome::IoError);
+        }
+    }
+
+    /// The final dot, `\r\n.\r\n` in one write, and the wait for its reply.
+    async fn final_dot(
+        &mut self,
+        mut stuffer: crate::wire::stuff::DotStuffer,
+        cfg: &SessionConfig,
+    ) -> bool {
+        let mut wire = Vec::with_capacity(5);
+        stuffer.finish(&mut wire);
+        let dot_at = self.conn.now_us();
+        if !self.conn.write(Stage::Data, &wire, 1).await {
+            self.fail(Outcome::IoError, Stage::Data);
+            return false;
+        }
+        let reply = self
+            .await_reply(
+                Stage::Data,
+                cfg.wait(rfc_timeouts::DATA_END),
+                "reply to the final dot",
+            )
+            .await;
+        if reply.is_some() {
+            self.stage_time(Stage::Data, dot_at);
+        }
+        reply.is_some()
+    }
+}
+
+/// How streaming the content ended.
+enum Streamed {
+    /// Every chunk was written; the final dot may follow.
+    Complete,
+    /// The content may not be sent (found while streaming); no final dot.
+    NotSent(NotSent),
+    /// A write failed or stalled.
+    Failed(Outcome),
+}

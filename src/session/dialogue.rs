@@ -1,0 +1,465 @@
+//! The probe's dialogue as a sending MTA conducts it: greeting, EHLO with the HELO fallback,
+//! STARTTLS and the second EHLO, MAIL, RCPT, then RSET and QUIT.
+
+use crate::config::{QuitAfter, StartTlsPolicy};
+use crate::record::decision::{NotSent, TlsPolicyFailure};
+use crate::record::{EventKind, Stage};
+use crate::session::conn::{Conn, Stream, Wait};
+use crate::session::tls::{self};
+use crate::session::{Attempt, EhloResult, Outcome, SessionConfig, StageTime, rfc_timeouts};
+use crate::wire::command::Command;
+use crate::wire::ehlo::Capabilities;
+use rustls::pki_types::ServerName;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// An attempt in progress: the connection and what it produced so far.
+pub(crate) struct Run {
+    /// The recorded connection.
+    pub(crate) conn: Conn,
+    /// The attempt being filled in.
+    pub(crate) attempt: Attempt,
+}
+
+impl Run {
+    /// Records how long a stage took, from `from_us` to now.
+    pub(crate) fn stage_time(&mut self, stage: Stage, from_us: u64) {
+        let ms = (self.conn.now_us().saturating_sub(from_us)) as f64 / 1000.0;
+        self.attempt.stages.push(StageTime {
+            stage,
+            duration_ms: ms,
+        });
+    }
+
+    /// Marks the attempt as ended at `stage`.
+    pub(crate) fn fail(&mut self, outcome: Outcome, stage: Stage) {
+        self.attempt.outcome = outcome;
+        self.attempt.failed_stage = Some(stage);
+    }
+
+    /// Sends a command and waits for its reply; `None` when the dialogue cannot continue
+    /// (the outcome is set).
+    pub(crate) async fn command(
+        &mut self,
+        stage: Stage,
+        cmd: &Command,
+        wait: Duration,
+    ) -> Option<usize> {
+        let from = self.conn.now_us();
+        if !self.conn.write(stage.clone(), &cmd.to_wire(), 1).await {
+            self.fail(Outcome::IoError, stage);
+            return None;
+        }
+        let what = format!("reply to {}", verb(cmd));
+        let r = self.await_reply(stage.clone(), wait, &what).await;
+        if r.is_some() {
+            self.stage_time(stage, from);
+        }
+        r
+    }
+
+    /// Waits for a reply with a valid code; `None` when the dialogue cannot continue (the
+    /// outcome is set).
+    pub(crate) async fn await_reply(
+        &mut self,
+        stage: Stage,
+        wait: Duration,
+        what: &str,
+    ) -> Option<usize> {
+        match self.conn.reply(stage.clone(), wait, what).await {
+            Wait::Reply(i) => {
+                if self.conn.record.replies[i].code.is_none() {
+                    self.fail(Outcome::BadReply, stage);
+                    return None;
+                }
+                Some(i)
+            }
+            Wait::Timeout => {
+                self.fail(Outcome::Timeout, stage);
+                None
+            }
+            Wait::Closed => {
+                self.fail(Outcome::Closed, stage);
+                None
+            }
+            Wait::Failed => {
+                self.fail(Outcome::IoError, stage);
+                None
+            }
+        }
+    }
+
+    /// The code of a reply (0 when it had none).
+    pub(crate) fn code(&self, reply: usize) -> u16 {
+        self.conn.record.replies[reply].code.unwrap_or(0)
+    }
+
+    /// Says goodbye: RSET (after an envelope) and QUIT while the connection is usable.
+    pub(crate) async fn quit(&mut self, rset: bool, cfg: &SessionConfig) {
+        if !self.conn.is_open() {
+            return;
+        }
+        let pipelining = self
+            .attempt
+            .ehlo
+            .as_ref()
+            .is_some_and(|e| e.caps().has("PIPELINING"));
+        let mut from = self.conn.now_us();
+        if rset && pipelining {
+            // RFC 2920 §3.1: RSET and QUIT may go as one group, QUIT last: one round trip.
+            let group = [Command::Rset.to_wire(), Command::Quit.to_wire()].concat();
+            self.attempt.quit_sent = true;
+            if !self.conn.write(Stage::Quit, &group, 2).await {
+                return;
+            }
+            let w = cfg.wait(rfc_timeouts::OTHER);
+            if !matches!(
+                self.conn.reply(Stage::Quit, w, "reply to RSET").await,
+                Wait::Reply(_)
+            ) {
+                return;
+            }
+            self.stage_time(Stage::Quit, from);
+        } else {
+            if rset {
+                let w = cfg.wait(rfc_timeouts::OTHER);
+                if self.command(Stage::Quit, &Command::Rset, w).await.is_none() {
+                    return;
+                }
+            }
+            self.attempt.quit_sent = true;
+            from = self.conn.now_us();
+            if !self
+                .conn
+                .write(Stage::Quit, &Command::Quit.to_wire(), 1)
+                .await
+            {
+                return;
+            }
+        }
+        let w = cfg.wait(rfc_timeouts::QUIT);
+        if let Wait::Reply(i) = self.conn.reply(Stage::Quit, w, "reply to QUIT").await {
+            self.attempt.quit_reply = Some(i);
+            self.stage_time(Stage::Quit, from);
+        }
+        if let Stream::Tls(s) = &mut self.conn.stream {
+            let _ = tokio::time::timeout(Duration::from_millis(200), s.shutdown()).await;
+        }
+    }
+
+    /// EHLO, with the HELO fallback.
+    pub(crate) async fn ehlo(&mut self, cfg: &SessionConfig) -> Option<EhloResult> {
+        let w = cfg.wait(rfc_timeouts::OTHER);
+        let r = self
+            .command(Stage::Ehlo, &Command::Ehlo(cfg.helo.clone()), w)
+            .await?;
+        let code = self.code(r);
+        if (200..300).contains(&code) {
+            return Some(self.ehlo_result("EHLO", r));
+        }
+        if code == 421 {
+            self.fail(Outcome::Refused, Stage::Ehlo);
+            return None;
+        }
+        // EHLO refused: fall back to HELO (RFC 5321 §4.1.1.1, §3.2).
+        self.attempt.ehlo_refused = Some(r);
+        let r = self
+            .command(Stage::Ehlo, &Command::Helo(cfg.helo.clone()), w)
+            .await?;
+        if (200..300).contains(&self.code(r)) {
+            Some(self.ehlo_result("HELO", r))
+        } else {
+            self.fail(Outcome::Refused, Stage::Ehlo);
+            None
+        }
+    }
+
+    /// The EHLO/HELO result described by a reply.
+    pub(crate) fn ehlo_result(&self, verb: &'static str, reply: usize) -> EhloResult {
+        let rec = &self.conn.record;
+        let texts: Vec<String> = rec
+            .reply_lines(&rec.replies[reply])
+            .iter()
+            .map(|l| l.text())
+            .collect();
+        let caps = Capabilities::parse(texts.iter().map(String::as_str));
+        EhloResult {
+            verb,
+            server_name: caps.server_name,
+            capabilities: if verb == "EHLO" {
+                caps.capabilities
+            } else {
+                vec![]
+            },
+            reply,
+            tls: self.conn.tls,
+        }
+    }
+
+    /// The TLS handshake (after STARTTLS or on connect), with the certificate recorded.
+    pub(crate) async fn handshake(&mut self, cfg: &SessionConfig) -> bool {
+        let sni = cfg
+            .sni
+            .clone()
+            .unwrap_or_else(|| self.attempt.target.host.clone());
+        let name = match ServerName::try_from(sni.clone()) {
+            Ok(n) => n,
+            Err(_) => match ServerName::try_from(self.attempt.target.addr.ip().to_string()) {
+                Ok(n) => n,
+                Err(_) => {
+                    self.fail(Outcome::TlsFailed, Stage::Tls);
+                    return false;
+                }
+            },
+        };
+        let sent_sni = matches!(name, ServerName::DnsName(_)).then(|| sni.clone());
+        let (config, observed) = tls::client_config(cfg.roots.clone());
+        let from = self.conn.now_us();
+        let w = cfg.wait(rfc_timeouts::TLS_HANDSHAKE);
+        match self.conn.start_tls(config, name, w).await {
+            Ok(_) => {
+                self.stage_time(Stage::Tls, from);
+                self.attempt.tls = self.conn.tls_details(&observed, sent_sni);
+                let v = self.attempt.tls.as_ref().map(|t| t.verification.clone());
+                if cfg.starttls == StartTlsPolicy::Require
+                    && let Some(v) = v
+                    && !(v.trusted && v.name_ok && v.time_ok)
+                {
+                    self.policy_unmet(
+                        Stage::Tls,
+                        TlsPolicyFailure::CertificateNotVerified { errors: v.errors },
+                    );
+                    return false;
+                }
+                true
+            }
+            Err(e) => {
+                if cfg.starttls == StartTlsPolicy::Require {
+                    self.policy_unmet(
+                        Stage::Tls,
+                        TlsPolicyFailure::HandshakeFailed {
+                            error: e.to_string(),
+                        },
+                    );
+                }
+                // A failed handshake is a TLS failure first; the policy event says what it meant.
+                self.fail(Outcome::TlsFailed, Stage::Tls);
+                false
+            }
+        }
+    }
+
+    /// The whole dialogue, step by step; each step returns whether the dialogue goes on, and a
+    /// step that ends it has set the outcome (and said goodbye where the server is still there).
+    pub(crate) async fn dialogue(&mut self, cfg: &SessionConfig) {
+        if cfg.tls_on_connect && !self.handshake(cfg).await {
+            return;
+        }
+        if self.done_at(QuitAfter::Connect, cfg, None).await {
+            return;
+        }
+        if !self.greeting(cfg).await || self.done_at(QuitAfter::Greeting, cfg, Some(false)).await {
+            return;
+        }
+        let Some(e) = self.ehlo(cfg).await else {
+            return;
+        };
+        let starttls_offered = e.caps().has("STARTTLS");
+        self.attempt.ehlo = Some(e);
+        if self.done_at(QuitAfter::Ehlo, cfg, Some(false)).await {
+            return;
+        }
+        if !cfg.tls_on_connect
+            && cfg.starttls != StartTlsPolicy::Never
+            && !self.starttls(cfg, starttls_offered).await
+        {
+            return;
+        }
+        if self.done_at(QuitAfter::Tls, cfg, Some(false)).await {
+            return;
+        }
+        if !self.mail(cfg).await || self.done_at(QuitAfter::Mail, cfg, Some(true)).await {
+            return;
+        }
+        let Some(accepted) = self.rcpts(cfg).await else {
+            return;
+        };
+        let Some(spec) = &cfg.message else {
+            self.attempt.outcome = Outcome::Completed;
+            self.quit(true, cfg).await;
+            return;
+        };
+        if accepted == 0 {
+            self.not_sent(NotSent::NoRecipientAccepted);
+            self.fail(Outcome::Refused, Stage::Rcpt);
+            self.quit(true, cfg).await;
+            return;
+        }
+        if self.send_data(spec, cfg).await {
+            self.attempt.outcome = Outcome::Completed;
+            self.quit(false, cfg).await;
+        }
+    }
+
+    /// When `--quit-after` is `step`: completes the attempt and says goodbye (with RSET when
+    /// `rset` is `Some(true)`, not at all when `None`); returns whether the dialogue ends.
+    async fn done_at(&mut self, step: QuitAfter, cfg: &SessionConfig, rset: Option<bool>) -> bool {
+        if cfg.quit_after != step {
+            return false;
+        }
+        self.attempt.outcome = Outcome::Completed;
+        if let Some(rset) = rset {
+            self.quit(rset, cfg).await;
+        }
+        true
+    }
+
+    /// The greeting: a 2xx lets the dialogue go on.
+    async fn greeting(&mut self, cfg: &SessionConfig) -> bool {
+        let from = self.conn.now_us();
+        let w = cfg.wait(rfc_timeouts::GREETING);
+        let Some(g) = self.await_reply(Stage::Greeting, w, "greeting").await else {
+            return false;
+        };
+        self.stage_time(Stage::Greeting, from);
+        let code = self.code(g);
+        if !(200..300).contains(&code) {
+            self.fail(Outcome::Refused, Stage::Greeting);
+            if code != 421 {
+                self.quit(false, cfg).await;
+            }
+            return false;
+        }
+        true
+    }
+
+    /// STARTTLS when offered, the handshake and the second EHLO; under `--starttls require`
+    /// anything short of TLS stops the dialogue.
+    async fn starttls(&mut self, cfg: &SessionConfig, offered: bool) -> bool {
+        let require = cfg.starttls == StartTlsPolicy::Require;
+        if !offered {
+            if require {
+                self.policy_unmet(Stage::Starttls, TlsPolicyFailure::NotAdvertised);
+                self.quit(false, cfg).await;
+                return false;
+            }
+            return true;
+        }
+        let w = cfg.wait(rfc_timeouts::OTHER);
+        let Some(r) = self.command(Stage::Starttls, &Command::StartTls, w).await else {
+            return false;
+        };
+        let code = self.code(r);
+        if code == 220 {
+            if !self.handshake(cfg).await {
+                return false;
+            }
+            let Some(e2) = self.ehlo(cfg).await else {
+                return false;
+            };
+            self.attempt.ehlo_plain = self.attempt.ehlo.replace(e2);
+            return true;
+        }
+        if !require && code != 421 {
+            // Opportunistic TLS: go on in clear text.
+            return true;
+        }
+        if require {
+            self.policy_unmet(Stage::Starttls, TlsPolicyFailure::Refused { code });
+        } else {
+            self.fail(Outcome::Refused, Stage::Starttls);
+        }
+        self.quit(false, cfg).await;
+        false
+    }
+
+    /// MAIL, with SIZE= and BODY= when a message will follow; true when accepted.
+    async fn mail(&mut self, cfg: &SessionConfig) -> bool {
+        let params = match self.mail_params(cfg) {
+            Ok(p) => p,
+            Err(reason) => {
+                self.not_sent(reason);
+                self.fail(Outcome::Refused, Stage::Data);
+                self.quit(false, cfg).await;
+                return false;
+            }
+        };
+        let mail = Command::Mail {
+            from: cfg.from.clone(),
+            params,
+        };
+        let Some(m) = self
+            .command(Stage::Mail, &mail, cfg.wait(rfc_timeouts::MAIL))
+            .await
+        else {
+            return false;
+        };
+        if !(200..300).contains(&self.code(m)) {
+            self.fail(Outcome::Refused, Stage::Mail);
+            self.quit(false, cfg).await;
+            return false;
+        }
+        true
+    }
+
+    /// RCPT for each recipient; the number accepted, or `None` when the dialogue ended.
+    async fn rcpts(&mut self, cfg: &SessionConfig) -> Option<usize> {
+        let mut accepted = 0;
+        for to in &cfg.to {
+            let w = cfg.wait(rfc_timeouts::RCPT);
+            let r = self
+                .command(Stage::Rcpt, &Command::Rcpt(to.clone()), w)
+                .await?;
+            let code = self.code(r);
+            if code == 421 {
+                self.fail(Outcome::Refused, Stage::Rcpt);
+                return None;
+            }
+            accepted += usize::from((200..300).contains(&code));
+        }
+        Some(accepted)
+    }
+
+    /// Records that the message was not sent, and why.
+    pub(crate) fn not_sent(&mut self, reason: NotSent) {
+        let at = self.conn.now_us();
+        self.conn
+            .record
+            .push(at, EventKind::MessageNotSent { reason });
+    }
+
+    /// Records that `--starttls require` could not be met at `stage`; the dialogue stops.
+    pub(crate) fn policy_unmet(&mut self, stage: Stage, failure: TlsPolicyFailure) {
+        let at = self.conn.now_us();
+        self.conn.record.push(
+            at,
+            EventKind::TlsPolicyUnmet {
+                stage: stage.clone(),
+                failure,
+            },
+        );
+        self.fail(Outcome::PolicyFailed, stage);
+    }
+
+    /// Adds a local note to the transcript.
+    pub(crate) fn note(&mut self, stage: Stage, message: String) {
+        let at = self.conn.now_us();
+        self.conn
+            .record
+            .push(at, EventKind::Note { stage, message });
+    }
+}
+
+fn verb(cmd: &Command) -> &'static str {
+    match cmd {
+        Command::Ehlo(_) => "EHLO",
+        Command::Helo(_) => "HELO",
+        Command::StartTls => "STARTTLS",
+        Command::Mail { .. } => "MAIL",
+        Command::Rcpt(_) => "RCPT",
+        Command::Data => "DATA",
+        Command::Rset => "RSET",
+        Command::Noop => "NOOP",
+        Command::Quit => "QUIT",
+    }
+}
