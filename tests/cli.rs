@@ -1,13 +1,9 @@
 //! Command-line behaviour: exit codes for usage errors, broken pipes, color, quiet and
 //! verbose output, explain, demo --list.
 
-use assert_cmd::Command;
+use crate::common::{BIN, Mock, smtpdoctor};
 use std::io::Read;
 use std::process::Stdio;
-
-fn smtpdoctor() -> Command {
-    Command::cargo_bin("smtpdoctor").unwrap()
-}
 
 #[test]
 fn usage_errors_exit_3() {
@@ -58,8 +54,7 @@ fn help_and_version_exit_0() {
 #[test]
 fn broken_pipe_exits_0() {
     // The reader goes away before the report is written (the scenario greets after 700 ms).
-    let bin = assert_cmd::cargo::cargo_bin("smtpdoctor");
-    let mut child = std::process::Command::new(bin)
+    let mut child = std::process::Command::new(BIN)
         .args(["demo", "greeting-slow"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -149,9 +144,7 @@ fn demo_list_names_every_scenario() {
 
 #[test]
 fn several_targets_give_json_lines_and_the_worst_exit_code() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let clean = smtpdoctor::server::find("clean").unwrap();
-    let (addr, _server) = rt.block_on(smtpdoctor::server::spawn(clean)).unwrap();
+    let clean = Mock::named("clean");
     let refused = smtpdoctor::server::refused_addr();
     // Two IP targets on the clean server's port: one JSON document per line.
     let out = smtpdoctor()
@@ -160,7 +153,7 @@ fn several_targets_give_json_lines_and_the_worst_exit_code() {
             "127.0.0.1",
             "[127.0.0.1]",
             "--port",
-            &addr.port().to_string(),
+            &clean.addr.port().to_string(),
         ])
         .args([
             "--to",

@@ -2,33 +2,18 @@
 //! (real dnsmasq with purpose-made zones), a resolver that does not answer, and an unreachable
 //! network (a network namespace of this test's own, where even loopback is down).
 
-mod common;
-
-use assert_cmd::Command;
-use common::lab::free_port;
+use crate::common::lab::free_port;
+use crate::common::{BIN, ids, parse_json, run_json, smtpdoctor};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
 fn run(args: &[&str]) -> (i32, Value) {
-    let out = Command::cargo_bin("smtpdoctor")
-        .unwrap()
-        .args(args)
-        .arg("--json")
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
-    (out.status.code().unwrap_or(-1), doc)
-}
-
-fn ids(doc: &Value) -> BTreeSet<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
+    run_json(
+        smtpdoctor()
+            .args(args)
+            .arg("--json")
+            .timeout(std::time::Duration::from_secs(60)),
+    )
 }
 
 /// Runs a script in a new network namespace (`unshare -n`) of this test's own: loopback up and
@@ -50,7 +35,6 @@ fn reverse_dns_missing_and_not_confirmed() {
     // The resolver answers reverse lookups of 127/8 itself ("localhost"), so this runs on an
     // address of its own: dnsmasq, the scripted SMTP server and the probe share a private
     // network namespace with 10.9.9.9 on its loopback interface.
-    let bin = assert_cmd::cargo::cargo_bin("smtpdoctor");
     for (ptr, want) in [
         (None, "ptr-missing"),
         (Some("elsewhere.ptr.test"), "ptr-mismatch"),
@@ -81,14 +65,14 @@ fn reverse_dns_missing_and_not_confirmed() {
             "#,
             conf = conf.display(),
             dir = dir.path().display(),
-            bin = bin.display(),
+            bin = BIN,
         );
         let (code, out, err) = in_namespace(&script);
         assert_eq!(
             code, 0,
             "namespace script failed (root is needed to create one): {err}"
         );
-        let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+        let doc = parse_json("probe in the namespace", out.as_bytes(), err.as_bytes());
         let expected: BTreeSet<String> = [want]
             .iter()
             .filter(|w| !w.is_empty())
@@ -128,10 +112,9 @@ fn a_resolver_that_does_not_answer_is_a_failed_lookup() {
 fn unreachable_network_in_a_namespace_of_our_own() {
     // `unshare -n` gives the probe a new network namespace whose loopback is down: connecting
     // to 127.0.0.1 there fails with "Network is unreachable". Nothing leaves the machine.
-    let bin = assert_cmd::cargo::cargo_bin("smtpdoctor");
     let out = std::process::Command::new("unshare")
         .arg("-n")
-        .arg(&bin)
+        .arg(BIN)
         .args(["probe", "127.0.0.1", "--json", "--timeout", "2s"])
         .output()
         .expect("unshare (util-linux) must be installed");
@@ -140,7 +123,7 @@ fn unreachable_network_in_a_namespace_of_our_own() {
         "this test needs permission to create a network namespace (root in CI): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = parse_json("unshare -n smtpdoctor probe", &out.stdout, &out.stderr);
     assert_eq!(
         ids(&doc),
         BTreeSet::from(["connect-unreachable".to_string()])

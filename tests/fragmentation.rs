@@ -2,7 +2,7 @@
 //! `greeting-fragmented` must be reported exactly when the cut falls inside a line; a multi-line
 //! greeting whose lines arrive in separate reads is `greeting-multiline`, not fragmentation.
 
-use assert_cmd::Command;
+use crate::common::{finding, ids, run_json, smtpdoctor};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
@@ -41,21 +41,13 @@ fn serve_split(cut: usize) -> std::net::SocketAddr {
 }
 
 fn findings(addr: std::net::SocketAddr) -> (BTreeSet<String>, Value) {
-    let out = Command::cargo_bin("smtpdoctor")
-        .unwrap()
-        .args(["probe", "demo.test", "--server", &addr.to_string()])
-        .args(["--quit-after", "greeting", "--json"])
-        .timeout(Duration::from_secs(30))
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ids = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect();
-    (ids, doc)
+    let (_, doc) = run_json(
+        smtpdoctor()
+            .args(["probe", "demo.test", "--server", &addr.to_string()])
+            .args(["--quit-after", "greeting", "--json"])
+            .timeout(Duration::from_secs(30)),
+    );
+    (ids(&doc), doc)
 }
 
 #[test]
@@ -86,12 +78,7 @@ fn greeting_split_at_every_offset() {
         assert_eq!(ids, want, "cut at byte {cut}");
         if want.contains("greeting-fragmented") {
             // The finding points at the line that spans the reads, and that line lists both.
-            let f = doc["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["id"] == "greeting-fragmented")
-                .unwrap();
+            let f = finding(&doc, "greeting-fragmented").unwrap();
             let line =
                 &doc["attempts"][0]["transcript"][f["transcript_index"].as_u64().unwrap() as usize];
             assert_eq!(

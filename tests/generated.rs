@@ -1,5 +1,5 @@
 //! The committed man page and completions must match the clap definition.
-//! Refresh them with: `SMTPDOCTOR_REGENERATE=1 cargo test --test generated`.
+//! Refresh them with: `SMTPDOCTOR_REGENERATE=1 cargo test --test main generated::`.
 
 use std::path::Path;
 
@@ -18,6 +18,6 @@ fn man_page_and_completions_are_fresh() {
     }
     assert!(
         stale.is_empty(),
-        "stale generated files: {stale:?}\nrefresh them with: SMTPDOCTOR_REGENERATE=1 cargo test --test generated"
+        "stale generated files: {stale:?}\nrefresh them with: SMTPDOCTOR_REGENERATE=1 cargo test --test main generated::"
     );
 }

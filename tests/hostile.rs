@@ -8,13 +8,14 @@
 //!
 //! The probe only ever connects to 127.0.0.1, and only asks the DNS servers started here.
 
+use crate::common::{BIN, assert_report_shape, finding, finding_ids, parse_json, rt};
 use serde_json::Value;
 use std::future::Future;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -23,17 +24,6 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 const RSS_LIMIT_KIB: i64 = 64 * 1024;
 /// Time a probe may take beyond its configured `--timeout` (start-up, DNS, output, a busy CI).
 const MARGIN: Duration = Duration::from_millis(2500);
-
-fn rt() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime")
-    })
-}
 
 // ------------------------------------------------------------------------------------------------
 // Running the binary and measuring it
@@ -67,7 +57,7 @@ fn vm_hwm_kib(path: &str) -> Option<i64> {
 )]
 fn run_binary(args: &[String], kill_after: Duration) -> Run {
     let command = || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_smtpdoctor"));
+        let mut c = Command::new(BIN);
         c.args(args)
             .env_remove("NO_COLOR")
             .stdin(Stdio::null())
@@ -196,12 +186,7 @@ impl Outcome {
     }
 
     fn ids(&self) -> Vec<String> {
-        self.doc["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .map(|f| f["id"].as_str().expect("id").to_string())
-            .collect()
+        finding_ids(&self.doc)
     }
 
     fn has(&self, id: &str) -> bool {
@@ -260,12 +245,7 @@ fn probe(name: &str, target: &str, args: &[&str], timeout: Duration, exit: i32) 
         json.rss_kib,
         text.rss_kib
     );
-    let doc: Value = serde_json::from_slice(&json.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{name}: invalid JSON ({e}); stderr: {}",
-            String::from_utf8_lossy(&json.stderr)
-        )
-    });
+    let doc = parse_json(name, &json.stdout, &json.stderr);
     assert_report_shape(name, &doc, json.code);
     for (mode, run) in [("json", &json), ("text", &text)] {
         assert_eq!(
@@ -326,55 +306,6 @@ fn assert_terminal_safe(name: &str, what: &str, bytes: &[u8]) {
             !bytes.windows(seq.len()).any(|w| w == seq),
             "{name}: {what} contains {seq:?}"
         );
-    }
-}
-
-/// SPEC §5 shape checks that hold on every outcome.
-fn assert_report_shape(name: &str, doc: &Value, code: i32) {
-    assert_eq!(doc["schema"], "smtpdoctor.report/v1", "{name}");
-    for field in [
-        "target",
-        "started_at",
-        "duration_ms",
-        "verdict",
-        "exit_code",
-        "attempts",
-        "findings",
-    ] {
-        assert!(!doc[field].is_null(), "{name}: missing {field}");
-    }
-    assert_eq!(doc["exit_code"].as_i64(), Some(i64::from(code)), "{name}");
-    for a in doc["attempts"].as_array().expect("attempts") {
-        assert!(a["limits"].is_object(), "{name}: attempts[].limits");
-        for e in a["transcript"].as_array().expect("transcript") {
-            assert!(e["at_ms"].is_number(), "{name}");
-            assert!(e["raw"].is_string(), "{name}");
-            assert!(e["text"].is_string(), "{name}");
-            if e["dir"] == "server" {
-                assert!(!e["reads"].as_array().expect("reads").is_empty(), "{name}");
-            }
-        }
-    }
-    for f in doc["findings"].as_array().expect("findings") {
-        for field in [
-            "id",
-            "severity",
-            "stage",
-            "summary",
-            "detail",
-            "reference",
-            "fix",
-        ] {
-            assert!(f[field].is_string(), "{name}: finding field {field}: {f}");
-        }
-        if let Some(i) = f["transcript_index"].as_u64() {
-            let a = f["attempt"].as_u64().expect("attempt") as usize;
-            let len = doc["attempts"][a]["transcript"]
-                .as_array()
-                .expect("transcript")
-                .len();
-            assert!((i as usize) < len, "{name}: transcript_index in range");
-        }
     }
 }
 
@@ -605,12 +536,7 @@ fn a_million_continuation_lines() {
     let o = probe_server("a million continuation lines", addr, &[], secs(10), 2);
     assert!(o.has("close-without-421"), "{:?}", o.ids());
     assert!(o.has("greeting-multiline"), "{:?}", o.ids());
-    let multiline = o.doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == "greeting-multiline")
-        .unwrap();
+    let multiline = finding(&o.doc, "greeting-multiline").unwrap();
     assert_eq!(
         multiline["summary"],
         "multi-line greeting (1000001 lines, 1000 of them kept)"
@@ -954,11 +880,7 @@ fn escapes_in_a_rejection_quoted_by_a_finding() {
         o.server_raw()
             .contains("550 5.1.1 \\x1b[8mhidden\\x1b[0m \\xe2\\x80\\xaegnp.exe")
     );
-    let detail = o.doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == "postmaster-rejected")
+    let detail = finding(&o.doc, "postmaster-rejected")
         .map(|f| f["detail"].to_string())
         .unwrap_or_default();
     assert!(

@@ -2,10 +2,8 @@
 //! STARTTLS, and a dnsmasq serving the lab zone, both on loopback ports chosen at run time.
 //! The walk is domain → MX → Postfix, as an admin would run it.
 
-mod common;
-
-use assert_cmd::Command;
-use common::lab::{Dns, LAB_MX, Postfix};
+use crate::common::lab::{Dns, LAB_MX, Postfix};
+use crate::common::{assert_report_shape, ids, run_json, smtpdoctor};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -17,16 +15,19 @@ fn lab() -> &'static (Postfix, Dns) {
     LAB.get_or_init(|| (Postfix::start(), Dns::start_lab()))
 }
 
-fn probe(target: &str, extra: &[&str]) -> (i32, String) {
+/// `smtpdoctor probe TARGET` against the lab, with `extra` arguments.
+fn command(target: &str, extra: &[&str]) -> assert_cmd::Command {
     let (pf, dns) = lab();
-    let out = Command::cargo_bin("smtpdoctor")
-        .unwrap()
-        .args(["probe", target, "--resolver", &dns.resolver_arg()])
+    let mut cmd = smtpdoctor();
+    cmd.args(["probe", target, "--resolver", &dns.resolver_arg()])
         .args(["--port", &pf.port.to_string(), "--helo", "probe.lab.test"])
         .args(extra)
-        .timeout(std::time::Duration::from_secs(120))
-        .output()
-        .unwrap();
+        .timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+fn probe(target: &str, extra: &[&str]) -> (i32, String) {
+    let out = command(target, extra).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
@@ -34,22 +35,9 @@ fn probe(target: &str, extra: &[&str]) -> (i32, String) {
 }
 
 fn probe_json(target: &str, extra: &[&str]) -> (i32, Value) {
-    let mut args = vec!["--json"];
-    args.extend_from_slice(extra);
-    let (code, out) = probe(target, &args);
-    let doc: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    assert_eq!(doc["exit_code"].as_i64(), Some(code as i64));
-    assert_eq!(doc["schema"], "smtpdoctor.report/v1");
+    let (code, doc) = run_json(command(target, extra).arg("--json"));
+    assert_report_shape(target, &doc, code);
     (code, doc)
-}
-
-fn ids(doc: &Value) -> BTreeSet<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
 }
 
 fn ca() -> String {

@@ -1,14 +1,12 @@
 //! Self-tests of the test lab (tests/common/lab.rs, tests/lab/*.sh): the lab Postfix and the
 //! lab DNS behave as the other integration tests assume.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::lab::{self, Dns, Postfix, Zone};
+use crate::common::lab::{self, Dns, Postfix, Zone};
 use hickory_resolver::Resolver;
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -426,12 +424,16 @@ fn instances_never_dropped_are_stopped_when_the_process_exits() {
         std::process::exit(0);
     }
 
+    // libtest names a test by its module path without the crate name.
+    let this_test = format!(
+        "{}::instances_never_dropped_are_stopped_when_the_process_exits",
+        module_path!()
+            .split_once("::")
+            .expect("a module of the test crate")
+            .1
+    );
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "instances_never_dropped_are_stopped_when_the_process_exits",
-            "--nocapture",
-        ])
+        .args(["--exact", &this_test, "--nocapture"])
         .env(LEAK_HELPER_ENV, "1")
         .output()
         .expect("run the helper");

@@ -2,104 +2,27 @@
 //! scenario declares (no more: false alarms are bugs), the JSON must be valid and complete, and
 //! the exit code must follow the verdict.
 
-use assert_cmd::Command;
+use crate::common::{ACTIVE_TESTS, DemoCa, Mock, assert_report_shape, ids, run_json, smtpdoctor};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// Runs `smtpdoctor probe demo.test --server ADDR --json ...` and returns (exit code, document).
 fn probe_json(addr: &str, ca: &std::path::Path, extra: &[&str]) -> (i32, Value) {
-    let out = Command::cargo_bin("smtpdoctor")
-        .unwrap()
-        .args([
-            "probe",
-            "demo.test",
-            "--server",
-            addr,
-            "--json",
-            "--ca-file",
-        ])
-        .arg(ca)
-        .args(extra)
-        // One scenario greets only after 5 min 1 s (past the RFC minimum).
-        .timeout(std::time::Duration::from_secs(420))
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap_or(-1);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "invalid JSON ({e}) for {extra:?}: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (code, doc)
-}
-
-/// SPEC §5 shape checks that hold on every outcome.
-pub fn assert_report_shape(doc: &Value, code: i32) {
-    assert_eq!(doc["schema"], "smtpdoctor.report/v1");
-    assert_eq!(doc["tool"]["name"], "smtpdoctor");
-    for field in [
-        "target",
-        "started_at",
-        "duration_ms",
-        "verdict",
-        "exit_code",
-        "attempts",
-        "findings",
-    ] {
-        assert!(!doc[field].is_null(), "missing {field}");
-    }
-    assert_eq!(
-        doc["exit_code"].as_i64(),
-        Some(code as i64),
-        "exit code follows the report"
-    );
-    let verdict = doc["verdict"].as_str().unwrap();
-    assert_eq!(
-        code,
-        match verdict {
-            "ok" => 0,
-            "warning" => 1,
-            _ => 2,
-        }
-    );
-    for a in doc["attempts"].as_array().unwrap() {
-        for e in a["transcript"].as_array().unwrap() {
-            assert!(e["at_ms"].is_number());
-            assert!(["client", "server", "local"].contains(&e["dir"].as_str().unwrap()));
-            assert!(e["raw"].is_string());
-            if e["dir"] == "server" {
-                assert!(!e["reads"].as_array().unwrap().is_empty());
-            }
-        }
-    }
-    for f in doc["findings"].as_array().unwrap() {
-        for field in [
-            "id",
-            "severity",
-            "stage",
-            "summary",
-            "detail",
-            "reference",
-            "fix",
-        ] {
-            assert!(f[field].is_string(), "finding field {field}: {f}");
-        }
-        assert!(f.get("transcript_index").is_some());
-        if let Some(i) = f["transcript_index"].as_u64() {
-            let a = f["attempt"].as_u64().unwrap() as usize;
-            assert!((i as usize) < doc["attempts"][a]["transcript"].as_array().unwrap().len());
-        }
-    }
+    run_json(
+        smtpdoctor()
+            .args([
+                "probe",
+                "demo.test",
+                "--server",
+                addr,
+                "--json",
+                "--ca-file",
+            ])
+            .arg(ca)
+            .args(extra)
+            // One scenario greets only after 5 min 1 s (past the RFC minimum).
+            .timeout(std::time::Duration::from_secs(420)),
+    )
 }
 
 /// Active tests run on attempts of their own, labelled with the test, after the probe's own
@@ -136,24 +59,12 @@ fn assert_active_tests_shape(args: &[&str], doc: &Value) {
     }
 }
 
-fn ids(doc: &Value) -> BTreeSet<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// How many probes run at once.
 const PARALLEL_PROBES: usize = 8;
 
 #[test]
 fn every_scenario_produces_exactly_its_findings() {
-    let rt = runtime();
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("demo-ca.pem");
-    std::fs::write(&ca, smtpdoctor::server::demo_certificate_pem()).unwrap();
+    let ca = DemoCa::create();
     let scenarios: Vec<_> = smtpdoctor::server::scenarios().iter().collect();
     assert!(scenarios.len() > 55, "the catalog shrank");
     let mut failures = Vec::new();
@@ -169,16 +80,16 @@ fn every_scenario_produces_exactly_its_findings() {
                     let Some(s) = scenarios.get(i) else {
                         break;
                     };
-                    let (addr, server) = rt.block_on(smtpdoctor::server::spawn(s)).unwrap();
-                    let (code, doc) = probe_json(&addr.to_string(), &ca, s.probe_args);
-                    server.abort();
+                    let mock = Mock::start(s);
+                    let (code, doc) = probe_json(&mock.addr.to_string(), &ca.path(), s.probe_args);
+                    drop(mock);
                     results.lock().unwrap().push((*s, code, doc));
                 }
             });
         }
     });
     for (s, code, doc) in results.into_inner().unwrap() {
-        assert_report_shape(&doc, code);
+        assert_report_shape(s.name, &doc, code);
         assert_active_tests_shape(s.probe_args, &doc);
         let got = ids(&doc);
         let want: BTreeSet<String> = s.expect.iter().map(|e| e.to_string()).collect();
@@ -195,45 +106,33 @@ fn every_scenario_produces_exactly_its_findings() {
 
 #[test]
 fn connect_refused_and_connect_timeout_on_loopback() {
-    let rt = runtime();
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, smtpdoctor::server::demo_certificate_pem()).unwrap();
+    let ca = DemoCa::create();
     let refused = smtpdoctor::server::refused_addr();
-    let (code, doc) = probe_json(&refused.to_string(), &ca, &[]);
-    assert_report_shape(&doc, code);
+    let (code, doc) = probe_json(&refused.to_string(), &ca.path(), &[]);
+    assert_report_shape("connect refused", &doc, code);
     assert_eq!(code, 2);
     assert_eq!(ids(&doc), BTreeSet::from(["connect-refused".to_string()]));
     assert!(doc["findings"][0]["transcript_index"].is_null());
-    let hole = rt
-        .block_on(async { smtpdoctor::server::blackhole() })
-        .unwrap();
+    let hole = smtpdoctor::server::blackhole().unwrap();
     let started = std::time::Instant::now();
-    let (code, doc) = probe_json(&hole.addr.to_string(), &ca, &["--timeout", "1s"]);
+    let (code, doc) = probe_json(&hole.addr.to_string(), &ca.path(), &["--timeout", "1s"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
-    assert_report_shape(&doc, code);
+    assert_report_shape("connect timeout", &doc, code);
     assert_eq!(code, 2);
     assert_eq!(ids(&doc), BTreeSet::from(["connect-timeout".to_string()]));
 }
 
-const ALL_TESTS: &str =
-    "pregreet,pipelining,starttls-injection,smuggling,bare-lf,unknown-command,relay";
-
 #[test]
 fn every_active_test_against_a_correct_server() {
-    let rt = runtime();
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, smtpdoctor::server::demo_certificate_pem()).unwrap();
-    let clean = smtpdoctor::server::find("clean").unwrap();
-    let (addr, _server) = rt.block_on(smtpdoctor::server::spawn(clean)).unwrap();
+    let ca = DemoCa::create();
+    let clean = Mock::named("clean");
     let started = std::time::Instant::now();
     let (code, doc) = probe_json(
-        &addr.to_string(),
-        &ca,
+        &clean.addr.to_string(),
+        &ca.path(),
         &[
             "--test",
-            ALL_TESTS,
+            &ACTIVE_TESTS.join(","),
             "--to",
             "postmaster@demo.test",
             "--timeout",
@@ -243,7 +142,7 @@ fn every_active_test_against_a_correct_server() {
     // Seven smuggling connections wait 1 s each (--timeout caps the 5 s wait), bare-lf and
     // starttls-injection 1 s more each: well under a minute.
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
-    assert_report_shape(&doc, code);
+    assert_report_shape("every active test", &doc, code);
     // A correct server only shows that it answers a client that talks first.
     assert_eq!(
         ids(&doc),
@@ -256,7 +155,7 @@ fn every_active_test_against_a_correct_server() {
         .iter()
         .filter_map(|a| a["test"].as_str())
         .collect();
-    for name in ALL_TESTS.split(',') {
+    for name in ACTIVE_TESTS {
         assert!(tests.contains(&name), "{name} did not run: {tests:?}");
     }
     assert_eq!(tests.iter().filter(|t| **t == "smuggling").count(), 7);
@@ -281,8 +180,7 @@ fn every_active_test_against_a_correct_server() {
 
 #[test]
 fn smuggling_needs_an_explicit_to() {
-    let out = Command::cargo_bin("smtpdoctor")
-        .unwrap()
+    let out = smtpdoctor()
         .args([
             "probe",
             "user@demo.test",
@@ -305,8 +203,7 @@ fn smuggling_needs_an_explicit_to() {
 
 #[test]
 fn unknown_active_test_is_a_usage_error() {
-    let out = Command::cargo_bin("smtpdoctor")
-        .unwrap()
+    let out = smtpdoctor()
         .args(["probe", "demo.test", "--test", "all"])
         .timeout(std::time::Duration::from_secs(20))
         .output()
@@ -316,14 +213,10 @@ fn unknown_active_test_is_a_usage_error() {
 
 #[test]
 fn a_failed_handshake_is_retried_without_starttls_as_an_mta_would() {
-    let rt = runtime();
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, smtpdoctor::server::demo_certificate_pem()).unwrap();
-    let s = smtpdoctor::server::find("tls-handshake-failed").unwrap();
-    let (addr, _server) = rt.block_on(smtpdoctor::server::spawn(s)).unwrap();
-    let (code, doc) = probe_json(&addr.to_string(), &ca, &[]);
-    assert_report_shape(&doc, code);
+    let ca = DemoCa::create();
+    let mock = Mock::named("tls-handshake-failed");
+    let (code, doc) = probe_json(&mock.addr.to_string(), &ca.path(), &[]);
+    assert_report_shape("tls-handshake-failed", &doc, code);
     let attempts = doc["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 2);
     assert_eq!(attempts[0]["outcome"], "tls-failed");
@@ -333,7 +226,7 @@ fn a_failed_handshake_is_retried_without_starttls_as_an_mta_would() {
     assert_eq!(code, 2, "the failed handshake stays an error");
     // Under `require` there is no plaintext retry; with --quit-after tls neither.
     for extra in [&["--starttls", "require"][..], &["--quit-after", "tls"][..]] {
-        let (_, doc) = probe_json(&addr.to_string(), &ca, extra);
+        let (_, doc) = probe_json(&mock.addr.to_string(), &ca.path(), extra);
         assert_eq!(doc["attempts"].as_array().unwrap().len(), 1, "{extra:?}");
     }
 }

@@ -1,24 +1,17 @@
 //! Snapshot tests of the text and JSON reports for a few scenarios, timings and ports redacted.
 //! Review changes with `cargo insta review` (or accept with `INSTA_UPDATE=always`).
 
-use assert_cmd::Command;
+use crate::common::{Mock, smtpdoctor};
 use serde_json::Value;
 
 fn run(scenario: &str, args: &[&str]) -> String {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let s = smtpdoctor::server::find(scenario).unwrap();
-    let (addr, _server) = rt.block_on(smtpdoctor::server::spawn(s)).unwrap();
-    let out = Command::cargo_bin("smtpdoctor")
-        .unwrap()
+    let mock = Mock::named(scenario);
+    let out = smtpdoctor()
         .args([
             "probe",
             "demo.test",
             "--server",
-            &addr.to_string(),
+            &mock.addr.to_string(),
             "--helo",
             "probe.test",
             "--color",

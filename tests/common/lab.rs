@@ -246,11 +246,6 @@ impl Postfix {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
     }
 
-    /// `127.0.0.1:PORT`, as given to `smtpdoctor probe --server`.
-    pub fn server_arg(&self) -> String {
-        self.addr().to_string()
-    }
-
     /// The self-signed certificate (PEM) the instance presents after STARTTLS: the trust
     /// anchor to pass as `--ca-file`, with `--sni mx1.lab.test`.
     pub fn cert_pem_path(&self) -> PathBuf {
@@ -324,8 +319,6 @@ pub enum Record {
     Ptr { addr: IpAddr, name: String },
     /// `name` TXT `text`; also the way to make a name exist without any address.
     Txt { name: String, text: String },
-    /// Any dnsmasq option line, written as is (`dns-rr=...`, `cname=...`, ...).
-    Raw(String),
 }
 
 /// A DNS zone for [`Dns::start`]: the domains served authoritatively (unknown names under them
@@ -430,11 +423,6 @@ impl Zone {
         })
     }
 
-    /// Add a dnsmasq option line.
-    pub fn raw(self, line: &str) -> Zone {
-        self.with(Record::Raw(line.into()))
-    }
-
     /// The zone as a dnsmasq configuration file.
     ///
     /// A and AAAA records are written as raw records (`dns-rr`) so that they bring no
@@ -477,9 +465,6 @@ impl Zone {
                     assert!(!text.contains('"'), "TXT text must not contain '\"'");
                     writeln!(conf, "txt-record={name},\"{text}\"").unwrap();
                     typed.push(name);
-                }
-                Record::Raw(line) => {
-                    writeln!(conf, "{line}").unwrap();
                 }
             }
         }

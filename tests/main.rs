@@ -1,0 +1,18 @@
+//! The integration tests, one binary: each module was a test crate of its own, `common` holds
+//! what they share. Run one module with `cargo test --test main MODULE::`.
+//!
+//! Cargo.toml sets `autotests = false`: a new file in tests/ is built only once it is declared
+//! here as a module.
+
+mod common;
+
+mod cli;
+mod dns_and_network;
+mod fragmentation;
+mod generated;
+mod hostile;
+mod lab_active;
+mod lab_probe;
+mod lab_selftest;
+mod scenarios;
+mod snapshots;
