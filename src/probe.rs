@@ -144,19 +144,7 @@ fn aimed(q: QuitAfter, data: bool) -> &'static str {
     }
 }
 
-/// Runs the checks over a finished attempt, then gives its read bytes back to the budget
-/// (transcripts and reports are made from lines; only the checks look at raw reads).
-fn judge(
-    attempt: &mut crate::session::Attempt,
-    index: usize,
-    ctx: &CheckContext,
-) -> Vec<crate::checks::finding::Finding> {
-    let findings = checks::attempt(attempt, index, ctx);
-    attempt.record.release_read_bytes();
-    findings
-}
-
-/// Runs a probe.
+/// Runs a probe: the session configuration, the plan, the attempts and the active tests.
 pub async fn run(
     target_arg: &str,
     server: Option<&str>,
@@ -166,69 +154,89 @@ pub async fn run(
     let started_at = SystemTime::now();
     let started = Instant::now();
     let target = parse_target(target_arg)?;
-    let family = match (opts.ipv4, opts.ipv6) {
+    let cfg = session_config(&target, opts, live).await?;
+    let mut probe = Probe::new(opts, check_context(opts, started_at));
+    let dns = probe.plan(&target, server, opts).await?;
+    probe.attempts(&cfg, dns.as_ref()).await;
+    if !opts.test.is_empty() {
+        probe.active_tests(&cfg, &opts.test).await;
+    }
+    Ok(Report {
+        target: target_arg.to_string(),
+        started_at,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        dns: probe.dns_report,
+        plan: probe.plan,
+        attempts: probe.attempts,
+        findings: probe.findings,
+        aimed: aimed(opts.quit_after, cfg.message.is_some()),
+        notes: probe.notes,
+    })
+}
+
+/// The address family `-4`/`-6` ask for.
+fn family(opts: &ProbeConfig) -> Family {
+    match (opts.ipv4, opts.ipv6) {
         (true, _) => Family::V4,
         (_, true) => Family::V6,
         _ => Family::Any,
-    };
+    }
+}
+
+/// Checks the user's addresses and names and lowers the options into what a session needs.
+async fn session_config(
+    target: &Target,
+    opts: &ProbeConfig,
+    live: bool,
+) -> Result<SessionConfig, ProbeError> {
+    use crate::session::message::{MessageSpec, scan_file};
     if opts.test.contains(&ActiveTest::Smuggling) && opts.to.is_empty() {
         return Err(ProbeError::SmugglingNeedsTo);
     }
-    let from = opts.from.clone().unwrap_or_default();
-    if !from.is_empty() && !is_safe_argument(&from, 256) {
-        return Err(ProbeError::Address {
-            option: "--from",
-            value: crate::wire::escape::escape_str(&from),
-        });
-    }
+    let checked = |option: &'static str, value: String, max: usize| {
+        if is_safe_argument(&value, max) {
+            Ok(value)
+        } else {
+            Err(ProbeError::Address {
+                option,
+                value: crate::wire::escape::escape_str(&value),
+            })
+        }
+    };
+    let from = match opts.from.clone().unwrap_or_default() {
+        f if f.is_empty() => f,
+        f => checked("--from", f, 256)?,
+    };
     let mut to = opts.to.clone();
     if to.is_empty() {
-        to.push(match (&target.address, &target.domain, &target.ip) {
-            (Some(a), _, _) => a.clone(),
-            (None, Some(d), _) => format!("postmaster@{d}"),
-            (None, None, Some(ip)) => format!("postmaster@[{ip}]"),
-            _ => "postmaster".into(),
-        });
+        to.push(default_recipient(target));
     }
-    for t in &to {
-        if !is_safe_argument(t, 256) {
-            return Err(ProbeError::Address {
-                option: "--to",
-                value: crate::wire::escape::escape_str(t),
-            });
-        }
-    }
-    let helo = opts.helo.clone().unwrap_or_else(local_hostname);
-    if !is_safe_argument(&helo, 255) {
-        return Err(ProbeError::Address {
-            option: "--helo",
-            value: crate::wire::escape::escape_str(&helo),
-        });
-    }
-    let resolvers = opts
-        .resolver
-        .iter()
-        .map(|r| dns::parse_resolver(r))
+    let to = to
+        .into_iter()
+        .map(|t| checked("--to", t, 256))
         .collect::<Result<Vec<_>, _>>()?;
+    let helo = checked(
+        "--helo",
+        opts.helo.clone().unwrap_or_else(local_hostname),
+        255,
+    )?;
     let roots = crate::session::tls::root_store(opts.ca_file.as_deref())?;
     let message = match (&opts.body, opts.size, opts.data) {
-        (Some(p), _, _) if p.as_os_str() == "-" => {
-            Some(crate::session::message::MessageSpec::Stdin)
-        }
-        (Some(p), _, _) => Some(crate::session::message::MessageSpec::File(p.clone())),
-        (None, Some(n), _) => Some(crate::session::message::MessageSpec::Size(n)),
-        (None, None, true) => Some(crate::session::message::MessageSpec::Test),
+        (Some(p), _, _) if p.as_os_str() == "-" => Some(MessageSpec::Stdin),
+        (Some(p), _, _) => Some(MessageSpec::File(p.clone())),
+        (None, Some(n), _) => Some(MessageSpec::Size(n)),
+        (None, None, true) => Some(MessageSpec::Test),
         _ => None,
     };
     let scan = match &message {
-        Some(crate::session::message::MessageSpec::File(p)) => Some(
-            crate::session::message::scan_file(p)
+        Some(MessageSpec::File(p)) => Some(
+            scan_file(p)
                 .await
                 .map_err(|e| ProbeError::Body(format!("{}: {e}", p.display())))?,
         ),
         _ => None,
     };
-    let cfg = SessionConfig {
+    Ok(SessionConfig {
         helo,
         from,
         to,
@@ -241,87 +249,22 @@ pub async fn run(
         live,
         message,
         scan,
-    };
-    let dns_timeout = opts.timeout.unwrap_or(dns::DEFAULT_WAIT);
-    let mut findings = Vec::new();
-    let mut plan: Vec<PlanEntry> = Vec::new();
-    let mut dns_report = None;
-    let mut dns: Option<Dns> = None;
-    let mut targets: Vec<AttemptTarget> = Vec::new();
-    if let Some(server) = server {
-        let (host, port) = parse_server(server, opts.port)?;
-        if let Ok(ip) = host.parse::<IpAddr>() {
-            targets.push(AttemptTarget {
-                host: host.clone(),
-                addr: SocketAddr::new(ip, port),
-                preference: None,
-            });
-        } else {
-            let d = Dns::new(&resolvers, family, dns_timeout)?;
-            let h = d.host(0, &host).await;
-            if h.addresses.is_empty() {
-                plan.push(PlanEntry {
-                    host: host.clone(),
-                    address: None,
-                    preference: None,
-                    attempt: None,
-                    skipped: Some(
-                        h.error
-                            .as_ref()
-                            .map_or("no address".into(), |e| e.message.clone()),
-                    ),
-                });
-            }
-            for ip in h.addresses {
-                targets.push(AttemptTarget {
-                    host: host.clone(),
-                    addr: SocketAddr::new(ip, port),
-                    preference: None,
-                });
-            }
-            dns = Some(d);
-        }
-    } else if let Some(ip) = target.ip {
-        targets.push(AttemptTarget {
-            host: ip.to_string(),
-            addr: SocketAddr::new(ip, opts.port),
-            preference: None,
-        });
-    } else if let Some(domain) = &target.domain {
-        let d = Dns::new(&resolvers, family, dns_timeout)?;
-        let report = d.mx(domain).await;
-        findings.extend(checks::dns::check(&report));
-        for h in &report.mx {
-            if h.exchange == "." {
-                continue;
-            }
-            if h.addresses.is_empty() {
-                plan.push(PlanEntry {
-                    host: h.exchange.clone(),
-                    address: None,
-                    preference: Some(h.preference),
-                    attempt: None,
-                    skipped: Some(match &h.error {
-                        Some(e) => format!("no address ({})", e.kind),
-                        None => "no address".into(),
-                    }),
-                });
-            }
-            for ip in &h.addresses {
-                targets.push(AttemptTarget {
-                    host: h.exchange.clone(),
-                    addr: SocketAddr::new(*ip, opts.port),
-                    preference: Some(h.preference),
-                });
-            }
-        }
-        if targets.is_empty() && report.error.is_none() {
-            findings.push(checks::dns::none_usable(&report));
-        }
-        dns_report = Some(report);
-        dns = Some(d);
+    })
+}
+
+/// The RCPT when none is given: the address in the target, else postmaster of its domain.
+fn default_recipient(target: &Target) -> String {
+    match (&target.address, &target.domain, &target.ip) {
+        (Some(a), _, _) => a.clone(),
+        (None, Some(d), _) => format!("postmaster@{d}"),
+        (None, None, Some(ip)) => format!("postmaster@[{ip}]"),
+        _ => "postmaster".into(),
     }
-    let ctx = CheckContext {
+}
+
+/// The thresholds and facts the checks need.
+fn check_context(opts: &ProbeConfig, started_at: SystemTime) -> CheckContext {
+    CheckContext {
         slow: opts.slow,
         cert_warn: opts.cert_warn,
         now_unix: started_at
@@ -330,99 +273,252 @@ pub async fn run(
         starttls: opts.starttls,
         tls_on_connect: opts.tls_on_connect,
         dot_slow: opts.dot_slow,
-    };
-    let mut attempts = Vec::new();
-    let mut done = false;
-    // What may still be kept: attempts share one budget, however many hosts DNS named.
-    let mut budget = crate::record::Budget::default();
-    for t in targets {
-        let skipped = if done {
+    }
+}
+
+/// A probe in progress: the plan, the attempts so far and what was found.
+struct Probe {
+    ctx: CheckContext,
+    port: u16,
+    all: bool,
+    family: Family,
+    resolvers: Vec<SocketAddr>,
+    dns_wait: std::time::Duration,
+    findings: Vec<crate::checks::Finding>,
+    plan: Vec<PlanEntry>,
+    targets: Vec<AttemptTarget>,
+    dns_report: Option<crate::record::dns::DnsReport>,
+    attempts: Vec<crate::session::Attempt>,
+    notes: Vec<String>,
+    /// What may still be kept: attempts share one budget, however many hosts DNS named.
+    budget: crate::record::Budget,
+    /// An attempt completed and `--all` was not given: the rest is not tried.
+    done: bool,
+}
+
+impl Probe {
+    fn new(opts: &ProbeConfig, ctx: CheckContext) -> Probe {
+        Probe {
+            ctx,
+            port: opts.port,
+            all: opts.all,
+            family: family(opts),
+            resolvers: Vec::new(),
+            dns_wait: opts.timeout.unwrap_or(dns::DEFAULT_WAIT),
+            findings: Vec::new(),
+            plan: Vec::new(),
+            targets: Vec::new(),
+            dns_report: None,
+            attempts: Vec::new(),
+            notes: Vec::new(),
+            budget: crate::record::Budget::default(),
+            done: false,
+        }
+    }
+
+    /// Resolves the target into addresses to try; returns the resolver when DNS was used.
+    async fn plan(
+        &mut self,
+        target: &Target,
+        server: Option<&str>,
+        opts: &ProbeConfig,
+    ) -> Result<Option<Dns>, ProbeError> {
+        self.resolvers = opts
+            .resolver
+            .iter()
+            .map(|r| dns::parse_resolver(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(server) = server {
+            return self.plan_server(server).await;
+        }
+        if let Some(ip) = target.ip {
+            self.targets.push(AttemptTarget {
+                host: ip.to_string(),
+                addr: SocketAddr::new(ip, self.port),
+                preference: None,
+            });
+            return Ok(None);
+        }
+        match &target.domain {
+            Some(domain) => self.plan_mx(domain).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// `--server HOST[:PORT]`: its addresses, without an MX lookup.
+    async fn plan_server(&mut self, server: &str) -> Result<Option<Dns>, ProbeError> {
+        let (host, port) = parse_server(server, self.port)?;
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            self.targets.push(AttemptTarget {
+                host,
+                addr: SocketAddr::new(ip, port),
+                preference: None,
+            });
+            return Ok(None);
+        }
+        let d = Dns::new(&self.resolvers, self.family, self.dns_wait)?;
+        let h = d.host(0, &host).await;
+        if h.addresses.is_empty() {
+            let why = h
+                .error
+                .as_ref()
+                .map_or("no address".into(), |e| e.message.clone());
+            self.skip(&host, None, None, why);
+        }
+        for ip in h.addresses {
+            self.targets.push(AttemptTarget {
+                host: host.clone(),
+                addr: SocketAddr::new(ip, port),
+                preference: None,
+            });
+        }
+        Ok(Some(d))
+    }
+
+    /// A domain: its MX hosts in order, each with its addresses; the DNS findings.
+    async fn plan_mx(&mut self, domain: &str) -> Result<Dns, ProbeError> {
+        let d = Dns::new(&self.resolvers, self.family, self.dns_wait)?;
+        let report = d.mx(domain).await;
+        self.findings.extend(checks::dns::check(&report));
+        for h in report.mx.iter().filter(|h| h.exchange != ".") {
+            if h.addresses.is_empty() {
+                let why = match &h.error {
+                    Some(e) => format!("no address ({})", e.kind),
+                    None => "no address".into(),
+                };
+                self.skip(&h.exchange, None, Some(h.preference), why);
+            }
+            for ip in &h.addresses {
+                self.targets.push(AttemptTarget {
+                    host: h.exchange.clone(),
+                    addr: SocketAddr::new(*ip, self.port),
+                    preference: Some(h.preference),
+                });
+            }
+        }
+        if self.targets.is_empty() && report.error.is_none() {
+            self.findings.push(checks::dns::none_usable(&report));
+        }
+        self.dns_report = Some(report);
+        Ok(d)
+    }
+
+    /// A plan entry for a host or address that is not tried, and why.
+    fn skip(&mut self, host: &str, address: Option<IpAddr>, preference: Option<u16>, why: String) {
+        self.plan.push(PlanEntry {
+            host: host.to_string(),
+            address,
+            preference,
+            attempt: None,
+            skipped: Some(why),
+        });
+    }
+
+    /// Why the next address is not tried, if it is not.
+    fn skip_reason(&self) -> Option<String> {
+        if self.done {
             Some(
                 "not tried: an earlier host completed the dialogue (use --all to probe every host)"
                     .to_string(),
             )
-        } else if !opts.all && attempts.len() >= MAX_ADDRESSES_TRIED {
+        } else if !self.all && self.attempts.len() >= MAX_ADDRESSES_TRIED {
             Some(format!(
                 "not tried: {MAX_ADDRESSES_TRIED} addresses were tried already (use --all to probe every address)"
             ))
         } else {
             None
-        };
-        if skipped.is_some() {
-            plan.push(PlanEntry {
+        }
+    }
+
+    /// Every planned address in turn, until one completes (unless `--all`).
+    async fn attempts(&mut self, cfg: &SessionConfig, dns: Option<&Dns>) {
+        for t in std::mem::take(&mut self.targets) {
+            if let Some(why) = self.skip_reason() {
+                self.skip(&t.host, Some(t.addr.ip()), t.preference, why);
+                continue;
+            }
+            self.plan.push(PlanEntry {
                 host: t.host.clone(),
                 address: Some(t.addr.ip()),
                 preference: t.preference,
-                attempt: None,
-                skipped,
+                attempt: Some(self.attempts.len()),
+                skipped: None,
             });
-            continue;
+            let failed_tls = self.attempt(t, cfg, dns).await;
+            // Opportunistic TLS: when the handshake fails, an MTA delivers over a new
+            // connection without STARTTLS. The retry shows whether mail still gets through.
+            if let Some(target) = failed_tls {
+                let plain = SessionConfig {
+                    starttls: crate::config::StartTlsPolicy::Never,
+                    ..cfg.clone()
+                };
+                let mut again = session::run_with_budget(target, &plain, self.budget).await;
+                again.plaintext_retry_of = Some(self.attempts.len() - 1);
+                self.judge(again);
+            }
         }
-        let index = attempts.len();
-        plan.push(PlanEntry {
-            host: t.host.clone(),
-            address: Some(t.addr.ip()),
-            preference: t.preference,
-            attempt: Some(index),
-            skipped: None,
-        });
+    }
+
+    /// One attempt (with reverse DNS of its address beside it); returns its target when its
+    /// TLS handshake failed and an MTA with opportunistic TLS would retry without STARTTLS.
+    async fn attempt(
+        &mut self,
+        t: AttemptTarget,
+        cfg: &SessionConfig,
+        dns: Option<&Dns>,
+    ) -> Option<AttemptTarget> {
         let ip = t.addr.ip();
         // Reverse DNS of loopback addresses is answered as "localhost" by the resolver itself
         // (RFC 6761), so it says nothing about the server: skipped.
-        let (mut attempt, ptr) = match (&dns, dns_report.is_some() && !ip.is_loopback()) {
-            (Some(d), true) => {
-                let (a, p) = tokio::join!(session::run_with_budget(t, &cfg, budget), d.ptr(ip));
+        let (mut attempt, ptr) = match dns {
+            Some(d) if self.dns_report.is_some() && !ip.is_loopback() => {
+                let (a, p) = tokio::join!(session::run_with_budget(t, cfg, self.budget), d.ptr(ip));
                 (a, Some(p))
             }
-            _ => (session::run_with_budget(t, &cfg, budget).await, None),
+            _ => (session::run_with_budget(t, cfg, self.budget).await, None),
         };
-        findings.extend(judge(&mut attempt, index, &ctx));
-        budget = attempt.record.budget();
-        if let Some(p) = &ptr
-            && attempt
-                .record
-                .events
-                .iter()
-                .any(|e| matches!(e.kind, crate::record::EventKind::Connected { .. }))
-        {
-            findings.extend(checks::dns::ptr(p, ip, index));
-        }
+        let connected = attempt
+            .record
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, crate::record::EventKind::Connected { .. }));
+        let ptr_findings = match &ptr {
+            Some(p) if connected => checks::dns::ptr(p, ip, self.attempts.len()),
+            _ => None,
+        };
         attempt.ptr = ptr;
-        if attempt.completed() && !opts.all {
-            done = true;
-        }
         let retry = (attempt.starttls_handshake_failed()
             && cfg.starttls == crate::config::StartTlsPolicy::Auto
             && !cfg.tls_on_connect
             && cfg.quit_after != QuitAfter::Tls)
             .then(|| attempt.target.clone());
-        attempts.push(attempt);
-        // Opportunistic TLS: when the handshake fails, an MTA delivers over a new connection
-        // without STARTTLS. The retry shows whether mail still gets through, and how.
-        if let Some(target) = retry {
-            let index = attempts.len();
-            let plain = SessionConfig {
-                starttls: crate::config::StartTlsPolicy::Never,
-                ..cfg.clone()
-            };
-            let mut again = session::run_with_budget(target, &plain, budget).await;
-            again.plaintext_retry_of = Some(index - 1);
-            findings.extend(judge(&mut again, index, &ctx));
-            budget = again.record.budget();
-            if again.completed() && !opts.all {
-                done = true;
-            }
-            attempts.push(again);
-        }
+        self.judge(attempt);
+        self.findings.extend(ptr_findings);
+        retry
     }
-    let mut notes = Vec::new();
-    if !opts.test.is_empty() {
-        let mut tests = opts.test.clone();
+
+    /// Runs the checks over a finished attempt, then gives its read bytes back to the budget
+    /// (transcripts and reports are made from lines; only the checks look at raw reads).
+    fn judge(&mut self, mut attempt: crate::session::Attempt) {
+        let index = self.attempts.len();
+        self.findings
+            .extend(checks::attempt(&attempt, index, &self.ctx));
+        attempt.record.release_read_bytes();
+        self.budget = attempt.record.budget();
+        if attempt.completed() && !self.all {
+            self.done = true;
+        }
+        self.attempts.push(attempt);
+    }
+
+    /// The opt-in active tests against every attempt that got through.
+    async fn active_tests(&mut self, cfg: &SessionConfig, tests: &[ActiveTest]) {
+        let mut tests = tests.to_vec();
         tests.sort();
         tests.dedup();
-        let bases = crate::session::active::bases(&attempts);
+        let bases = crate::session::active::bases(&self.attempts);
         if bases.is_empty() {
-            notes.push(format!(
+            self.notes.push(format!(
                 "active tests not run ({}): no server greeted the probe",
                 tests
                     .iter()
@@ -433,27 +529,23 @@ pub async fn run(
         }
         for base in bases {
             for &test in &tests {
-                let made = crate::session::active::run(test, &cfg, &attempts[base]).await;
+                let made = crate::session::active::run(test, cfg, &self.attempts[base]).await;
                 for a in made {
-                    let index = attempts.len();
-                    findings.extend(checks::active::check(&a, index, Some(&attempts[base])));
-                    attempts.push(a);
+                    let index = self.attempts.len();
+                    self.findings.extend(checks::active::check(
+                        &a,
+                        index,
+                        Some(&self.attempts[base]),
+                    ));
+                    self.attempts.push(a);
                 }
             }
         }
-        notes.extend(crate::session::active::smuggling_note(&attempts, &cfg.to));
+        self.notes.extend(crate::session::active::smuggling_note(
+            &self.attempts,
+            &cfg.to,
+        ));
     }
-    Ok(Report {
-        target: target_arg.to_string(),
-        started_at,
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        dns: dns_report,
-        plan,
-        attempts,
-        findings,
-        aimed: aimed(opts.quit_after, cfg.message.is_some()),
-        notes,
-    })
 }
 
 #[cfg(test)]

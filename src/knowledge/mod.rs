@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod explain;
+pub mod known_errors;
 pub mod severity;
 
 pub use severity::Severity;

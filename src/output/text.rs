@@ -315,7 +315,7 @@ impl TextPrinter {
             t.cipher,
             t.sni.as_deref().map_or("(none)".into(), escape_str)
         )?;
-        let verdict = if v.trusted && v.name_ok && v.time_ok {
+        let verdict = if v.verified() {
             p.paint("verified", Style::new().green())
         } else {
             p.paint(

@@ -17,6 +17,14 @@ pub struct Verification {
     pub errors: Vec<String>,
 }
 
+impl Verification {
+    /// Trusted, valid for the name and within its dates: what `--starttls require` and a
+    /// PKIX-verifying sender demand.
+    pub fn verified(&self) -> bool {
+        self.trusted && self.name_ok && self.time_ok
+    }
+}
+
 /// One certificate of the chain, as the report shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct CertInfo {

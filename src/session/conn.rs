@@ -13,6 +13,20 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout_at;
 
+/// Why TLS could not be started on a connection.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TlsStartError {
+    /// The connection was already inside TLS or closed.
+    #[error("connection is not in plaintext")]
+    NotPlaintext,
+    /// The handshake failed (its I/O error, TLS alerts included).
+    #[error("{0}")]
+    Handshake(std::io::Error),
+    /// The handshake did not finish in time.
+    #[error("no handshake within {}", humantime::format_duration(*.0))]
+    Timeout(Duration),
+}
+
 /// The connection, plain or inside TLS.
 pub(crate) enum Stream {
     Plain(TcpStream),
@@ -105,6 +119,7 @@ impl Conn {
                 at,
                 EventKind::IoError {
                     stage,
+                    kind: e.kind(),
                     message: format!("write failed: {e}"),
                 },
             );
@@ -292,6 +307,7 @@ impl Conn {
                     at,
                     EventKind::IoError {
                         stage: stage.clone(),
+                        kind: e.kind(),
                         message: format!("read failed: {e}"),
                     },
                 );
@@ -309,7 +325,7 @@ impl Conn {
         config: Arc<rustls::ClientConfig>,
         name: ServerName<'static>,
         wait: Duration,
-    ) -> Result<rustls::ProtocolVersion, String> {
+    ) -> Result<rustls::ProtocolVersion, TlsStartError> {
         // Every byte after the STARTTLS reply is plaintext the server sent before the handshake
         // (RFC 3207 §4.2: it must be discarded). Complete lines stay in the transcript; the
         // replies they formed answer nothing the probe will ask, so they are dropped.
@@ -332,7 +348,7 @@ impl Conn {
             Stream::Plain(t) => t,
             other => {
                 self.stream = other;
-                return Err("connection is not in plaintext".into());
+                return Err(TlsStartError::NotPlaintext);
             }
         };
         let connector = tokio_rustls::TlsConnector::from(config);
@@ -368,15 +384,14 @@ impl Conn {
                 Ok(version)
             }
             Ok(Err(e)) => {
-                let message = e.to_string();
                 self.record.push(
                     at,
                     EventKind::TlsHandshake {
                         ok: false,
-                        message: message.clone(),
+                        message: e.to_string(),
                     },
                 );
-                Err(message)
+                Err(TlsStartError::Handshake(e))
             }
             Err(_) => {
                 self.record.push(
@@ -386,10 +401,7 @@ impl Conn {
                         waited_ms: wait.as_millis() as u64,
                     },
                 );
-                Err(format!(
-                    "no handshake within {}",
-                    humantime::format_duration(wait)
-                ))
+                Err(TlsStartError::Timeout(wait))
             }
         }
     }

@@ -201,6 +201,7 @@ impl Run {
                 Ok(Ok(())) => continue,
                 Ok(Err(e)) => EventKind::IoError {
                     stage: Stage::Data,
+                    kind: e.kind(),
                     message: format!("write failed during the message: {e}"),
                 },
                 Err(_) => EventKind::Timeout {

@@ -223,7 +223,7 @@ impl Run {
                 let v = self.attempt.tls.as_ref().map(|t| t.verification.clone());
                 if cfg.starttls == StartTlsPolicy::Require
                     && let Some(v) = v
-                    && !(v.trusted && v.name_ok && v.time_ok)
+                    && !v.verified()
                 {
                     self.policy_unmet(
                         Stage::Tls,

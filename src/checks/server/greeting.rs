@@ -5,7 +5,7 @@ use crate::checks::{Anchor, Finding};
 use crate::checks::{CheckContext, ms, reply_anchor, reply_wire};
 use crate::record::Stage;
 use crate::record::attempt::{Attempt, Outcome};
-use crate::record::{EventKind, Record};
+use crate::record::{EventKind, Record, ReplyRecord};
 use crate::wire::escape::escape_bytes;
 
 /// Whether a greeting text looks like a Cisco PIX/ASA SMTP fixup mask: only `*`, `2`, `0` and
@@ -25,7 +25,22 @@ pub(crate) fn connected_us(rec: &Record) -> u64 {
 /// Greeting findings.
 pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     let rec = &a.record;
+    let mut out = timed_out(a);
+    let Some(g) = rec.replies.iter().find(|r| r.stage == Stage::Greeting) else {
+        return out;
+    };
+    out.extend(slow(rec, g, ctx));
+    out.extend(refusal(rec, g));
+    out.extend(fragmented(rec, g));
+    out.extend(multiline(rec, g));
+    out.extend(text(rec, g));
+    out
+}
+
+/// `greeting-timeout`, with what arrived of the greeting.
+fn timed_out(a: &Attempt) -> Vec<Finding> {
     let mut out = Vec::new();
+    let rec = &a.record;
     if a.failed_stage == Some(Stage::Greeting) && a.outcome == Outcome::Timeout {
         let ev = rec
             .events
@@ -58,10 +73,11 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
             detail,
         ));
     }
-    let Some(g) = rec.replies.iter().find(|r| r.stage == Stage::Greeting) else {
-        return out;
-    };
-    let lines = rec.reply_lines(g);
+    out
+}
+/// `greeting-slow`: from connect to the complete greeting.
+fn slow(rec: &Record, g: &ReplyRecord, ctx: &CheckContext) -> Vec<Finding> {
+    let mut out = Vec::new();
     let took = g.completed_at_us.saturating_sub(connected_us(rec));
     if took > ctx.slow.as_micros() as u64 {
         out.push(Finding::new(
@@ -75,6 +91,11 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
             ),
         ));
     }
+    out
+}
+/// `greeting-554` and `greeting-421`.
+fn refusal(rec: &Record, g: &ReplyRecord) -> Vec<Finding> {
+    let mut out = Vec::new();
     match g.code {
         Some(554) => out.push(Finding::new(
             "greeting-554",
@@ -92,6 +113,12 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
         )),
         _ => {}
     }
+    out
+}
+/// `greeting-fragmented`: the first greeting line split across TCP reads.
+fn fragmented(rec: &Record, g: &ReplyRecord) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let lines = rec.reply_lines(g);
     for (i, l) in lines.iter().enumerate() {
         if !l.spans_reads() {
             continue;
@@ -122,6 +149,12 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
         ));
         break;
     }
+    out
+}
+/// `greeting-multiline`: a teaser line before the final one.
+fn multiline(rec: &Record, g: &ReplyRecord) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let lines = rec.reply_lines(g);
     if lines.len() > 1 {
         let teaser = rec.at_us(lines[0].last_read);
         let last = rec.at_us(lines[lines.len() - 1].last_read);
@@ -145,6 +178,12 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
             ),
         ));
     }
+    out
+}
+/// `pix-banner` and `greeting-syntax`: what the 220 line says.
+fn text(rec: &Record, g: &ReplyRecord) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let lines = rec.reply_lines(g);
     if g.code == Some(220) {
         let text = lines.last().map(|l| l.text()).unwrap_or_default();
         if is_pix_mask(&text) {

@@ -6,12 +6,28 @@ use crate::checks::{CheckContext, reply_anchor, reply_wire};
 use crate::config::StartTlsPolicy;
 use crate::record::Stage;
 use crate::record::attempt::Attempt;
+use crate::record::tls::TlsInfo;
 use crate::record::{EventKind, Record};
 
 /// STARTTLS and certificate findings.
 pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     let rec = &a.record;
+    let mut out = offer(a, ctx);
+    out.extend(refused(rec));
+    out.extend(handshake(rec));
+    out.extend(post_state(a));
+    if let Some(t) = &a.tls {
+        out.extend(certificate(t, ctx));
+    }
+    out.extend(policy_unmet(rec));
+    out.extend(required_by_mail(a));
+    out
+}
+
+/// `starttls-absent`: the EHLO in clear text did not offer STARTTLS.
+fn offer(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     let mut out = Vec::new();
+    let rec = &a.record;
     let plain_ehlo = a.ehlo_plain.as_ref().or(a.ehlo.as_ref()).filter(|e| !e.tls);
     if let Some(e) = plain_ehlo
         && !ctx.tls_on_connect
@@ -31,6 +47,11 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
             },
         ));
     }
+    out
+}
+/// `starttls-454`: STARTTLS answered with something other than 220.
+fn refused(rec: &Record) -> Vec<Finding> {
+    let mut out = Vec::new();
     if let Some(r) = rec
         .replies
         .iter()
@@ -49,6 +70,11 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
             ),
         ));
     }
+    out
+}
+/// What happened between the 220 and TLS: leftover plaintext, a stall, a failed handshake.
+fn handshake(rec: &Record) -> Vec<Finding> {
+    let mut out = Vec::new();
     for (i, e) in rec.events.iter().enumerate() {
         match &e.kind {
             EventKind::PlaintextDiscarded { len } => out.push(Finding::new(
@@ -82,6 +108,12 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
             _ => {}
         }
     }
+    out
+}
+/// `starttls-post-state`: STARTTLS advertised again inside TLS.
+fn post_state(a: &Attempt) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let rec = &a.record;
     if let (Some(_), Some(e)) = (&a.ehlo_plain, &a.ehlo)
         && e.tls
         && e.caps().has("STARTTLS")
@@ -94,73 +126,81 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
             "the EHLO reply after the handshake lists STARTTLS again: the server did not reset its state (RFC 3207 §4.2)",
         ));
     }
-    if let Some(t) = &a.tls {
-        let v = &t.verification;
-        let leaf = t.chain.first();
-        let expired = !v.time_ok || leaf.is_some_and(|c| c.not_after_unix < ctx.now_unix);
-        if expired {
-            out.push(Finding::new(
-                "tls-cert-expired",
-                Stage::Tls,
-                Anchor::None,
-                "the server certificate is expired (or not yet valid)",
-                leaf.map_or_else(String::new, |c| {
-                    format!(
-                        "valid {} to {}; {}",
-                        c.not_before,
-                        c.not_after,
-                        v.errors.join("; ")
-                    )
-                }),
-            ));
-        } else if let Some(c) = leaf {
-            let left = c.not_after_unix - ctx.now_unix;
-            if left < ctx.cert_warn.as_secs() as i64 {
-                out.push(Finding::new(
-                    "tls-cert-expiring",
-                    Stage::Tls,
-                    Anchor::None,
-                    format!("the server certificate expires in {} days", left / 86400),
-                    format!(
-                        "not after {}; warning threshold {}",
-                        c.not_after,
-                        humantime::format_duration(ctx.cert_warn)
-                    ),
-                ));
-            }
-        }
-        if !v.name_ok {
-            out.push(Finding::new(
-                "tls-cert-name-mismatch",
-                Stage::Tls,
-                Anchor::None,
-                format!("the certificate is not valid for {}", v.name),
+    out
+}
+/// The certificate verdicts: expired or expiring, name, trust.
+fn certificate(t: &TlsInfo, ctx: &CheckContext) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let v = &t.verification;
+    let leaf = t.chain.first();
+    let expired = !v.time_ok || leaf.is_some_and(|c| c.not_after_unix < ctx.now_unix);
+    if expired {
+        out.push(Finding::new(
+            "tls-cert-expired",
+            Stage::Tls,
+            Anchor::None,
+            "the server certificate is expired (or not yet valid)",
+            leaf.map_or_else(String::new, |c| {
                 format!(
-                    "names in the certificate: {}",
-                    leaf.map_or_else(|| "none".into(), |c| c.sans.join(", "))
-                ),
-            ));
-        }
-        if !v.trusted && !expired {
+                    "valid {} to {}; {}",
+                    c.not_before,
+                    c.not_after,
+                    v.errors.join("; ")
+                )
+            }),
+        ));
+    } else if let Some(c) = leaf {
+        let left = c.not_after_unix - ctx.now_unix;
+        if left < ctx.cert_warn.as_secs() as i64 {
             out.push(Finding::new(
-                "tls-cert-untrusted",
+                "tls-cert-expiring",
                 Stage::Tls,
                 Anchor::None,
-                "the certificate chain does not lead to a trusted root",
+                format!("the server certificate expires in {} days", left / 86400),
                 format!(
-                    "issuer: {}; {}",
-                    leaf.map_or("", |c| c.issuer.as_str()),
-                    v.errors
-                        .iter()
-                        .filter(|e| e.starts_with("trust:"))
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("; ")
+                    "not after {}; warning threshold {}",
+                    c.not_after,
+                    humantime::format_duration(ctx.cert_warn)
                 ),
             ));
         }
     }
-    out.extend(policy_unmet(rec));
+    if !v.name_ok {
+        out.push(Finding::new(
+            "tls-cert-name-mismatch",
+            Stage::Tls,
+            Anchor::None,
+            format!("the certificate is not valid for {}", v.name),
+            format!(
+                "names in the certificate: {}",
+                leaf.map_or_else(|| "none".into(), |c| c.sans.join(", "))
+            ),
+        ));
+    }
+    if !v.trusted && !expired {
+        out.push(Finding::new(
+            "tls-cert-untrusted",
+            Stage::Tls,
+            Anchor::None,
+            "the certificate chain does not lead to a trusted root",
+            format!(
+                "issuer: {}; {}",
+                leaf.map_or("", |c| c.issuer.as_str()),
+                v.errors
+                    .iter()
+                    .filter(|e| e.starts_with("trust:"))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ));
+    }
+    out
+}
+/// `starttls-required`: MAIL refused in clear text because TLS is demanded.
+fn required_by_mail(a: &Attempt) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let rec = &a.record;
     if a.tls.is_none()
         && let Some(r) = rec.last_reply(&Stage::Mail)
         && (r.code == Some(530) || reply_text(rec, r).to_ascii_uppercase().contains("STARTTLS"))

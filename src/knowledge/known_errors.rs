@@ -1,0 +1,1515 @@
+//! The table of MTA error texts `explain` recognises: each wording, the MTA that logs it and
+//! the findings that explain it.
+
+use super::explain::KnownError;
+
+const PMDF: &str = "PMDF / Sun Messaging Server";
+const POSTFIX: &str = "Postfix";
+const EXIM: &str = "Exim";
+const SENDMAIL: &str = "Sendmail";
+const EXCHANGE: &str = "Exchange";
+const DOMINO: &str = "Domino";
+
+/// Every error text `explain` recognises.
+pub static KNOWN_ERRORS: &[KnownError] = &[
+    // ------------------------------------------------------------ PMDF / Sun / Oracle Messaging Server
+    KnownError {
+        key: "pmdf-zero-length-status",
+        mta: PMDF,
+        example: "Zero length SMTP status line",
+        meaning: "The PMDF or Messaging Server SMTP client expected a status line (three digits, then a \
+                  space or a hyphen) and read an empty line instead. It counts this as a temporary \
+                  failure and requeues the message, so delivery to that server fails over and over. The \
+                  empty line is almost always made by a stray CR or LF in front of the real reply, which \
+                  the client, accepting a lone CR or LF as end of line by default, reads as a line of \
+                  its own.",
+        causes: &[
+            "the remote server or a firewall in front of it sends CR CR LF or LF CR LF instead of CR LF",
+            "some Exchange servers and firewall SMTP proxies add an extra line ending",
+            "the channel uses the default `smtp` keyword (= `smtp_crorlf`), which treats bare CR and bare LF as line ends; `smtp_crlf` avoids it",
+        ],
+        findings: &["reply-zero-length", "reply-bare-cr", "reply-bare-lf"],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["zero length smtp status line"]],
+    },
+    KnownError {
+        key: "pmdf-dot-stuffed-expected",
+        mta: PMDF,
+        example: "Error reading SMTP packet; response to dot-stuffed message expected",
+        meaning: "The client had sent the whole message body and the final dot (\"dot-stuffed \
+                  message\" simply means the body) and then waited in vain for the server's verdict, ten \
+                  minutes by default. Connection, sender and recipients had all been accepted. The \
+                  message is retried; if the remote server did keep it, the recipient gets it twice.",
+        causes: &[
+            "slow content scanning after the dot on the remote server",
+            "a firewall or NAT dropping the connection while the server is still working",
+            "a path-MTU black hole swallowing the large packets of the body, so the dot never arrives",
+            "an overloaded or hung remote server",
+        ],
+        findings: &[
+            "dot-timeout",
+            "dot-slow",
+            "timing-rfc-exceeded",
+            "close-without-421",
+        ],
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+        patterns: &[
+            &[
+                "error reading smtp packet",
+                "response to dot stuffed message expected",
+            ],
+            &["response to dot stuffed message expected"],
+        ],
+    },
+    KnownError {
+        key: "pmdf-smtp-packet-read-error",
+        mta: PMDF,
+        example: "Error reading SMTP packet",
+        meaning: "The client could not read the remote server's reply at some point of the dialogue. The \
+                  text after it (\"response to ... expected\") names the step that went unanswered: the \
+                  connection was closed or the reply did not come in time.",
+        causes: &[
+            "the remote server closed the connection without a reply",
+            "a reply slower than the channel's timeout",
+            "network trouble between the two hosts",
+        ],
+        findings: &[
+            "close-without-421",
+            "greeting-timeout",
+            "reply-slow",
+            "timing-rfc-exceeded",
+        ],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["error reading smtp packet", "!dot stuffed"]],
+    },
+    KnownError {
+        key: "sims-smtp-open",
+        mta: PMDF,
+        example: "Fatal error from smtp_open.",
+        meaning: "The MTA could not open a connection to the remote SMTP server (an `os_smtp_open` \
+                  failure). This is a report from the network layer, not a fault of the MTA: the name \
+                  did not resolve, resolved to the wrong place, or the connection was refused, filtered \
+                  or unroutable. An occasional one is normal; a steady stream for one destination is a \
+                  real DNS or network problem.",
+        causes: &[
+            "DNS: the destination or its MX does not resolve, or resolves to a stale address",
+            "the remote server refuses or filters port 25",
+            "routing problems, or an addressing or channel configuration error sending the MTA to the wrong system",
+        ],
+        findings: &[
+            "connect-refused",
+            "connect-timeout",
+            "connect-unreachable",
+            "mx-lookup-failed",
+            "mx-none-usable",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --all",
+        patterns: &[
+            &["os_smtp_open"],
+            &["fatal error from smtp_open"],
+            &["tcp active open", "failed connect"],
+        ],
+    },
+    KnownError {
+        key: "sims-os-smtp-read",
+        mta: PMDF,
+        example: "os_smtp_read error",
+        meaning: "The MTA lost the connection while it waited to read from the remote SMTP server: the \
+                  other side closed or reset it, or the network failed. The channel debug log \
+                  (`master_debug` on the channel) shows at which step it happened, and the step tells \
+                  most of the story: right after connecting points at a refusing or overloaded server, \
+                  after the dot at slow processing or a firewall idle timeout.",
+        causes: &[
+            "the remote server dropped the connection (policy, crash, overload)",
+            "a firewall or NAT idle timeout during a long wait",
+            "a path-MTU black hole",
+        ],
+        findings: &[
+            "close-without-421",
+            "greeting-timeout",
+            "dot-timeout",
+            "starttls-stall",
+        ],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["os_smtp_read"]],
+    },
+    KnownError {
+        key: "sims-os-smtp-write",
+        mta: PMDF,
+        example: "os_smtp_write error",
+        meaning: "The MTA could not write to the remote SMTP server because the connection had already \
+                  been closed or reset by the other side, or broke in the network. A write that fails in \
+                  the middle of a message body often points at a path-MTU problem or a firewall that \
+                  resets long transfers.",
+        causes: &[
+            "the remote server closed the connection, e.g. after rejecting something",
+            "a firewall resetting the connection",
+            "a path-MTU black hole on large packets",
+        ],
+        findings: &[
+            "close-without-421",
+            "close-on-unknown",
+            "starttls-stall",
+            "dot-timeout",
+        ],
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+        patterns: &[&["os_smtp_write"]],
+    },
+    KnownError {
+        key: "sims-tls-init-failure",
+        mta: "Sun / Oracle Messaging Server (as server)",
+        example: "454 4.7.1 TLS library initialization failure",
+        meaning: "A Messaging Server answered STARTTLS with 454: it advertises TLS but could not set up \
+                  its TLS library for SMTP. Senders carry on without encryption, or defer the mail if \
+                  they require TLS.",
+        causes: &[
+            "no usable server certificate for the SMTP service, or the certificate database unreadable by the mail server user",
+            "certificates installed (perhaps working for POP/IMAP) but the dispatcher not restarted since",
+        ],
+        findings: &["starttls-454", "starttls-policy-failed"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+        patterns: &[&["tls library initialization failure"]],
+    },
+    // ------------------------------------------------------------ Domino
+    KnownError {
+        key: "domino-zero-messages",
+        mta: "Domino (as server)",
+        example: "SMTP Server: mail.example.com (192.168.0.1) disconnected. 0 message[s] received",
+        meaning: "Domino's SMTP listener logs this when a client leaves without delivering anything. \
+                  Every session you reject (blocklist, unknown recipient, refused relay) ends like this, \
+                  so some are expected. Many more of them than rejections means clients fail in the \
+                  dialogue, typically because a firewall mangles EHLO and senders reconnect with HELO, \
+                  or because connections die on a path-MTU black hole.",
+        causes: &[
+            "sessions rejected on purpose (DNSBL, invalid recipients, relay attempts)",
+            "Cisco PIX/ASA SMTP fixup turning EHLO into XXXX, so the sender gets 500 and reconnects",
+            "spam software pipelining whole transactions and ignoring the rejections",
+            "path-MTU black holes (ICMP blocked) killing sessions silently",
+        ],
+        findings: &[
+            "pix-ehlo-mangled",
+            "pix-banner",
+            "ehlo-fallback",
+            "pipelining-unauth-accepted",
+            "starttls-stall",
+        ],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[
+            &["disconnected 0 message s received"],
+            &["disconnected 0 messages received"],
+        ],
+    },
+    KnownError {
+        key: "domino-remote-not-responding",
+        mta: DOMINO,
+        example: "Unable to send mail to mx.example.com: Remote system no longer responding",
+        meaning: "Domino's network layer reports that an established session stopped answering or was \
+                  closed in the middle of a transfer. For SMTP routing it means the remote server \
+                  dropped or stalled the connection after it had been opened.",
+        causes: &[
+            "the remote server closing the connection without a reply",
+            "a firewall idle timeout or a path-MTU black hole",
+            "slow processing after the end of data",
+        ],
+        findings: &[
+            "close-without-421",
+            "dot-timeout",
+            "starttls-stall",
+            "greeting-timeout",
+        ],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["remote system no longer responding"]],
+    },
+    // ------------------------------------------------------------ Postfix (smtp client)
+    KnownError {
+        key: "postfix-eod-timeout",
+        mta: POSTFIX,
+        example: "conversation with mx.example.com[192.0.2.1] timed out while sending end of data -- \
+                  message may be sent more than once",
+        meaning: "Postfix sent the whole message and the final dot, then waited \
+                  `smtp_data_done_timeout` (600 s by default) without getting an answer. It cannot tell \
+                  whether the remote server kept the message, so it retries later and warns that the \
+                  recipient may receive it twice.",
+        causes: &[
+            "slow content filtering after the dot on the remote server",
+            "a firewall or NAT dropping the idle connection during that processing",
+            "a path-MTU black hole losing the last data packets",
+        ],
+        findings: &["dot-timeout", "dot-slow", "timing-rfc-exceeded"],
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+        patterns: &[&["conversation with", "timed out while sending end of data"]],
+    },
+    KnownError {
+        key: "postfix-eod-lost",
+        mta: POSTFIX,
+        example: "lost connection with mx.example.com[192.0.2.1] while sending end of data -- message \
+                  may be sent more than once",
+        meaning: "The remote server closed the connection after the final dot and before answering it. \
+                  Postfix does not know whether the message was kept, defers it and warns about possible \
+                  duplicates.",
+        causes: &[
+            "a content filter crashing or timing out on the server",
+            "a firewall or load balancer idle timeout shorter than the server's processing time",
+            "a server restart during the transaction",
+        ],
+        findings: &["close-without-421", "dot-timeout", "dot-slow"],
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+        patterns: &[&["lost connection with", "while sending end of data"]],
+    },
+    KnownError {
+        key: "postfix-greeting-timeout",
+        mta: POSTFIX,
+        example: "conversation with mx.example.com[192.0.2.1] timed out while receiving the initial \
+                  server greeting",
+        meaning: "The TCP connection opened, but no 220 greeting arrived within `smtp_helo_timeout` (300 \
+                  s). Postfix defers and tries the next MX.",
+        causes: &[
+            "the server waits on reverse DNS, ident or blocklist lookups before greeting",
+            "all server processes busy, connections waiting in the backlog",
+            "a proxy or load balancer that accepts TCP without a working backend",
+        ],
+        findings: &["greeting-timeout", "greeting-slow", "timing-rfc-exceeded"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after greeting",
+        patterns: &[&["timed out while receiving the initial server greeting"]],
+    },
+    KnownError {
+        key: "postfix-greeting-lost",
+        mta: POSTFIX,
+        example: "lost connection with mx.example.com[192.0.2.1] while receiving the initial server \
+                  greeting",
+        meaning: "The TCP connection opened, but the server closed it before sending a greeting. Postfix \
+                  defers and tries the next MX. The server side decided not to serve this client, or \
+                  could not.",
+        causes: &[
+            "TCP wrappers, a firewall or an anti-spam front end dropping the client address",
+            "a connection limit enforced by closing instead of a 421 greeting",
+            "a load balancer or proxy with no healthy backend",
+            "the SMTP server process failing at start (broken configuration, missing files)",
+        ],
+        findings: &["close-without-421", "greeting-421", "greeting-timeout"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after greeting",
+        patterns: &[&[
+            "lost connection with",
+            "while receiving the initial server greeting",
+        ]],
+    },
+    KnownError {
+        key: "postfix-handshake-lost",
+        mta: POSTFIX,
+        example: "lost connection with mx.example.com[192.0.2.1] while performing the EHLO handshake",
+        meaning: "The greeting came, but the server (or something in front of it) closed the connection \
+                  in reply to EHLO or HELO.",
+        causes: &[
+            "a firewall with SMTP inspection resetting the connection on EHLO",
+            "the server rejecting the client's HELO name by hanging up",
+            "a server crash while processing EHLO",
+        ],
+        findings: &["close-without-421", "pix-ehlo-mangled", "ehlo-fallback"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after ehlo",
+        patterns: &[
+            &[
+                "lost connection with",
+                "while performing the ehlo handshake",
+            ],
+            &[
+                "lost connection with",
+                "while performing the helo handshake",
+            ],
+        ],
+    },
+    KnownError {
+        key: "postfix-handshake-timeout",
+        mta: POSTFIX,
+        example: "conversation with mx.example.com[192.0.2.1] timed out while performing the HELO \
+                  handshake",
+        meaning: "The greeting came, but no reply to EHLO or HELO arrived within `smtp_helo_timeout`. \
+                  The server is stuck on lookups about the client's name, or a middlebox swallowed the \
+                  command.",
+        causes: &[
+            "slow DNS lookups of the HELO name or client address on the server",
+            "a firewall or proxy eating or rewriting EHLO",
+        ],
+        findings: &[
+            "reply-slow",
+            "timing-rfc-exceeded",
+            "pix-ehlo-mangled",
+            "ehlo-fallback",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --quit-after ehlo",
+        patterns: &[
+            &["timed out while performing the ehlo handshake"],
+            &["timed out while performing the helo handshake"],
+        ],
+    },
+    KnownError {
+        key: "postfix-lost-connection",
+        mta: POSTFIX,
+        example: "lost connection with mx.example.com[192.0.2.1] while sending RCPT TO",
+        meaning: "The remote server closed the connection at the step named after \"while\", without \
+                  a 421 reply. Postfix defers the message and retries later.",
+        causes: &[
+            "a policy decision enforced by hanging up instead of replying",
+            "a firewall or proxy resetting the connection",
+            "a path-MTU black hole, when it happens while sending the message body",
+        ],
+        findings: &["close-without-421", "starttls-stall", "pipelining-broken"],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["lost connection with", "while"]],
+    },
+    KnownError {
+        key: "postfix-conversation-timeout",
+        mta: POSTFIX,
+        example: "conversation with mx.example.com[192.0.2.1] timed out while sending message body",
+        meaning: "Postfix waited longer than its timeout for the step named at the end. During the \
+                  message body this is typical of a path-MTU black hole: small commands pass, full-size \
+                  data packets are lost.",
+        causes: &[
+            "a slow server at that step",
+            "a path-MTU black hole (ICMP blocked, smaller MTU on the path)",
+        ],
+        findings: &[
+            "reply-slow",
+            "timing-rfc-exceeded",
+            "starttls-stall",
+            "dot-timeout",
+        ],
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+        patterns: &[&["conversation with", "timed out while"]],
+    },
+    KnownError {
+        key: "postfix-ssl-connect-error",
+        mta: POSTFIX,
+        example: "SSL_connect error to mx.example.com[192.0.2.1]:25: lost connection",
+        meaning: "The TLS handshake after STARTTLS failed on the Postfix side: the connection was lost, \
+                  timed out or ended with a TLS alert. Depending on the TLS policy Postfix retries in \
+                  clear text or defers.",
+        causes: &[
+            "no common TLS version or cipher",
+            "a path-MTU black hole hitting the large certificate packets",
+            "a middlebox that cannot follow the switch to TLS",
+        ],
+        findings: &["tls-handshake-failed", "starttls-stall"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+        patterns: &[&["ssl_connect error to"]],
+    },
+    KnownError {
+        key: "postfix-connect-timeout",
+        mta: POSTFIX,
+        example: "connect to mx.example.com[192.0.2.1]:25: Connection timed out",
+        meaning: "The TCP connection attempt got no answer at all. Postfix tries the next MX and defers \
+                  the message if none answers.",
+        causes: &[
+            "a firewall silently dropping port 25 at the destination",
+            "outbound port 25 blocked by the sender's provider",
+            "the host is down or the address in DNS is stale",
+        ],
+        findings: &["connect-timeout"],
+        reproduce: "smtpdoctor probe example.com -v --all",
+        patterns: &[&["connect to", "connection timed out"]],
+    },
+    KnownError {
+        key: "postfix-connect-refused",
+        mta: POSTFIX,
+        example: "connect to mx.example.com[192.0.2.1]:25: Connection refused",
+        meaning: "The destination host actively refused the TCP connection: nothing listens on port 25 \
+                  there, or a firewall rejects it.",
+        causes: &[
+            "the MTA is down or listens on loopback only",
+            "a firewall with a REJECT rule",
+            "DNS pointing at the wrong host",
+        ],
+        findings: &["connect-refused"],
+        reproduce: "smtpdoctor probe example.com -v --all",
+        patterns: &[&["connect to", "connection refused"]],
+    },
+    KnownError {
+        key: "postfix-connect-unreachable",
+        mta: POSTFIX,
+        example: "connect to mx.example.com[2001:db8::25]:25: Network is unreachable",
+        meaning: "There was no route to the address. Very often the MX has an AAAA record and the sending \
+                  host has no working IPv6.",
+        causes: &[
+            "IPv6 address without IPv6 connectivity on the sender (Postfix `inet_protocols = ipv4` avoids it)",
+            "a routing problem or an ICMP unreachable from a router",
+        ],
+        findings: &["connect-unreachable"],
+        reproduce: "smtpdoctor probe example.com -v --all -6",
+        patterns: &[
+            &["connect to", "network is unreachable"],
+            &["connect to", "no route to host"],
+        ],
+    },
+    KnownError {
+        key: "postfix-tls-not-offered",
+        mta: POSTFIX,
+        example: "TLS is required, but was not offered by host mx.example.com[192.0.2.1]",
+        meaning: "The Postfix client requires TLS for this destination (`smtp_tls_security_level = \
+                  encrypt` or stronger, or an MTA-STS/DANE policy), and the server's EHLO reply did not \
+                  offer STARTTLS. The mail stays queued.",
+        causes: &[
+            "TLS not configured on the receiving server",
+            "a firewall stripping STARTTLS from the EHLO reply (Cisco ESMTP inspection)",
+            "EHLO refused and HELO used, which has no extensions",
+        ],
+        findings: &[
+            "starttls-absent",
+            "starttls-policy-failed",
+            "pix-ehlo-mangled",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --starttls require",
+        patterns: &[&["tls is required but was not offered by host"]],
+    },
+    KnownError {
+        key: "postfix-tls-refused",
+        mta: POSTFIX,
+        example: "TLS is required, but host mx.example.com[192.0.2.1] refused to start TLS: 454 4.7.0 \
+                  TLS not available due to local problem",
+        meaning: "TLS is mandatory for this destination, the server offered STARTTLS, but refused it \
+                  when asked. The mail stays queued.",
+        causes: &[
+            "the server cannot read its certificate or key",
+            "a broken TLS configuration on the server",
+        ],
+        findings: &["starttls-454", "starttls-policy-failed"],
+        reproduce: "smtpdoctor probe example.com -v --starttls require",
+        patterns: &[&["tls is required but host", "refused to start tls"]],
+    },
+    KnownError {
+        key: "postfix-cannot-start-tls",
+        mta: POSTFIX,
+        example: "Cannot start TLS: handshake failure",
+        meaning: "STARTTLS was accepted but the TLS handshake failed. With a mandatory TLS policy the \
+                  mail is deferred; with opportunistic TLS Postfix may retry in clear text.",
+        causes: &[
+            "no common protocol version or cipher (old servers with TLS 1.0 only)",
+            "a misconfigured certificate or key on the server",
+            "a handshake stalled by a path-MTU black hole or a middlebox",
+        ],
+        findings: &[
+            "tls-handshake-failed",
+            "starttls-stall",
+            "starttls-policy-failed",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+        patterns: &[&["cannot start tls"]],
+    },
+    KnownError {
+        key: "postfix-cert-not-verified",
+        mta: POSTFIX,
+        example: "Server certificate not verified",
+        meaning: "The TLS policy for this destination requires a verified certificate (`verify`, \
+                  `secure`, MTA-STS, DANE) and the server's certificate failed verification. The mail is \
+                  deferred.",
+        causes: &[
+            "a missing intermediate certificate or a self-signed certificate",
+            "an expired certificate",
+            "a certificate that does not name the MX host",
+        ],
+        findings: &[
+            "tls-cert-untrusted",
+            "tls-cert-expired",
+            "tls-cert-name-mismatch",
+            "starttls-policy-failed",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+        patterns: &[
+            &["server certificate not verified"],
+            &["server certificate not trusted"],
+            &["certificate verification failed for"],
+        ],
+    },
+    KnownError {
+        key: "postfix-refused-to-talk",
+        mta: POSTFIX,
+        example: "host mx.example.com[192.0.2.1] refused to talk to me: 554 5.7.1 Service unavailable; \
+                  Client host [198.51.100.7] blocked using zen.spamhaus.org",
+        meaning: "The server greeted with a refusal instead of 220, so nothing can be sent on this \
+                  connection. A 5xx greeting is aimed at the sending address, usually a blocklist or \
+                  reputation decision.",
+        causes: &[
+            "the sending address is on a blocklist the server uses",
+            "a policy against the sender's network (residential, cloud, country)",
+        ],
+        findings: &["greeting-554"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after greeting",
+        patterns: &[&["refused to talk to me", "!refused to talk to me 421"]],
+    },
+    KnownError {
+        key: "postfix-refused-to-talk-421",
+        mta: POSTFIX,
+        example: "host mx.example.com[192.0.2.1] refused to talk to me: 421 4.7.0 mx.example.com Error: \
+                  too many connections from 198.51.100.7",
+        meaning: "The server greeted with 421: it will not serve this connection now. Postfix retries \
+                  later.",
+        causes: &[
+            "the server's per-client or global connection limits",
+            "load shedding or maintenance",
+        ],
+        findings: &["greeting-421"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after greeting",
+        patterns: &[&["refused to talk to me 421"]],
+    },
+    KnownError {
+        key: "greylisting",
+        mta: "Postfix (Postgrey), Exim, Sendmail (milter-greylist), SQLgrey: any greylisting server",
+        example: "host mx.example.com[192.0.2.1] said: 450 4.2.0 <postmaster@example.com>: Recipient \
+                  address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html \
+                  (in reply to RCPT TO command)",
+        meaning: "The receiving server greylists: it refuses the first attempt from an unknown \
+                  combination of client, sender and recipient with a 4xx and accepts a retry after a few \
+                  minutes. The sending MTA retries on its own; nothing is broken.",
+        causes: &[
+            "greylisting on the receiving server (Postgrey, SQLgrey, milter-greylist, rspamd, greylistd)",
+        ],
+        findings: &["greylisted"],
+        reproduce: "smtpdoctor probe user@example.com -v",
+        patterns: &[
+            &["#4xx", "greylist*"],
+            &["#4xx", "graylist*"],
+            &["greylisting in action"],
+        ],
+    },
+    KnownError {
+        key: "postscreen-deep-tests",
+        mta: "Postfix (postscreen)",
+        example: "host mx.example.com[192.0.2.1] said: 450 4.3.2 Service currently unavailable (in reply \
+                  to RCPT TO command)",
+        meaning: "The receiver runs Postfix postscreen with its after-greeting tests. A new client that \
+                  passes them is still turned away with this 450 because postscreen cannot hand over a \
+                  connection it has already talked on; the next connection from the same address goes \
+                  through. A greylisting-like delay on first contact.",
+        causes: &[
+            "postscreen deep protocol tests (pipelining, non-SMTP command, bare newline) enabled",
+        ],
+        findings: &["postscreen-after-tests"],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["450 4 3 2 service currently unavailable"]],
+    },
+    KnownError {
+        key: "postfix-said-421",
+        mta: POSTFIX,
+        example: "host mx.example.com[192.0.2.1] said: 421 4.3.2 System not accepting network messages \
+                  (in reply to RCPT TO command)",
+        meaning: "The server announced that it is closing the connection (421) in the middle of the \
+                  dialogue. Postfix defers the message and retries later.",
+        causes: &[
+            "server shutdown, maintenance or overload",
+            "rate or connection limits reached",
+        ],
+        findings: &["rcpt-deferred", "mail-deferred", "greeting-421"],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["said 421"]],
+    },
+    KnownError {
+        key: "postfix-rcpt-deferred",
+        mta: POSTFIX,
+        example: "host mx.example.com[192.0.2.1] said: 451 4.3.5 Server configuration problem (in reply \
+                  to RCPT TO command)",
+        meaning: "The server temporarily refused the recipient. Postfix retries until \
+                  `maximal_queue_lifetime` runs out and then bounces.",
+        causes: &[
+            "recipient verification against an unavailable backend",
+            "a policy service or milter failing on the server",
+            "mailbox over quota or too many recipients",
+        ],
+        findings: &["rcpt-deferred", "greylisted", "postscreen-after-tests"],
+        reproduce: "smtpdoctor probe user@example.com -v",
+        patterns: &[&[
+            "said #4xx",
+            "in reply to rcpt to command",
+            "!said 421",
+            "!greylist*",
+            "!graylist*",
+            "!4 3 2 service currently unavailable",
+        ]],
+    },
+    KnownError {
+        key: "postfix-rcpt-rejected",
+        mta: POSTFIX,
+        example: "host mx.example.com[192.0.2.1] said: 550 5.1.1 <user@example.com>: Recipient address \
+                  rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)",
+        meaning: "The server permanently refused the recipient and Postfix bounced the message for that \
+                  address.",
+        causes: &[
+            "unknown mailbox",
+            "relay denied: the server does not consider itself responsible for the domain",
+            "a policy or blocklist decision",
+        ],
+        findings: &["rcpt-rejected", "postmaster-rejected"],
+        reproduce: "smtpdoctor probe user@example.com -v",
+        patterns: &[&["said #5xx", "in reply to rcpt to command"]],
+    },
+    KnownError {
+        key: "postfix-mail-refused",
+        mta: POSTFIX,
+        example: "host mx.example.com[192.0.2.1] said: 550 5.7.1 Client host rejected: cannot find your \
+                  reverse hostname, [198.51.100.7] (in reply to MAIL FROM command)",
+        meaning: "The server refused the sender address or the sending client at MAIL FROM, permanently \
+                  (5xx) or for now (4xx).",
+        causes: &[
+            "the sending host lacks reverse DNS or a forward-confirmed name",
+            "sender-domain or SPF checks failing",
+            "the null sender `<>` refused by an anti-spam rule",
+        ],
+        findings: &[
+            "mail-rejected",
+            "mail-deferred",
+            "ptr-missing",
+            "ptr-mismatch",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --quit-after mail",
+        patterns: &[
+            &["said #5xx", "in reply to mail from command"],
+            &["said #4xx", "in reply to mail from command", "!said 421"],
+        ],
+    },
+    KnownError {
+        key: "postfix-data-refused",
+        mta: POSTFIX,
+        example: "host mx.example.com[192.0.2.1] said: 554 5.7.1 Message rejected as spam (in reply to \
+                  end of DATA command)",
+        meaning: "The server refused the message after receiving it completely, usually the verdict of \
+                  its content filters.",
+        causes: &[
+            "spam, virus or DMARC verdicts",
+            "message size above the server's limit",
+            "a content filter failing (4xx)",
+        ],
+        findings: &["data-rejected", "dot-slow"],
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+        patterns: &[
+            &["said #5xx", "in reply to end of data command"],
+            &["said #4xx", "in reply to end of data command", "!said 421"],
+        ],
+    },
+    KnownError {
+        key: "postfix-name-service-try-again",
+        mta: POSTFIX,
+        example: "Host or domain name not found. Name service error for name=example.com type=MX: Host \
+                  not found, try again",
+        meaning: "The MX lookup failed temporarily (no answer, SERVFAIL). Postfix keeps the message and \
+                  retries.",
+        causes: &[
+            "DNSSEC validation failure for the domain",
+            "unreachable or lame authoritative name servers",
+            "a broken local resolver",
+        ],
+        findings: &["mx-lookup-failed"],
+        reproduce: "smtpdoctor probe example.com -v --resolver 1.1.1.1",
+        patterns: &[&["name service error for name", "host not found try again"]],
+    },
+    KnownError {
+        key: "postfix-host-not-found",
+        mta: POSTFIX,
+        example: "Host or domain name not found. Name service error for name=example.com type=MX: Host \
+                  not found",
+        meaning: "DNS said the name does not exist. With `type=MX` the domain itself is missing and the \
+                  message bounces; with `type=A` or `type=AAAA` an MX target has no address.",
+        causes: &[
+            "a typing error in the domain",
+            "an expired or undelegated domain",
+            "an MX record pointing at a host name that does not exist",
+        ],
+        findings: &["mx-nxdomain", "mx-target-invalid", "mx-none-usable"],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&[
+            "name service error for name",
+            "host not found",
+            "!try again",
+        ]],
+    },
+    KnownError {
+        key: "postfix-nullmx",
+        mta: POSTFIX,
+        example: "Domain example.com does not accept mail (nullMX)",
+        meaning: "The recipient domain publishes a null MX (RFC 7505): it declares that it receives no \
+                  mail, so Postfix bounces at once.",
+        causes: &[
+            "the domain really takes no mail (a typing error in the address?)",
+            "a parking-time null MX left in place next to or instead of real MX records",
+        ],
+        findings: &["mx-null"],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["does not accept mail nullmx"]],
+    },
+    KnownError {
+        key: "postfix-loops-back",
+        mta: POSTFIX,
+        example: "mail for example.com loops back to myself",
+        meaning: "The MX chosen for the domain turned out to be this very Postfix, which does not \
+                  consider the domain its own: delivering would send the mail in a circle.",
+        causes: &[
+            "the MX points at this host but the domain is missing from `mydestination`, `virtual_*_domains` or `relay_domains`",
+            "the MX resolves to a loopback or internal address",
+            "two servers with the same `myhostname`, so the remote greeting looks like our own",
+        ],
+        findings: &["mx-target-invalid", "mx-none-usable"],
+        reproduce: "smtpdoctor probe example.com -v --all",
+        patterns: &[&["loops back to myself"]],
+    },
+    // ------------------------------------------------------------ Postfix (as server)
+    KnownError {
+        key: "postfix-bare-lf-rejected",
+        mta: "Postfix (as server)",
+        example: "550 5.5.2 Error: bare <LF> received",
+        meaning: "A Postfix server with `smtpd_forbid_bare_newline` enabled got a line ending in LF \
+                  without CR and refused it, then disconnected. The setting is the defence against SMTP \
+                  smuggling (CVE-2023-51764); the sending client is at fault.",
+        causes: &[
+            "a script, web application or appliance writing Unix line endings",
+            "a probe for SMTP smuggling",
+        ],
+        findings: &["bare-lf-accepted", "smuggle-eod-accepted", "reply-bare-lf"],
+        reproduce: "smtpdoctor probe example.com -v --test bare-lf",
+        patterns: &[&["bare lf received"], &["smtpd_forbid_bare_newline"]],
+    },
+    KnownError {
+        key: "postfix-pipelining-after-connect",
+        mta: "Postfix (as server)",
+        example: "improper command pipelining after CONNECT from unknown[192.0.2.1]",
+        meaning: "The client sent a command before the server's greeting. Postfix logs and rejects such \
+                  clients; talking before the greeting is typical of spam software.",
+        causes: &[
+            "spam software",
+            "a broken client that does not wait for the 220",
+        ],
+        findings: &["pregreet-enforced", "pregreet-tolerated"],
+        reproduce: "smtpdoctor probe example.com -v --test pregreet",
+        patterns: &[&["improper command pipelining after connect"]],
+    },
+    KnownError {
+        key: "postfix-improper-pipelining",
+        mta: "Postfix (as server)",
+        example: "improper command pipelining after EHLO from unknown[192.0.2.1]",
+        meaning: "The client sent further commands before Postfix had answered the previous one, at a \
+                  point where pipelining is not allowed. Postfix 3.9 rejects this by default \
+                  (`smtpd_forbid_unauth_pipelining`).",
+        causes: &[
+            "spam software blasting a whole transaction",
+            "a client with a broken pipelining implementation",
+        ],
+        findings: &["pipelining-unauth-accepted", "pipelining-broken"],
+        reproduce: "smtpdoctor probe example.com -v --test pipelining",
+        patterns: &[&[
+            "improper command pipelining after",
+            "!improper command pipelining after connect",
+        ]],
+    },
+    KnownError {
+        key: "postscreen-pregreet",
+        mta: "Postfix (postscreen)",
+        example: "PREGREET 11 after 0.21 from [192.0.2.1]:54321: EHLO client.example.com\\r\\n",
+        meaning: "postscreen saw the client talk before the greeting had finished (often after the \
+                  \"220-\" teaser line) and treats it as spam software.",
+        causes: &[
+            "spam software",
+            "a legitimate client that reads only the first greeting line",
+        ],
+        findings: &["pregreet-enforced", "greeting-multiline"],
+        reproduce: "smtpdoctor probe example.com -v --test pregreet",
+        patterns: &[&["pregreet #", "after", "from"]],
+    },
+    KnownError {
+        key: "must-issue-starttls",
+        mta: "Postfix, Exim, Sendmail, Exchange (as server)",
+        example: "530 5.7.0 Must issue a STARTTLS command first",
+        meaning: "The server requires TLS before MAIL. On a public MX that is not allowed: senders \
+                  without TLS, or whose TLS fails, cannot deliver at all.",
+        causes: &[
+            "Postfix `smtpd_tls_security_level = encrypt` on port 25",
+            "an Exchange receive connector that requires TLS",
+        ],
+        findings: &["starttls-required", "starttls-policy-failed"],
+        reproduce: "smtpdoctor probe example.com -v --starttls never",
+        patterns: &[
+            &["must issue a starttls command first"],
+            &["starttls is required to send mail"],
+        ],
+    },
+    // ------------------------------------------------------------ Exim
+    KnownError {
+        key: "exim-timeout-initial",
+        mta: EXIM,
+        example: "SMTP timeout after initial connection: Connection timed out",
+        meaning: "Exim connected but no greeting arrived within its timeout. It tries the next host and \
+                  defers the message.",
+        causes: &[
+            "slow lookups on the server before it greets",
+            "an overloaded server",
+            "a proxy or load balancer without a working backend",
+        ],
+        findings: &["greeting-timeout", "greeting-slow", "timing-rfc-exceeded"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after greeting",
+        patterns: &[&["smtp timeout after initial connection"]],
+    },
+    KnownError {
+        key: "exim-timeout-eod",
+        mta: EXIM,
+        example: "SMTP timeout after end of data (1536 bytes written): Connection timed out",
+        meaning: "Exim sent the whole message and the final dot but got no reply in time. It cannot tell \
+                  whether the message was kept and will retry, so duplicates are possible.",
+        causes: &[
+            "slow content filtering after the dot",
+            "a firewall or NAT idle timeout",
+            "a path-MTU black hole",
+        ],
+        findings: &["dot-timeout", "dot-slow", "timing-rfc-exceeded"],
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+        patterns: &[&["smtp timeout after end of data"]],
+    },
+    KnownError {
+        key: "exim-timeout",
+        mta: EXIM,
+        example: "SMTP timeout after RCPT TO:<user@example.com>: Connection timed out",
+        meaning: "Exim waited too long for the reply to the command it names. A timeout while sending a \
+                  data block points at a path-MTU black hole.",
+        causes: &[
+            "slow policy checks on the server",
+            "a path-MTU black hole during data transfer",
+            "a middlebox stalling the connection",
+        ],
+        findings: &["reply-slow", "timing-rfc-exceeded", "starttls-stall"],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&[
+            "smtp timeout after",
+            "!smtp timeout after initial connection",
+            "!smtp timeout after end of data",
+        ]],
+    },
+    KnownError {
+        key: "exim-closed-initial",
+        mta: EXIM,
+        example: "Remote host closed connection in response to initial connection",
+        meaning: "The server closed the connection before greeting. Exim tries the next host and defers.",
+        causes: &[
+            "a firewall, TCP wrapper or anti-spam front end dropping the sending address",
+            "a connection limit enforced by closing",
+            "a crashing SMTP server process",
+        ],
+        findings: &["close-without-421", "greeting-timeout"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after greeting",
+        patterns: &[&["remote host closed connection in response to initial connection"]],
+    },
+    KnownError {
+        key: "exim-closed-eod",
+        mta: EXIM,
+        example: "Remote host closed connection in response to end of data",
+        meaning: "The server hung up after the final dot without answering. Exim does not know whether \
+                  the message was kept and will retry.",
+        causes: &[
+            "a content filter crashing or timing out",
+            "a firewall or load-balancer idle timeout during processing",
+        ],
+        findings: &["close-without-421", "dot-timeout", "dot-slow"],
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+        patterns: &[&["remote host closed connection in response to end of data"]],
+    },
+    KnownError {
+        key: "exim-closed",
+        mta: EXIM,
+        example: "Remote host closed connection in response to EHLO mail.example.org",
+        meaning: "The server closed the connection instead of answering the command named.",
+        causes: &[
+            "an SMTP-inspecting firewall resetting on a command it does not allow",
+            "a policy enforced by hanging up",
+            "pipelined commands mishandled by a middlebox",
+        ],
+        findings: &["close-without-421", "pix-ehlo-mangled", "pipelining-broken"],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&[
+            "remote host closed connection in response to",
+            "!in response to initial connection",
+            "!in response to end of data",
+        ]],
+    },
+    KnownError {
+        key: "exim-error-initial",
+        mta: EXIM,
+        example: "SMTP error from remote mail server after initial connection: 554 5.7.1 Service \
+                  unavailable; Client host [198.51.100.7] blocked using zen.spamhaus.org",
+        meaning: "The server refused the session in its greeting (5xx permanently, 421 for now).",
+        causes: &[
+            "the sending address on a blocklist",
+            "connection limits or maintenance (421)",
+        ],
+        findings: &["greeting-554", "greeting-421"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after greeting",
+        patterns: &[&["smtp error from remote mail server after initial connection"]],
+    },
+    KnownError {
+        key: "exim-error-eod",
+        mta: EXIM,
+        example: "SMTP error from remote mail server after end of data: 451 4.3.0 Error: queue file \
+                  write error",
+        meaning: "The server refused the message after receiving it completely: a content verdict (5xx) \
+                  or a temporary failure while processing or storing it (4xx).",
+        causes: &[
+            "spam, virus or DMARC verdicts",
+            "disk or filter failure on the server (4xx)",
+        ],
+        findings: &["data-rejected", "dot-slow"],
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+        patterns: &[&["smtp error from remote mail server after end of data"]],
+    },
+    KnownError {
+        key: "exim-error-rcpt",
+        mta: EXIM,
+        example: "SMTP error from remote mail server after RCPT TO:<user@example.com>: 550 5.1.1 \
+                  <user@example.com>: Recipient address rejected: User unknown",
+        meaning: "The server refused the recipient, permanently (5xx) or for now (4xx).",
+        causes: &[
+            "unknown mailbox or relay denied",
+            "recipient verification or policy service failing (4xx)",
+        ],
+        findings: &["rcpt-rejected", "rcpt-deferred", "postmaster-rejected"],
+        reproduce: "smtpdoctor probe user@example.com -v",
+        patterns: &[&[
+            "smtp error from remote mail server after rcpt to",
+            "!greylist*",
+            "!graylist*",
+        ]],
+    },
+    KnownError {
+        key: "exim-error-mail",
+        mta: EXIM,
+        example: "SMTP error from remote mail server after MAIL FROM:<> SIZE=1234: 550 5.7.1 Sender \
+                  rejected",
+        meaning: "The server refused the sender address or the sending client at MAIL FROM.",
+        causes: &[
+            "the null sender refused by an anti-spam rule",
+            "sender-domain, SPF or reverse-DNS checks",
+        ],
+        findings: &["mail-rejected", "mail-deferred"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after mail",
+        patterns: &[&["smtp error from remote mail server after mail from"]],
+    },
+    KnownError {
+        key: "exim-tls-session",
+        mta: EXIM,
+        example: "TLS session: (SSL_connect): error:0A000410:SSL routines::sslv3 alert handshake failure",
+        meaning: "The TLS handshake after STARTTLS failed. Depending on `hosts_require_tls` Exim retries \
+                  in clear text or defers.",
+        causes: &[
+            "no common TLS version or cipher",
+            "certificate problems on the server",
+            "a stalled handshake (path MTU, middlebox)",
+        ],
+        findings: &[
+            "tls-handshake-failed",
+            "starttls-stall",
+            "tls-cert-untrusted",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+        patterns: &[
+            &["tls session", "ssl_connect"],
+            &["tls session", "gnutls_handshake"],
+        ],
+    },
+    KnownError {
+        key: "exim-tls-required",
+        mta: EXIM,
+        example: "a TLS session is required, but the server did not offer TLS support",
+        meaning: "The transport requires TLS for this host (`hosts_require_tls`) and TLS was not offered \
+                  or could not be started. The mail stays queued.",
+        causes: &[
+            "TLS not configured on the server",
+            "STARTTLS stripped by a firewall",
+            "a failed handshake",
+        ],
+        findings: &[
+            "starttls-absent",
+            "starttls-policy-failed",
+            "tls-handshake-failed",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --starttls require",
+        patterns: &[&["a tls session is required but"]],
+    },
+    KnownError {
+        key: "exim-hosts-failing",
+        mta: EXIM,
+        example: "all hosts for 'example.com' have been failing for a long time (and retry time not \
+                  reached)",
+        meaning: "Exim's retry database says every host of the domain has been failing for longer than \
+                  the retry rules allow, so it did not even try. The real error is the earlier one \
+                  recorded for those hosts (`exinext example.com`).",
+        causes: &[
+            "every MX refusing or timing out for days",
+            "no usable MX address",
+            "greetings never arriving",
+        ],
+        findings: &[
+            "connect-timeout",
+            "connect-refused",
+            "greeting-timeout",
+            "mx-none-usable",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --all",
+        patterns: &[
+            &["all hosts for", "have been failing for a long time"],
+            &["all hosts have been failing for a long time"],
+            &["retry time not reached for any host"],
+        ],
+    },
+    KnownError {
+        key: "exim-sync-pregreet",
+        mta: "Exim (as server)",
+        example: "SMTP protocol synchronization error (input sent without waiting for greeting): \
+                  rejected connection from H=[192.0.2.1] input=\"EHLO client.example.com\\r\\n\"",
+        meaning: "The client talked before Exim's greeting, and Exim dropped it, as it should for spam \
+                  software.",
+        causes: &["spam software", "a client that does not wait for the 220"],
+        findings: &["pregreet-enforced"],
+        reproduce: "smtpdoctor probe example.com -v --test pregreet",
+        patterns: &[&[
+            "synchronization error",
+            "input sent without waiting for greeting",
+        ]],
+    },
+    KnownError {
+        key: "exim-sync-pipelining",
+        mta: "Exim (as server)",
+        example: "SMTP protocol synchronization error (next input sent too soon: pipelining was not \
+                  advertised): rejected \"MAIL FROM:<>\" H=client.example.com [192.0.2.1]",
+        meaning: "The client pipelined commands although PIPELINING was not advertised to it, and Exim \
+                  refused it (`smtp_enforce_sync`).",
+        causes: &[
+            "spam software",
+            "a client that pipelines without checking the EHLO reply",
+        ],
+        findings: &["pipelining-unauth-accepted", "pipelining-broken"],
+        reproduce: "smtpdoctor probe example.com -v --test pipelining",
+        patterns: &[&["synchronization error", "pipelining was not advertised"]],
+    },
+    KnownError {
+        key: "connection-timed-out",
+        mta: "Exim and other MTAs",
+        example: "H=mx.example.com [192.0.2.1] Connection timed out",
+        meaning: "A network operation got no answer: usually the TCP connection attempt, sometimes a \
+                  read later in the dialogue.",
+        causes: &[
+            "a firewall dropping port 25",
+            "outbound port 25 blocked by the sender's provider",
+            "a stalled connection (path-MTU black hole)",
+        ],
+        findings: &["connect-timeout", "greeting-timeout", "starttls-stall"],
+        reproduce: "smtpdoctor probe example.com -v --all",
+        patterns: &[&["connection timed out", "!smtp timeout after"]],
+    },
+    KnownError {
+        key: "connection-refused",
+        mta: "Exim and other MTAs",
+        example: "H=mx.example.com [192.0.2.1] Connection refused",
+        meaning: "The destination actively refused the TCP connection: no service on port 25 or a \
+                  rejecting firewall.",
+        causes: &[
+            "the MTA is down or listens on loopback only",
+            "a REJECT firewall rule",
+        ],
+        findings: &["connect-refused"],
+        reproduce: "smtpdoctor probe example.com -v --all",
+        patterns: &[&["connection refused"]],
+    },
+    // ------------------------------------------------------------ Sendmail
+    KnownError {
+        key: "sendmail-timeout-greeting",
+        mta: SENDMAIL,
+        example: "timeout waiting for input from mx.example.com. during client greeting",
+        meaning: "Sendmail connected but the greeting did not arrive within `Timeout.initial` (5 minutes \
+                  by default).",
+        causes: &[
+            "slow lookups on the server before it greets",
+            "an overloaded server",
+            "a proxy without a working backend",
+        ],
+        findings: &["greeting-timeout", "greeting-slow", "timing-rfc-exceeded"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after greeting",
+        patterns: &[&["timeout waiting for input from", "during client greeting"]],
+    },
+    KnownError {
+        key: "sendmail-timeout-data-status",
+        mta: SENDMAIL,
+        example: "timeout waiting for input from mx.example.com. during client DATA status",
+        meaning: "Sendmail sent the message and the final dot and waited `Timeout.datafinal` for the \
+                  verdict in vain. It will retry; duplicates are possible.",
+        causes: &[
+            "slow content filtering after the dot",
+            "a firewall or NAT idle timeout",
+            "a path-MTU black hole",
+        ],
+        findings: &["dot-timeout", "dot-slow", "timing-rfc-exceeded"],
+        reproduce: "smtpdoctor probe you@example.com -v --data",
+        patterns: &[&[
+            "timeout waiting for input from",
+            "during client data status",
+        ]],
+    },
+    KnownError {
+        key: "sendmail-timeout",
+        mta: SENDMAIL,
+        example: "timeout waiting for input from mx.example.com. during client RCPT",
+        meaning: "Sendmail waited too long for the reply in the phase named after \"during\" (client \
+                  EHLO, MAIL, RCPT, DATA 354, ...).",
+        causes: &[
+            "slow policy checks on the server",
+            "a stalled connection (path MTU, middlebox)",
+        ],
+        findings: &["reply-slow", "timing-rfc-exceeded", "starttls-stall"],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&[
+            "timeout waiting for input from",
+            "during",
+            "!during client greeting",
+            "!during client data status",
+        ]],
+    },
+    KnownError {
+        key: "sendmail-connection-timed-out",
+        mta: SENDMAIL,
+        example: "Deferred: Connection timed out with mx.example.com.",
+        meaning: "The TCP connection attempt got no answer; Sendmail defers the message.",
+        causes: &[
+            "a firewall dropping port 25",
+            "outbound port 25 blocked by the sender's provider",
+            "a down host or stale DNS",
+        ],
+        findings: &["connect-timeout"],
+        reproduce: "smtpdoctor probe example.com -v --all",
+        patterns: &[&["connection timed out with"]],
+    },
+    KnownError {
+        key: "sendmail-connection-refused",
+        mta: SENDMAIL,
+        example: "Deferred: Connection refused by mx.example.com.",
+        meaning: "The destination refused the TCP connection; Sendmail defers the message.",
+        causes: &["no MTA listening on port 25", "a REJECT firewall rule"],
+        findings: &["connect-refused"],
+        reproduce: "smtpdoctor probe example.com -v --all",
+        patterns: &[&["connection refused by"]],
+    },
+    KnownError {
+        key: "sendmail-read-error",
+        mta: SENDMAIL,
+        example: "451 4.4.1 reply: read error from mx.example.com.",
+        meaning: "Reading the server's reply failed because the connection was closed or reset. Sendmail \
+                  defers the message.",
+        causes: &[
+            "the server hanging up without a reply",
+            "a firewall reset or idle timeout",
+            "a path-MTU black hole",
+        ],
+        findings: &[
+            "close-without-421",
+            "dot-timeout",
+            "starttls-stall",
+            "greeting-timeout",
+        ],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["reply read error from"]],
+    },
+    KnownError {
+        key: "sendmail-starttls-error",
+        mta: SENDMAIL,
+        example: "STARTTLS=client, error: connect failed=-1, reason=unknown protocol, SSL_error=1, \
+                  errno=0, retry=-1",
+        meaning: "The TLS handshake with the server failed. Sendmail carries on without TLS or defers, \
+                  depending on its TLS policy (access map `TLS_Srv:`/`Try_TLS:`).",
+        causes: &[
+            "no common TLS version or cipher",
+            "a server speaking something other than TLS after 220",
+            "a stalled or reset handshake",
+        ],
+        findings: &["tls-handshake-failed", "starttls-stall"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+        patterns: &[&["starttls client error connect failed"]],
+    },
+    KnownError {
+        key: "sendmail-verify-fail",
+        mta: SENDMAIL,
+        example: "STARTTLS=client, relay=mx.example.com., version=TLSv1.2, verify=FAIL, \
+                  cipher=ECDHE-RSA-AES256-GCM-SHA384, bits=256/256",
+        meaning: "TLS was established but the server certificate could not be verified. For \
+                  opportunistic TLS Sendmail delivers anyway; a `TLS_Srv:` policy requiring \
+                  verification makes it defer.",
+        causes: &[
+            "a missing intermediate or self-signed certificate",
+            "an expired certificate",
+            "no CA file configured on the sending Sendmail (`confCACERT`)",
+        ],
+        findings: &[
+            "tls-cert-untrusted",
+            "tls-cert-expired",
+            "tls-cert-name-mismatch",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+        patterns: &[&["starttls client", "verify fail"]],
+    },
+    KnownError {
+        key: "sendmail-pregreet",
+        mta: "Sendmail (as server)",
+        example: "rejecting commands from [192.0.2.1] [192.0.2.1] due to pre-greeting traffic after 0 \
+                  seconds",
+        meaning: "Sendmail's `greet_pause` caught a client that talked before the greeting and refused \
+                  it, as intended against spam software.",
+        causes: &["spam software", "a client that does not wait for the 220"],
+        findings: &["pregreet-enforced"],
+        reproduce: "smtpdoctor probe example.com -v --test pregreet",
+        patterns: &[&["due to pre greeting traffic"]],
+    },
+    KnownError {
+        key: "sendmail-host-unknown",
+        mta: SENDMAIL,
+        example: "Host unknown (Name server: example.com: host not found)",
+        meaning: "DNS says the destination domain (or host) does not exist; Sendmail bounces.",
+        causes: &[
+            "a typing error in the domain",
+            "an expired or undelegated domain",
+        ],
+        findings: &["mx-nxdomain"],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["host unknown", "name server", "host not found"]],
+    },
+    KnownError {
+        key: "sendmail-name-server-failure",
+        mta: SENDMAIL,
+        example: "Deferred: Name server: example.com.: host name lookup failure",
+        meaning: "The DNS lookup failed temporarily; Sendmail keeps the message and retries.",
+        causes: &[
+            "DNSSEC validation failure or unreachable name servers for the domain",
+            "a broken local resolver",
+        ],
+        findings: &["mx-lookup-failed"],
+        reproduce: "smtpdoctor probe example.com -v --resolver 1.1.1.1",
+        patterns: &[
+            &["name server", "host name lookup failure"],
+            &["name server timeout"],
+        ],
+    },
+    // ------------------------------------------------------------ Exchange
+    KnownError {
+        key: "exchange-socket-error",
+        mta: EXCHANGE,
+        example: "451 4.4.0 Primary target IP address responded with: \"421 4.4.2 Connection dropped due \
+                  to SocketError.\"",
+        meaning: "Exchange's connection to the remote server broke (reset or closed) in the middle of \
+                  the dialogue. The message stays queued and is retried.",
+        causes: &[
+            "the remote server or a firewall resetting the connection",
+            "SMTP inspection on a firewall (Cisco ESMTP inspection) interfering with EHLO or STARTTLS",
+            "a path-MTU black hole during TLS or data transfer",
+        ],
+        findings: &[
+            "close-without-421",
+            "starttls-stall",
+            "pix-ehlo-mangled",
+            "dot-timeout",
+        ],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["connection dropped due to socketerror"]],
+    },
+    KnownError {
+        key: "exchange-4-4-397",
+        mta: EXCHANGE,
+        example: "451 4.4.397 Error communicating with target host. -> 421 4.4.2 Connection dropped due \
+                  to TimedOut",
+        meaning: "Exchange lost the conversation with the target host; the part after the arrow says how \
+                  (a timeout, a socket error). Often seen right after the TLS certificate exchange.",
+        causes: &[
+            "a TLS handshake stalling (path MTU, middlebox)",
+            "a remote server too slow to answer",
+            "a firewall idle timeout",
+        ],
+        findings: &[
+            "close-without-421",
+            "starttls-stall",
+            "reply-slow",
+            "dot-timeout",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+        patterns: &[
+            &["error communicating with target host"],
+            &["connection dropped due to timedout"],
+        ],
+    },
+    KnownError {
+        key: "exchange-connection-timed-out",
+        mta: EXCHANGE,
+        example: "451 4.4.0 Primary target IP address responded with: \"421 4.4.1 Connection timed out.\" \
+                  Attempted failover to alternate host, but that did not succeed.",
+        meaning: "Exchange could not get a connection (or a greeting) from any MX host in time; the \
+                  message waits in the queue.",
+        causes: &[
+            "a firewall dropping port 25",
+            "the remote server down or not greeting",
+        ],
+        findings: &["connect-timeout", "greeting-timeout"],
+        reproduce: "smtpdoctor probe example.com -v --all",
+        patterns: &[&["421 4 4 1 connection timed out"]],
+    },
+    KnownError {
+        key: "exchange-unable-to-connect",
+        mta: EXCHANGE,
+        example: "451 4.4.0 Primary target IP address responded with: \"421 4.2.1 Unable to connect.\"",
+        meaning: "Exchange could not open a TCP connection to the target host.",
+        causes: &[
+            "connection refused or filtered on port 25",
+            "no route to the address",
+            "an outbound firewall on the Exchange side",
+        ],
+        findings: &["connect-refused", "connect-timeout", "connect-unreachable"],
+        reproduce: "smtpdoctor probe example.com -v --all",
+        patterns: &[&["421 4 2 1 unable to connect"]],
+    },
+    KnownError {
+        key: "exchange-message-delayed",
+        mta: EXCHANGE,
+        example: "400 4.4.7 Message delayed",
+        meaning: "A delay notice to the sender: the message has been in the queue longer than the \
+                  notification interval. The reason is the queue's last error (`Get-Queue | fl \
+                  LastError`).",
+        causes: &[
+            "any persistent temporary failure: connection timeouts, greylisting, 4xx replies",
+            "TLS problems with a send connector that requires TLS",
+        ],
+        findings: &[
+            "connect-timeout",
+            "greeting-timeout",
+            "greylisted",
+            "dot-timeout",
+        ],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["4 4 7 message delayed"]],
+    },
+    KnownError {
+        key: "exchange-message-expired",
+        mta: EXCHANGE,
+        example: "550 4.4.7 QUEUE.Expired; message expired",
+        meaning: "Exchange gave up: the message stayed in the queue past its expiration time (two days \
+                  by default) and was returned to the sender. The underlying error is in the earlier \
+                  queue retries.",
+        causes: &[
+            "the destination unreachable or deferring for the whole period",
+            "TLS negotiation failing on every attempt",
+        ],
+        findings: &[
+            "connect-timeout",
+            "greeting-timeout",
+            "tls-handshake-failed",
+            "dot-timeout",
+        ],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["queue expired"], &["4 4 7", "message expired"]],
+    },
+    KnownError {
+        key: "exchange-4-4-317",
+        mta: EXCHANGE,
+        example: "450 4.4.317 Cannot connect to remote server [Message=451 5.7.3 STARTTLS is required \
+                  to send mail]",
+        meaning: "Exchange Online could not complete a connection to the remote server; the bracketed \
+                  message gives the remote side's reason, often a TLS requirement or a certificate name \
+                  that does not match the connector's configuration.",
+        causes: &[
+            "the receiving connector requiring TLS that cannot be established",
+            "a certificate whose name does not match the connector's TLS settings",
+            "the TLS handshake failing",
+        ],
+        findings: &[
+            "starttls-required",
+            "starttls-policy-failed",
+            "tls-handshake-failed",
+            "tls-cert-name-mismatch",
+        ],
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+        patterns: &[
+            &["4 4 317", "cannot connect to remote server"],
+            &["4 4 317"],
+        ],
+    },
+    KnownError {
+        key: "exchange-tls-negotiation-failed",
+        mta: EXCHANGE,
+        example: "TLS negotiation failed with error SocketError",
+        meaning: "Exchange started TLS but the negotiation failed; the error names the reason \
+                  (SocketError, NoCredentials, UnknownError).",
+        causes: &[
+            "no common TLS version (servers limited to TLS 1.0/1.1)",
+            "no usable certificate on the Exchange side (NoCredentials)",
+            "a connection reset during the handshake",
+        ],
+        findings: &["tls-handshake-failed", "starttls-stall", "starttls-454"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after tls",
+        patterns: &[&["tls negotiation failed"], &["failed to negotiate tls"]],
+    },
+    KnownError {
+        key: "exchange-not-rfc-conformant",
+        mta: EXCHANGE,
+        example: "451 4.4.0 Primary target IP address responded with: \"421 4.4.0 Remote server response \
+                  was not RFC conformant.\"",
+        meaning: "Exchange could not parse a reply from the remote server: wrong code syntax, empty or \
+                  misterminated lines, or codes that change inside a multi-line reply.",
+        causes: &[
+            "a non-SMTP service or proxy on port 25",
+            "a server sending bare LF or extra empty lines",
+            "mismatched codes in a multi-line reply",
+        ],
+        findings: &[
+            "reply-code-invalid",
+            "reply-zero-length",
+            "reply-bare-lf",
+            "reply-multiline-mismatch",
+            "reply-too-long",
+        ],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[&["remote server response was not rfc"]],
+    },
+    KnownError {
+        key: "exchange-suspicious-remote",
+        mta: EXCHANGE,
+        example: "451 4.4.0 SMTPSEND.SuspiciousRemoteServerError; remote server disconnected abruptly; \
+                  retry will be delayed",
+        meaning: "The remote server dropped the connection unexpectedly, and Exchange Online delays the \
+                  next attempt.",
+        causes: &[
+            "a Cisco SMTP fixup or inspection in front of the remote server",
+            "TLS versions or ciphers the remote server cannot handle",
+            "a crashing or overloaded remote server",
+        ],
+        findings: &[
+            "close-without-421",
+            "pix-ehlo-mangled",
+            "tls-handshake-failed",
+        ],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[
+            &["suspiciousremoteservererror"],
+            &["remote server disconnected abruptly"],
+        ],
+    },
+    // ------------------------------------------------------------ Firewalls in the path
+    KnownError {
+        key: "cisco-xxxx-command",
+        mta: "Cisco PIX/ASA in front of any MTA",
+        example: "500 5.5.1 Command unrecognized: \"XXXX mail.example.org\"",
+        meaning: "The server received \"XXXX\" where the client had sent EHLO (or another command): a \
+                  Cisco SMTP fixup or ESMTP inspection rewrote the command it did not allow. The sender \
+                  loses ESMTP and STARTTLS.",
+        causes: &["Cisco PIX `fixup protocol smtp` or ASA `inspect esmtp` in the path"],
+        findings: &["pix-ehlo-mangled", "pix-banner", "ehlo-fallback"],
+        reproduce: "smtpdoctor probe example.com -v",
+        patterns: &[
+            &["command unrecognized", "xxxx"],
+            &["xxxx", "command not recognized"],
+            &["#5xx", "xxxx"],
+        ],
+    },
+    KnownError {
+        key: "cisco-masked-banner",
+        mta: "Cisco PIX/ASA in front of any MTA",
+        example: "220 ****************************************0*0*2******0***0*00",
+        meaning: "A greeting made of asterisks, 2s and 0s: the banner was masked by a Cisco SMTP fixup \
+                  or ESMTP inspection, which usually also mangles EHLO and strips STARTTLS.",
+        causes: &["Cisco PIX `fixup protocol smtp` or ASA `inspect esmtp` with banner masking"],
+        findings: &["pix-banner", "pix-ehlo-mangled"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after ehlo",
+        patterns: &[&["220 ***"]],
+    },
+];
