@@ -541,7 +541,7 @@ impl Probe {
                 }
             }
         }
-        self.notes.extend(crate::session::active::smuggling_note(
+        self.notes.extend(crate::checks::active::smuggling_note(
             &self.attempts,
             &cfg.to,
         ));

@@ -36,8 +36,23 @@ pub const RELAY_LOCAL_PART: &str = "smtpdoctor-relay-test";
 /// with X to private use, so no server knows this one.
 pub const UNKNOWN_VERB: &str = "XSMTPDOCTOR";
 
+/// What follows a smuggling test's sequence in the same write: the proper end of data and QUIT.
+/// A server that waits for the proper end answers the message once and QUIT; one that ended the
+/// data at the sequence answers the message, then this tail as commands, then QUIT. The replies
+/// that always come tell the two apart, so the test never waits on silence.
+pub const SMUGGLING_TAIL: &[u8] = b"\r\n.\r\nQUIT\r\n";
+
+/// What follows the bare-LF test's `NOOP<LF>`: a server that ends commands at a bare LF answers
+/// two NOOPs and QUIT, one that waits for CRLF answers one line `NOOP<LF>NOOP` and QUIT.
+pub const BARE_LF_TEST: &[u8] = b"NOOP\nNOOP\r\nQUIT\r\n";
+
+/// What the STARTTLS injection test sends inside TLS at once: a server that executed the
+/// plaintext NOOP answers it first, so three replies come instead of two.
+pub const INJECTION_FOLLOW_UP: &[u8] = b"NOOP\r\nQUIT\r\n";
+
 /// The non-standard end-of-data sequence a smuggling message ends in (longest match).
 pub fn smuggling_sequence(content: &[u8]) -> Option<&'static [u8]> {
+    let content = content.strip_suffix(SMUGGLING_TAIL).unwrap_or(content);
     if content.ends_with(b"\r\n.\r\n") {
         return None;
     }

@@ -358,12 +358,24 @@ fn starttls_injection(rec: &Record) -> Vec<Finding> {
     else {
         return vec![];
     };
+    // The server spoke inside TLS before anything was sent there, or answered more commands
+    // inside TLS than were sent there (NOOP and QUIT): the first reply is the injected NOOP's.
     let next = write_after(rec, h).unwrap_or(rec.events.len());
-    let Some(i) = rec
+    let unprompted = rec
         .server_lines
         .iter()
-        .position(|l| l.first_read > h && l.first_read < next)
-    else {
+        .position(|l| l.first_read > h && l.first_read < next);
+    let inside: Vec<&ReplyRecord> = rec
+        .replies
+        .iter()
+        .filter(|r| {
+            rec.server_lines
+                .get(r.first_line)
+                .is_some_and(|l| l.first_read > h)
+                && r.code != Some(221)
+        })
+        .collect();
+    let Some(i) = unprompted.or_else(|| (inside.len() >= 2).then(|| inside[0].first_line)) else {
         return vec![];
     };
     let line = &rec.server_lines[i];
@@ -373,8 +385,8 @@ fn starttls_injection(rec: &Record) -> Vec<Finding> {
         Anchor::Line(i),
         "The server executed a command sent in plaintext along with STARTTLS, inside TLS (CVE-2011-0411)",
         format!(
-            "sent `{}` in one write; {} after the TLS handshake, before anything was sent \
-             inside TLS, the server said `{}`",
+            "sent `{}` in one write; {} after the TLS handshake the server said `{}`, an \
+             answer to the NOOP sent in plaintext",
             escape_bytes(written(rec, w)),
             ms(between(rec, h, line.first_read)),
             escape_bytes(&line.raw())
@@ -413,49 +425,84 @@ fn smuggling(rec: &Record) -> Vec<Finding> {
             detail,
         )]
     };
-    if let Some(r) = rec.replies.iter().find(|r| r.command_event == Some(w)) {
-        if is_positive(r) {
-            return finding(
+    match smuggling_answer(rec, w) {
+        SmugglingAnswer::EndedAtSequence(r) => {
+            let r = &rec.replies[r];
+            finding(
                 r,
                 format!(
-                    "the message ended in {label} instead of <CR><LF>.<CR><LF>; {} later the \
-                     server answered `{}`: it ended the data there, so {delivered}",
+                    "the message ended in {label}, followed in the same write by \
+                     <CR><LF>.<CR><LF> and QUIT; {} later the server answered `{}` and then \
+                     answered the rest as commands: it ended the data at {label}, so {delivered}",
                     ms(between(rec, w, reply_event(rec, r))),
                     reply_wire(rec, r)
                 ),
-            );
+            )
         }
-        return vec![];
+        _ => vec![],
     }
-    // No reply in time: the probe completed the message with CRLF.CRLF. A server that had ended
-    // the data at the sequence after all answers that, and then parses the completion as
-    // commands ("500 ... command not recognized").
-    let Some(c) = write_after(rec, w) else {
-        return vec![];
-    };
-    let after: Vec<&ReplyRecord> = rec
-        .replies
-        .iter()
-        .filter(|r| r.command_event.is_some_and(|e| e >= c))
+}
+
+/// How a server answered one smuggling write: the message ending in the sequence, then the
+/// proper end of data and QUIT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmugglingAnswer {
+    /// A positive reply, then replies to the rest as commands: the data ended at the sequence
+    /// (the index of the reply that accepted the message).
+    EndedAtSequence(usize),
+    /// One positive reply for the message, then QUIT's: the server waited for the proper end.
+    WaitedForTheEnd(usize),
+    /// The message was refused.
+    Refused,
+    /// No reply came.
+    Unanswered,
+}
+
+/// Tells the answers apart by the number and order of the replies to write `w`, never by
+/// silence.
+pub fn smuggling_answer(rec: &Record, w: usize) -> SmugglingAnswer {
+    let replies: Vec<usize> = (0..rec.replies.len())
+        .filter(|&i| rec.replies[i].command_event == Some(w))
         .collect();
-    if let Some(first) = after.first()
-        && is_positive(first)
-        && after[1..]
-            .iter()
-            .any(|r| r.code.is_some_and(|c| (500..=502).contains(&c)))
-    {
-        return finding(
-            first,
-            format!(
-                "the message ended in {label}; no reply came within the wait, but after the \
-                 probe completed it with <CR><LF>.<CR><LF> the server answered `{}` and then \
-                 treated the completion as commands: it had ended the data at {label}, so \
-                 {delivered}",
-                reply_wire(rec, first)
-            ),
-        );
+    let Some(&first) = replies.first() else {
+        return SmugglingAnswer::Unanswered;
+    };
+    if !is_positive(&rec.replies[first]) {
+        return SmugglingAnswer::Refused;
     }
-    vec![]
+    match replies.get(1).map(|&i| rec.replies[i].code) {
+        // The tail's first line (an empty one) answered as a command.
+        Some(code) if code != Some(221) => SmugglingAnswer::EndedAtSequence(first),
+        _ => SmugglingAnswer::WaitedForTheEnd(first),
+    }
+}
+
+/// What the smuggling test left behind: how many test messages reached `to`, and how.
+pub fn smuggling_note(attempts: &[Attempt], to: &[String]) -> Option<String> {
+    let (mut at_sequence, mut completed) = (0, 0);
+    for a in attempts.iter().filter(|a| a.test == Some("smuggling")) {
+        let Some(w) = test_write(&a.record, "smuggling") else {
+            continue;
+        };
+        match smuggling_answer(&a.record, w) {
+            SmugglingAnswer::EndedAtSequence(_) => at_sequence += 1,
+            SmugglingAnswer::WaitedForTheEnd(_) => completed += 1,
+            _ => {}
+        }
+    }
+    if at_sequence + completed == 0 {
+        return None;
+    }
+    Some(format!(
+        "the smuggling test delivered {} test message(s) to {}: {at_sequence} ended by a \
+         non-standard end-of-data sequence the server accepted, {completed} ended by the \
+         <CR><LF>.<CR><LF> that followed the sequence, after the server waited for it",
+        at_sequence + completed,
+        to.iter()
+            .map(|t| format!("<{}>", escape_str(t)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 // ------------------------------------------------------------------------------------- bare-lf
@@ -464,16 +511,24 @@ fn bare_lf(rec: &Record) -> Vec<Finding> {
     let Some(w) = test_write(rec, "bare-lf") else {
         return vec![];
     };
-    match rec.replies.iter().find(|r| r.command_event == Some(w)) {
-        Some(r) if is_positive(r) => vec![Finding::new(
+    // `NOOP<LF>NOOP<CR><LF>QUIT<CR><LF>`: two positive replies before QUIT's mean the server
+    // ended the first NOOP at the bare LF; one means it read `NOOP<LF>NOOP` as one line.
+    let positive: Vec<&ReplyRecord> = rec
+        .replies
+        .iter()
+        .filter(|r| r.command_event == Some(w) && r.code != Some(221) && is_positive(r))
+        .collect();
+    match positive.as_slice() {
+        [first, _, ..] => vec![Finding::new(
             "bare-lf-accepted",
             Stage::Test("bare-lf"),
-            Anchor::Line(r.first_line),
+            Anchor::Line(first.first_line),
             "The server accepted a command ended by a bare LF",
             format!(
-                "sent `{}`; the server answered `{}`",
+                "sent `{}`; the server answered `{}` for the `NOOP<LF>` and again for the NOOP \
+                 after it: it ended the command at the bare LF",
                 escape_bytes(written(rec, w)),
-                reply_wire(rec, r)
+                reply_wire(rec, first)
             ),
         )],
         _ => vec![],
@@ -603,17 +658,21 @@ mod tests {
         tr[i].text()
     }
 
+    fn bare_lf_events(tail: &[u8]) -> Vec<crate::record::Event> {
+        vec![
+            read(1, GREETING),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            read(3, EHLO_PIPE),
+            write(4, t("bare-lf"), crate::wire::probes::BARE_LF_TEST),
+            read(5, tail),
+        ]
+    }
+
     #[test]
     fn findings_carry_the_test_stage_and_attempt() {
         let f = run(
             "bare-lf",
-            vec![
-                read(1, GREETING),
-                write(2, Stage::Ehlo, b"EHLO me\r\n"),
-                read(3, EHLO_PIPE),
-                write(4, t("bare-lf"), b"NOOP\n"),
-                read(5, b"250 2.0.0 Ok\r\n"),
-            ],
+            bare_lf_events(b"250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n"),
         );
         assert_eq!(ids(&f), ["bare-lf-accepted"]);
         assert_eq!(f[0].stage.name(), "test:bare-lf");
@@ -622,31 +681,25 @@ mod tests {
     }
 
     #[test]
-    fn bare_lf_rejected_or_unanswered_is_no_finding() {
+    fn bare_lf_rejected_or_read_as_one_line_is_no_finding() {
+        // One line `NOOP<LF>NOOP` then QUIT, a refusal, or a refusal and a close.
         for tail in [
-            vec![read(5, b"500 5.5.2 Error: bare <LF> received\r\n")],
-            vec![timeout(5005, t("bare-lf"))],
-            vec![read(5, b"521 5.5.2 Error: bare <LF> received\r\n"), eof(6)],
+            &b"250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n"[..],
+            b"500 5.5.2 Error: bare <LF> received\r\n221 2.0.0 Bye\r\n",
+            b"521 5.5.2 Error: bare <LF> received\r\n",
         ] {
-            let mut events = vec![
-                read(1, GREETING),
-                write(2, Stage::Ehlo, b"EHLO me\r\n"),
-                read(3, EHLO_PIPE),
-                write(4, t("bare-lf"), b"NOOP\n"),
-            ];
-            events.extend(tail);
-            assert!(run("bare-lf", events).is_empty());
+            assert!(run("bare-lf", bare_lf_events(tail)).is_empty());
         }
     }
 
     #[test]
     fn checks_only_judge_their_own_test() {
         // A bare-lf write in an attempt labelled as another test (or none) is not judged.
-        let events = vec![
-            read(1, GREETING),
-            write(4, t("bare-lf"), b"NOOP\n"),
-            read(5, b"250 2.0.0 Ok\r\n"),
-        ];
+        let events = bare_lf_events(b"250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
+        assert!(
+            !run("bare-lf", events.clone()).is_empty(),
+            "judged as its own"
+        );
         assert!(run("relay", events.clone()).is_empty());
         assert!(check(&attempt(events), 0, None).is_empty());
     }
@@ -960,6 +1013,7 @@ mod tests {
     fn smuggle(seq: &[u8], tail: Vec<crate::record::Event>) -> Attempt {
         let mut message = b"Subject: x\r\n\r\ntest".to_vec();
         message.extend_from_slice(seq);
+        message.extend_from_slice(crate::wire::probes::SMUGGLING_TAIL);
         let mut events = vec![
             read(1, GREETING),
             write(2, Stage::Mail, b"MAIL FROM:<>\r\n"),
@@ -968,7 +1022,7 @@ mod tests {
             read(5, b"250 2.1.5 Ok\r\n"),
             write(6, Stage::Data, b"DATA\r\n"),
             read(7, b"354 go ahead\r\n"),
-            write(8, t("smuggling"), &message),
+            write_expecting(8, t("smuggling"), &message, 4),
         ];
         events.extend(tail);
         let mut a = attempt(events);
@@ -976,9 +1030,15 @@ mod tests {
         a
     }
 
+    const QUEUED: &[u8] = b"250 2.0.0 Ok: queued as ABC\r\n";
+    const BYE: &[u8] = b"221 2.0.0 Bye\r\n";
+    /// A server that ended the data at the sequence answers the tail as commands.
+    const TAIL_AS_COMMANDS: &[u8] =
+        b"500 5.5.2 Error: bad syntax\r\n502 5.5.2 Error: command not recognized\r\n221 Bye\r\n";
+
     #[test]
     fn smuggling_accepted_sequence() {
-        let a = smuggle(b"\n.\n", vec![read(9, b"250 2.0.0 Ok: queued as ABC\r\n")]);
+        let a = smuggle(b"\n.\n", vec![read(9, QUEUED), read(10, TAIL_AS_COMMANDS)]);
         let f = check(&a, 4, None);
         assert_eq!(ids(&f), ["smuggle-eod-accepted"]);
         assert!(f[0].summary.contains("<LF>.<LF>"), "{}", f[0].summary);
@@ -987,6 +1047,7 @@ mod tests {
             "{}",
             f[0].detail
         );
+        assert!(f[0].detail.contains("as commands"), "{}", f[0].detail);
         assert_eq!(pointed(&a, &f[0]), "250 2.0.0 Ok: queued as ABC");
     }
 
@@ -1004,38 +1065,33 @@ mod tests {
             let mut m = b"text".to_vec();
             m.extend_from_slice(seq);
             assert_eq!(smuggling_sequence(&m), Some(*seq));
+            m.extend_from_slice(crate::wire::probes::SMUGGLING_TAIL);
+            assert_eq!(smuggling_sequence(&m), Some(*seq), "with the tail");
         }
     }
 
     #[test]
-    fn smuggling_refused_sequence_is_no_finding() {
-        let completed = vec![
-            timeout(5008, t("smuggling")),
-            write(5009, Stage::Data, b"\r\n.\r\n"),
-            read(5010, b"250 2.0.0 Ok: queued as ABC\r\n"),
-            write(5011, Stage::Quit, b"QUIT\r\n"),
-            read(5012, b"221 2.0.0 Bye\r\n"),
-        ];
-        assert!(check(&smuggle(b"\r.\r", completed), 4, None).is_empty());
+    fn smuggling_waited_or_refused_is_no_finding() {
+        // One reply for the message, then QUIT's: the server waited for the proper end.
+        let waited = smuggle(b"\r.\r", vec![read(9, QUEUED), read(10, BYE)]);
+        assert!(check(&waited, 4, None).is_empty());
+        // In one read too.
+        let waited = smuggle(b"\r.\r", vec![read(9, &[QUEUED, BYE].concat())]);
+        assert!(check(&waited, 4, None).is_empty());
         let rejected = vec![read(9, b"521 5.5.2 Error: bare <LF> received\r\n"), eof(10)];
         assert!(check(&smuggle(b"\n.\n", rejected), 4, None).is_empty());
     }
 
     #[test]
-    fn smuggling_accepted_late_shows_in_the_completion() {
-        let late = vec![
-            timeout(5008, t("smuggling")),
-            write(5009, Stage::Data, b"\r\n.\r\n"),
-            read(5010, b"250 2.0.0 Ok: queued as ABC\r\n"),
-            write(5011, Stage::Quit, b"QUIT\r\n"),
-            read(
-                5012,
-                b"500 5.5.2 Error: command not recognized\r\n502 5.5.2 Error: command not recognized\r\n221 Bye\r\n",
-            ),
-        ];
-        let f = check(&smuggle(b"\n.\r\n", late), 4, None);
-        assert_eq!(ids(&f), ["smuggle-eod-accepted"]);
-        assert!(f[0].detail.contains("as commands"), "{}", f[0].detail);
+    fn smuggling_note_counts_deliveries() {
+        let ended = smuggle(b"\n.\n", vec![read(9, QUEUED), read(10, TAIL_AS_COMMANDS)]);
+        let waited = smuggle(b"\r.\r", vec![read(9, QUEUED), read(10, BYE)]);
+        let note = smuggling_note(&[ended, waited], &["me@example.test".into()]).unwrap();
+        assert!(
+            note.contains("delivered 2 test message(s) to <me@example.test>: 1 "),
+            "{note}"
+        );
+        assert!(smuggling_note(&[], &[]).is_none());
     }
 
     fn unknown(tail: Vec<crate::record::Event>) -> Attempt {

@@ -12,34 +12,12 @@ pub(super) async fn bare_lf(cfg: &SessionConfig, main: &Attempt) -> Attempt {
     if !prelude(&mut run, cfg).await {
         return run.finish();
     }
-    if !run.conn.write(stage.clone(), b"NOOP\n", 1).await {
+    // A server that ends commands at a bare LF answers NOOP, NOOP and QUIT; one that waits
+    // for CRLF answers the one line `NOOP<LF>NOOP` and QUIT.
+    if !run.conn.write(stage.clone(), BARE_LF_TEST, 3).await {
         run.fail(Outcome::IoError, stage);
         return run.finish();
     }
-    match run
-        .conn
-        .reply(
-            stage.clone(),
-            cfg.shorter(SILENCE_WAIT),
-            "reply to NOOP<LF>",
-        )
-        .await
-    {
-        Wait::Reply(_) => {
-            run.attempt.outcome = Outcome::Completed;
-            run.quit(false, cfg).await;
-        }
-        Wait::Timeout => {
-            // The server still waits for the end of the line: leave without adding to it.
-            run.note(
-                stage,
-                "no reply: the server does not end a command at a bare LF; closing the connection"
-                    .into(),
-            );
-            run.attempt.outcome = Outcome::Completed;
-        }
-        Wait::Closed => run.fail(Outcome::Closed, stage),
-        Wait::Failed => run.fail(Outcome::IoError, stage),
-    }
+    replies_to_quit(&mut run, stage, cfg.wait(rfc_timeouts::OTHER), cfg).await;
     run.finish()
 }

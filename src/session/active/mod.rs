@@ -10,14 +10,17 @@ mod smuggling;
 mod starttls_injection;
 mod unknown_command;
 
-pub use smuggling::{smuggling_message, smuggling_note};
+pub use smuggling::smuggling_message;
 
 use crate::config::{ActiveTest, StartTlsPolicy};
 use crate::record::Stage;
 use crate::record::decision::TlsPolicyFailure;
 use crate::session::{self, Attempt, Outcome, Run, SessionConfig, Wait, rfc_timeouts};
 use crate::wire::command::Command;
-use crate::wire::probes::{SMUGGLING_SEQUENCES, UNKNOWN_VERB, relay_addresses, sequence_label};
+use crate::wire::probes::{
+    BARE_LF_TEST, INJECTION_FOLLOW_UP, SMUGGLING_SEQUENCES, SMUGGLING_TAIL, UNKNOWN_VERB,
+    relay_addresses, sequence_label,
+};
 use std::time::Duration;
 
 /// Where silence is a possible answer (after a non-standard end of data, inside TLS after the
@@ -27,6 +30,52 @@ pub const SILENCE_WAIT: Duration = Duration::from_secs(5);
 /// to pipelined commands, the reply to an early EHLO after the greeting): wait this long, or
 /// `--timeout` when it is shorter. A real MTA would wait five minutes; a diagnostic need not.
 pub const FOLLOW_UP_WAIT: Duration = Duration::from_secs(30);
+
+/// Replies taken after a write that ends in QUIT, at most: a server cannot keep a test busy
+/// by answering forever.
+const MAX_REPLIES_TO_QUIT: usize = 16;
+
+/// After a write that ends in QUIT: takes every reply up to QUIT's (or the close), so that a
+/// test is decided by the replies that always come, never by waiting on silence. `first` is
+/// the wait for the first reply; the later ones follow at once. Returns whether QUIT was
+/// answered; the outcome is set either way.
+pub(super) async fn replies_to_quit(
+    run: &mut Run,
+    stage: Stage,
+    first: Duration,
+    cfg: &SessionConfig,
+) -> bool {
+    run.attempt.quit_sent = true;
+    let mut wait = first;
+    for _ in 0..MAX_REPLIES_TO_QUIT {
+        match run
+            .conn
+            .reply(stage.clone(), wait, "the replies up to QUIT's")
+            .await
+        {
+            Wait::Reply(i) if run.code(i) == 221 => {
+                run.attempt.quit_reply = Some(i);
+                run.attempt.outcome = Outcome::Completed;
+                return true;
+            }
+            Wait::Reply(_) => wait = cfg.shorter(FOLLOW_UP_WAIT),
+            Wait::Timeout => {
+                run.fail(Outcome::Timeout, stage);
+                return false;
+            }
+            Wait::Closed => {
+                run.fail(Outcome::Closed, stage);
+                return false;
+            }
+            Wait::Failed => {
+                run.fail(Outcome::IoError, stage);
+                return false;
+            }
+        }
+    }
+    run.fail(Outcome::BadReply, stage);
+    false
+}
 
 /// Which attempts the active tests run against: every attempt of the probe that got through,
 /// else the last one that was greeted with 2xx. Empty when no server was usable.
@@ -212,7 +261,7 @@ pub(super) fn first_recipient(cfg: &SessionConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::testkit::{attempt, read, write};
+    use crate::checks::testkit::{attempt, read};
 
     #[test]
     fn sequence_labels() {
@@ -276,27 +325,5 @@ mod tests {
         assert_eq!(bases(&[stopped.clone(), refused.clone()]), [0]);
         assert!(bases(&[refused]).is_empty());
         assert!(bases(&[test]).is_empty());
-    }
-
-    #[test]
-    fn smuggling_note_counts_deliveries() {
-        let stage = Stage::Test("smuggling");
-        let mut accepted = attempt(vec![
-            write(1, stage.clone(), b"x\n.\n"),
-            read(2, b"250 queued\r\n"),
-        ]);
-        accepted.test = Some("smuggling");
-        let mut completed = attempt(vec![
-            write(1, stage, b"x\r.\r"),
-            write(2, Stage::Data, b"\r\n.\r\n"),
-            read(3, b"250 queued\r\n"),
-        ]);
-        completed.test = Some("smuggling");
-        let note = smuggling_note(&[accepted, completed], &["me@example.test".into()]).unwrap();
-        assert!(
-            note.contains("delivered 2 test message(s) to <me@example.test>: 1 "),
-            "{note}"
-        );
-        assert!(smuggling_note(&[], &[]).is_none());
     }
 }

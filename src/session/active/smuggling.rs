@@ -69,89 +69,21 @@ pub(super) async fn smuggling(cfg: &SessionConfig, main: &Attempt, seq: &[u8]) -
         run.quit(true, cfg).await;
         return run.finish();
     }
-    let wait = cfg.shorter(SILENCE_WAIT);
     run.note(
         stage.clone(),
         format!(
-            "the message ends in {} instead of <CR><LF>.<CR><LF>; waiting up to {} for a reply",
+            "the message ends in {} instead of <CR><LF>.<CR><LF>; the proper end and QUIT follow \
+             in the same write: one reply then QUIT's means the server waited for the proper end",
             sequence_label(seq),
-            humantime::format_duration(wait)
         ),
     );
-    if !run
-        .conn
-        .write(stage.clone(), &smuggling_message(cfg, seq), 1)
-        .await
-    {
+    let mut write = smuggling_message(cfg, seq);
+    write.extend_from_slice(SMUGGLING_TAIL);
+    // The message, and QUIT; a server that ended the data early answers the tail too.
+    if !run.conn.write(stage.clone(), &write, 4).await {
         run.fail(Outcome::IoError, stage);
         return run.finish();
     }
-    match run
-        .conn
-        .reply(stage.clone(), wait, "reply to the end-of-data sequence")
-        .await
-    {
-        Wait::Reply(_) => {
-            run.attempt.outcome = Outcome::Completed;
-            run.quit(false, cfg).await;
-        }
-        Wait::Timeout => {
-            run.note(
-                stage.clone(),
-                "no reply: completing the message with <CR><LF>.<CR><LF> so that the server is left clean"
-                    .into(),
-            );
-            if !run.conn.write(Stage::Data, b"\r\n.\r\n", 1).await {
-                run.fail(Outcome::IoError, Stage::Data);
-                return run.finish();
-            }
-            let w = cfg.wait(rfc_timeouts::DATA_END);
-            if run
-                .await_reply(Stage::Data, w, "reply to the final dot")
-                .await
-                .is_some()
-            {
-                run.attempt.outcome = Outcome::Completed;
-                run.quit(false, cfg).await;
-            }
-        }
-        Wait::Closed => run.fail(Outcome::Closed, stage),
-        Wait::Failed => run.fail(Outcome::IoError, stage),
-    }
+    replies_to_quit(&mut run, stage, cfg.wait(rfc_timeouts::DATA_END), cfg).await;
     run.finish()
-}
-
-/// What the smuggling test left behind: how many test messages reached `to`, and how.
-pub fn smuggling_note(attempts: &[Attempt], to: &[String]) -> Option<String> {
-    let stage = Stage::Test(ActiveTest::Smuggling.name());
-    let (mut at_sequence, mut completed) = (0, 0);
-    for a in attempts
-        .iter()
-        .filter(|a| a.test == Some(ActiveTest::Smuggling.name()))
-    {
-        let rec = &a.record;
-        let ok = |s: &Stage| {
-            rec.replies
-                .iter()
-                .any(|r| &r.stage == s && r.code.is_some_and(positive))
-        };
-        if ok(&stage) {
-            at_sequence += 1;
-        } else if ok(&Stage::Data) {
-            completed += 1;
-        }
-    }
-    if at_sequence + completed == 0 {
-        return None;
-    }
-    Some(format!(
-        "the smuggling test delivered {} test message(s) to {}: {at_sequence} ended by a \
-         non-standard end-of-data sequence the server accepted, {completed} completed by the \
-         probe with <CR><LF>.<CR><LF> after the server waited for more",
-        at_sequence + completed,
-        to.iter()
-            .map(|t| format!("<{}>", crate::wire::escape::escape_str(t)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
 }

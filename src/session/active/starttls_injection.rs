@@ -62,25 +62,15 @@ pub(super) async fn starttls_injection(cfg: &SessionConfig, main: &Attempt) -> A
     if !run.handshake(cfg).await {
         return run.finish();
     }
-    let wait = cfg.shorter(SILENCE_WAIT);
     run.note(
         stage.clone(),
-        format!(
-            "reading inside TLS for up to {} without sending anything",
-            humantime::format_duration(wait)
-        ),
+        "NOOP and QUIT inside TLS at once: a server that executed the injected NOOP answers it first"
+            .into(),
     );
-    match run
-        .conn
-        .reply(stage.clone(), wait, "anything inside TLS")
-        .await
-    {
-        Wait::Reply(_) | Wait::Timeout => {
-            run.attempt.outcome = Outcome::Completed;
-            run.quit(false, cfg).await;
-        }
-        Wait::Closed => run.fail(Outcome::Closed, stage),
-        Wait::Failed => run.fail(Outcome::IoError, stage),
+    if !run.conn.write(stage.clone(), INJECTION_FOLLOW_UP, 2).await {
+        run.fail(Outcome::IoError, stage);
+        return run.finish();
     }
+    replies_to_quit(&mut run, stage, cfg.wait(rfc_timeouts::OTHER), cfg).await;
     run.finish()
 }
