@@ -2,14 +2,12 @@
 
 use crate::knowledge::catalog::{self, Entry};
 use crate::knowledge::explain::{Explanation, KnownError};
-use serde_json::{Value, json};
+use crate::report::explain::ExplainDocument;
+pub use crate::report::explain::SCHEMA as JSON_SCHEMA;
 use std::io::{self, Write};
 
 /// Text width the plain-text output is wrapped at.
 pub const WIDTH: usize = 100;
-
-/// The `schema` value of the JSON document.
-pub const JSON_SCHEMA: &str = "smtpdoctor.explain/v1";
 
 /// What to run when nothing matched.
 const PROBE_SUGGESTION: &str = "smtpdoctor probe <domain> -v";
@@ -33,56 +31,8 @@ pub fn render_explanation(e: &Explanation, input: &str, out: &mut dyn Write) -> 
 ///
 /// `kind` is `finding`, `known` or `unknown`; `finding` holds the catalog entry, `matches` the
 /// recognised errors best first (each with its related findings), `suggestion` the next command.
-pub fn explanation_json(e: &Explanation, input: &str) -> Value {
-    let mut doc = json!({ "schema": JSON_SCHEMA, "input": input });
-    match e {
-        Explanation::Finding(entry) => {
-            doc["kind"] = json!("finding");
-            doc["finding"] = entry_json(entry);
-            doc["suggestion"] = json!(entry.reproduce);
-        }
-        Explanation::Known(matches) => {
-            doc["kind"] = json!("known");
-            doc["matches"] = matches.iter().map(|k| known_json(k)).collect();
-            doc["suggestion"] = json!(matches.first().map(|k| k.reproduce));
-        }
-        Explanation::Unknown => {
-            doc["kind"] = json!("unknown");
-            doc["suggestion"] = json!(PROBE_SUGGESTION);
-        }
-    }
-    doc
-}
-
-fn entry_json(entry: &Entry) -> Value {
-    json!({
-        "id": entry.id,
-        "severity": entry.severity,
-        "title": entry.title,
-        "meaning": entry.meaning,
-        "causes": entry.causes,
-        "fix": entry.fix,
-        "reference": entry.reference,
-        "reproduce": entry.reproduce,
-    })
-}
-
-fn known_json(known: &KnownError) -> Value {
-    let findings: Vec<Value> = known
-        .findings
-        .iter()
-        .filter_map(|id| catalog::entry(id))
-        .map(|f| json!({ "id": f.id, "severity": f.severity, "title": f.title }))
-        .collect();
-    json!({
-        "key": known.key,
-        "mta": known.mta,
-        "example": known.example,
-        "meaning": known.meaning,
-        "causes": known.causes,
-        "findings": findings,
-        "reproduce": known.reproduce,
-    })
+pub fn explanation_json<'a>(e: &Explanation, input: &'a str) -> ExplainDocument<'a> {
+    ExplainDocument::new(e, input, PROBE_SUGGESTION)
 }
 
 fn render_entry(entry: &Entry, out: &mut dyn Write) -> io::Result<()> {
@@ -355,9 +305,13 @@ mod tests {
         assert!(out.len() < 3000);
     }
 
+    fn json(e: &Explanation, input: &str) -> serde_json::Value {
+        serde_json::to_value(explanation_json(e, input)).unwrap()
+    }
+
     #[test]
     fn json_for_each_kind() {
-        let v = explanation_json(&explain("greeting-fragmented"), "greeting-fragmented");
+        let v = json(&explain("greeting-fragmented"), "greeting-fragmented");
         assert_eq!(v["schema"], JSON_SCHEMA);
         assert_eq!(v["kind"], "finding");
         assert_eq!(v["finding"]["id"], "greeting-fragmented");
@@ -365,7 +319,7 @@ mod tests {
         assert!(v["finding"]["causes"].as_array().unwrap().len() > 1);
 
         let input = "Error reading SMTP packet; response to dot-stuffed message expected";
-        let v = explanation_json(&explain(input), input);
+        let v = json(&explain(input), input);
         assert_eq!(v["kind"], "known");
         assert_eq!(v["input"], input);
         assert_eq!(v["matches"][0]["key"], "pmdf-dot-stuffed-expected");
@@ -376,7 +330,7 @@ mod tests {
             "smtpdoctor probe you@example.com -v --data"
         );
 
-        let v = explanation_json(&Explanation::Unknown, "nothing");
+        let v = json(&Explanation::Unknown, "nothing");
         assert_eq!(v["kind"], "unknown");
         assert_eq!(v["suggestion"], PROBE_SUGGESTION);
         assert!(v.get("matches").is_none());

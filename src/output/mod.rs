@@ -1,4 +1,7 @@
-//! Printers: text (annotated transcript), JSON and Nagios. They only format a [`crate::report::Report`].
+//! Printers: text (annotated transcript), JSON and Nagios; they only format a report.
+//!
+//! [`print()`] builds the transcripts of a [`crate::report::Report`] once
+//! ([`Report::annotate`]) and hands them to the printer.
 
 pub mod explain;
 pub mod json;
@@ -31,13 +34,13 @@ pub fn print(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match args.format {
-        Format::Json => json::write(r, out),
+        Format::Json => json::write(&r.annotate(), out),
         Format::Nagios => nagios::write(r, out),
         Format::Text => text::TextPrinter {
             color,
             detail: args.detail,
         }
-        .write(r, out),
+        .write(&r.annotate(), out),
     }
 }
 

@@ -3,8 +3,10 @@
 
 use crate::checks::Finding;
 use crate::knowledge::Severity;
-use crate::report::{Dir, Entry, Report, Verdict, anchor_index, transcript};
-use crate::wire::escape::{escape_str, safe_text};
+use crate::record::Peer;
+use crate::report::{Annotated, Entry, EntryKind, Local, Report, Verdict};
+use crate::wire::escape::{escape_for_terminal, escape_str, safe_text};
+use crate::wire::reply::Terminator;
 use owo_colors::{OwoColorize, Style};
 use std::io::Write;
 
@@ -63,16 +65,13 @@ fn fmt_ms(us: u64) -> String {
     format!("{:>9.1}ms", us as f64 / 1000.0)
 }
 
-/// The visible line ending of a raw line.
-fn ending(raw: &[u8], p: &Palette) -> String {
-    if raw.ends_with(b"\r\n") {
-        p.dim("\\r\\n")
-    } else if raw.ends_with(b"\n") {
-        p.fault("\\n  <- bare LF")
-    } else if raw.ends_with(b"\r") {
-        p.fault("\\r  <- bare CR")
-    } else {
-        p.fault("(no line ending)")
+/// The visible line ending of a line.
+fn ending(ending: Terminator, p: &Palette) -> String {
+    match ending {
+        Terminator::CrLf => p.dim("\\r\\n"),
+        Terminator::BareLf => p.fault("\\n  <- bare LF"),
+        Terminator::BareCr => p.fault("\\r  <- bare CR"),
+        Terminator::Unterminated => p.fault("(no line ending)"),
     }
 }
 
@@ -116,8 +115,9 @@ fn limits_note(rec: &crate::record::Record) -> Option<String> {
 }
 
 impl TextPrinter {
-    /// Writes the report.
-    pub fn write(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    /// Writes the report, escaping everything that came from outside for a terminal.
+    pub fn write(&self, annotated: &Annotated, out: &mut dyn Write) -> std::io::Result<()> {
+        let r = annotated.report;
         let p = Palette { on: self.color };
         writeln!(
             out,
@@ -133,7 +133,7 @@ impl TextPrinter {
                 self.write_finding_inline(f, &p, out)?;
             }
         }
-        for (i, a) in r.attempts.iter().enumerate() {
+        for (i, (a, t)) in annotated.attempts().enumerate() {
             if self.detail == Detail::Quiet {
                 continue;
             }
@@ -161,32 +161,19 @@ impl TextPrinter {
                     a.target.addr.port()
                 ))
             )?;
-            let t = transcript(&a.record);
-            let findings: Vec<&Finding> = r.findings_of(i).collect();
-            // Each finding's place, found once: looking it up per entry is quadratic in the
-            // length of the transcript, which a hostile server chooses.
-            let mut at_entry: Vec<Vec<&Finding>> = vec![Vec::new(); t.len()];
-            let mut unplaced = Vec::new();
-            for f in &findings {
-                match anchor_index(&t, f.anchor) {
-                    Some(ti) => at_entry[ti].push(f),
-                    None => unplaced.push(f),
-                }
-            }
-            for (e, here) in t.iter().zip(&at_entry) {
+            for e in t.iter() {
                 self.write_entry(e, &p, out)?;
-                if e.dir == Dir::Local
-                    && e.note.starts_with("TLS handshake complete")
+                if let Some(Local::TlsEstablished(_)) = e.local()
                     && let Some(tls) = &a.tls
                 {
                     self.write_tls(tls, &p, out)?;
                 }
-                for f in here {
-                    self.write_finding_inline(f, &p, out)?;
+                for &f in &e.findings {
+                    self.write_finding_inline(&r.findings[f], &p, out)?;
                 }
             }
-            for f in unplaced {
-                self.write_finding_inline(f, &p, out)?;
+            for &f in t.unplaced() {
+                self.write_finding_inline(&r.findings[f], &p, out)?;
             }
             if let Some(note) = limits_note(&a.record) {
                 writeln!(out, "             {}", p.dim(&note))?;
@@ -250,24 +237,31 @@ impl TextPrinter {
         } else {
             "   ".to_string()
         };
-        match e.dir {
-            Dir::Local => writeln!(out, "{time}  {}  {tls}  {}", p.dim("--"), p.dim(&e.note)),
-            Dir::Client => writeln!(
+        let l = match &e.kind {
+            EntryKind::Local(l) => {
+                let note = l.describe(escape_str);
+                return writeln!(out, "{time}  {}  {tls}  {}", p.dim("--"), p.dim(&note));
+            }
+            EntryKind::Line(l) => l,
+        };
+        let text = escape_for_terminal(l.text_bytes());
+        match l.from {
+            Peer::Client => writeln!(
                 out,
-                "{time}  {}  {tls}  {}{}",
+                "{time}  {}  {tls}  {text}{}",
                 p.paint(">>", Style::new().green()),
-                e.text(),
-                if e.raw.ends_with(b"\n") {
-                    ending(&e.raw, p)
-                } else {
+                match l.ending {
+                    Terminator::CrLf | Terminator::BareLf => ending(l.ending, p),
                     // A write that ends mid-line: the line goes on in the next write.
-                    p.dim(" (line continues in the next write)")
+                    Terminator::BareCr | Terminator::Unterminated => {
+                        p.dim(" (line continues in the next write)")
+                    }
                 }
             ),
-            Dir::Server => {
+            Peer::Server => {
                 let mut reads = String::new();
-                if self.detail == Detail::Verbose || e.reads.len() > 1 {
-                    let list: Vec<String> = e
+                if self.detail == Detail::Verbose || l.reads.len() > 1 {
+                    let list: Vec<String> = l
                         .reads
                         .iter()
                         .map(|r| format!("#{}@{:.1}ms/{}B", r.n, r.at_ms, r.len))
@@ -277,23 +271,22 @@ impl TextPrinter {
                         if list.len() > 1 { "s" } else { "" },
                         list.join(" + ")
                     );
-                    reads = if e.reads.len() > 1 {
+                    reads = if l.reads.len() > 1 {
                         p.fault(&label)
                     } else {
                         p.dim(&label)
                     };
                 }
-                let cut = if e.dropped > 0 {
-                    p.fault(&format!("…(+{} bytes not kept)", e.dropped))
+                let cut = if l.dropped > 0 {
+                    p.fault(&format!("…(+{} bytes not kept)", l.dropped))
                 } else {
                     String::new()
                 };
                 writeln!(
                     out,
-                    "{time}  {}  {tls}  {}{cut}{}{reads}",
+                    "{time}  {}  {tls}  {text}{cut}{}{reads}",
                     p.paint("<<", Style::new().blue()),
-                    e.text(),
-                    ending(&e.raw, p)
+                    ending(l.ending, p)
                 )
             }
         }
@@ -577,7 +570,7 @@ mod tests {
             color: false,
             detail: Detail::Normal,
         }
-        .write(r, &mut out)
+        .write(&r.annotate(), &mut out)
         .unwrap();
         String::from_utf8(out).unwrap()
     }
@@ -588,6 +581,44 @@ mod tests {
         let line = text.find("220 end").expect("last line");
         let finding = text.find("^ error reply-bare-lf").expect("finding");
         assert!(finding > line, "{text}");
+    }
+
+    /// What came from outside is escaped here, in the printer; the model keeps it exact.
+    #[test]
+    fn server_and_local_text_is_escaped_for_the_terminal() {
+        let r = crate::report::testkit::hostile_report();
+        let text = render(&r);
+        assert!(
+            text.contains("220 mx \\x1b[31m\\xff \\u{202e} \\\\ Grüße\\r\\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("note \\x1b[2J with \\\\ and \\u{200b}"),
+            "{text}"
+        );
+        assert!(text.contains("connect failed: refused \\x1b"), "{text}");
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && crate::wire::escape::is_dangerous(c)),
+            "{text}"
+        );
+        let line = r.annotate().transcripts[0][2].text();
+        assert!(
+            line.contains('\u{1b}'),
+            "the model keeps the exact text: {line:?}"
+        );
+    }
+
+    #[test]
+    fn tls_details_follow_the_handshake_entry() {
+        let text = render(&crate::report::testkit::hostile_report());
+        let handshake = text.find("TLS handshake complete").expect("handshake");
+        let details = text
+            .find("tls: TLSv1.3 TLS13_AES_256_GCM_SHA384")
+            .expect("details");
+        let next = text.find("<<  tls  250-yyy").expect("next line");
+        assert!(handshake < details && details < next, "{text}");
     }
 
     /// Regression: each entry looked every finding's anchor up in the whole transcript, so a

@@ -1,0 +1,505 @@
+//! The JSON report document (SPEC §5, schema `smtpdoctor.report/v1`) as typed serde structs.
+//!
+//! Key order: v1 writes the keys of every object in lexicographic order (the document used to be
+//! assembled as `serde_json::Value` maps, which sort their keys), so the structs here declare
+//! their fields in that order. Types that other modules own (the DNS answers, TLS details, PTR,
+//! DATA result, EHLO capabilities) derive `Serialize` in their own field order; they are written
+//! through [`KeysSorted`], which gives them the same key order. A unit test holds the whole
+//! document to it.
+//!
+//! Transcripts are serialized entry by entry from the [`Transcript`] model, so writing a document
+//! costs no copy of a transcript ([`TranscriptDoc`]).
+
+use crate::checks::Finding;
+use crate::dns::{DnsReport, PtrResult};
+use crate::record::{EventKind, Record};
+use crate::report::transcript::{Dir, Entry, EntryKind, ReadRef, Transcript};
+use crate::report::{Annotated, PlanEntry, Verdict};
+use crate::session::tls::TlsInfo;
+use crate::session::{Attempt, DataResult, EhloResult, Outcome, rfc_timeouts};
+use crate::wire::ehlo::Capability;
+use crate::wire::escape::{escape_bytes, escape_str};
+use serde::Serialize;
+use serde::ser::{Error as _, SerializeSeq, Serializer};
+use std::borrow::Cow;
+
+/// Schema identifier.
+pub const SCHEMA: &str = "smtpdoctor.report/v1";
+
+/// Milliseconds rounded to µs, as v1 writes durations and times.
+fn round(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
+}
+
+/// Writes a value with the keys of each of its objects in lexicographic order, by way of a
+/// `serde_json::Value` (for the small nested parts whose types other modules own).
+#[derive(Debug, Clone, Copy)]
+pub struct KeysSorted<T>(pub T);
+
+impl<T: Serialize> Serialize for KeysSorted<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::to_value(&self.0)
+            .map_err(S::Error::custom)?
+            .serialize(s)
+    }
+}
+
+/// The whole document of one probe.
+#[derive(Debug, Serialize)]
+pub struct Document<'a> {
+    /// The stage the probe aimed at (`--quit-after`).
+    pub aimed_stage: &'static str,
+    /// One per attempt.
+    pub attempts: Vec<AttemptDoc<'a>>,
+    /// The DNS answers (null with `--server`).
+    pub dns: KeysSorted<&'a Option<DnsReport>>,
+    /// Total duration, ms.
+    pub duration_ms: f64,
+    /// The monitoring-plugins exit code of the verdict.
+    pub exit_code: i32,
+    /// Every finding.
+    pub findings: Vec<FindingDoc<'a>>,
+    /// Things the probe decided not to do.
+    pub notes: &'a [String],
+    /// Which hosts and addresses were tried or skipped.
+    pub plan: &'a [PlanEntry],
+    /// [`SCHEMA`].
+    pub schema: &'static str,
+    /// Start time, RFC 3339 with milliseconds.
+    pub started_at: String,
+    /// The target as the user gave it.
+    pub target: &'a str,
+    /// Name and version of the tool.
+    pub tool: Tool,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+impl<'a> Document<'a> {
+    /// The document of an annotated report.
+    pub fn new(a: &'a Annotated<'a>) -> Document<'a> {
+        let r = a.report;
+        let verdict = r.verdict();
+        Document {
+            aimed_stage: r.aimed,
+            attempts: a.attempts().map(|(at, t)| AttemptDoc::new(at, t)).collect(),
+            dns: KeysSorted(&r.dns),
+            duration_ms: round(r.duration_ms),
+            exit_code: verdict.exit_code(),
+            findings: r
+                .findings
+                .iter()
+                .map(|f| FindingDoc::new(f, a.transcript_index(f)))
+                .collect(),
+            notes: &r.notes,
+            plan: &r.plan,
+            schema: SCHEMA,
+            started_at: humantime::format_rfc3339_millis(r.started_at).to_string(),
+            target: &r.target,
+            tool: Tool::default(),
+            verdict,
+        }
+    }
+}
+
+/// `tool`.
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    /// `smtpdoctor`.
+    pub name: &'static str,
+    /// The package version.
+    pub version: &'static str,
+}
+
+impl Default for Tool {
+    fn default() -> Tool {
+        Tool {
+            name: "smtpdoctor",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// One attempt.
+#[derive(Debug, Serialize)]
+pub struct AttemptDoc<'a> {
+    /// Server address.
+    pub address: String,
+    /// The DATA exchange, with the RFC 5321 minimum timeouts beside it.
+    pub data: Option<KeysSorted<DataDoc<'a>>>,
+    /// Total time, ms.
+    pub duration_ms: f64,
+    /// The last EHLO (inside TLS when TLS was negotiated).
+    pub ehlo: Option<EhloDoc<'a>>,
+    /// The EHLO before STARTTLS.
+    pub ehlo_plain: Option<EhloDoc<'a>>,
+    /// The stage where the attempt ended, when it did not complete.
+    pub failed_stage: Option<String>,
+    /// Host name.
+    pub host: &'a str,
+    /// What was not kept, and where each limit was reached.
+    pub limits: LimitsDoc,
+    /// How the attempt ended.
+    pub outcome: &'a Outcome,
+    /// The attempt this one retried without STARTTLS.
+    pub plaintext_retry_of: Option<usize>,
+    /// Server port.
+    pub port: u16,
+    /// MX preference.
+    pub preference: Option<u16>,
+    /// Reverse DNS of the address.
+    pub ptr: KeysSorted<&'a Option<PtrResult>>,
+    /// Each step with its duration, in order.
+    pub stages: Vec<StageDoc>,
+    /// The active test this attempt ran.
+    pub test: Option<&'static str>,
+    /// TLS details.
+    pub tls: KeysSorted<&'a Option<TlsInfo>>,
+    /// The transcript, written entry by entry.
+    pub transcript: TranscriptDoc<'a>,
+}
+
+impl<'a> AttemptDoc<'a> {
+    fn new(a: &'a Attempt, t: &'a Transcript<'a>) -> AttemptDoc<'a> {
+        AttemptDoc {
+            address: a.target.addr.ip().to_string(),
+            data: a.data.as_ref().map(|result| {
+                KeysSorted(DataDoc {
+                    result,
+                    rfc_minimum_ms: RfcMinimums::default(),
+                })
+            }),
+            duration_ms: round(a.duration_ms),
+            ehlo: a.ehlo.as_ref().map(EhloDoc::new),
+            ehlo_plain: a.ehlo_plain.as_ref().map(EhloDoc::new),
+            failed_stage: a.failed_stage.as_ref().map(|s| s.name()),
+            host: &a.target.host,
+            limits: LimitsDoc::new(&a.record, t),
+            outcome: &a.outcome,
+            plaintext_retry_of: a.plaintext_retry_of,
+            port: a.target.addr.port(),
+            preference: a.target.preference,
+            ptr: KeysSorted(&a.ptr),
+            stages: a
+                .stages
+                .iter()
+                .map(|s| StageDoc {
+                    duration_ms: round(s.duration_ms),
+                    stage: s.stage.name(),
+                })
+                .collect(),
+            test: a.test,
+            tls: KeysSorted(&a.tls),
+            transcript: TranscriptDoc(t),
+        }
+    }
+}
+
+/// `data`: the DATA result with `rfc_minimum_ms` among its keys.
+#[derive(Debug, Serialize)]
+pub struct DataDoc<'a> {
+    /// The DATA result.
+    #[serde(flatten)]
+    pub result: &'a DataResult,
+    /// The RFC 5321 §4.5.3.2 minimum timeouts of the DATA stages.
+    pub rfc_minimum_ms: RfcMinimums,
+}
+
+/// `rfc_minimum_ms`, ms.
+#[derive(Debug, Serialize)]
+pub struct RfcMinimums {
+    /// Each block of message data.
+    pub block: u64,
+    /// The reply to DATA.
+    pub data_reply: u64,
+    /// The reply to the final dot.
+    pub dot_reply: u64,
+}
+
+impl Default for RfcMinimums {
+    fn default() -> RfcMinimums {
+        RfcMinimums {
+            block: rfc_timeouts::DATA_BLOCK.as_millis() as u64,
+            data_reply: rfc_timeouts::DATA_INIT.as_millis() as u64,
+            dot_reply: rfc_timeouts::DATA_END.as_millis() as u64,
+        }
+    }
+}
+
+/// `ehlo` and `ehlo_plain`.
+#[derive(Debug, Serialize)]
+pub struct EhloDoc<'a> {
+    /// Extensions.
+    pub capabilities: KeysSorted<&'a [Capability]>,
+    /// Domain from the first reply line.
+    pub server_name: &'a str,
+    /// `EHLO` or `HELO`.
+    pub verb: &'static str,
+}
+
+impl<'a> EhloDoc<'a> {
+    fn new(e: &'a EhloResult) -> EhloDoc<'a> {
+        EhloDoc {
+            capabilities: KeysSorted(&e.capabilities[..]),
+            server_name: &e.server_name,
+            verb: e.verb,
+        }
+    }
+}
+
+/// One entry of `stages`.
+#[derive(Debug, Serialize)]
+pub struct StageDoc {
+    /// Duration, ms.
+    pub duration_ms: f64,
+    /// Stage name.
+    pub stage: String,
+}
+
+/// `limits`.
+#[derive(Debug, Serialize)]
+pub struct LimitsDoc {
+    /// Server lines not kept.
+    pub dropped_lines: u64,
+    /// Read bytes not kept.
+    pub dropped_read_bytes: u64,
+    /// Lines beyond the per-reply limit.
+    pub dropped_reply_lines: u64,
+    /// Each limit reached, with where.
+    pub hit: Vec<LimitHitDoc>,
+    /// Reads counted with an earlier one.
+    pub merged_reads: u64,
+    /// Content bytes of cut lines not kept.
+    pub truncated_bytes: u64,
+    /// Lines cut short.
+    pub truncated_lines: u64,
+}
+
+impl LimitsDoc {
+    fn new(rec: &Record, t: &Transcript) -> LimitsDoc {
+        LimitsDoc {
+            dropped_lines: rec.dropped_lines,
+            dropped_read_bytes: rec.dropped_read_bytes,
+            dropped_reply_lines: rec.dropped_reply_lines,
+            hit: rec
+                .events
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| match e.kind {
+                    EventKind::LimitReached { limit } => Some(LimitHitDoc {
+                        limit: limit.name(),
+                        max: limit.max(),
+                        transcript_index: t.position(crate::checks::Anchor::Event(i)),
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            merged_reads: rec.merged_reads,
+            truncated_bytes: rec.truncated_bytes,
+            truncated_lines: rec.truncated_lines,
+        }
+    }
+}
+
+/// One entry of `limits.hit`.
+#[derive(Debug, Serialize)]
+pub struct LimitHitDoc {
+    /// Limit name.
+    pub limit: &'static str,
+    /// The bound.
+    pub max: usize,
+    /// The transcript entry that says so.
+    pub transcript_index: Option<usize>,
+}
+
+/// `transcript`: serialized entry by entry from the model.
+#[derive(Debug, Clone, Copy)]
+pub struct TranscriptDoc<'a>(pub &'a Transcript<'a>);
+
+impl Serialize for TranscriptDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for e in self.0.iter() {
+            seq.serialize_element(&EntryDoc::new(e))?;
+        }
+        seq.end()
+    }
+}
+
+/// One transcript entry.
+#[derive(Debug, Serialize)]
+pub struct EntryDoc<'a> {
+    /// Time, ms since the attempt started.
+    pub at_ms: f64,
+    /// Direction.
+    pub dir: Dir,
+    /// The exact bytes, escaped (printable ASCII as is, every other byte as `\r`, `\n`, `\t`,
+    /// `\\` or `\xHH`).
+    pub raw: String,
+    /// The reads a server line came in (server lines only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reads: Option<&'a [ReadRef]>,
+    /// Lines: the exact text without its line ending (invalid UTF-8 as U+FFFD). Local entries:
+    /// the event in words, quoted messages escaped as on a terminal (as v1 has it).
+    pub text: Cow<'a, str>,
+    /// Inside TLS.
+    pub tls: bool,
+    /// Bytes of a server line beyond what was kept, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated_bytes: Option<usize>,
+}
+
+impl<'a> EntryDoc<'a> {
+    fn new(e: &'a Entry<'a>) -> EntryDoc<'a> {
+        let (text, reads, truncated_bytes) = match &e.kind {
+            EntryKind::Line(l) => {
+                let server = e.dir() == Dir::Server;
+                (
+                    l.text(),
+                    server.then_some(&l.reads[..]),
+                    (server && l.dropped > 0).then_some(l.dropped),
+                )
+            }
+            EntryKind::Local(l) => (Cow::Owned(l.describe(escape_str)), None, None),
+        };
+        EntryDoc {
+            at_ms: round(e.at_us as f64 / 1000.0),
+            dir: e.dir(),
+            raw: escape_bytes(e.raw()),
+            reads,
+            text,
+            tls: e.tls,
+            truncated_bytes,
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Serialize)]
+pub struct FindingDoc<'a> {
+    /// Attempt number (0-based), null for DNS-level findings.
+    pub attempt: Option<usize>,
+    /// What was seen.
+    pub detail: &'a str,
+    /// What to do about it.
+    pub fix: &'static str,
+    /// Catalog id.
+    pub id: &'static str,
+    /// RFC section or source.
+    pub reference: &'static str,
+    /// Severity.
+    pub severity: crate::knowledge::Severity,
+    /// Dialogue stage.
+    pub stage: &'a crate::record::Stage,
+    /// One line.
+    pub summary: &'a str,
+    /// The transcript entry it points at, null when none applies.
+    pub transcript_index: Option<usize>,
+}
+
+impl<'a> FindingDoc<'a> {
+    fn new(f: &'a Finding, transcript_index: Option<usize>) -> FindingDoc<'a> {
+        FindingDoc {
+            attempt: f.attempt,
+            detail: &f.detail,
+            fix: f.fix,
+            id: f.id,
+            reference: f.reference,
+            severity: f.severity,
+            stage: &f.stage,
+            summary: &f.summary,
+            transcript_index,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testkit::hostile_report;
+
+    fn written(a: &Annotated) -> String {
+        serde_json::to_string(&Document::new(a)).unwrap()
+    }
+
+    /// The typed document writes its keys in the order v1 has them (lexicographic, at every
+    /// level): the same bytes as the document built as a `serde_json::Value`.
+    #[test]
+    fn keys_are_in_v1_order_at_every_level() {
+        let r = hostile_report();
+        let a = r.annotate();
+        let text = written(&a);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(text, serde_json::to_string(&value).unwrap());
+        // The fixture reaches every part of the document.
+        let attempt = &value["attempts"][0];
+        for key in ["data", "ehlo", "ehlo_plain", "ptr", "tls", "failed_stage"] {
+            assert!(!attempt[key].is_null(), "{key} is null");
+        }
+        assert!(!value["dns"].is_null());
+        assert!(!attempt["limits"]["hit"].as_array().unwrap().is_empty());
+        assert!(attempt["transcript"].as_array().unwrap().len() > 10);
+    }
+
+    #[test]
+    fn lines_carry_exact_text_and_escaped_raw() {
+        let r = hostile_report();
+        let a = r.annotate();
+        let v: serde_json::Value = serde_json::from_str(&written(&a)).unwrap();
+        let greeting = &v["attempts"][0]["transcript"][2];
+        assert_eq!(greeting["dir"], "server");
+        assert_eq!(
+            greeting["text"],
+            "220 mx \u{1b}[31m\u{fffd} \u{202e} \\ Grüße"
+        );
+        assert_eq!(
+            greeting["raw"],
+            "220 mx \\x1b[31m\\xff \\xe2\\x80\\xae \\\\ Gr\\xc3\\xbc\\xc3\\x9fe\\r\\n"
+        );
+        assert_eq!(greeting["reads"].as_array().unwrap().len(), 2);
+        let client = &v["attempts"][0]["transcript"][3];
+        assert_eq!(client["dir"], "client");
+        assert!(client.get("reads").is_none());
+    }
+
+    /// v1 writes local entries as the text printer shows them: quoted messages escaped.
+    #[test]
+    fn local_text_quotes_messages_escaped() {
+        let r = hostile_report();
+        let a = r.annotate();
+        let v: serde_json::Value = serde_json::from_str(&written(&a)).unwrap();
+        let texts: Vec<&str> = v["attempts"][0]["transcript"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["dir"] == "local")
+            .map(|e| e["text"].as_str().unwrap())
+            .collect();
+        assert!(
+            texts.contains(&"note \\x1b[2J with \\\\ and \\u{200b}"),
+            "{texts:?}"
+        );
+        assert!(texts.contains(&"TLS handshake complete (TLSv1.3 \\x1b]0;x\\x07)"));
+    }
+
+    #[test]
+    fn findings_point_at_their_transcript_entries() {
+        let r = hostile_report();
+        let a = r.annotate();
+        let v: serde_json::Value = serde_json::from_str(&written(&a)).unwrap();
+        for (f, doc) in r.findings.iter().zip(v["findings"].as_array().unwrap()) {
+            assert_eq!(doc["id"], f.id);
+            match doc["transcript_index"].as_u64() {
+                Some(ti) => {
+                    let t = &a.transcripts[f.attempt.unwrap()];
+                    assert_eq!(t[ti as usize].anchor, f.anchor);
+                }
+                None => assert!(
+                    f.attempt.is_none() || f.anchor == crate::checks::Anchor::None,
+                    "{}",
+                    f.id
+                ),
+            }
+        }
+    }
+}

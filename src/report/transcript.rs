@@ -1,0 +1,614 @@
+//! The transcript model: an attempt's lines and local events in time order, findings attached.
+//!
+//! Built once per attempt from its record. Text and bytes are kept exact: escaping them for a
+//! terminal is the text printer's job.
+
+use crate::checks::{Anchor, Finding};
+use crate::record::decision::NotSent;
+use crate::record::{EventKind, Limit, Peer, Record, Stage};
+use crate::wire::reply::Terminator;
+use std::borrow::Cow;
+use std::net::SocketAddr;
+
+/// Direction of a transcript entry (SPEC §5 `dir`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dir {
+    /// Sent by the client (the probe).
+    Client,
+    /// Sent by the server.
+    Server,
+    /// Something that happened locally (connect, TLS, timeout, close).
+    Local,
+}
+
+impl From<Peer> for Dir {
+    fn from(p: Peer) -> Dir {
+        match p {
+            Peer::Client => Dir::Client,
+            Peer::Server => Dir::Server,
+        }
+    }
+}
+
+/// One read that carried part of a line (SPEC §5 `reads`).
+///
+/// Serialized as it stands in the JSON document: its fields are declared in the document's
+/// (lexicographic) key order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReadRef {
+    /// Time of the read, ms.
+    pub at_ms: f64,
+    /// Bytes the read returned in all.
+    pub len: usize,
+    /// Read number within the attempt, from 1.
+    pub n: usize,
+}
+
+/// One line either peer sent, as exact bytes.
+#[derive(Debug, Clone)]
+pub struct Line<'a> {
+    /// Who sent it.
+    pub from: Peer,
+    /// The exact bytes, line ending included (as kept: see [`Line::dropped`]).
+    pub raw: Cow<'a, [u8]>,
+    /// How the bytes end. A client line that does not end in LF goes on in the next write.
+    pub ending: Terminator,
+    /// The reads it came in (server lines).
+    pub reads: Vec<ReadRef>,
+    /// Bytes of the line beyond what was kept.
+    pub dropped: usize,
+}
+
+impl Line<'_> {
+    /// The line without its line ending (every trailing CR and LF), exact bytes.
+    pub fn text_bytes(&self) -> &[u8] {
+        let end = self
+            .raw
+            .iter()
+            .rposition(|&b| b != b'\r' && b != b'\n')
+            .map_or(0, |p| p + 1);
+        &self.raw[..end]
+    }
+
+    /// [`Line::text_bytes`] as text: exact, invalid UTF-8 replaced by U+FFFD, nothing escaped.
+    pub fn text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.text_bytes())
+    }
+}
+
+/// How a run of bytes ends.
+pub fn ending_of(raw: &[u8]) -> Terminator {
+    if raw.ends_with(b"\r\n") {
+        Terminator::CrLf
+    } else if raw.ends_with(b"\n") {
+        Terminator::BareLf
+    } else if raw.ends_with(b"\r") {
+        Terminator::BareCr
+    } else {
+        Terminator::Unterminated
+    }
+}
+
+/// Something that happened locally, with the exact messages the record holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Local<'a> {
+    /// A TCP connect was started.
+    Connecting(SocketAddr),
+    /// The TCP connect succeeded (from this local address, when known).
+    Connected(Option<SocketAddr>),
+    /// The TCP connect failed, with the OS message.
+    ConnectFailed(&'a str),
+    /// A peer closed its side.
+    Closed(Peer),
+    /// A read or write failed, with the error text.
+    IoError(&'a str),
+    /// A wait ended by its deadline.
+    Timeout {
+        /// What was awaited.
+        stage: &'a Stage,
+        /// How long the wait lasted, ms.
+        waited_ms: u64,
+    },
+    /// Plaintext buffered before the TLS handshake was thrown away (this many bytes).
+    PlaintextDiscarded(usize),
+    /// Message data was streamed.
+    DataSent {
+        /// Bytes written.
+        bytes: u64,
+        /// How long it took, µs.
+        elapsed_us: u64,
+    },
+    /// A note of the session, as it wrote it.
+    Note(&'a str),
+    /// A bound on what is kept was reached.
+    LimitReached(Limit),
+    /// The TLS handshake succeeded; the protocol summary.
+    TlsEstablished(&'a str),
+    /// The TLS handshake failed; the error text.
+    TlsFailed(&'a str),
+    /// The message was not sent, and why.
+    MessageNotSent(&'a NotSent),
+}
+
+impl Local<'_> {
+    /// The event in words, each message taken from outside (the OS, the TLS library, the session)
+    /// passed through `quote`: the text printer escapes them for a terminal there.
+    pub fn describe(&self, quote: impl Fn(&str) -> String) -> String {
+        match self {
+            Local::Connecting(addr) => format!("connecting to {addr}"),
+            Local::Connected(Some(a)) => format!("connected (local {a})"),
+            Local::Connected(None) => "connected".into(),
+            Local::ConnectFailed(m) => format!("connect failed: {}", quote(m)),
+            Local::Closed(by) => format!("{} closed the connection", by.name()),
+            Local::IoError(m) | Local::Note(m) => quote(m),
+            Local::Timeout { stage, waited_ms } => format!(
+                "gave up waiting ({stage}) after {}",
+                humantime::format_duration(std::time::Duration::from_millis(*waited_ms))
+            ),
+            Local::PlaintextDiscarded(len) => {
+                format!("discarded {len} byte(s) of plaintext buffered before the handshake")
+            }
+            Local::DataSent { bytes, elapsed_us } => format!(
+                "sent {bytes} bytes of message data in {:.1} ms ({:.1} MB/s)",
+                *elapsed_us as f64 / 1000.0,
+                *bytes as f64 / (*elapsed_us).max(1) as f64
+            ),
+            Local::LimitReached(limit) => format!("limit reached: {}", limit.describe()),
+            Local::TlsEstablished(m) => format!("TLS handshake complete ({})", quote(m)),
+            Local::TlsFailed(m) => format!("TLS handshake failed: {}", quote(m)),
+            Local::MessageNotSent(why) => quote(&why.to_string()),
+        }
+    }
+
+    /// The event in words, messages exact.
+    pub fn note(&self) -> String {
+        self.describe(str::to_string)
+    }
+}
+
+/// What a transcript entry shows.
+#[derive(Debug, Clone)]
+pub enum EntryKind<'a> {
+    /// A line a peer sent.
+    Line(Line<'a>),
+    /// A local event.
+    Local(Local<'a>),
+}
+
+/// One transcript entry.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    /// µs since the attempt started.
+    pub at_us: u64,
+    /// Inside TLS.
+    pub tls: bool,
+    /// The line or the local event.
+    pub kind: EntryKind<'a>,
+    /// The anchor findings use to point at this entry.
+    pub anchor: Anchor,
+    /// Indices (into the report's findings) of the findings that point at this entry.
+    pub findings: Vec<usize>,
+}
+
+impl<'a> Entry<'a> {
+    /// Direction.
+    pub fn dir(&self) -> Dir {
+        match &self.kind {
+            EntryKind::Line(l) => l.from.into(),
+            EntryKind::Local(_) => Dir::Local,
+        }
+    }
+
+    /// The line, for client and server entries.
+    pub fn line(&self) -> Option<&Line<'a>> {
+        match &self.kind {
+            EntryKind::Line(l) => Some(l),
+            EntryKind::Local(_) => None,
+        }
+    }
+
+    /// The local event, for local entries.
+    pub fn local(&self) -> Option<&Local<'a>> {
+        match &self.kind {
+            EntryKind::Line(_) => None,
+            EntryKind::Local(l) => Some(l),
+        }
+    }
+
+    /// Exact text: a line without its ending, or the local event in words. Not escaped.
+    pub fn text(&self) -> String {
+        match &self.kind {
+            EntryKind::Line(l) => l.text().into_owned(),
+            EntryKind::Local(l) => l.note(),
+        }
+    }
+
+    /// The exact bytes of a line (empty for local entries).
+    pub fn raw(&self) -> &[u8] {
+        self.line().map_or(&[], |l| &l.raw)
+    }
+}
+
+/// The transcript of one attempt: client writes (one entry per line), server lines (placed at
+/// the read that completed them) and local events, in time order.
+#[derive(Debug, Clone, Default)]
+pub struct Transcript<'a> {
+    entries: Vec<Entry<'a>>,
+    // Anchors are looked up in these rather than by a search of the entries: a search per
+    // finding is quadratic in the length of the transcript, which a hostile server chooses.
+    /// Entry index of each server line.
+    by_line: Vec<Option<usize>>,
+    /// Entry index of each event that has an entry of its own.
+    by_event: Vec<Option<usize>>,
+    /// Findings of this attempt that point at no entry.
+    unplaced: Vec<usize>,
+}
+
+impl<'a> Transcript<'a> {
+    /// Builds the transcript of a record, with no findings attached.
+    pub fn new(rec: &'a Record) -> Transcript<'a> {
+        let mut t = Transcript {
+            entries: Vec::new(),
+            by_line: vec![None; rec.server_lines.len()],
+            by_event: vec![None; rec.events.len()],
+            unplaced: Vec::new(),
+        };
+        let mut read_no = vec![0usize; rec.events.len()];
+        let mut n = 0;
+        for (i, e) in rec.events.iter().enumerate() {
+            if matches!(e.kind, EventKind::Read { .. }) {
+                n += 1;
+                read_no[i] = n;
+            }
+        }
+        let mut next_line = 0;
+        for (i, e) in rec.events.iter().enumerate() {
+            let local = |l: Local<'a>| Entry {
+                at_us: e.at_us,
+                tls: false,
+                kind: EntryKind::Local(l),
+                anchor: Anchor::Event(i),
+                findings: Vec::new(),
+            };
+            match &e.kind {
+                EventKind::Read { .. } => t.push_server_lines(rec, &read_no, i, &mut next_line),
+                EventKind::Write { tls, bytes, .. } => {
+                    for (k, piece) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+                        t.push(Entry {
+                            at_us: e.at_us,
+                            tls: *tls,
+                            kind: EntryKind::Line(Line {
+                                from: Peer::Client,
+                                raw: Cow::Borrowed(piece),
+                                ending: ending_of(piece),
+                                reads: Vec::new(),
+                                dropped: 0,
+                            }),
+                            anchor: if k == 0 {
+                                Anchor::Event(i)
+                            } else {
+                                Anchor::None
+                            },
+                            findings: Vec::new(),
+                        });
+                    }
+                }
+                EventKind::Connecting { addr } => t.push(local(Local::Connecting(*addr))),
+                EventKind::Connected { local: a } => t.push(local(Local::Connected(*a))),
+                EventKind::ConnectFailed { message, .. } => {
+                    t.push(local(Local::ConnectFailed(message)))
+                }
+                // The session records only the server's close; `from` names whose it was.
+                EventKind::Eof { from, .. } => t.push(local(Local::Closed(*from))),
+                EventKind::IoError { message, .. } => t.push(local(Local::IoError(message))),
+                EventKind::Timeout { stage, waited_ms } => t.push(local(Local::Timeout {
+                    stage,
+                    waited_ms: *waited_ms,
+                })),
+                EventKind::PlaintextDiscarded { len } => {
+                    t.push(local(Local::PlaintextDiscarded(*len)))
+                }
+                EventKind::DataSent {
+                    bytes, elapsed_us, ..
+                } => t.push(local(Local::DataSent {
+                    bytes: *bytes,
+                    elapsed_us: *elapsed_us,
+                })),
+                EventKind::Note { message, .. } => t.push(local(Local::Note(message))),
+                EventKind::LimitReached { limit } => t.push(local(Local::LimitReached(*limit))),
+                EventKind::TlsHandshake { ok: true, message } => {
+                    t.push(local(Local::TlsEstablished(message)))
+                }
+                EventKind::TlsHandshake { ok: false, message } => {
+                    t.push(local(Local::TlsFailed(message)))
+                }
+                EventKind::MessageNotSent { reason } => {
+                    t.push(local(Local::MessageNotSent(reason)))
+                }
+                // The finding `starttls-policy-failed` says it where the dialogue stopped.
+                EventKind::TlsPolicyUnmet { .. } => {}
+            }
+        }
+        t.push_server_lines(rec, &read_no, usize::MAX, &mut next_line);
+        t
+    }
+
+    /// Builds the transcript of attempt `attempt` and attaches the findings of that attempt
+    /// (`findings` are the report's, indices kept) to the entries they point at.
+    pub fn with_findings(rec: &'a Record, attempt: usize, findings: &[Finding]) -> Transcript<'a> {
+        let mut t = Transcript::new(rec);
+        for (fi, f) in findings.iter().enumerate() {
+            if f.attempt != Some(attempt) {
+                continue;
+            }
+            match t.position(f.anchor) {
+                Some(ei) => t.entries[ei].findings.push(fi),
+                None => t.unplaced.push(fi),
+            }
+        }
+        t
+    }
+
+    /// Server lines completed by reads up to event `upto`, not yet placed.
+    fn push_server_lines(
+        &mut self,
+        rec: &'a Record,
+        read_no: &[usize],
+        upto: usize,
+        next_line: &mut usize,
+    ) {
+        while let Some(l) = rec.server_lines.get(*next_line) {
+            if l.last_read > upto {
+                break;
+            }
+            let tls = matches!(
+                rec.events.get(l.last_read).map(|e| &e.kind),
+                Some(EventKind::Read { tls: true, .. })
+            );
+            let raw = l.raw();
+            let line = *next_line;
+            self.push(Entry {
+                at_us: rec.at_us(l.last_read),
+                tls,
+                kind: EntryKind::Line(Line {
+                    from: Peer::Server,
+                    ending: ending_of(&raw),
+                    raw: Cow::Owned(raw),
+                    reads: l
+                        .reads
+                        .iter()
+                        .map(|&r| ReadRef {
+                            n: read_no.get(r).copied().unwrap_or(0),
+                            at_ms: rec.at_us(r) as f64 / 1000.0,
+                            len: match rec.events.get(r).map(|e| &e.kind) {
+                                Some(EventKind::Read { len, .. }) => *len,
+                                _ => 0,
+                            },
+                        })
+                        .collect(),
+                    dropped: l.dropped,
+                }),
+                anchor: Anchor::Line(line),
+                findings: Vec::new(),
+            });
+            *next_line += 1;
+        }
+    }
+
+    fn push(&mut self, e: Entry<'a>) {
+        let slot = match e.anchor {
+            Anchor::Line(i) => self.by_line.get_mut(i),
+            Anchor::Event(i) => self.by_event.get_mut(i),
+            Anchor::None => None,
+        };
+        if let Some(slot) = slot
+            && slot.is_none()
+        {
+            *slot = Some(self.entries.len());
+        }
+        self.entries.push(e);
+    }
+
+    /// The entries in order.
+    pub fn entries(&self) -> &[Entry<'a>] {
+        &self.entries
+    }
+
+    /// The index of the entry an anchor points at (the first, should several share it).
+    pub fn position(&self, anchor: Anchor) -> Option<usize> {
+        match anchor {
+            Anchor::Line(i) => self.by_line.get(i).copied().flatten(),
+            Anchor::Event(i) => self.by_event.get(i).copied().flatten(),
+            Anchor::None => None,
+        }
+    }
+
+    /// Findings of this attempt (indices into the report's findings) that point at no entry,
+    /// in the report's order.
+    pub fn unplaced(&self) -> &[usize] {
+        &self.unplaced
+    }
+}
+
+impl<'a> std::ops::Deref for Transcript<'a> {
+    type Target = [Entry<'a>];
+
+    fn deref(&self) -> &[Entry<'a>] {
+        &self.entries
+    }
+}
+
+/// The transcript of a record, with no findings attached (for checks' tests and tools; the
+/// printers get theirs from [`crate::report::Report::annotate`]).
+pub fn transcript(rec: &Record) -> Transcript<'_> {
+    Transcript::new(rec)
+}
+
+/// The transcript index an anchor points at, by a search of the entries.
+/// [`Transcript::position`] answers the same without the search.
+pub fn anchor_index(entries: &[Entry], anchor: Anchor) -> Option<usize> {
+    if anchor == Anchor::None {
+        return None;
+    }
+    entries.iter().position(|e| e.anchor == anchor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+
+    #[test]
+    fn transcript_orders_and_anchors() {
+        let a = attempt(vec![
+            read(1, b"220 mx "),
+            read(5, b"ESMTP\r\n"),
+            write(6, Stage::Ehlo, b"EHLO me\r\n"),
+            read(7, b"250 mx\n"),
+        ]);
+        let t = transcript(&a.record);
+        let dirs: Vec<Dir> = t.iter().map(Entry::dir).collect();
+        assert_eq!(
+            dirs,
+            vec![
+                Dir::Local,
+                Dir::Local,
+                Dir::Server,
+                Dir::Client,
+                Dir::Server
+            ]
+        );
+        assert_eq!(t[2].text(), "220 mx ESMTP");
+        let greeting = t[2].line().unwrap();
+        assert_eq!(greeting.reads.len(), 2);
+        assert_eq!(greeting.reads[1].n, 2);
+        assert_eq!(t[4].raw(), b"250 mx\n");
+        assert_eq!(t[4].line().unwrap().ending, Terminator::BareLf);
+        assert_eq!(anchor_index(&t, Anchor::Line(1)), Some(4));
+        for anchor in [
+            Anchor::Line(0),
+            Anchor::Line(1),
+            Anchor::Line(2),
+            Anchor::Event(0),
+            Anchor::Event(3),
+            Anchor::Event(4),
+            Anchor::None,
+        ] {
+            assert_eq!(t.position(anchor), anchor_index(&t, anchor), "{anchor:?}");
+        }
+    }
+
+    /// The model keeps the bytes the server sent: escaping them is the text printer's job.
+    #[test]
+    fn text_is_exact_and_unescaped() {
+        let a = attempt(vec![
+            read(1, b"220 \x1b[31m\\ \xff\r\n"),
+            write(2, Stage::Ehlo, b"EHLO \x1b\r\r\n"),
+            ev(
+                3,
+                EventKind::Note {
+                    stage: Stage::Ehlo,
+                    message: "a \x1b note \\".into(),
+                },
+            ),
+        ]);
+        let t = transcript(&a.record);
+        let line = t[2].line().unwrap();
+        assert_eq!(line.text_bytes(), b"220 \x1b[31m\\ \xff");
+        assert_eq!(line.text(), "220 \x1b[31m\\ \u{fffd}");
+        let command = t[3].line().unwrap();
+        assert_eq!(
+            command.text_bytes(),
+            b"EHLO \x1b",
+            "every trailing CR and LF goes"
+        );
+        assert_eq!(command.ending, Terminator::CrLf);
+        assert_eq!(t[4].text(), "a \x1b note \\");
+        assert_eq!(t[4].local(), Some(&Local::Note("a \x1b note \\")));
+    }
+
+    #[test]
+    fn local_events_are_typed() {
+        let a = attempt(vec![
+            ev(
+                1,
+                EventKind::TlsHandshake {
+                    ok: true,
+                    message: "TLSv1.3".into(),
+                },
+            ),
+            ev(
+                2,
+                EventKind::Timeout {
+                    stage: Stage::Data,
+                    waited_ms: 1500,
+                },
+            ),
+            ev(
+                3,
+                EventKind::Eof {
+                    from: Peer::Server,
+                    tls: true,
+                },
+            ),
+        ]);
+        let t = transcript(&a.record);
+        assert_eq!(t[2].local(), Some(&Local::TlsEstablished("TLSv1.3")));
+        assert_eq!(t[2].text(), "TLS handshake complete (TLSv1.3)");
+        assert_eq!(t[3].text(), "gave up waiting (data) after 1s 500ms");
+        assert_eq!(t[4].text(), "server closed the connection");
+        let quoted = Local::TlsFailed("x").describe(|m| format!("<{m}>"));
+        assert_eq!(quoted, "TLS handshake failed: <x>");
+    }
+
+    #[test]
+    fn a_write_becomes_one_line_per_lf_and_only_the_first_is_anchored() {
+        let a = attempt(vec![write(1, Stage::Ehlo, b"EHLO a\r\nNOOP\nHALF")]);
+        let t = transcript(&a.record);
+        let lines: Vec<(&[u8], Terminator, Anchor)> = t[2..]
+            .iter()
+            .map(|e| (e.raw(), e.line().unwrap().ending, e.anchor))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (&b"EHLO a\r\n"[..], Terminator::CrLf, Anchor::Event(2)),
+                (&b"NOOP\n"[..], Terminator::BareLf, Anchor::None),
+                (&b"HALF"[..], Terminator::Unterminated, Anchor::None),
+            ]
+        );
+    }
+
+    #[test]
+    fn findings_are_attached_to_their_entries() {
+        let a = attempt(vec![
+            read(1, b"220 a\r\n"),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            read(3, b"250 b\r\n"),
+        ]);
+        let finding = |attempt, anchor| {
+            let mut f = Finding::new("reply-bare-lf", Stage::Ehlo, anchor, "s", "d");
+            f.attempt = attempt;
+            f
+        };
+        let findings = vec![
+            finding(Some(0), Anchor::Line(1)),
+            finding(None, Anchor::Line(1)),
+            finding(Some(1), Anchor::Line(1)),
+            finding(Some(0), Anchor::None),
+            finding(Some(0), Anchor::Event(3)),
+            finding(Some(0), Anchor::Line(1)),
+            finding(Some(0), Anchor::Line(9)),
+        ];
+        let t = Transcript::with_findings(&a.record, 0, &findings);
+        let attached: Vec<(usize, Vec<usize>)> = t
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.findings.is_empty())
+            .map(|(i, e)| (i, e.findings.clone()))
+            .collect();
+        assert_eq!(attached, vec![(3, vec![4]), (4, vec![0, 5])]);
+        assert_eq!(t.unplaced(), [3, 6]);
+    }
+}
