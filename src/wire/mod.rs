@@ -4,4 +4,5 @@ pub mod command;
 pub mod ehlo;
 pub mod escape;
 pub mod reply;
+pub mod request;
 pub mod stuff;
