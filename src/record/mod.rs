@@ -3,12 +3,15 @@
 //! The session appends events as it talks; everything else (transcript, checks, printers) is derived
 //! from the record without touching a socket.
 
+mod client;
 mod stage;
 
 use crate::wire::reply::{
     AssembledReply, LineKind, MAX_LINE_KEEP, MAX_REPLY_LINES, ReplyAssembler, ReplyParser,
     Separator, ServerLine,
 };
+use crate::wire::request::ClientLine;
+pub use client::ClientInput;
 pub use stage::Stage;
 use std::net::SocketAddr;
 
@@ -319,6 +322,10 @@ pub struct Record {
     pub server_lines: Vec<ServerLine>,
     /// Replies in order.
     pub replies: Vec<ReplyRecord>,
+    /// Client lines as the request parser cut them, in order (a server's record).
+    pub client_lines: Vec<ClientLine>,
+    /// The client's input being parsed, and what of the client side was not kept.
+    pub client: ClientInput,
     /// Read bytes not kept because the budget was spent.
     pub dropped_read_bytes: u64,
     /// Server lines not kept, for any reason (per reply or per attempt).
@@ -349,6 +356,8 @@ impl Record {
             events: Vec::new(),
             server_lines: Vec::new(),
             replies: Vec::new(),
+            client_lines: Vec::new(),
+            client: ClientInput::default(),
             dropped_read_bytes: 0,
             dropped_lines: 0,
             dropped_reply_lines: 0,
