@@ -6,6 +6,7 @@
 
 pub mod attempt;
 mod budget;
+mod client;
 pub mod data;
 pub mod decision;
 pub mod dns;
@@ -15,10 +16,12 @@ pub mod tls;
 use crate::wire::reply::{
     AssembledReply, LineKind, MAX_REPLY_LINES, ReplyAssembler, ReplyParser, Separator, ServerLine,
 };
+use crate::wire::request::ClientLine;
 pub use budget::{
     ATTEMPT_FLOOR, Budget, LINE_KEEP_OVER_BUDGET, Limit, MAX_KEPT_LINE_BYTES, MAX_KEPT_LINES,
     MAX_KEPT_READ_BYTES, MAX_READ_EVENTS,
 };
+pub use client::ClientInput;
 pub use stage::Stage;
 use std::net::SocketAddr;
 
@@ -224,6 +227,10 @@ pub struct Record {
     pub server_lines: Vec<ServerLine>,
     /// Replies in order.
     pub replies: Vec<ReplyRecord>,
+    /// Client lines as the request parser cut them, in order (a server's record).
+    pub client_lines: Vec<ClientLine>,
+    /// The client's input being parsed, and what of the client side was not kept.
+    pub client: ClientInput,
     /// Read bytes not kept because the budget was spent.
     pub dropped_read_bytes: u64,
     /// Server lines not kept, for any reason (per reply or per attempt).
@@ -254,6 +261,8 @@ impl Record {
             events: Vec::new(),
             server_lines: Vec::new(),
             replies: Vec::new(),
+            client_lines: Vec::new(),
+            client: ClientInput::default(),
             dropped_read_bytes: 0,
             dropped_lines: 0,
             dropped_reply_lines: 0,

@@ -5,13 +5,13 @@
 //! `postmaster@demo.test`) and trusts [`crate::server::demo_certificate_pem`] (`--ca-file`); without that
 //! trust anchor every scenario that reaches TLS also yields `tls-cert-untrusted`.
 
-use crate::server::Cmd::{Any, Data, Dot, Ehlo, Helo, Mail, Quit, Rcpt, Rset, Starttls, Unknown};
-use crate::server::Step::{
+use super::script::Cmd::{Any, Data, Dot, Ehlo, Helo, Mail, Quit, Rcpt, Rset, Starttls, Unknown};
+use super::script::Step::{
     Close, Default, Hang, Reset, Send, SendArg, SendPath, Sleep, StartTls, Watch,
 };
-use crate::server::{
-    Cert, EHLO_PLAIN, EHLO_TLS, QUEUED, Rule, STARTTLS_READY, Scenario, Script, When, on, on_arg,
-    on_not_arg, on_plain, on_tls, padded_line,
+use super::script::{
+    Cert, EHLO_PLAIN, EHLO_TLS, GREETING, QUEUED, Rule, STARTTLS_READY, Scenario, Script, Step,
+    When, on, on_arg, on_not_arg, on_plain, on_tls, padded_line,
 };
 
 /// The scenario `smtpdoctor demo` runs without a name.
@@ -37,7 +37,7 @@ const fn rules(rules: &'static [Rule]) -> Script {
 }
 
 /// Shorthand for a scenario with its own greeting and otherwise default behaviour.
-const fn greeting(greeting: &'static [crate::server::Step]) -> Script {
+const fn greeting(greeting: &'static [Step]) -> Script {
     Script {
         greeting,
         ..Script::DEFAULT
@@ -68,7 +68,7 @@ pub static ALL: &[Scenario] = &[
         expect: &[],
         probe_args: &["--tls-on-connect"],
         script: Script {
-            greeting: &[StartTls, Send(crate::server::GREETING)],
+            greeting: &[StartTls, Send(GREETING)],
             ..Script::DEFAULT
         },
     },
@@ -126,7 +126,7 @@ pub static ALL: &[Scenario] = &[
                   five minutes; --timeout 6m lets the probe wait for it)",
         expect: &["greeting-slow", "timing-rfc-exceeded"],
         probe_args: &["--timeout", "6m", "--quit-after", "greeting"],
-        script: greeting(&[Sleep(301_000), Send(crate::server::GREETING)]),
+        script: greeting(&[Sleep(301_000), Send(GREETING)]),
     },
     Scenario {
         name: "greeting-554",

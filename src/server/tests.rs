@@ -1,9 +1,14 @@
 //! Tests of the scripted server, driven by a tiny raw client.
 
 use super::*;
+use crate::record::{EventKind, MAX_KEPT_READ_BYTES, Peer, Stage};
+use crate::wire::reply::Terminator;
+use crate::wire::request::{ClientLine, Verb};
 use std::collections::HashSet;
-use tokio::io::{AsyncRead, AsyncWrite};
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::task::JoinSet;
+use tokio::time::{Instant, timeout};
 use tokio_rustls::TlsConnector;
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -366,11 +371,8 @@ async fn classic_scenario_faults_are_on_the_wire() {
 
 #[tokio::test]
 async fn message_data_is_streamed() {
-    // The input buffer is a fixed boxed slice: nothing of the message is kept beyond it.
-    let b = Inbuf::new();
-    assert_eq!(b.buf.len(), INPUT_BUFFER);
-
-    let mut s = connect("clean").await;
+    let (addr, _server, mut records) = spawn_recorded(scenario("clean")).await.expect("spawn");
+    let mut s = TcpStream::connect(addr).await.expect("connect");
     expect(&mut s, GREETING).await;
     chat(
         &mut s,
@@ -390,35 +392,40 @@ async fn message_data_is_streamed() {
     }
     chat(&mut s, b".\r\nQUIT\r\n", &[QUEUED, BYE].concat()).await;
     expect_eof(&mut s).await;
+    drop(s);
+    // Nothing of the message is kept beyond the record's budget: its first bytes and its size.
+    let rec = next_record(&mut records).await.record;
+    let message = rec
+        .client_lines
+        .iter()
+        .find_map(ClientLine::message)
+        .expect("the message");
+    assert_eq!(message.size, 50 * chunk.len() as u64 + 3);
+    assert!(message.complete);
+    let kept: usize = rec
+        .events
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Read { bytes, .. } | EventKind::Write { bytes, .. } => bytes.len(),
+            _ => 0,
+        })
+        .sum();
+    assert!(kept <= MAX_KEPT_READ_BYTES, "{kept} bytes kept");
+    assert!(rec.client_lines.iter().all(|l| l.content.len() <= MAX_LINE));
+    assert_eq!(
+        rec.client_lines.last().and_then(ClientLine::verb),
+        Some(Verb::Quit)
+    );
 }
 
-#[test]
-fn end_of_data_scanner() {
-    fn ends(lenient: bool, data: &[u8]) -> Option<usize> {
-        let mut eod = EodScanner::new(lenient);
-        data.iter().position(|&b| eod.push(b)).map(|p| p + 1)
-    }
-    // Strict: only CRLF.CRLF, including right after DATA.
-    assert_eq!(ends(false, b".\r\n"), Some(3));
-    assert_eq!(ends(false, b"a\r\n.\r\nrest"), Some(6));
-    assert_eq!(ends(false, b"a\r\n..\r\nb\r\n.\r\n"), Some(13));
-    for seq in [
-        &b"a\n.\nb"[..],
-        b"a\n.\r\nb",
-        b"a\r\n.\nb",
-        b"a\r.\rb",
-        b"a\r\r\n.\r\r\n",
-    ] {
-        assert_eq!(ends(false, seq), None, "{:?}", String::from_utf8_lossy(seq));
-    }
-    assert_eq!(ends(false, b"a\r\r\n.\r\n"), Some(7));
-    // Lenient: LF-terminated lines count too.
-    assert_eq!(ends(true, b"a\n.\nb"), Some(4));
-    assert_eq!(ends(true, b"a\n.\r\nb"), Some(5));
-    assert_eq!(ends(true, b"a\r\n.\nb"), Some(5));
-    assert_eq!(ends(true, b"a\r\n.\r\nb"), Some(6));
-    assert_eq!(ends(true, b"a\r.\rb"), None);
-    assert_eq!(ends(true, b"a\n..\nb"), None);
+/// The next connection record, within [`WAIT`].
+async fn next_record(
+    records: &mut tokio::sync::mpsc::UnboundedReceiver<ClientRecord>,
+) -> ClientRecord {
+    timeout(WAIT, records.recv())
+        .await
+        .expect("timed out waiting for the connection's record")
+        .expect("record channel closed")
 }
 
 #[tokio::test]
@@ -881,7 +888,6 @@ fn catalog_is_consistent() {
             "no scenario produces {id}"
         );
     }
-    assert_eq!(super::padded_line::<700>(b"250 ", b'x').len(), 700);
 }
 
 /// A client that goes through a whole dialogue without caring about the answers.
@@ -922,10 +928,10 @@ async fn no_scenario_panics_on_a_careless_client() {
             let addr = listener.local_addr().expect("addr");
             let client = tokio::spawn(careless_client(addr));
             let (stream, _) = listener.accept().await.expect("accept");
-            let server = tokio::spawn(connection(stream, sc));
+            let server = tokio::spawn(conversation::connection(stream, sc, Budget::default()));
             client.await.expect("client");
             match timeout(Duration::from_secs(10), server).await {
-                Ok(Ok(())) => {}
+                Ok(Ok(_record)) => {}
                 Ok(Err(e)) => panic!("scenario {} panicked: {e}", sc.name),
                 Err(_) => panic!("scenario {} did not end after the client left", sc.name),
             }
@@ -934,4 +940,284 @@ async fn no_scenario_panics_on_a_careless_client() {
     while let Some(r) = set.join_next().await {
         r.expect("scenario task");
     }
+}
+
+#[test]
+fn padded_line_is_prefix_fill_and_crlf() {
+    let line: [u8; 20] = padded_line(b"250 2.1.5 ", b'x');
+    assert_eq!(&line, b"250 2.1.5 xxxxxxxx\r\n");
+    // A prefix that does not fit is cut so that the CRLF still ends the line.
+    let short: [u8; 6] = padded_line(b"250 2.1.5 Ok", b'x');
+    assert_eq!(&short, b"250 \r\n");
+    let bare: [u8; 2] = padded_line(b"250", b'x');
+    assert_eq!(&bare, b"\r\n");
+}
+
+/// The `too-long` scenario writes the 700-octet line it promises, in one piece.
+#[tokio::test]
+async fn too_long_scenario_writes_one_700_octet_line() {
+    let mut s = connect("too-long").await;
+    expect(&mut s, GREETING).await;
+    chat(
+        &mut s,
+        b"EHLO client.test\r\nMAIL FROM:<>\r\n",
+        &[EHLO_PLAIN, MAIL_OK].concat(),
+    )
+    .await;
+    let line = [b"250 2.1.5 Ok ".as_slice(), &[b'x'; 700 - 13 - 2], b"\r\n"].concat();
+    assert_eq!(line.len(), 700);
+    chat(&mut s, b"RCPT TO:<postmaster@demo.test>\r\n", &line).await;
+    chat(&mut s, b"NOOP\r\n", OK).await;
+}
+
+/// The client reads of a record, concatenated.
+fn client_bytes(rec: &Record) -> Vec<u8> {
+    rec.events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Read {
+                from: Peer::Client,
+                bytes,
+                ..
+            } => Some(bytes.as_slice()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .concat()
+}
+
+/// The server writes of a record: stage and bytes.
+fn server_writes(rec: &Record) -> Vec<(Stage, Vec<u8>)> {
+    rec.events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Write {
+                from: Peer::Server,
+                stage,
+                bytes,
+                ..
+            } => Some((stage.clone(), bytes.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// (content, terminator, verb, discarded) of each client line.
+fn line_summary(rec: &Record) -> Vec<(String, Terminator, Option<Verb>, bool)> {
+    rec.client_lines
+        .iter()
+        .map(|l| {
+            (
+                String::from_utf8_lossy(&l.content).into_owned(),
+                l.terminator,
+                l.verb(),
+                l.discarded,
+            )
+        })
+        .collect()
+}
+
+/// A client that talks before the greeting, ends a line with a bare LF and splits a command
+/// across two reads: the record holds its exact bytes, its lines with terminators and verbs,
+/// and the server's replies with the stage of the command each answers.
+#[tokio::test]
+async fn a_connection_record_holds_bytes_lines_verbs_and_replies() {
+    let (addr, _server, mut records) = spawn_recorded(scenario("greeting-slow"))
+        .await
+        .expect("spawn");
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    let local = s.local_addr().expect("local");
+    send(&mut s, b"HELO client.test\r\n").await;
+    expect(&mut s, &[GREETING, HELO_OK].concat()).await;
+    chat(
+        &mut s,
+        b"NOOP\n",
+        b"500 5.5.2 Error: bare <LF> received\r\n",
+    )
+    .await;
+    send(&mut s, b"MAIL FR").await;
+    sleep(Duration::from_millis(100)).await;
+    chat(&mut s, b"OM:<>\r\n", MAIL_OK).await;
+    chat(&mut s, b"QUIT\r\n", BYE).await;
+    expect_eof(&mut s).await;
+    drop(s);
+
+    let conn = next_record(&mut records).await;
+    assert_eq!(
+        (conn.n, conn.scenario, conn.peer),
+        (1, "greeting-slow", Some(local))
+    );
+    let rec = &conn.record;
+    assert_eq!(
+        client_bytes(rec),
+        b"HELO client.test\r\nNOOP\nMAIL FROM:<>\r\nQUIT\r\n"
+    );
+    assert_eq!(
+        line_summary(rec),
+        vec![
+            (
+                "HELO client.test".into(),
+                Terminator::CrLf,
+                Some(Verb::Helo),
+                false
+            ),
+            ("NOOP".into(), Terminator::BareLf, Some(Verb::Noop), false),
+            (
+                "MAIL FROM:<>".into(),
+                Terminator::CrLf,
+                Some(Verb::Mail),
+                false
+            ),
+            ("QUIT".into(), Terminator::CrLf, Some(Verb::Quit), false),
+        ]
+    );
+    let mail = &rec.client_lines[2];
+    assert_eq!(mail.reads.len(), 2, "MAIL arrived in two reads");
+    assert_eq!(mail.arg(), b"FROM:<>");
+    assert_eq!(
+        server_writes(rec),
+        vec![
+            (Stage::Greeting, GREETING.to_vec()),
+            (Stage::Ehlo, HELO_OK.to_vec()),
+            (
+                Stage::Ehlo,
+                b"500 5.5.2 Error: bare <LF> received\r\n".to_vec()
+            ),
+            (Stage::Mail, MAIL_OK.to_vec()),
+            (Stage::Quit, BYE.to_vec()),
+        ]
+    );
+    // The greeting waited 700 ms; every line points at the reads that carried it.
+    let greeting = rec
+        .events
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Write { .. }))
+        .expect("greeting");
+    assert!(
+        greeting.at_us >= 700_000,
+        "greeting at {} µs",
+        greeting.at_us
+    );
+    for line in &rec.client_lines {
+        for &read in &line.reads {
+            assert!(matches!(
+                rec.events[read].kind,
+                EventKind::Read {
+                    from: Peer::Client,
+                    ..
+                }
+            ));
+        }
+    }
+    // The server's FIN after 221, then the client's.
+    let closes: Vec<Peer> = rec
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Eof { from, .. } => Some(from),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closes, vec![Peer::Server, Peer::Client]);
+    assert!(matches!(rec.events[0].kind, EventKind::Connected { .. }));
+}
+
+/// Talking between a teaser and the final greeting line shows in the record: the client's read
+/// comes between the two writes, and the server closed without acting on the command.
+#[tokio::test]
+async fn a_pregreeting_client_is_recorded_between_the_greeting_lines() {
+    let (addr, _server, mut records) = spawn_recorded(scenario("pregreet-enforcing"))
+        .await
+        .expect("spawn");
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    expect(&mut s, b"220-mx.demo.test ESMTP\r\n").await;
+    chat(
+        &mut s,
+        b"EHLO client.test\r\n",
+        b"554 5.5.1 Protocol error\r\n",
+    )
+    .await;
+    expect_eof(&mut s).await;
+    drop(s);
+    let rec = next_record(&mut records).await.record;
+    let order: Vec<&str> = rec
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Write { .. } => Some("write"),
+            EventKind::Read { .. } => Some("read"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, vec!["write", "read", "write"]);
+    assert_eq!(
+        line_summary(&rec),
+        vec![(
+            "EHLO client.test".into(),
+            Terminator::CrLf,
+            Some(Verb::Ehlo),
+            true
+        )]
+    );
+}
+
+/// Plaintext sent with STARTTLS is recorded as read, discarded and not answered; reads inside
+/// TLS are marked so, and the handshake names what the client negotiated.
+#[tokio::test]
+async fn starttls_is_recorded() {
+    let (addr, _server, mut records) = spawn_recorded(scenario("starttls-injection-fixed"))
+        .await
+        .expect("spawn");
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"EHLO client.test\r\n", EHLO_PLAIN).await;
+    chat(&mut s, b"STARTTLS\r\nNOOP\r\n", STARTTLS_READY).await;
+    let mut tls = tls_connect(s, HOSTNAME).await.expect("handshake");
+    chat(&mut tls, b"QUIT\r\n", BYE).await;
+    expect_eof(&mut tls).await;
+    drop(tls);
+    let rec = next_record(&mut records).await.record;
+    assert_eq!(
+        line_summary(&rec),
+        vec![
+            (
+                "EHLO client.test".into(),
+                Terminator::CrLf,
+                Some(Verb::Ehlo),
+                false
+            ),
+            (
+                "STARTTLS".into(),
+                Terminator::CrLf,
+                Some(Verb::Starttls),
+                false
+            ),
+            ("NOOP".into(), Terminator::CrLf, Some(Verb::Noop), true),
+            ("QUIT".into(), Terminator::CrLf, Some(Verb::Quit), false),
+        ]
+    );
+    assert!(
+        rec.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::PlaintextDiscarded { len: 6 }))
+    );
+    let handshake = rec
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::TlsHandshake { ok, message } => Some((*ok, message.clone())),
+            _ => None,
+        })
+        .expect("handshake");
+    assert!(handshake.0);
+    assert!(handshake.1.ends_with("SNI mx.demo.test"), "{}", handshake.1);
+    let quit = &rec.client_lines[3];
+    assert!(matches!(
+        rec.events[quit.first_read].kind,
+        EventKind::Read { tls: true, .. }
+    ));
+    assert_eq!(
+        server_writes(&rec).last(),
+        Some(&(Stage::Quit, BYE.to_vec()))
+    );
 }

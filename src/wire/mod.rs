@@ -6,5 +6,6 @@ pub mod escape;
 pub mod probes;
 pub mod queue_id;
 pub mod reply;
+pub mod request;
 pub mod stuff;
 pub mod timeouts;

@@ -1,0 +1,279 @@
+//! The client's side of a record: its reads cut into command lines (and messages) by the one request parser.
+//!
+//! A server that records a connection (the mock, later the proxy) feeds every client read to
+//! [`Record::push_client_read`] and takes the commands it acts on from
+//! [`Record::next_client_line`], so that what it answers and what the record says it read are
+//! the same parse. Client lines share the record's [`Budget`](super::Budget) with server
+//! lines; in a server's record the budget's read bytes and read events bound the server's
+//! writes as well as the client's reads.
+
+use super::{ATTEMPT_FLOOR, EventKind, LINE_KEEP_OVER_BUDGET, Limit, Peer, Record, Stage};
+use crate::wire::request::{ClientLine, RequestParser};
+
+/// The client's input as the record follows it: the parser that cuts it, and what of it and of
+/// the server's writes was not kept.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInput {
+    parser: RequestParser,
+    /// Client lines not kept (line budget spent).
+    pub dropped_lines: u64,
+    /// Client lines kept but cut short (line length or transcript size).
+    pub truncated_lines: u64,
+    /// Content bytes of those lines that were counted but not kept.
+    pub truncated_bytes: u64,
+    /// Server writes not recorded as events (event budget spent).
+    pub dropped_writes: u64,
+    /// Bytes of server writes not kept (those writes, and writes past the byte budget).
+    pub dropped_write_bytes: u64,
+}
+
+impl ClientInput {
+    /// The request parser (for its pending bytes and mode).
+    pub fn parser(&self) -> &RequestParser {
+        &self.parser
+    }
+}
+
+impl Record {
+    /// Records a read of the client's bytes (bounded like [`Record::push_read`]) and feeds it to
+    /// the record's request parser; returns the event index (the read id in client lines).
+    pub fn push_client_read(&mut self, at_us: u64, tls: bool, data: &[u8]) -> usize {
+        let idx = self.push_read(at_us, tls, data);
+        // push_read records reads as the server's (the probe's view); in a server's record every
+        // read is the client's. A read merged into the one before it lands on a client read too.
+        if let Some(super::Event {
+            kind: EventKind::Read { from, .. },
+            ..
+        }) = self.events.get_mut(idx)
+        {
+            *from = Peer::Client;
+        }
+        self.client.parser.feed(idx, data);
+        idx
+    }
+
+    /// Records that the client closed its side.
+    pub fn push_client_eof(&mut self, at_us: u64, tls: bool) -> usize {
+        self.push(
+            at_us,
+            EventKind::Eof {
+                from: Peer::Client,
+                tls,
+            },
+        )
+    }
+
+    /// Records bytes the server wrote, answering a command of `stage`; returns the event index,
+    /// `None` when the event budget was spent (the write is counted, not recorded).
+    pub fn push_server_write(
+        &mut self,
+        at_us: u64,
+        tls: bool,
+        stage: Stage,
+        bytes: &[u8],
+    ) -> Option<usize> {
+        if self.budget.read_events == 0 && self.read_events >= ATTEMPT_FLOOR {
+            self.reach(at_us, Limit::ReadEvents);
+            self.client.dropped_writes += 1;
+            self.client.dropped_write_bytes += bytes.len() as u64;
+            return None;
+        }
+        self.read_events += 1;
+        self.budget.read_events = self.budget.read_events.saturating_sub(1);
+        let keep = self.budget.read_bytes.min(bytes.len());
+        self.budget.read_bytes -= keep;
+        self.client.dropped_write_bytes += (bytes.len() - keep) as u64;
+        let idx = self.push(
+            at_us,
+            EventKind::Write {
+                from: Peer::Server,
+                expects: 0,
+                tls,
+                stage,
+                bytes: bytes[..keep].to_vec(),
+            },
+        );
+        if keep < bytes.len() {
+            self.reach(at_us, Limit::ReadBytes);
+        }
+        Some(idx)
+    }
+
+    /// The next complete client line (a command, or in content mode the message), kept in
+    /// [`Record::client_lines`] while the budget lasts and returned whole either way.
+    pub fn next_client_line(&mut self) -> Option<ClientLine> {
+        let line = self.client.parser.next_line()?;
+        self.push_client_line(line.clone());
+        Some(line)
+    }
+
+    /// Switches the client's input to message content (after DATA's 354); `lenient` also ends
+    /// it at the LF-based end-of-data sequences.
+    pub fn start_client_data(&mut self, lenient: bool) {
+        self.client.parser.start_data(lenient);
+    }
+
+    /// Client bytes received but not yet taken as a line (see
+    /// [`RequestParser::pending_len`]).
+    pub fn client_pending(&self) -> usize {
+        self.client.parser.pending_len()
+    }
+
+    /// Client bytes held unconsumed by the parser (see [`RequestParser::buffered`]).
+    pub fn client_buffered(&self) -> usize {
+        self.client.parser.buffered()
+    }
+
+    /// The server throws away the client input it has not taken: it is kept as
+    /// [discarded](ClientLine::discarded) lines; returns how many bytes that was.
+    pub fn discard_client_input(&mut self) -> usize {
+        let lines = self.client.parser.discard();
+        let bytes = lines.iter().map(ClientLine::wire_len).sum();
+        for line in lines {
+            self.push_client_line(line);
+        }
+        bytes
+    }
+
+    /// The connection ended: what the server never took becomes discarded lines.
+    pub fn finish_client(&mut self) {
+        self.discard_client_input();
+        self.client.parser.finish();
+    }
+
+    /// Stores a client line unless the line budget is spent; returns whether it was stored.
+    /// Bounded like [`Record::push_line`]: once the budget's line bytes are spent a line keeps
+    /// its first [`LINE_KEEP_OVER_BUDGET`] bytes and counts the rest.
+    pub fn push_client_line(&mut self, mut line: ClientLine) -> bool {
+        let at = self.events.last().map_or(0, |e| e.at_us);
+        if self.budget.lines == 0 && self.client_lines.len() >= ATTEMPT_FLOOR {
+            self.client.dropped_lines += 1;
+            self.reach(at, Limit::TranscriptLines);
+            return false;
+        }
+        if line.dropped > 0 && line.message().is_none() {
+            self.reach(at, Limit::LineLength);
+        }
+        self.budget.lines = self.budget.lines.saturating_sub(1);
+        let room = self.budget.line_bytes;
+        let keep = line.content.len().min(room.max(LINE_KEEP_OVER_BUDGET));
+        if keep < line.content.len() {
+            line.dropped += line.content.len() - keep;
+            line.content.truncate(keep);
+            line.content.shrink_to_fit();
+            self.reach(at, Limit::TranscriptBytes);
+        }
+        self.budget.line_bytes = room.saturating_sub(keep);
+        if line.dropped > 0 {
+            self.client.truncated_lines += 1;
+            self.client.truncated_bytes += line.dropped as u64;
+        }
+        self.client_lines.push(line);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Budget, Event};
+    use super::*;
+    use crate::wire::reply::Terminator;
+    use crate::wire::request::Verb;
+
+    #[test]
+    fn client_reads_are_the_clients_and_their_lines_point_at_them() {
+        let mut rec = Record::default();
+        let first = rec.push_client_read(10, false, b"EHLO a\r\nMA");
+        let write = rec.push_server_write(20, false, Stage::Ehlo, b"250 ok\r\n");
+        let second = rec.push_client_read(30, false, b"IL FROM:<>\n");
+        rec.push_client_eof(40, false);
+        let ehlo = rec.next_client_line().unwrap();
+        let mail = rec.next_client_line().unwrap();
+        assert!(rec.next_client_line().is_none());
+        rec.finish_client();
+        assert_eq!(ehlo.verb(), Some(Verb::Ehlo));
+        assert_eq!(
+            (mail.verb(), mail.terminator),
+            (Some(Verb::Mail), Terminator::BareLf)
+        );
+        assert_eq!(mail.reads, vec![first, second]);
+        assert_eq!(rec.client_lines, vec![ehlo, mail]);
+        assert!(matches!(
+            &rec.events[first].kind,
+            EventKind::Read { from: Peer::Client, bytes, .. } if bytes == b"EHLO a\r\nMA"
+        ));
+        assert!(matches!(
+            &rec.events[write.unwrap()].kind,
+            EventKind::Write { from: Peer::Server, stage: Stage::Ehlo, bytes, .. } if bytes == b"250 ok\r\n"
+        ));
+        assert!(matches!(
+            rec.events.last(),
+            Some(Event {
+                kind: EventKind::Eof {
+                    from: Peer::Client,
+                    ..
+                },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn unfinished_input_is_kept_as_discarded_lines() {
+        let mut rec = Record::default();
+        rec.push_client_read(1, false, b"STARTTLS\r\nNOOP\r\nRSET");
+        rec.next_client_line().unwrap();
+        assert_eq!(rec.discard_client_input(), 10);
+        rec.push_client_read(2, false, b"QUIT\r");
+        rec.finish_client();
+        let kept: Vec<_> = rec
+            .client_lines
+            .iter()
+            .map(|l| (&l.content[..], l.terminator, l.discarded))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                (&b"STARTTLS"[..], Terminator::CrLf, false),
+                (b"NOOP", Terminator::CrLf, true),
+                (b"RSET", Terminator::Unterminated, true),
+                (b"QUIT", Terminator::BareCr, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn client_lines_and_writes_are_bounded() {
+        let mut rec = Record::with_budget(Budget {
+            read_bytes: 16,
+            line_bytes: 0,
+            lines: 0,
+            read_events: 0,
+        });
+        let line = [b"NOOP ".as_slice(), &[b'x'; 95], b"\r\n"].concat();
+        for _ in 0..ATTEMPT_FLOOR + 50 {
+            rec.push_client_read(1, false, &line);
+            while rec.next_client_line().is_some() {}
+            rec.push_server_write(2, false, Stage::Quit, b"250 2.0.0 Ok\r\n");
+        }
+        assert_eq!(rec.client_lines.len(), ATTEMPT_FLOOR);
+        assert_eq!(rec.client.dropped_lines, 50);
+        assert!(
+            rec.client_lines
+                .iter()
+                .all(|l| l.content.len() == LINE_KEEP_OVER_BUDGET
+                    && l.dropped == 100 - LINE_KEEP_OVER_BUDGET)
+        );
+        // Reads and writes share the floor of events; past it, writes are counted and reads merge.
+        let writes = rec
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Write { .. }))
+            .count();
+        assert!(writes <= ATTEMPT_FLOOR);
+        assert!(rec.client.dropped_writes > 0);
+        assert!(rec.events.len() < 2 * ATTEMPT_FLOOR + 10);
+        assert!(rec.limits_reached().contains(&Limit::TranscriptLines));
+        assert!(rec.limits_reached().contains(&Limit::ReadEvents));
+    }
+}
