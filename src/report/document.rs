@@ -11,14 +11,15 @@
 //! costs no copy of a transcript ([`TranscriptDoc`]).
 
 use crate::checks::Finding;
-use crate::dns::{DnsReport, PtrResult};
+use crate::record::attempt::{Attempt, DataResult, EhloResult, Outcome};
+use crate::record::dns::{DnsReport, PtrResult};
+use crate::record::tls::TlsInfo;
 use crate::record::{EventKind, Record};
 use crate::report::transcript::{Dir, Entry, EntryKind, ReadRef, Transcript};
 use crate::report::{Annotated, PlanEntry, Verdict};
-use crate::session::tls::TlsInfo;
-use crate::session::{Attempt, DataResult, EhloResult, Outcome, rfc_timeouts};
 use crate::wire::ehlo::Capability;
 use crate::wire::escape::{escape_bytes, escape_str};
+use crate::wire::timeouts as rfc_timeouts;
 use serde::Serialize;
 use serde::ser::{Error as _, SerializeSeq, Serializer};
 use std::borrow::Cow;

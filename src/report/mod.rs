@@ -14,9 +14,9 @@ pub use transcript::{
 };
 
 use crate::checks::Finding;
-use crate::dns::DnsReport;
 use crate::knowledge::Severity;
-use crate::session::Attempt;
+use crate::record::attempt::Attempt;
+use crate::record::dns::DnsReport;
 use std::time::SystemTime;
 
 /// Overall verdict.

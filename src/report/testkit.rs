@@ -2,10 +2,10 @@
 
 use crate::checks::testkit::{attempt, ev, read, write};
 use crate::checks::{Anchor, Finding};
+use crate::record::attempt::{DataResult, EhloResult, Outcome, StageTime};
+use crate::record::tls::{CertInfo, TlsInfo, Verification};
 use crate::record::{ConnectFailure, Event, EventKind, Peer, Stage};
 use crate::report::{PlanEntry, Report};
-use crate::session::tls::{CertInfo, TlsInfo, Verification};
-use crate::session::{DataResult, EhloResult, Outcome, StageTime};
 
 /// A read inside TLS.
 fn tls_read(at_ms: u64, bytes: &[u8]) -> Event {
@@ -127,7 +127,7 @@ pub fn hostile_report() -> Report {
             errors: vec!["untrusted".into()],
         },
     });
-    a.ptr = Some(crate::dns::PtrResult {
+    a.ptr = Some(crate::record::dns::PtrResult {
         names: vec!["p.example".into()],
         confirmed: true,
         error: None,
@@ -180,10 +180,10 @@ pub fn hostile_report() -> Report {
         ),
         finding("connect-refused", Stage::Connect, Anchor::None, Some(2)),
     ];
-    let dns = crate::dns::DnsReport {
+    let dns = crate::record::dns::DnsReport {
         query: "example.test".into(),
         resolver: "system".into(),
-        mx: vec![crate::dns::MxHost {
+        mx: vec![crate::record::dns::MxHost {
             preference: 10,
             exchange: "mx.example.test".into(),
             addresses: vec!["127.0.0.1".parse().unwrap()],
