@@ -1,4 +1,5 @@
-//! The knowledge base: one entry per finding id (SPEC §3 and §4) with its meaning, causes, fix and reference.
+//! The knowledge base: one entry per finding id (SPEC §3, §4 and the client findings of §8) with its
+//! meaning, causes, fix and reference.
 
 use crate::knowledge::Severity;
 use serde::Serialize;
@@ -6,15 +7,16 @@ use serde::Serialize;
 /// What smtpdoctor knows about one finding id.
 #[derive(Debug, Serialize)]
 pub struct Entry {
-    /// The stable finding id (lower-case kebab), as in SPEC §3 and §4.
+    /// The stable finding id (lower-case kebab), as in SPEC §3, §4 and §8.
     pub id: &'static str,
     /// The default severity given by the spec.
     pub severity: Severity,
     /// One line naming the fault.
     pub title: &'static str,
-    /// Plain language: what is wrong, why it matters, which real clients break on it.
+    /// Plain language: what is wrong, why it matters, which real clients (or, for a client
+    /// finding, which real servers) break on it.
     pub meaning: &'static str,
-    /// The usual reasons a server shows this finding, most common first.
+    /// The usual reasons a server (or client) shows this finding, most common first.
     pub causes: &'static [&'static str],
     /// A concrete fix an administrator can apply, with configuration directives where known.
     pub fix: &'static str,
@@ -41,7 +43,7 @@ pub const GREYLISTING_WORDINGS: &[&str] = &[
 /// that has just passed its after-greeting tests.
 pub const POSTSCREEN_WORDING: &str = "4.3.2 Service currently unavailable";
 
-/// Every finding id, in the order of SPEC §3 and §4.
+/// Every finding id, in the order of SPEC §3, §4 and §8.
 pub static ENTRIES: &[Entry] = &[
     // ---------------------------------------------------------------- DNS
     Entry {
@@ -1320,6 +1322,447 @@ pub static ENTRIES: &[Entry] = &[
         reference: "RFC 5321 §3.6; RFC 2505 §2",
         reproduce: "smtpdoctor probe example.com -v --test relay",
     },
+    // ---------------------------------------------------------------- Client findings (SPEC §8)
+    Entry {
+        id: "client-pregreet",
+        severity: Severity::Warning,
+        title: "The client spoke before the greeting had ended",
+        meaning: "The client wrote its first command before the server had sent the last line of the \
+                  greeting: before any 220 at all, or after a \"220-\" teaser line and before the final \
+                  \"220 \" line. A client has to read the whole greeting first. Servers that check this \
+                  take the client for spam software and refuse it: Postfix postscreen logs \"PREGREET 11 \
+                  after 0.31 from [192.0.2.1]:54321: HELO ...\", Exim \"SMTP protocol synchronization \
+                  error (input sent without waiting for greeting)\", Sendmail with greet_pause \
+                  \"rejecting commands from ... due to pre-greeting traffic\". A client that takes half \
+                  of a greeting split over two TCP segments for the whole reply, as the ccNotes gateway \
+                  did, also stays one reply out of step for the rest of the session.",
+        causes: &[
+            "one TCP read taken for one complete reply, so a greeting split over segments looks finished",
+            "acting on the first line of a multi-line greeting (\"220-\") instead of waiting for \"220 \"",
+            "a script or device that writes EHLO right after connecting to save a round trip",
+            "spam software that never waits for replies",
+        ],
+        fix: "Read every reply with one routine that collects bytes up to CR LF and keeps reading lines \
+              until a line has a space after its code; write nothing before the greeting's last line. \
+              Scripts should use an SMTP library (Python `smtplib`, PHPMailer, nodemailer) rather than \
+              raw socket writes. The `client-teaser` mock sends a \"220-\" line and waits 6 s before the \
+              rest, which shows the fault at once. Until the client is fixed, a receiving Postfix can \
+              exempt it in `postscreen_access_list`.",
+        reference: "RFC 5321 §3.1, §4.3.1, §4.2.1",
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-teaser --once",
+    },
+    Entry {
+        id: "client-multiline-early",
+        severity: Severity::Error,
+        title: "The client sent its next command in the middle of a multi-line reply",
+        meaning: "The server had written the first line of a multi-line reply (\"250-...\") and the \
+                  client sent its next command before the last line (\"250 ...\") had been written. It \
+                  takes one line, or one read, for the whole reply. The lines it did not wait for are \
+                  then read as the replies to its next commands, and from there on every reply is \
+                  matched to the wrong command: a refusal can pass for success and the other way round. \
+                  Such clients fail on EHLO replies that arrive in pieces, on postscreen's \"220-\" \
+                  teaser and on servers that send keep-alive continuation lines after the final dot.",
+        causes: &[
+            "a reply parser that reads once and takes whatever arrived as the complete reply",
+            "code that looks only at the code of the first line",
+            "testing only against servers that write each reply in a single TCP segment",
+        ],
+        fix: "Parse replies as RFC 5321 §4.2.1 defines them: a line with a hyphen after the code is \
+              followed by more; the reply ends with the first line that has a space after the code. \
+              Keep reading until then, however the bytes are split. Scripts should let the library read \
+              replies (Python `smtplib`, PHPMailer and nodemailer all do). The `client-multiline` mock \
+              writes its EHLO reply one line every 200 ms.",
+        reference: "RFC 5321 §4.2.1, §4.2",
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-multiline --once",
+    },
+    Entry {
+        id: "client-bare-lf",
+        severity: Severity::Error,
+        title: "A command ended with a bare LF",
+        meaning: "The client ended a command line with LF alone instead of CR LF, the only line ending \
+                  SMTP defines. Many servers still accept it, strict ones do not: Postfix with \
+                  `smtpd_forbid_bare_newline = yes` answers \"Error: bare <LF> received\" and hangs up, \
+                  postscreen's bare newline test logs \"BARE NEWLINE from [192.0.2.1]:54321\". The \
+                  tolerance servers show such clients is what SMTP smuggling exploits, so fewer servers \
+                  keep it.",
+        causes: &[
+            "a script that writes \"\\n\" to the socket instead of \"\\r\\n\"",
+            "a hand-written client or device firmware with its own SMTP code",
+            "a proxy or gateway on the way that rewrites line endings",
+        ],
+        fix: "End every command with \"\\r\\n\". Let a library write the commands (Python `smtplib`, \
+              PHPMailer, nodemailer) instead of writing to the socket directly. Until the client is \
+              fixed, a Postfix server can exempt it with `smtpd_forbid_bare_newline_exclusions` (by \
+              default `$mynetworks`).",
+        reference: "RFC 5321 §2.3.8, §4.1.1",
+        reproduce: "smtpdoctor demo --client bare-lf",
+    },
+    Entry {
+        id: "client-bare-cr",
+        severity: Severity::Error,
+        title: "A command ended with a bare CR",
+        meaning: "The client ended a command line with CR alone. Servers do not treat a lone CR as the \
+                  end of a line: most wait for an LF that never comes, so the client gets no reply and \
+                  times out, or the command and the next one run together into one garbled line. Servers \
+                  differ in how they read it, which is why a lone CR is also one of the ingredients of \
+                  SMTP smuggling.",
+        causes: &[
+            "classic Mac OS line endings (\"\\r\") in a script or device",
+            "a client that writes CR and LF separately and loses the second write",
+            "a terminal or serial gateway that translates line endings",
+        ],
+        fix: "End every command with CR LF (\"\\r\\n\"). Check the client's line-ending setting or let a \
+              library write the commands; in a gateway, switch off line-ending translation.",
+        reference: "RFC 5321 §2.3.8, §4.1.1",
+        reproduce: "smtpdoctor demo --client bare-cr",
+    },
+    Entry {
+        id: "client-data-bare-lf",
+        severity: Severity::Warning,
+        title: "The message contains a bare LF or a bare CR",
+        meaning: "Inside the message, between the 354 and the final dot, a line ended with LF alone or a \
+                  CR stood on its own; RFC 5321 §2.3.8 forbids both. Receivers disagree on where such \
+                  lines end, and SMTP smuggling lives on that disagreement, so strict servers refuse the \
+                  message: Postfix with `smtpd_forbid_bare_newline = yes` replies \"Error: bare <LF> \
+                  received\", and Exchange Online cannot pass it on to a server without CHUNKING \
+                  (\"550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal\"). Servers that repair the lines \
+                  instead change the message, which breaks DKIM signatures made over the original.",
+        causes: &[
+            "an application that builds the message with \"\\n\" line endings and sends the bytes unchanged (Python `smtplib.sendmail()` converts a str message but passes bytes as they are)",
+            "a template, header value or attachment with embedded line breaks copied into the message",
+            "a device (scanner, printer, fax gateway) with a broken mail generator",
+        ],
+        fix: "Give the message CR LF line endings before it is sent: in Python use `send_message()`, or \
+              serialise with `policy=email.policy.SMTP`; PHPMailer and nodemailer do it themselves. Fix \
+              whatever generates the content rather than asking receivers to accept it. A Postfix \
+              receiver can exempt known senders with `smtpd_forbid_bare_newline_exclusions`.",
+        reference: "RFC 5321 §2.3.8, §4.1.1.4; CVE-2023-51764",
+        reproduce: "smtpdoctor demo --client data-bare-lf",
+    },
+    Entry {
+        id: "client-command-too-long",
+        severity: Severity::Warning,
+        title: "A command line was longer than 512 octets",
+        meaning: "A command line, CR LF included, was longer than the 512 octets every server must \
+                  accept (RFC 5321 §4.5.3.1.4). Servers with larger buffers take it; others cut it off, \
+                  read the rest as a second command or refuse it. Postfix allows up to \
+                  `line_length_limit` (2048): beyond that newer releases answer \"500 5.5.2 ... Error: \
+                  command too long\" and postscreen logs \"COMMAND LENGTH LIMIT\" and drops the \
+                  session. Extensions may make MAIL and RCPT longer, but only by parameters the server \
+                  advertised.",
+        causes: &[
+            "long addresses or many parameters on MAIL FROM or RCPT TO",
+            "an AUTH command carrying a long initial response (large tokens)",
+            "a client that joins several commands into one line",
+        ],
+        fix: "Keep command lines within 512 octets: one recipient per RCPT, only the MAIL parameters the \
+              server offered, and no padding. When an initial response would make AUTH too long, send \
+              AUTH with the mechanism alone and give the response after the 334 continuation.",
+        reference: "RFC 5321 §4.5.3.1.4; RFC 4954 §4",
+        reproduce: "smtpdoctor demo --client long-command",
+    },
+    Entry {
+        id: "client-text-line-too-long",
+        severity: Severity::Warning,
+        title: "A message line was longer than 1000 octets",
+        meaning: "A line of the message, CR LF included, was longer than the 1000 octets of RFC 5321 \
+                  §4.5.3.1.6. Receivers may refuse the message or wrap the line: Exim refuses to relay \
+                  it (\"message has lines too long for transport\", `message_linelength_limit`), Postfix \
+                  relays it with a line break inserted after 998 characters (`smtp_line_length_limit`), \
+                  which corrupts HTML, unbroken base64 and signed content and invalidates DKIM \
+                  signatures.",
+        causes: &[
+            "HTML or JSON generated as one long line",
+            "base64 or quoted-printable produced without line breaks",
+            "a header with many values (To, References) and no folding",
+        ],
+        fix: "Encode long content: quoted-printable or base64 with 76-character lines for bodies, \
+              folding for headers. Libraries do it when asked (PHPMailer `Encoding = 'quoted-printable'`, \
+              Python's `email` package with `policy=email.policy.SMTP`). Do not rely on relays to wrap \
+              lines.",
+        reference: "RFC 5321 §4.5.3.1.6; RFC 5322 §2.1.1",
+        reproduce: "smtpdoctor demo --client long-line",
+    },
+    Entry {
+        id: "client-pipelining-unadvertised",
+        severity: Severity::Warning,
+        title: "The client pipelined commands that PIPELINING had not been offered for",
+        meaning: "The client sent a command while the reply to the previous one was still due, although \
+                  the server had not advertised PIPELINING (or the client had greeted with HELO, where \
+                  no extension exists). Without the extension a client waits for each reply. Servers \
+                  check this because spam software fires whole transactions blind: Postfix logs \
+                  \"improper command pipelining after ... from ...\" and rejects it \
+                  (`smtpd_forbid_unauth_pipelining`, the default from 3.9), Exim drops the connection \
+                  with \"SMTP protocol synchronization error (next input sent too soon: pipelining was \
+                  not advertised)\".",
+        causes: &[
+            "a client that pipelines without looking at the EHLO reply",
+            "a client that greeted with HELO and pipelines anyway",
+            "a script that writes the whole dialogue at once and reads the replies afterwards",
+            "spam software",
+        ],
+        fix: "Pipeline only when PIPELINING is in the EHLO reply; otherwise send one command and wait for \
+              its reply. Postfix, Exim and Sendmail already behave this way, so the finding usually \
+              points at a script or an appliance: send the commands through a library one at a time. \
+              The `client-minimal` mock advertises no extension at all.",
+        reference: "RFC 2920 §3, §3.1",
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-minimal --once",
+    },
+    Entry {
+        id: "client-pipelining-misordered",
+        severity: Severity::Error,
+        title: "Pipelined commands sent after one that must end a group",
+        meaning: "Even with PIPELINING, RFC 2920 §3.1 lets some commands only end a group, because their \
+                  reply changes what may follow: EHLO, DATA, VRFY, EXPN, TURN, QUIT and NOOP, and \
+                  STARTTLS (RFC 3207). The client sent more commands behind one of them, or sent \
+                  message text before the 354 reply to DATA. If DATA was refused, the text is read as \
+                  commands. Commands sent behind STARTTLS before the handshake are the plain-text \
+                  injection of CVE-2011-0411; a careful server discards them or hangs up.",
+        causes: &[
+            "a pipelining implementation that queues every command without the last-in-group rule",
+            "message text sent together with DATA to save the round trip to the 354",
+            "EHLO or MAIL written right behind STARTTLS, before the TLS handshake",
+        ],
+        fix: "Flush and wait for the replies after every command that must end a group; send the message \
+              only after the 354; after STARTTLS wait for the 220, finish the TLS handshake and start \
+              again with EHLO. Postfix, Exim and Sendmail get this right; the finding usually points at \
+              a custom or embedded client.",
+        reference: "RFC 2920 §3.1; RFC 3207 §4; CVE-2011-0411",
+        reproduce: "smtpdoctor demo --client misordered-pipeliner",
+    },
+    Entry {
+        id: "client-ehlo-invalid",
+        severity: Severity::Warning,
+        title: "The EHLO/HELO argument is neither a host name nor an address literal",
+        meaning: "RFC 5321 §4.1.1.1 asks the client to name itself with its fully qualified domain name, \
+                  or, if it has none, with an address literal such as \"[192.0.2.1]\" or \
+                  \"[IPv6:2001:db8::1]\". This client sent something else: a single word (a Windows \
+                  computer name), an internal name such as \"server.local\", an IP address without \
+                  brackets or characters a host name cannot have. Many receivers refuse it: Postfix \
+                  `reject_invalid_helo_hostname` (\"Helo command rejected: Invalid name\") and \
+                  `reject_non_fqdn_helo_hostname` (\"Helo command rejected: need fully-qualified \
+                  hostname\"), Exim \"501 Syntactically invalid EHLO argument(s)\", Microsoft \"501 \
+                  5.5.4 Invalid domain name\"; others score it as spam.",
+        causes: &[
+            "the host name never set to a public FQDN (Postfix uses `myhostname`, taken from the system host name)",
+            "an Exchange send connector without an FQDN, which then announces the server's internal name",
+            "a library default: Python `smtplib` uses `socket.getfqdn()`, nodemailer `os.hostname()`, PHPMailer falls back to `localhost.localdomain`",
+            "an IP address without brackets, or an underscore or space in the name",
+        ],
+        fix: "Announce a public FQDN that resolves to the client's address and matches its PTR: Postfix \
+              `smtp_helo_name` (default `$myhostname`), Exim `helo_data` on the smtp transport, Sendmail \
+              `confHELO_NAME` (default `$j`, set with `confDOMAIN_NAME`), Exchange \
+              `Set-SendConnector -Fqdn`, Python `smtplib.SMTP(local_hostname=...)`, PHPMailer `Helo` or \
+              `Hostname`, nodemailer `name`. A host without a name uses an address literal in brackets.",
+        reference: "RFC 5321 §4.1.1.1, §4.1.3, §2.3.5",
+        reproduce: "smtpdoctor demo --client bad-helo",
+    },
+    Entry {
+        id: "client-helo-only",
+        severity: Severity::Info,
+        title: "The client used HELO where EHLO would have worked",
+        meaning: "The server would have answered EHLO, but the client greeted with HELO, so no extension \
+                  could be used: no STARTTLS (the mail crossed the network in clear text), no SIZE check \
+                  before sending, no 8BITMIME, no PIPELINING, no AUTH. RFC 5321 asks clients to try EHLO \
+                  first and to fall back to HELO only when EHLO is refused. Servers accept HELO; the cost \
+                  is security and speed.",
+        causes: &[
+            "a legacy client or device that only speaks RFC 821 SMTP",
+            "EHLO switched off long ago to get past a broken firewall (Postfix `smtp_never_send_ehlo = yes`, Exim `hosts_avoid_esmtp`, Exchange `-ForceHELO $true`)",
+            "a script that calls `helo()` instead of `ehlo()`",
+        ],
+        fix: "Let the client start with EHLO: Postfix `smtp_never_send_ehlo = no` (the default), Exim: \
+              remove the host from `hosts_avoid_esmtp`, Exchange `Set-SendConnector -ForceHELO $false`, \
+              Python `smtp.ehlo()` (or let `sendmail()` and `starttls()` do it). Devices that cannot \
+              speak ESMTP can send through a local relay that can.",
+        reference: "RFC 5321 §3.2, §4.1.1.1",
+        reproduce: "smtpdoctor demo --client helo-only",
+    },
+    Entry {
+        id: "client-starttls-unused",
+        severity: Severity::Warning,
+        title: "The server offered STARTTLS and the client did not use it",
+        meaning: "STARTTLS was in the EHLO reply and the client carried on in clear text, so envelope, \
+                  message and any credentials crossed the network readable by anyone on the path. \
+                  Receivers that require TLS refuse such clients (\"530 5.7.0 Must issue a STARTTLS \
+                  command first\"), and mailbox providers point out unencrypted mail to their users.",
+        causes: &[
+            "TLS switched off on the client: Postfix before 3.11 with an empty `smtp_tls_security_level` (no TLS), Exchange `-IgnoreSTARTTLS $true`",
+            "TLS disabled for this destination after earlier handshake failures (Exim `hosts_avoid_tls`, Sendmail access map `Try_TLS:host NO`)",
+            "a client built without TLS support (Sendmail compiled without STARTTLS)",
+            "a script that never calls `starttls()` (Python `smtplib`), PHPMailer with `SMTPAutoTLS = false`, nodemailer with `ignoreTLS: true`",
+        ],
+        fix: "Use opportunistic TLS at least: Postfix `smtp_tls_security_level = may` (`encrypt` to \
+              insist), Exim uses STARTTLS whenever it is offered unless `hosts_avoid_tls` matches \
+              (`hosts_require_tls` to insist), Sendmail built with STARTTLS uses it when offered, \
+              Exchange `Set-SendConnector -IgnoreSTARTTLS $false` (or `-RequireTLS $true`), Python \
+              `smtp.starttls()` after EHLO, PHPMailer `SMTPSecure = PHPMailer::ENCRYPTION_STARTTLS`, \
+              nodemailer `requireTLS: true`.",
+        reference: "RFC 3207 §4",
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+    },
+    Entry {
+        id: "client-auth-plaintext",
+        severity: Severity::Error,
+        title: "The client sent AUTH on an unencrypted connection",
+        meaning: "The client authenticated outside TLS. With PLAIN and LOGIN the user name and password \
+                  are only base64-encoded, as good as clear text for anyone on the path, who can reuse \
+                  them. RFC 4954 §4 expects servers to refuse plaintext mechanisms without TLS, and most \
+                  do: Postfix with `smtpd_tls_auth_only = yes` does not offer AUTH before STARTTLS and \
+                  answers \"503 5.5.1 Error: authentication not enabled\", other servers \"538 5.7.11 \
+                  Encryption required for requested authentication mechanism\". The credentials were \
+                  exposed even when the server refused them: change the password.",
+        causes: &[
+            "a client configured without TLS (PHPMailer with empty `SMTPSecure` and `SMTPAutoTLS = false`, nodemailer with `secure: false` and `ignoreTLS: true`)",
+            "a script that calls `login()` before `starttls()` (Python `smtplib`)",
+            "a Postfix relay client with `smtp_sasl_security_options = noanonymous` (a common tutorial setting that allows PLAIN and LOGIN without TLS) and `smtp_tls_security_level` below `encrypt`",
+            "a device that only knows AUTH LOGIN in clear text",
+        ],
+        fix: "Authenticate only inside TLS: STARTTLS first (or implicit TLS on port 465, RFC 8314), then \
+              AUTH. Postfix: `smtp_tls_security_level = encrypt` for the relay host, \
+              `smtp_sasl_security_options = noplaintext, noanonymous` (the default) and \
+              `smtp_sasl_tls_security_options = noanonymous`. Exim: the relay in `hosts_require_tls` as \
+              well as `hosts_require_auth`. Sendmail: `define(`confAUTH_OPTIONS', `A p')` keeps plaintext \
+              mechanisms for TLS sessions. Exchange: `-SmartHostAuthMechanism BasicAuthRequireTLS`. \
+              Python `starttls()` before `login()`, PHPMailer `SMTPSecure = \
+              PHPMailer::ENCRYPTION_STARTTLS`, nodemailer `requireTLS: true`. Then change the exposed \
+              password.",
+        reference: "RFC 4954 §4, §6; RFC 3207; RFC 8314",
+        reproduce: "smtpdoctor demo --client plaintext-auth",
+    },
+    Entry {
+        id: "client-tls",
+        severity: Severity::Info,
+        title: "The client used TLS (version, cipher and SNI)",
+        meaning: "The client started TLS; the finding records the protocol version, the cipher suite and \
+                  the server name it asked for (SNI). TLS 1.2 and 1.3 are what receivers expect; TLS 1.0 \
+                  and 1.1 are deprecated (RFC 8996) and refused by many servers, and a client that sends \
+                  no SNI cannot be shown the right certificate by a server that hosts several names. \
+                  With `proxy --tls terminate` the same is shown for a live client.",
+        causes: &["the client negotiated TLS, after STARTTLS or on connect (port 465)"],
+        fix: "Nothing to fix with TLS 1.2 or later. With an older version, update the client's TLS \
+              library or settings: Postfix `smtp_tls_protocols = >=TLSv1.2` (Postfix 3.6 and later), \
+              Exim `tls_require_ciphers` on the smtp transport (with OpenSSL also `openssl_options`), \
+              Windows/Exchange: enable TLS 1.2 in Schannel, Python: pass \
+              `ssl.create_default_context()` to `starttls()`.",
+        reference: "RFC 3207; RFC 8996; RFC 6066 §3",
+        reproduce: "smtpdoctor demo --client clean",
+    },
+    Entry {
+        id: "client-8bit-undeclared",
+        severity: Severity::Warning,
+        title: "8-bit content sent without BODY=8BITMIME",
+        meaning: "The message contained octets above 127, but the client did not declare it with \
+                  `BODY=8BITMIME` on MAIL FROM, or sent it to a server that had not advertised 8BITMIME. \
+                  Without that agreement SMTP carries 7-bit text. Most servers pass the bytes on, some \
+                  strip the eighth bit or refuse the message, and a relay cannot know that it has to \
+                  convert the message before a 7-bit hop; the recipient sees garbled characters.",
+        causes: &[
+            "UTF-8 or Latin-1 text in headers or body without a MIME transfer encoding",
+            "a client that never looks for 8BITMIME in the EHLO reply",
+            "Sendmail with `confEIGHT_BIT_HANDLING` set to `pass8`, which sends 8-bit data to servers that did not offer 8BITMIME",
+        ],
+        fix: "Either encode the content (quoted-printable or base64: PHPMailer `Encoding = \
+              'quoted-printable'`, Python's `email` package picks it by charset) or declare it: \
+              `BODY=8BITMIME` when the server offers 8BITMIME, conversion to 7 bit when it does not \
+              (Postfix converts on its own unless `disable_mime_output_conversion = yes`, Sendmail with \
+              `confEIGHT_BIT_HANDLING` = `mimefy`).",
+        reference: "RFC 6152 §3; RFC 5321 §2.4; RFC 2045 §6",
+        reproduce: "smtpdoctor demo --client eight-bit",
+    },
+    Entry {
+        id: "client-size-exceeded",
+        severity: Severity::Warning,
+        title: "The client sent more than its SIZE= or the server's SIZE limit",
+        meaning: "The message was larger than the size the client declared with `SIZE=` on MAIL FROM, or \
+                  larger than the limit the server advertised (`SIZE 10485760`). A client is meant to \
+                  compare before sending, so that an oversized message fails at once and not after the \
+                  whole transfer; a wrong SIZE= value also defeats the server's early check. The server \
+                  then refuses the message at the end (Postfix \"552 5.3.4 Message size exceeds fixed \
+                  limit\", Exim \"552 Message size exceeds maximum permitted\"), after the bandwidth was \
+                  spent.",
+        causes: &[
+            "a client that ignores the SIZE keyword of the EHLO reply",
+            "a SIZE= value taken before encoding: base64 makes attachments about a third larger",
+            "content added after MAIL FROM was sent (signatures, disclaimers)",
+        ],
+        fix: "Compare the encoded size with the advertised SIZE before MAIL, and declare the real size in \
+              `SIZE=`. MTAs do this (Postfix refuses up front with \"message size ... exceeds size \
+              limit ... of server\", Exim pads its estimate by `size_addition`, 1024 by default); an \
+              application should limit attachments and tell the user rather than rely on the server's \
+              refusal.",
+        reference: "RFC 1870 §4, §6",
+        reproduce: "smtpdoctor demo --client oversize",
+    },
+    Entry {
+        id: "client-timeout-short",
+        severity: Severity::Warning,
+        title: "The client gave up waiting earlier than RFC 5321 allows",
+        meaning: "A reply was due and the client closed, reset or sent QUIT before the minimum time RFC \
+                  5321 §4.5.3.2 asks a client to wait at that stage: 5 minutes for the greeting, MAIL and \
+                  RCPT, 2 for the 354 reply to DATA, 10 after the final dot. A slow server is then \
+                  treated like a broken one. At the final dot it is worse: the server may already have \
+                  accepted the message, the client cannot know, sends it again later and the recipient \
+                  gets it twice (client-duplicate).",
+        causes: &[
+            "a lowered MTA timeout: Postfix `smtp_data_done_timeout` (600s by default), `smtp_helo_timeout`, `smtp_mail_timeout`, `smtp_rcpt_timeout` (300s), `smtp_data_init_timeout` (120s); Exim `final_timeout` (10m), `command_timeout` (5m); Sendmail `Timeout.datafinal`",
+            "a library default below the RFC minimums: nodemailer `greetingTimeout` is 30 s; Python `smtplib.SMTP(timeout=...)` or PHPMailer `Timeout` set to seconds",
+            "a firewall or NAT on the client's side that drops the idle connection while the server works",
+            "a script running under a short overall time limit (a web request, a cron job)",
+        ],
+        fix: "Wait at least the RFC minimums: Postfix's defaults (`smtp_data_done_timeout = 600s`), Exim \
+              `final_timeout = 10m` on the smtp transport, Sendmail `Timeout.datafinal` of 10 minutes or \
+              more (`confTO_DATAFINAL`), Exchange `Set-SendConnector -ConnectionInactivityTimeOut \
+              00:10:00` or longer, nodemailer `greetingTimeout` and `socketTimeout` in minutes, Python \
+              `smtplib.SMTP(timeout=600)`, PHPMailer `Timeout = 600`. Keep firewall and NAT idle timers \
+              above 10 minutes. The `client-dot-hold` mock holds the dot reply 11 minutes by default.",
+        reference: "RFC 5321 §4.5.3.2; RFC 1047",
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-dot-hold --once",
+    },
+    Entry {
+        id: "client-duplicate",
+        severity: Severity::Error,
+        title: "The same message arrived again on a later connection",
+        meaning: "A message with the same Message-ID (or, without one, the same content) had already been \
+                  received completely, final dot included, on an earlier connection of this run. The \
+                  client sent it again because it did not get, or did not wait for, the reply to the \
+                  dot. The usual story: the server was slow after the dot, the client gave up, kept the \
+                  message queued and retried, and the recipient now has two copies. RFC 1047 described \
+                  it in 1988; it is the reason for the 10 minutes RFC 5321 asks clients to wait at the \
+                  dot.",
+        causes: &[
+            "a client dot timeout shorter than the server's processing time (client-timeout-short)",
+            "a firewall or NAT dropping the connection while the server processes the message",
+            "an application that resubmits after its own timeout without knowing what was accepted",
+        ],
+        fix: "Let the client wait at the dot (Postfix `smtp_data_done_timeout` 600s, Exim `final_timeout` \
+              10m, Sendmail `Timeout.datafinal`, Exchange `ConnectionInactivityTimeOut`) and make the \
+              server answer the dot quickly. Give each message its Message-ID once, when it is created, \
+              and keep it on every retry, so that receivers can recognise the copies; make \
+              resubmission in applications idempotent.",
+        reference: "RFC 5321 §4.5.3.2.6; RFC 1047; RFC 5322 §3.6.4",
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-dot-hold --count 2",
+    },
+    Entry {
+        id: "client-no-quit",
+        severity: Severity::Info,
+        title: "The client closed the connection without QUIT",
+        meaning: "The client ended the session by closing the connection instead of sending QUIT and \
+                  waiting for the 221 (RFC 5321 §4.1.1.10). After a completed transaction nothing is \
+                  lost, but the server logs a lost connection (Exim \"unexpected disconnection while \
+                  reading SMTP command\", Sendmail \"lost input channel\"), and a close in the middle of \
+                  a transaction abandons it.",
+        causes: &[
+            "an MTA that caches connections for reuse and drops them when idle (Postfix connection caching, `smtp_connection_cache_time_limit`)",
+            "a script that exits or closes the socket as soon as the message was accepted",
+            "a crash or a broken network connection on the client's side",
+        ],
+        fix: "Send QUIT and read the 221 before closing: Python `smtp.quit()` rather than `close()`, \
+              PHPMailer `smtpClose()` after `SMTPKeepAlive`, nodemailer `transporter.close()` for \
+              pooled transports. For an MTA that caches connections this is normal and needs no fix.",
+        reference: "RFC 5321 §4.1.1.10, §3.8",
+        reproduce: "smtpdoctor demo --client no-quit",
+    },
 ];
 
 /// The entry for a finding id, if it exists.
@@ -1415,30 +1858,161 @@ pub(crate) const SPEC_IDS: &[(&str, Severity)] = &[
     ("open-relay", Severity::Error),
 ];
 
+/// Every client finding id of SPEC §8 with its severity: what `mock` and `proxy` find in a client.
+///
+/// Kept beside [`SPEC_IDS`] rather than in it because the scripted-server tests hold every id of
+/// that list to a server scenario that provokes it, and no server provokes a client finding. The
+/// catalog's tests check both lists together.
+#[cfg(test)]
+pub(crate) const CLIENT_SPEC_IDS: &[(&str, Severity)] = &[
+    // §8 client findings
+    ("client-pregreet", Severity::Warning),
+    ("client-multiline-early", Severity::Error),
+    ("client-bare-lf", Severity::Error),
+    ("client-bare-cr", Severity::Error),
+    ("client-data-bare-lf", Severity::Warning),
+    ("client-command-too-long", Severity::Warning),
+    ("client-text-line-too-long", Severity::Warning),
+    ("client-pipelining-unadvertised", Severity::Warning),
+    ("client-pipelining-misordered", Severity::Error),
+    ("client-ehlo-invalid", Severity::Warning),
+    ("client-helo-only", Severity::Info),
+    ("client-starttls-unused", Severity::Warning),
+    ("client-auth-plaintext", Severity::Error),
+    ("client-tls", Severity::Info),
+    ("client-8bit-undeclared", Severity::Warning),
+    ("client-size-exceeded", Severity::Warning),
+    ("client-timeout-short", Severity::Warning),
+    ("client-duplicate", Severity::Error),
+    ("client-no-quit", Severity::Info),
+];
+
+/// The mock scenarios made for judging clients (SPEC §8).
+#[cfg(test)]
+pub(crate) const CLIENT_SCENARIOS: &[&str] = &[
+    "client-dot-hold",
+    "client-teaser",
+    "client-keepalive",
+    "client-multiline",
+    "client-strict",
+    "client-minimal",
+];
+/// The built-in clients of `smtpdoctor demo --client NAME` (SPEC §8).
+#[cfg(test)]
+pub(crate) const DEMO_CLIENTS: &[&str] = &[
+    "ccnotes",
+    "one-line-reader",
+    "bare-lf",
+    "bare-cr",
+    "data-bare-lf",
+    "long-command",
+    "long-line",
+    "blind-pipeliner",
+    "misordered-pipeliner",
+    "bad-helo",
+    "helo-only",
+    "no-starttls",
+    "plaintext-auth",
+    "eight-bit",
+    "oversize",
+    "impatient",
+    "redeliverer",
+    "no-quit",
+    "clean",
+];
+
+/// Checks that a reproduction command names only client scenarios and demo clients of §8.
+#[cfg(test)]
+pub(crate) fn assert_client_reproduce(what: &str, r: &str) {
+    let words: Vec<&str> = r.split_whitespace().collect();
+    match words.as_slice() {
+        ["smtpdoctor", "demo", "--client", name] => {
+            assert!(
+                DEMO_CLIENTS.contains(name),
+                "{what}: no demo client {name:?}"
+            );
+        }
+        [
+            "smtpdoctor",
+            "mock",
+            "--listen",
+            "127.0.0.1:2525",
+            "--scenario",
+            name,
+            rest @ ..,
+        ] => {
+            assert!(
+                CLIENT_SCENARIOS.contains(name),
+                "{what}: no client scenario {name:?}"
+            );
+            let mut rest = rest.iter();
+            while let Some(flag) = rest.next() {
+                match *flag {
+                    "--once" => {}
+                    "--count" | "--hold" => {
+                        assert!(rest.next().is_some(), "{what}: {flag} needs a value")
+                    }
+                    other => panic!("{what}: unknown mock option {other:?}"),
+                }
+            }
+        }
+        _ => panic!("{what}: not a client reproduction: {r:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    /// Every finding id of SPEC §3 and §4 with its default severity, copied from the spec.
+    /// Every finding id the spec names: §3 and §4 (server), then §8 (client).
+    fn all_spec_ids() -> impl Iterator<Item = &'static (&'static str, Severity)> {
+        SPEC_IDS.iter().chain(CLIENT_SPEC_IDS)
+    }
 
     #[test]
     fn every_spec_id_present_exactly_once() {
-        for (id, _) in SPEC_IDS {
+        for (id, _) in all_spec_ids() {
             let n = ENTRIES.iter().filter(|e| e.id == *id).count();
             assert_eq!(n, 1, "{id} appears {n} times");
         }
+        let listed: HashSet<_> = all_spec_ids().map(|(id, _)| *id).collect();
+        assert_eq!(
+            listed.len(),
+            SPEC_IDS.len() + CLIENT_SPEC_IDS.len(),
+            "an id is listed twice"
+        );
         assert_eq!(
             ENTRIES.len(),
-            SPEC_IDS.len(),
+            listed.len(),
             "catalog has ids the spec does not name"
         );
     }
 
     #[test]
     fn severities_match_the_spec() {
-        for (id, severity) in SPEC_IDS {
+        for (id, severity) in all_spec_ids() {
             assert_eq!(entry(id).unwrap().severity, *severity, "{id}");
+        }
+    }
+
+    #[test]
+    fn client_findings_are_the_client_ids() {
+        for (id, _) in SPEC_IDS {
+            assert!(
+                !id.starts_with("client-"),
+                "{id} belongs to CLIENT_SPEC_IDS"
+            );
+        }
+        for (id, _) in CLIENT_SPEC_IDS {
+            assert!(id.starts_with("client-"), "{id}");
+        }
+    }
+
+    #[test]
+    fn client_reproductions_name_client_scenarios_and_demo_clients() {
+        for (id, _) in CLIENT_SPEC_IDS {
+            assert_client_reproduce(id, entry(id).unwrap().reproduce);
         }
     }
 

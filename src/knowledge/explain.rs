@@ -593,6 +593,194 @@ mod tests {
         }
     }
 
+    /// Client-side wordings (SPEC §8): what MTAs log about a client, or about their own patience.
+    #[test]
+    fn client_side_wordings_in_full_log_lines() {
+        let cases = [
+            (
+                "Nov 22 10:00:00 client postfix/smtp[1]: ABC: to=<a@example.com>, relay=mx.example.com[192.0.2.1]:25, delay=1, dsn=5.3.4, status=bounced (message size 15728640 exceeds size limit 10240000 of server mx.example.com[192.0.2.1])",
+                "postfix-size-limit-of-server",
+            ),
+            (
+                "Nov 22 10:00:00 client postfix/smtp[1]: ABC: to=<a@example.com>, relay=smtp.example.com[192.0.2.1]:587, delay=1, dsn=4.7.0, status=deferred (SASL authentication failed; cannot authenticate to server smtp.example.com[192.0.2.1]: no mechanism available)",
+                "postfix-sasl-no-mechanism",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/smtpd[1]: 4F2A81C0D3: reject: END-OF-MESSAGE from client.example.org[198.51.100.7]: bare <LF> received; from=<a@example.org> to=<b@example.com> proto=ESMTP helo=<client.example.org>",
+                "postfix-bare-lf-in-data",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[198.51.100.7]: 504 5.5.2 <server01>: Helo command rejected: need fully-qualified hostname; from=<a@example.org> to=<b@example.com> proto=ESMTP helo=<server01>",
+                "postfix-helo-not-fqdn",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[198.51.100.7]: 501 5.5.2 <server_01>: Helo command rejected: Invalid name; from=<a@example.org> to=<b@example.com> proto=ESMTP helo=<server_01>",
+                "postfix-helo-invalid-name",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: MAIL from client.example.org[198.51.100.7]: 552 5.3.4 Message size exceeds fixed limit; proto=ESMTP helo=<client.example.org>",
+                "message-size-exceeds-limit",
+            ),
+            (
+                "Nov 22 10:00:00 client postfix/smtp[1]: ABC: to=<a@example.com>, relay=mx.example.com[192.0.2.1]:25, dsn=5.3.4, status=bounced (host mx.example.com[192.0.2.1] said: 552 5.3.4 Message size exceeds fixed limit (in reply to end of DATA command))",
+                "message-size-exceeds-limit",
+            ),
+            (
+                "2025-11-22 10:00:00 1vABCD-000123-AB ** a@example.com R=dnslookup T=remote_smtp H=mx.example.com [192.0.2.1]: SMTP error from remote mail server after MAIL FROM:<b@example.org> SIZE=15729664: 552 Message size exceeds maximum permitted",
+                "message-size-exceeds-limit",
+            ),
+            (
+                "2025-11-22 10:00:00 app[77]: SMTP ERROR: AUTH command failed: 503 5.5.1 Error: authentication not enabled",
+                "postfix-auth-not-enabled",
+            ),
+            (
+                "2025-11-22 10:00:00 app[77]: SMTP ERROR: AUTH command failed: 538 5.7.11 Encryption required for requested authentication mechanism",
+                "auth-encryption-required",
+            ),
+            (
+                "2025-11-22 10:00:00 app[77]: SMTP ERROR: AUTH command failed: 504 5.5.4 Encryption required for requested authentication mechanism",
+                "auth-encryption-required",
+            ),
+            (
+                "2025-11-22 10:00:00 app[77]: SERVER -> CLIENT: 500 5.5.2 mx.example.com Error: command too long",
+                "postfix-command-too-long",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/smtpd[1]: lost connection after RCPT from client.example.org[198.51.100.7]",
+                "postfix-smtpd-lost-connection",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/smtpd[1]: 4F2A81C0D3: lost connection after DATA (1536 bytes) from client.example.org[198.51.100.7]",
+                "postfix-smtpd-lost-connection",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/smtpd[1]: disconnect from client.example.org[198.51.100.7] ehlo=1 mail=1 rcpt=1 data=1 commands=4",
+                "postfix-disconnect-without-quit",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/smtpd[1]: improper command pipelining after HELO from unknown[198.51.100.7]: MAIL FROM:<a@example.org>\\r\\n",
+                "postfix-improper-pipelining",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/postscreen[1]: PREGREET 11 after 0.31 from [192.0.2.7]:54321: HELO smtpgate.customer\\r\\n",
+                "postscreen-pregreet",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/postscreen[1]: COMMAND PIPELINING from [192.0.2.7]:54321 after EHLO: MAIL FROM:<a@example.org>\\r\\nRCPT TO:<b@example.com>\\r\\n",
+                "postscreen-command-pipelining",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/postscreen[1]: BARE NEWLINE from [192.0.2.7]:54321 after EHLO client.example.org",
+                "postscreen-bare-newline",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/postscreen[1]: COMMAND LENGTH LIMIT from [192.0.2.7]:54321 after EHLO",
+                "postscreen-command-length-limit",
+            ),
+            (
+                "Nov 22 10:00:00 mx postfix/postscreen[1]: HANGUP after 0.84 from [192.0.2.7]:54321 in tests before SMTP handshake",
+                "postscreen-hangup",
+            ),
+            (
+                "2025-11-22 10:00:00 1vABCD-000123-AB == a@example.com R=dnslookup T=remote_smtp defer (-46) H=mx.example.com [192.0.2.1]: SMTP timeout after sending data block (1048576 bytes written): Connection timed out",
+                "exim-timeout-data-block",
+            ),
+            (
+                "2025-11-22 10:00:00 1vABCD-000123-AB == a@example.com R=dnslookup T=remote_smtp defer (-46) H=mx.example.com [192.0.2.1]: SMTP timeout after pipelined end of data (1536 bytes written): Connection timed out",
+                "exim-timeout-eod",
+            ),
+            (
+                "2025-11-22 10:00:00 1vABCD-000123-AB ** a@example.com R=dnslookup T=remote_smtp: message has lines too long for transport (received 1200, limit 998)",
+                "exim-lines-too-long",
+            ),
+            (
+                "2025-11-22 10:00:00 rejected EHLO from [192.0.2.7]: syntactically invalid argument(s): server_01",
+                "exim-helo-invalid",
+            ),
+            (
+                "2025-11-22 10:00:00 SMTP protocol error in \"AUTH PLAIN <redacted>\" H=client.example.org [198.51.100.7] AUTH command used when not advertised",
+                "exim-auth-not-advertised",
+            ),
+            (
+                "2025-11-22 10:00:00 1vABCD-000123-AB SMTP connection lost after final dot H=client.example.org [198.51.100.7] P=esmtp S=1536",
+                "exim-lost-after-final-dot",
+            ),
+            (
+                "2025-11-22 10:00:00 unexpected disconnection while reading SMTP command from client.example.org [198.51.100.7] D=2m13s",
+                "exim-unexpected-disconnection",
+            ),
+            (
+                "2025-11-22 10:00:00 SMTP protocol synchronization error (input sent without waiting for greeting): rejected connection from H=[192.0.2.7] input=\"HELO smtpgate.customer\\r\\n\"",
+                "exim-sync-pregreet",
+            ),
+            (
+                "2025-11-22 10:00:00 SMTP protocol synchronization error (next input sent too soon: pipelining was not advertised): rejected \"MAIL FROM:<a@example.org>\" H=client.example.org [198.51.100.7] next input=\"RCPT TO:<b@example.com>\\r\\n\"",
+                "exim-sync-pipelining",
+            ),
+            (
+                "Nov 22 10:00:00 mx sendmail[4242]: 5AMA0000042: lost input channel from [198.51.100.7] to MTA after rcpt",
+                "sendmail-lost-input-channel",
+            ),
+            (
+                "Remote Server returned '550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; message contains bare linefeeds, which cannot be sent via DATA'",
+                "exchange-bare-linefeeds",
+            ),
+            (
+                "Nov 22 10:00:00 client postfix/smtp[1]: ABC: to=<a@example.com>, status=bounced (host mail.protection.outlook.com[192.0.2.1] said: 501 5.5.4 Invalid domain name (in reply to EHLO command))",
+                "microsoft-invalid-domain-name",
+            ),
+        ];
+        for (line, key) in cases {
+            assert_eq!(first_key(line), Some(key), "{line}");
+        }
+    }
+
+    /// The lines of seed 004: a sender that gives up at the dot delivers twice.
+    #[test]
+    fn dot_timeouts_name_the_client_side_too() {
+        for line in [
+            "Nov 22 10:00:00 client postfix/smtp[12345]: 4F2A81C0D3: to=<user@example.com>, relay=mx.example.com[192.0.2.1]:25, delay=612, delays=0.01/0/0.2/612, dsn=4.4.2, status=deferred (conversation with mx.example.com[192.0.2.1] timed out while sending end of data -- message may be sent more than once)",
+            "2025-11-22 10:00:00 1vABCD-000123-AB == a@example.com R=dnslookup T=remote_smtp defer (-46): SMTP timeout after end of data (1536 bytes written): Connection timed out",
+            "Nov 22 10:00:00 client sendmail[4242]: 5AMA0000042: timeout waiting for input from mx.example.com. during client DATA status",
+        ] {
+            let Explanation::Known(v) = explain(line) else {
+                panic!("not recognised: {line}");
+            };
+            for id in ["client-timeout-short", "client-duplicate"] {
+                assert!(v[0].findings.contains(&id), "{}: lacks {id}", v[0].key);
+            }
+        }
+        let Explanation::Known(v) = explain(
+            "postfix/smtp[1]: ABC: lost connection with mx.example.com[192.0.2.1] while sending end of data -- message may be sent more than once",
+        ) else {
+            panic!("eod-lost not recognised");
+        };
+        assert_eq!(v[0].key, "postfix-eod-lost");
+        assert!(v[0].findings.contains(&"client-duplicate"));
+    }
+
+    #[test]
+    fn a_session_that_ended_with_quit_is_not_a_missing_quit() {
+        let line = "Nov 22 10:00:00 mx postfix/smtpd[1]: disconnect from client.example.org[198.51.100.7] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5";
+        if let Explanation::Known(v) = explain(line) {
+            assert!(
+                v.iter().all(|k| k.key != "postfix-disconnect-without-quit"),
+                "{:?}",
+                v.iter().map(|k| k.key).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn client_reproductions_name_client_scenarios_and_demo_clients() {
+        for known in KNOWN_ERRORS {
+            let r = known.reproduce;
+            if r.starts_with("smtpdoctor mock") || r.starts_with("smtpdoctor demo --client") {
+                catalog::assert_client_reproduce(known.key, r);
+            }
+        }
+    }
+
     #[test]
     fn normal_domino_sessions_are_not_flagged() {
         assert!(matches!(

@@ -51,6 +51,7 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             "dot-slow",
             "timing-rfc-exceeded",
             "close-without-421",
+            "client-duplicate",
         ],
         reproduce: "smtpdoctor probe you@example.com -v --data",
         patterns: &[
@@ -229,13 +230,23 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
         meaning: "Postfix sent the whole message and the final dot, then waited \
                   `smtp_data_done_timeout` (600 s by default) without getting an answer. It cannot tell \
                   whether the remote server kept the message, so it retries later and warns that the \
-                  recipient may receive it twice.",
+                  recipient may receive it twice. If `smtp_data_done_timeout` was lowered below the 600 s \
+                  of RFC 5321, Postfix gave up too early: point it at `smtpdoctor mock --listen \
+                  127.0.0.1:2525 --scenario client-dot-hold --hold 11m` to see how long it waits and \
+                  whether it delivers twice.",
         causes: &[
             "slow content filtering after the dot on the remote server",
             "a firewall or NAT dropping the idle connection during that processing",
             "a path-MTU black hole losing the last data packets",
+            "`smtp_data_done_timeout` set below 600 s on this Postfix",
         ],
-        findings: &["dot-timeout", "dot-slow", "timing-rfc-exceeded"],
+        findings: &[
+            "dot-timeout",
+            "dot-slow",
+            "timing-rfc-exceeded",
+            "client-timeout-short",
+            "client-duplicate",
+        ],
         reproduce: "smtpdoctor probe you@example.com -v --data",
         patterns: &[&["conversation with", "timed out while sending end of data"]],
     },
@@ -252,7 +263,12 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             "a firewall or load balancer idle timeout shorter than the server's processing time",
             "a server restart during the transaction",
         ],
-        findings: &["close-without-421", "dot-timeout", "dot-slow"],
+        findings: &[
+            "close-without-421",
+            "dot-timeout",
+            "dot-slow",
+            "client-duplicate",
+        ],
         reproduce: "smtpdoctor probe you@example.com -v --data",
         patterns: &[&["lost connection with", "while sending end of data"]],
     },
@@ -747,6 +763,44 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
         reproduce: "smtpdoctor probe example.com -v --all",
         patterns: &[&["loops back to myself"]],
     },
+    KnownError {
+        key: "postfix-size-limit-of-server",
+        mta: POSTFIX,
+        example: "message size 15728640 exceeds size limit 10240000 of server mx.example.com[192.0.2.1]",
+        meaning: "The remote server announced a SIZE limit in its EHLO reply and the message is larger, \
+                  so Postfix did not send it at all and returns it to the sender at once, as RFC 1870 \
+                  intends: no bandwidth is spent on a transfer that would be refused. The client behaved \
+                  correctly; the message is too large for that recipient, or the server's limit is set \
+                  lower than its users need.",
+        causes: &[
+            "a large attachment, made about a third larger again by base64",
+            "a receiving server with a small limit (`message_size_limit` in Postfix and Exim, `MaxMessageSize` in Exchange)",
+        ],
+        findings: &["client-size-exceeded", "ext-size-small"],
+        reproduce: "smtpdoctor probe example.com -v --quit-after ehlo",
+        patterns: &[&["message size #", "exceeds size limit", "of server"]],
+    },
+    KnownError {
+        key: "postfix-sasl-no-mechanism",
+        mta: POSTFIX,
+        example: "SASL authentication failed; cannot authenticate to server smtp.example.com[192.0.2.1]: no \
+                  mechanism available",
+        meaning: "None of the mechanisms the relay offered in its AUTH line is allowed by this Postfix \
+                  client's SASL settings, so it did not log in and keeps the mail queued. Usually the \
+                  relay offers only PLAIN and LOGIN, and Postfix refuses to send a password that way: \
+                  `smtp_sasl_security_options` defaults to `noplaintext, noanonymous`, and \
+                  `smtp_sasl_tls_security_options` inherits that value, so even inside TLS plaintext \
+                  mechanisms stay forbidden until it is set to `noanonymous`. The refusal is what keeps \
+                  the password off an unencrypted connection.",
+        causes: &[
+            "TLS not used for the relay (`smtp_tls_security_level` empty or `none`, or STARTTLS not offered), so plaintext mechanisms stay forbidden",
+            "`smtp_sasl_tls_security_options` left at its default, which forbids PLAIN and LOGIN inside TLS too",
+            "the Cyrus SASL mechanism plugins (PLAIN, LOGIN) not installed on the client host",
+        ],
+        findings: &["client-auth-plaintext", "starttls-absent"],
+        reproduce: "smtpdoctor probe example.com --server smtp.example.com:587 -v --quit-after tls",
+        patterns: &[&["cannot authenticate to server", "no mechanism available"]],
+    },
     // ------------------------------------------------------------ Postfix (as server)
     KnownError {
         key: "postfix-bare-lf-rejected",
@@ -759,7 +813,13 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             "a script, web application or appliance writing Unix line endings",
             "a probe for SMTP smuggling",
         ],
-        findings: &["bare-lf-accepted", "smuggle-eod-accepted", "reply-bare-lf"],
+        findings: &[
+            "bare-lf-accepted",
+            "smuggle-eod-accepted",
+            "reply-bare-lf",
+            "client-bare-lf",
+            "client-data-bare-lf",
+        ],
         reproduce: "smtpdoctor probe example.com -v --test bare-lf",
         patterns: &[&["bare lf received"], &["smtpd_forbid_bare_newline"]],
     },
@@ -773,7 +833,7 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             "spam software",
             "a broken client that does not wait for the 220",
         ],
-        findings: &["pregreet-enforced", "pregreet-tolerated"],
+        findings: &["pregreet-enforced", "pregreet-tolerated", "client-pregreet"],
         reproduce: "smtpdoctor probe example.com -v --test pregreet",
         patterns: &[&["improper command pipelining after connect"]],
     },
@@ -788,7 +848,12 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             "spam software blasting a whole transaction",
             "a client with a broken pipelining implementation",
         ],
-        findings: &["pipelining-unauth-accepted", "pipelining-broken"],
+        findings: &[
+            "pipelining-unauth-accepted",
+            "pipelining-broken",
+            "client-pipelining-unadvertised",
+            "client-pipelining-misordered",
+        ],
         reproduce: "smtpdoctor probe example.com -v --test pipelining",
         patterns: &[&[
             "improper command pipelining after",
@@ -805,7 +870,7 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             "spam software",
             "a legitimate client that reads only the first greeting line",
         ],
-        findings: &["pregreet-enforced", "greeting-multiline"],
+        findings: &["pregreet-enforced", "greeting-multiline", "client-pregreet"],
         reproduce: "smtpdoctor probe example.com -v --test pregreet",
         patterns: &[&["pregreet #", "after", "from"]],
     },
@@ -819,12 +884,245 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             "Postfix `smtpd_tls_security_level = encrypt` on port 25",
             "an Exchange receive connector that requires TLS",
         ],
-        findings: &["starttls-required", "starttls-policy-failed"],
+        findings: &[
+            "starttls-required",
+            "starttls-policy-failed",
+            "client-starttls-unused",
+        ],
         reproduce: "smtpdoctor probe example.com -v --starttls never",
         patterns: &[
             &["must issue a starttls command first"],
             &["starttls is required to send mail"],
         ],
+    },
+    KnownError {
+        key: "postfix-bare-lf-in-data",
+        mta: "Postfix (as server)",
+        example: "reject: END-OF-MESSAGE from client.example.org[198.51.100.7]: bare <LF> received; \
+                  from=<a@example.org> to=<b@example.com> proto=ESMTP helo=<client.example.org>",
+        meaning: "The message a client sent contained lines ending in LF without CR, and Postfix, with \
+                  `smtpd_forbid_bare_newline = yes`, refused it at the end of DATA and disconnected. \
+                  The fault is in the program that generated the message; the setting protects against \
+                  SMTP smuggling (CVE-2023-51764). Point that program at `smtpdoctor mock` to see every \
+                  line it gets wrong.",
+        causes: &[
+            "an application or script that builds the message with \"\\n\" line endings",
+            "a device (printer, scanner) with a broken mail generator",
+            "content copied into the message with its own line breaks",
+        ],
+        findings: &["client-data-bare-lf", "smuggle-eod-accepted"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["end of message from", "bare lf received"]],
+    },
+    KnownError {
+        key: "postfix-helo-not-fqdn",
+        mta: "Postfix (as server)",
+        example: "504 5.5.2 <server01>: Helo command rejected: need fully-qualified hostname",
+        meaning: "The client introduced itself in EHLO or HELO with a name without a dot, and the \
+                  server's `reject_non_fqdn_helo_hostname` refused it. RFC 5321 asks for the client's \
+                  fully qualified domain name, or an address literal in brackets.",
+        causes: &[
+            "a Windows computer name or a bare host name in EHLO",
+            "a client whose host name was never set to its public FQDN",
+        ],
+        findings: &["client-ehlo-invalid"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["helo command rejected", "need fully qualified hostname"]],
+    },
+    KnownError {
+        key: "postfix-helo-invalid-name",
+        mta: "Postfix (as server)",
+        example: "501 5.5.2 <server_01>: Helo command rejected: Invalid name",
+        meaning: "The client's EHLO or HELO argument is not a valid host name or address literal \
+                  (invalid characters, an IP address without brackets), and the server's \
+                  `reject_invalid_helo_hostname` refused it.",
+        causes: &[
+            "an underscore, space or other character a host name cannot contain",
+            "an IP address without the brackets of an address literal",
+        ],
+        findings: &["client-ehlo-invalid"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["helo command rejected", "invalid name"]],
+    },
+    KnownError {
+        key: "message-size-exceeds-limit",
+        mta: "Postfix, Exim (as server)",
+        example: "552 5.3.4 Message size exceeds fixed limit",
+        meaning: "The server refused the message as larger than its size limit (Postfix \
+                  `message_size_limit`, 10240000 bytes by default; Exim's wording is \"552 Message size \
+                  exceeds maximum permitted\"). Refused at MAIL FROM, the client declared a `SIZE=` above \
+                  the limit; refused at the end of DATA, the whole message was transferred first, \
+                  because the client ignored or understated the advertised SIZE.",
+        causes: &[
+            "a large attachment, grown by about a third through base64",
+            "a client that does not compare the message with the SIZE the server advertised",
+            "a server limit lower than its users need",
+        ],
+        findings: &["client-size-exceeded", "ext-size-small"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[
+            &["message size exceeds fixed limit"],
+            &[
+                "said #5xx",
+                "message size exceeds fixed limit",
+                "in reply to",
+            ],
+            &["message size exceeds maximum permitted"],
+            &[
+                "smtp error from remote mail server after",
+                "message size exceeds maximum permitted",
+            ],
+        ],
+    },
+    KnownError {
+        key: "postfix-auth-not-enabled",
+        mta: "Postfix (as server)",
+        example: "503 5.5.1 Error: authentication not enabled",
+        meaning: "The client sent AUTH, but the Postfix server offers no authentication on this \
+                  connection: SASL is off on this port (`smtpd_sasl_auth_enable = no`, usual on port \
+                  25), or `smtpd_tls_auth_only = yes` keeps AUTH hidden until STARTTLS. In the second \
+                  case the client tried to log in without TLS, and its password has already crossed the \
+                  network in clear text.",
+        causes: &[
+            "a client that logs in before STARTTLS (Python `login()` before `starttls()`, PHPMailer with TLS off)",
+            "a client sending to port 25 instead of the submission port 587 or 465",
+            "a client that sends AUTH without checking the EHLO reply",
+        ],
+        findings: &["client-auth-plaintext"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["error authentication not enabled"]],
+    },
+    KnownError {
+        key: "auth-encryption-required",
+        mta: "Postfix and other servers (RFC 4954)",
+        example: "538 5.7.11 Encryption required for requested authentication mechanism",
+        meaning: "The client asked to authenticate with a mechanism that sends the password in clear \
+                  text (PLAIN or LOGIN) on an unencrypted connection, and the server refused. RFC 4954 \
+                  defines this reply; Postfix words it \"504 5.5.4 Encryption required for requested \
+                  authentication mechanism\". The password was not accepted, but it may already have \
+                  been sent: change it if so.",
+        causes: &[
+            "a client that logs in before STARTTLS, or has TLS switched off",
+            "a client configured for port 25 or 587 without STARTTLS",
+        ],
+        findings: &["client-auth-plaintext"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["encryption required for requested authentication mechanism"]],
+    },
+    KnownError {
+        key: "postfix-command-too-long",
+        mta: "Postfix (as server)",
+        example: "500 5.5.2 mx.example.com Error: command too long",
+        meaning: "The client sent a command line longer than the server's `line_length_limit` (2048 by \
+                  default), and newer Postfix releases refuse it instead of cutting it off. RFC 5321 \
+                  only promises 512 octets per command line.",
+        causes: &[
+            "very long addresses or parameters on MAIL FROM or RCPT TO",
+            "an AUTH command with a large initial response",
+            "a client that never sends a line end (binary data or a different protocol on port 25)",
+        ],
+        findings: &["client-command-too-long"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["error command too long"]],
+    },
+    KnownError {
+        key: "postfix-smtpd-lost-connection",
+        mta: "Postfix (as server)",
+        example: "lost connection after RCPT from client.example.org[198.51.100.7]",
+        meaning: "The client closed the connection without QUIT at the stage named after \"after\". \
+                  Postfix does not log a client that leaves after a completed message, so this line \
+                  means a session broke off: after CONNECT the client left before or during the \
+                  greeting, after a command while waiting for its reply (a client timeout shorter than \
+                  the server's checks, or a client that simply gave up), and \"after DATA (N bytes)\" \
+                  in the middle of the message content.",
+        causes: &[
+            "a client timeout shorter than the server's delay at that stage (slow DNS or policy checks, tarpitting)",
+            "spam software or an address harvester hanging up once it has its answer",
+            "a network or path-MTU problem during the message content (after DATA)",
+        ],
+        findings: &["client-timeout-short", "client-no-quit"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["lost connection after", "from"]],
+    },
+    KnownError {
+        key: "postfix-disconnect-without-quit",
+        mta: "Postfix (as server)",
+        example: "disconnect from client.example.org[198.51.100.7] ehlo=1 mail=1 rcpt=1 data=1 commands=4",
+        meaning: "Postfix's summary of a finished session counts the commands the client sent; without \
+                  \"quit=\" in the list, the client closed the connection without QUIT. After a \
+                  completed message that is harmless; MTAs that cache connections do it routinely.",
+        causes: &[
+            "a client that caches connections and drops them when idle (Postfix does, on purpose)",
+            "a script that closes the socket as soon as the message is accepted",
+            "a session that broke off (see the \"lost connection after\" line before it)",
+        ],
+        findings: &["client-no-quit"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["disconnect from", "commands", "!quit"]],
+    },
+    KnownError {
+        key: "postscreen-command-pipelining",
+        mta: "Postfix (postscreen)",
+        example: "COMMAND PIPELINING from [192.0.2.7]:54321 after EHLO: MAIL FROM:<a@example.org>\\r\\n",
+        meaning: "postscreen's pipelining test caught the client sending more commands before postscreen \
+                  had answered the previous one. postscreen does not offer PIPELINING, so the client \
+                  pipelined without being allowed to, and is treated as spam software \
+                  (`postscreen_pipelining_action`).",
+        causes: &[
+            "spam software sending the whole transaction at once",
+            "a client that pipelines without checking the EHLO reply",
+        ],
+        findings: &["client-pipelining-unadvertised"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-minimal --once",
+        patterns: &[&["command pipelining from", "after"]],
+    },
+    KnownError {
+        key: "postscreen-bare-newline",
+        mta: "Postfix (postscreen)",
+        example: "BARE NEWLINE from [192.0.2.7]:54321 after EHLO client.example.org",
+        meaning: "postscreen's bare newline test caught the client ending a command with LF alone \
+                  instead of CR LF (`postscreen_bare_newline_action`). Legitimate clients do not do \
+                  that; scripts with Unix line endings and spam software do.",
+        causes: &[
+            "a script or device writing \"\\n\" as line end",
+            "spam software",
+        ],
+        findings: &["client-bare-lf"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["bare newline from", "after"]],
+    },
+    KnownError {
+        key: "postscreen-command-length-limit",
+        mta: "Postfix (postscreen)",
+        example: "COMMAND LENGTH LIMIT from [192.0.2.7]:54321 after EHLO",
+        meaning: "The client sent a command line longer than `line_length_limit` (2048 by default) to \
+                  postscreen, which dropped the session with a 421 reply. RFC 5321 promises only 512 \
+                  octets per command line.",
+        causes: &[
+            "a client or script with very long command arguments",
+            "something other than SMTP talking to port 25",
+        ],
+        findings: &["client-command-too-long"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["command length limit from"]],
+    },
+    KnownError {
+        key: "postscreen-hangup",
+        mta: "Postfix (postscreen)",
+        example: "HANGUP after 0.84 from [192.0.2.7]:54321 in tests before SMTP handshake",
+        meaning: "The client closed the connection while postscreen was still testing it. \"In tests \
+                  before SMTP handshake\" means during the greeting wait (`postscreen_greet_wait`, 6 s): \
+                  a client that gives up within seconds of connecting has a greeting timeout far below \
+                  the 5 minutes of RFC 5321, or did not mean to send mail. Clients that leave after \
+                  passing all tests are normal.",
+        causes: &[
+            "a client or script whose greeting timeout is a few seconds instead of 5 minutes",
+            "a port scanner or spam software",
+            "an MTA that drops a cached connection",
+        ],
+        findings: &["client-timeout-short", "client-no-quit"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-teaser --once",
+        patterns: &[&["hangup after", "from", "in tests"]],
     },
     // ------------------------------------------------------------ Exim
     KnownError {
@@ -846,16 +1144,29 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
         key: "exim-timeout-eod",
         mta: EXIM,
         example: "SMTP timeout after end of data (1536 bytes written): Connection timed out",
-        meaning: "Exim sent the whole message and the final dot but got no reply in time. It cannot tell \
-                  whether the message was kept and will retry, so duplicates are possible.",
+        meaning: "Exim sent the whole message and the final dot but got no reply within the smtp \
+                  transport's `final_timeout` (10 minutes by default). It cannot tell whether the message \
+                  was kept and will retry, so duplicates are possible. A `final_timeout` below 10 minutes \
+                  makes Exim give up too early; `smtpdoctor mock --listen 127.0.0.1:2525 --scenario \
+                  client-dot-hold --hold 11m` shows how long it really waits.",
         causes: &[
             "slow content filtering after the dot",
             "a firewall or NAT idle timeout",
             "a path-MTU black hole",
+            "`final_timeout` lowered on the smtp transport",
         ],
-        findings: &["dot-timeout", "dot-slow", "timing-rfc-exceeded"],
+        findings: &[
+            "dot-timeout",
+            "dot-slow",
+            "timing-rfc-exceeded",
+            "client-timeout-short",
+            "client-duplicate",
+        ],
         reproduce: "smtpdoctor probe you@example.com -v --data",
-        patterns: &[&["smtp timeout after end of data"]],
+        patterns: &[
+            &["smtp timeout after end of data"],
+            &["smtp timeout after pipelined end of data"],
+        ],
     },
     KnownError {
         key: "exim-timeout",
@@ -874,7 +1185,42 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             "smtp timeout after",
             "!smtp timeout after initial connection",
             "!smtp timeout after end of data",
+            "!smtp timeout after pipelined end of data",
+            "!smtp timeout after sending data block",
         ]],
+    },
+    KnownError {
+        key: "exim-timeout-data-block",
+        mta: EXIM,
+        example: "SMTP timeout after sending data block (1048576 bytes written): Connection timed out",
+        meaning: "Exim could not hand the next part of the message to the server within the smtp \
+                  transport's `data_timeout` (5 minutes by default): the server stopped reading. Small \
+                  commands had passed, so this is typical of a path-MTU black hole that loses the large \
+                  data packets, or of a server stuck while receiving.",
+        causes: &[
+            "a path-MTU black hole (ICMP blocked, a tunnel with a smaller MTU)",
+            "a middlebox or content scanner that stalls the transfer",
+            "an overloaded server",
+        ],
+        findings: &["dot-timeout", "timing-rfc-exceeded"],
+        reproduce: "smtpdoctor probe you@example.com -v --size 1M",
+        patterns: &[&["smtp timeout after sending data block"]],
+    },
+    KnownError {
+        key: "exim-lines-too-long",
+        mta: EXIM,
+        example: "message has lines too long for transport (received 1200, limit 998)",
+        meaning: "Exim (4.95 and later) refuses to forward a message with lines longer than the smtp \
+                  transport's `message_linelength_limit` (998 by default, the RFC 5321 limit without \
+                  CR LF) and returns it to the sender. The lines came from the program that created \
+                  the message.",
+        causes: &[
+            "HTML or JSON generated as one line",
+            "base64 or quoted-printable without line breaks",
+        ],
+        findings: &["client-text-line-too-long"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["message has lines too long for transport"]],
     },
     KnownError {
         key: "exim-closed-initial",
@@ -900,7 +1246,12 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             "a content filter crashing or timing out",
             "a firewall or load-balancer idle timeout during processing",
         ],
-        findings: &["close-without-421", "dot-timeout", "dot-slow"],
+        findings: &[
+            "close-without-421",
+            "dot-timeout",
+            "dot-slow",
+            "client-duplicate",
+        ],
         reproduce: "smtpdoctor probe you@example.com -v --data",
         patterns: &[&["remote host closed connection in response to end of data"]],
     },
@@ -1058,7 +1409,7 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
         meaning: "The client talked before Exim's greeting, and Exim dropped it, as it should for spam \
                   software.",
         causes: &["spam software", "a client that does not wait for the 220"],
-        findings: &["pregreet-enforced"],
+        findings: &["pregreet-enforced", "client-pregreet"],
         reproduce: "smtpdoctor probe example.com -v --test pregreet",
         patterns: &[&[
             "synchronization error",
@@ -1076,9 +1427,78 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             "spam software",
             "a client that pipelines without checking the EHLO reply",
         ],
-        findings: &["pipelining-unauth-accepted", "pipelining-broken"],
+        findings: &[
+            "pipelining-unauth-accepted",
+            "pipelining-broken",
+            "client-pipelining-unadvertised",
+        ],
         reproduce: "smtpdoctor probe example.com -v --test pipelining",
         patterns: &[&["synchronization error", "pipelining was not advertised"]],
+    },
+    KnownError {
+        key: "exim-helo-invalid",
+        mta: "Exim (as server)",
+        example: "rejected EHLO from [192.0.2.7]: syntactically invalid argument(s): server_01",
+        meaning: "The client's EHLO or HELO argument is not a valid host name or address literal, and \
+                  Exim answered \"501 Syntactically invalid EHLO argument(s)\" (the name checks are \
+                  relaxed with `helo_accept_junk_hosts` or `helo_allow_chars`).",
+        causes: &[
+            "an underscore or other invalid character in the client's host name",
+            "an IP address without brackets, or no argument at all",
+        ],
+        findings: &["client-ehlo-invalid"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["syntactically invalid", "argument"]],
+    },
+    KnownError {
+        key: "exim-auth-not-advertised",
+        mta: "Exim (as server)",
+        example: "503 AUTH command used when not advertised",
+        meaning: "The client sent AUTH where Exim had not offered it. Exim advertises AUTH only to hosts \
+                  in `auth_advertise_hosts` and, per authenticator, where `server_advertise_condition` \
+                  holds, which is usually written to require TLS. A client that authenticates anyway \
+                  has most likely just sent its password without encryption.",
+        causes: &[
+            "a client that logs in before STARTTLS",
+            "a client that sends AUTH without reading the EHLO reply",
+        ],
+        findings: &["client-auth-plaintext"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["auth command used when not advertised"]],
+    },
+    KnownError {
+        key: "exim-lost-after-final-dot",
+        mta: "Exim (as server)",
+        example: "SMTP connection lost after final dot H=client.example.org [198.51.100.7]",
+        meaning: "The client sent the whole message and the final dot and was gone before Exim answered. \
+                  Exim notices this and throws the message away instead of delivering it, so that the \
+                  client's retry does not make a second copy. The client waited less than Exim needed \
+                  for its checks at the dot.",
+        causes: &[
+            "a client dot timeout below the 10 minutes of RFC 5321",
+            "slow data ACLs or content scanning on this server",
+            "a firewall or NAT dropping the idle connection",
+        ],
+        findings: &["client-timeout-short", "client-duplicate"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-dot-hold --once",
+        patterns: &[&["smtp connection lost after final dot"]],
+    },
+    KnownError {
+        key: "exim-unexpected-disconnection",
+        mta: "Exim (as server)",
+        example: "unexpected disconnection while reading SMTP command from client.example.org \
+                  [198.51.100.7] D=2m13s",
+        meaning: "The client closed the connection without QUIT in the middle of a transaction (Exim \
+                  logs this only once MAIL was given). The client gave up waiting for a reply, hit an \
+                  error of its own or lost the network.",
+        causes: &[
+            "a client timeout shorter than the server's delay (slow ACLs, DNS or callout verification)",
+            "spam software hanging up once it has its answer",
+            "a broken network connection",
+        ],
+        findings: &["client-timeout-short", "client-no-quit"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["unexpected disconnection while reading smtp command"]],
     },
     KnownError {
         key: "connection-timed-out",
@@ -1130,13 +1550,20 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
         mta: SENDMAIL,
         example: "timeout waiting for input from mx.example.com. during client DATA status",
         meaning: "Sendmail sent the message and the final dot and waited `Timeout.datafinal` for the \
-                  verdict in vain. It will retry; duplicates are possible.",
+                  verdict in vain. It will retry; duplicates are possible. The default is an hour; a \
+                  value below 10 minutes (`confTO_DATAFINAL`) gives up earlier than RFC 5321 allows.",
         causes: &[
             "slow content filtering after the dot",
             "a firewall or NAT idle timeout",
             "a path-MTU black hole",
         ],
-        findings: &["dot-timeout", "dot-slow", "timing-rfc-exceeded"],
+        findings: &[
+            "dot-timeout",
+            "dot-slow",
+            "timing-rfc-exceeded",
+            "client-timeout-short",
+            "client-duplicate",
+        ],
         reproduce: "smtpdoctor probe you@example.com -v --data",
         patterns: &[&[
             "timeout waiting for input from",
@@ -1251,9 +1678,25 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
         meaning: "Sendmail's `greet_pause` caught a client that talked before the greeting and refused \
                   it, as intended against spam software.",
         causes: &["spam software", "a client that does not wait for the 220"],
-        findings: &["pregreet-enforced"],
+        findings: &["pregreet-enforced", "client-pregreet"],
         reproduce: "smtpdoctor probe example.com -v --test pregreet",
         patterns: &[&["due to pre greeting traffic"]],
+    },
+    KnownError {
+        key: "sendmail-lost-input-channel",
+        mta: "Sendmail (as server)",
+        example: "lost input channel from [198.51.100.7] to MTA after rcpt",
+        meaning: "The client closed the connection without QUIT after the command named at the end. \
+                  A client that gives up waiting for a reply, or spam software that hangs up once it \
+                  knows whether a recipient exists, leaves this line.",
+        causes: &[
+            "a client timeout shorter than the server's delay at that command",
+            "spam software or an address harvester",
+            "a broken network connection",
+        ],
+        findings: &["client-no-quit", "client-timeout-short"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["lost input channel from", "after"]],
     },
     KnownError {
         key: "sendmail-host-unknown",
@@ -1483,6 +1926,40 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             &["suspiciousremoteservererror"],
             &["remote server disconnected abruptly"],
         ],
+    },
+    KnownError {
+        key: "exchange-bare-linefeeds",
+        mta: EXCHANGE,
+        example: "550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; message contains bare linefeeds, which \
+                  cannot be sent via DATA",
+        meaning: "The message contains lines ending in LF alone. Exchange Online can pass such a message \
+                  on only with BDAT (CHUNKING); the receiving server does not offer CHUNKING, so it \
+                  refused to send it with DATA. The bare line feeds come from the program that created \
+                  the message.",
+        causes: &[
+            "an application, script or device that writes \"\\n\" line endings into the message",
+            "a receiving server without CHUNKING",
+        ],
+        findings: &["client-data-bare-lf"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[
+            &["barelinefeedsareillegal"],
+            &["message contains bare linefeeds"],
+        ],
+    },
+    KnownError {
+        key: "microsoft-invalid-domain-name",
+        mta: "Exchange Online / Outlook.com (as server)",
+        example: "501 5.5.4 Invalid domain name",
+        meaning: "Microsoft's servers refused the client's EHLO argument as not a valid domain name. \
+                  A space after the name has been reported to cause it too.",
+        causes: &[
+            "a trailing space or other stray character after the EHLO name",
+            "an internal or single-word name in EHLO",
+        ],
+        findings: &["client-ehlo-invalid"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[&["5 5 4 invalid domain name"]],
     },
     // ------------------------------------------------------------ Firewalls in the path
     KnownError {
