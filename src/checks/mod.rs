@@ -1,6 +1,7 @@
 //! Checks: pure functions over the event record (and the DNS answers) that return findings.
 //! No check touches a socket; every one is unit-tested over a hand-built record.
 
+pub mod client;
 pub mod finding;
 pub mod server;
 

@@ -186,6 +186,15 @@ pub enum EventKind {
         /// Why.
         reason: decision::NotSent,
     },
+    /// The message whose final dot was just read already arrived on an earlier connection of
+    /// the same run (same Message-ID, else the same content hash): what a short dot timeout
+    /// causes.
+    DuplicateMessage {
+        /// The earlier connection's number.
+        of_connection: u64,
+        /// The Message-ID both carry, when they have one.
+        message_id: Option<String>,
+    },
     /// The TLS handshake finished (successfully or not).
     TlsHandshake {
         /// Whether it succeeded.

@@ -326,8 +326,9 @@ impl<'a> Transcript<'a> {
                 EventKind::MessageNotSent { reason } => {
                     t.push(local(Local::MessageNotSent(reason)))
                 }
-                // The finding `starttls-policy-failed` says it where the dialogue stopped.
-                EventKind::TlsPolicyUnmet { .. } => {}
+                // The findings (`starttls-policy-failed`, `client-duplicate`) say these where
+                // they happened.
+                EventKind::TlsPolicyUnmet { .. } | EventKind::DuplicateMessage { .. } => {}
             }
         }
         t.push_server_lines(rec, &read_no, usize::MAX, &mut next_line);
