@@ -238,6 +238,10 @@ pub struct ProbeOptions {
     /// Last stage before RSET and QUIT.
     #[arg(long, value_enum, default_value_t = QuitAfter::Rcpt)]
     pub quit_after: QuitAfter,
+    /// Send one command at a time. By default, when the server advertises PIPELINING, MAIL,
+    /// RCPT, RSET and QUIT go as one group (RFC 2920), as a sending MTA does: one round trip.
+    #[arg(long)]
+    pub no_pipelining: bool,
     /// Every wait (connect, each reply) lasts at most this. Default: the RFC 5321 §4.5.3.2
     /// minimums (5m greeting, MAIL, RCPT; 2m DATA; 3m per data block; 10m after the dot),
     /// connect 30s. Longer values let replies past the RFC minimum be seen and flagged.
@@ -363,6 +367,7 @@ impl From<&ProbeOptions> for ProbeConfig {
             sni: o.sni.clone(),
             ca_file: o.ca_file.clone(),
             quit_after: o.quit_after,
+            no_pipelining: o.no_pipelining,
             timeout: o.timeout,
             slow: o.slow,
             data: o.data,

@@ -137,6 +137,8 @@ pub struct ProbeConfig {
     pub ca_file: Option<std::path::PathBuf>,
     /// Last stage before RSET and QUIT.
     pub quit_after: QuitAfter,
+    /// One command at a time even when PIPELINING is advertised.
+    pub no_pipelining: bool,
     /// Every wait at most this; `None`: the RFC minimums.
     pub timeout: Option<std::time::Duration>,
     /// Replies slower than this are flagged.

@@ -245,6 +245,7 @@ async fn session_config(
         sni: opts.sni.clone(),
         roots,
         quit_after: opts.quit_after,
+        no_pipelining: opts.no_pipelining,
         cap: opts.timeout,
         live,
         message,

@@ -113,6 +113,25 @@ pub(crate) fn written(rec: &Record, event: usize) -> &[u8] {
     }
 }
 
+/// The command line a reply answers: the line of its write in the position of the reply
+/// among the replies to that write (a pipelined group answers in order, RFC 2920 §3.1).
+pub(crate) fn command_of<'a>(rec: &'a Record, r: &ReplyRecord) -> &'a [u8] {
+    let Some(e) = r.command_event else {
+        return &[];
+    };
+    let bytes = written(rec, e);
+    let position = rec
+        .replies
+        .iter()
+        .take_while(|o| !std::ptr::eq(*o, r))
+        .filter(|o| o.command_event == Some(e) && !o.unsolicited)
+        .count();
+    bytes
+        .split_inclusive(|&b| b == b'\n')
+        .nth(position)
+        .unwrap_or(bytes)
+}
+
 #[cfg(test)]
 pub(crate) mod testkit {
     //! Hand-built attempts for the check tests.

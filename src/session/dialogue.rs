@@ -99,11 +99,7 @@ impl Run {
         if !self.conn.is_open() {
             return;
         }
-        let pipelining = self
-            .attempt
-            .ehlo
-            .as_ref()
-            .is_some_and(|e| e.caps().has("PIPELINING"));
+        let pipelining = self.pipelining(cfg);
         let mut from = self.conn.now_us();
         if rset && pipelining {
             // RFC 2920 §3.1: RSET and QUIT may go as one group, QUIT last: one round trip.
@@ -278,6 +274,10 @@ impl Run {
         if self.done_at(QuitAfter::Tls, cfg, Some(false)).await {
             return;
         }
+        if cfg.message.is_none() && self.pipelining(cfg) {
+            self.envelope_in_one_group(cfg).await;
+            return;
+        }
         if !self.mail(cfg).await || self.done_at(QuitAfter::Mail, cfg, Some(true)).await {
             return;
         }
@@ -400,6 +400,90 @@ impl Run {
             return false;
         }
         true
+    }
+
+    /// Whether commands may go in groups: PIPELINING advertised and not `--no-pipelining`.
+    pub(crate) fn pipelining(&self, cfg: &SessionConfig) -> bool {
+        !cfg.no_pipelining
+            && self
+                .attempt
+                .ehlo
+                .as_ref()
+                .is_some_and(|e| e.caps().has("PIPELINING"))
+    }
+
+    /// MAIL, every RCPT (up to `--quit-after`), RSET and QUIT as one pipelined group (RFC 2920
+    /// §3.1, QUIT last), as a sending MTA does: one round trip. Each reply is taken in turn and
+    /// keeps its own stage and time; each stage lasts from the reply before it to its own.
+    async fn envelope_in_one_group(&mut self, cfg: &SessionConfig) {
+        let mut group = vec![(
+            Stage::Mail,
+            Command::Mail {
+                from: cfg.from.clone(),
+                params: vec![],
+            },
+            cfg.wait(rfc_timeouts::MAIL),
+        )];
+        if cfg.quit_after >= QuitAfter::Rcpt {
+            for to in &cfg.to {
+                group.push((
+                    Stage::Rcpt,
+                    Command::Rcpt(to.clone()),
+                    cfg.wait(rfc_timeouts::RCPT),
+                ));
+            }
+        }
+        group.push((Stage::Quit, Command::Rset, cfg.wait(rfc_timeouts::OTHER)));
+        group.push((Stage::Quit, Command::Quit, cfg.wait(rfc_timeouts::QUIT)));
+        let wire: Vec<u8> = group.iter().flat_map(|(_, c, _)| c.to_wire()).collect();
+        let mut from = self.conn.now_us();
+        self.attempt.quit_sent = true;
+        if !self
+            .conn
+            .write(Stage::Mail, &wire, group.len() as u16)
+            .await
+        {
+            self.fail(Outcome::IoError, Stage::Mail);
+            return;
+        }
+        let mut mail_ok = false;
+        for (i, (stage, cmd, wait)) in group.iter().enumerate() {
+            let what = format!("reply to {}", verb(cmd));
+            let last = i + 1 == group.len();
+            let r = if last {
+                // QUIT's reply is a courtesy: its absence is a finding, not a failure.
+                match self.conn.reply(stage.clone(), *wait, &what).await {
+                    Wait::Reply(r) => Some(r),
+                    _ => None,
+                }
+            } else {
+                self.await_reply(stage.clone(), *wait, &what).await
+            };
+            let Some(r) = r else {
+                return;
+            };
+            self.stage_time(stage.clone(), from);
+            from = self.conn.now_us();
+            let code = self.code(r);
+            match cmd {
+                Command::Mail { .. } => mail_ok = (200..300).contains(&code),
+                Command::Quit => self.attempt.quit_reply = Some(r),
+                _ => {}
+            }
+            if code == 421 {
+                self.fail(Outcome::Refused, stage.clone());
+                return;
+            }
+        }
+        if mail_ok {
+            // The stage aimed at was reached; a refused RCPT is a finding, as one at a time.
+            self.attempt.outcome = Outcome::Completed;
+        } else {
+            self.fail(Outcome::Refused, Stage::Mail);
+        }
+        if let Stream::Tls(s) = &mut self.conn.stream {
+            let _ = tokio::time::timeout(Duration::from_millis(200), s.shutdown()).await;
+        }
     }
 
     /// RCPT for each recipient; the number accepted, or `None` when the dialogue ended.

@@ -51,6 +51,8 @@ pub struct SessionConfig {
     pub roots: Arc<rustls::RootCertStore>,
     /// Last stage.
     pub quit_after: QuitAfter,
+    /// Send one command at a time even when the server advertises PIPELINING.
+    pub no_pipelining: bool,
     /// `--timeout` cap.
     pub cap: Option<Duration>,
     /// Show live waiting notes on stderr.
@@ -234,6 +236,7 @@ mod tests {
             sni: None,
             roots: Arc::new(rustls::RootCertStore::empty()),
             quit_after: QuitAfter::Rcpt,
+            no_pipelining: false,
             cap: Some(cap),
             live: false,
             message: None,
@@ -318,6 +321,60 @@ mod tests {
             assert_eq!(data(&live), data(&replayed), "{name}: DATA facts");
             assert_eq!(ids(&live), expected, "{name}: live findings");
             assert_eq!(ids(&replayed), expected, "{name}: replayed findings");
+        }
+    }
+
+    /// With PIPELINING advertised, MAIL, RCPT, RSET and QUIT go in one write and each reply
+    /// keeps its stage; `--no-pipelining` sends them one at a time.
+    #[tokio::test]
+    async fn the_envelope_goes_in_one_group_unless_told_otherwise() {
+        let writes = |a: &Attempt| {
+            a.record
+                .events
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    EventKind::Write { bytes, .. } => {
+                        Some(String::from_utf8_lossy(bytes).into_owned())
+                    }
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        for no_pipelining in [false, true] {
+            let (addr, server) = crate::server::spawn(crate::server::find("clean").unwrap())
+                .await
+                .unwrap();
+            let mut cfg = config(Duration::from_secs(10));
+            cfg.starttls = StartTlsPolicy::Never;
+            cfg.to = vec![format!("postmaster@{}", crate::server::DOMAIN)];
+            cfg.no_pipelining = no_pipelining;
+            let a = run(target(addr), &cfg).await;
+            server.abort();
+            assert!(a.completed(), "{:?}", a.outcome);
+            let stages: Vec<_> = a.record.replies.iter().map(|r| r.stage.name()).collect();
+            assert_eq!(stages, ["greeting", "ehlo", "mail", "rcpt", "quit", "quit"]);
+            assert!(a.record.replies.iter().all(|r| !r.unsolicited));
+            assert_eq!(
+                a.quit_reply.map(|i| a.record.replies[i].code),
+                Some(Some(221))
+            );
+            let w = writes(&a);
+            if no_pipelining {
+                assert_eq!(w.len(), 5, "{w:?}");
+            } else {
+                assert_eq!(w.len(), 2, "{w:?}");
+                assert!(
+                    w[1].starts_with("MAIL FROM:<>\r\nRCPT TO:<postmaster@"),
+                    "{w:?}"
+                );
+                assert!(w[1].ends_with("RSET\r\nQUIT\r\n"), "{w:?}");
+            }
+            let ctx = crate::checks::CheckContext::default();
+            let ids: Vec<_> = crate::checks::attempt(&a, 0, &ctx)
+                .iter()
+                .map(|f| f.id)
+                .collect();
+            assert!(ids.is_empty(), "{ids:?}");
         }
     }
 

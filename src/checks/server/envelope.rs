@@ -2,7 +2,7 @@
 //! QUIT), greylisting and postscreen recognised as the temporary failures they are.
 
 use crate::checks::Finding;
-use crate::checks::{reply_anchor, reply_text, reply_wire, written};
+use crate::checks::{command_of, reply_anchor, reply_text, reply_wire};
 use crate::record::Stage;
 use crate::record::attempt::Attempt;
 
@@ -38,8 +38,15 @@ fn recipient(bytes: &[u8]) -> String {
 pub fn check(a: &Attempt) -> Vec<Finding> {
     let rec = &a.record;
     let mut out = Vec::new();
+    // In a pipelined group RCPT follows a refused MAIL; its "503 need MAIL" is no verdict.
+    let mut mail_refused = false;
     for r in rec.replies.iter().filter(|r| !r.unsolicited) {
         let Some(code) = r.code else { continue };
+        match r.stage {
+            Stage::Mail => mail_refused = code >= 400,
+            Stage::Rcpt if mail_refused => continue,
+            _ => {}
+        }
         let text = reply_text(rec, r);
         let wire = reply_wire(rec, r);
         match r.stage {
@@ -47,7 +54,7 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
                 let tls_required = a.tls.is_none()
                     && (code == 530 || text.to_ascii_uppercase().contains("STARTTLS"));
                 if !tls_required {
-                    let from = recipient(r.command_event.map_or(&[][..], |e| written(rec, e)));
+                    let from = recipient(command_of(rec, r));
                     let shown = if from.is_empty() {
                         "<>".to_string()
                     } else {
@@ -70,7 +77,7 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
                 format!("reply `{wire}`"),
             )),
             Stage::Rcpt if code >= 400 => {
-                let to = recipient(r.command_event.map_or(&[][..], |e| written(rec, e)));
+                let to = recipient(command_of(rec, r));
                 let postmaster = to
                     .split('@')
                     .next()

@@ -281,6 +281,7 @@ mod tests {
             sni: None,
             roots: std::sync::Arc::new(rustls::RootCertStore::empty()),
             quit_after: crate::config::QuitAfter::Rcpt,
+            no_pipelining: false,
             cap: None,
             live: false,
             message: None,
