@@ -437,7 +437,6 @@ impl Run {
         group.push((Stage::Quit, Command::Quit, cfg.wait(rfc_timeouts::QUIT)));
         let wire: Vec<u8> = group.iter().flat_map(|(_, c, _)| c.to_wire()).collect();
         let mut from = self.conn.now_us();
-        self.attempt.quit_sent = true;
         if !self
             .conn
             .write(Stage::Mail, &wire, group.len() as u16)
@@ -447,35 +446,42 @@ impl Run {
             return;
         }
         let mut mail_ok = false;
+        let mut bad_reply = None;
         for (i, (stage, cmd, wait)) in group.iter().enumerate() {
-            let what = format!("reply to {}", verb(cmd));
             let last = i + 1 == group.len();
-            let r = if last {
+            if last {
+                // QUIT is awaited only once everything before it was answered, so that a
+                // server that went away earlier is not also blamed for QUIT.
+                self.attempt.quit_sent = true;
+            }
+            let what = format!("reply to {}", verb(cmd));
+            let r = match self.conn.reply(stage.clone(), *wait, &what).await {
+                Wait::Reply(r) => r,
                 // QUIT's reply is a courtesy: its absence is a finding, not a failure.
-                match self.conn.reply(stage.clone(), *wait, &what).await {
-                    Wait::Reply(r) => Some(r),
-                    _ => None,
-                }
-            } else {
-                self.await_reply(stage.clone(), *wait, &what).await
-            };
-            let Some(r) = r else {
-                return;
+                _ if last => break,
+                Wait::Timeout => return self.fail(Outcome::Timeout, stage.clone()),
+                Wait::Closed => return self.fail(Outcome::Closed, stage.clone()),
+                Wait::Failed => return self.fail(Outcome::IoError, stage.clone()),
             };
             self.stage_time(stage.clone(), from);
             from = self.conn.now_us();
-            let code = self.code(r);
+            let Some(code) = self.conn.record.replies[r].code else {
+                // Not understood; the replies to the rest of the group still come in order.
+                bad_reply.get_or_insert(stage.clone());
+                continue;
+            };
             match cmd {
                 Command::Mail { .. } => mail_ok = (200..300).contains(&code),
                 Command::Quit => self.attempt.quit_reply = Some(r),
                 _ => {}
             }
             if code == 421 {
-                self.fail(Outcome::Refused, stage.clone());
-                return;
+                return self.fail(Outcome::Refused, stage.clone());
             }
         }
-        if mail_ok {
+        if let Some(stage) = bad_reply {
+            self.fail(Outcome::BadReply, stage);
+        } else if mail_ok {
             // The stage aimed at was reached; a refused RCPT is a finding, as one at a time.
             self.attempt.outcome = Outcome::Completed;
         } else {
