@@ -34,6 +34,17 @@ from=bench@lab.test
 rcpt=postmaster@lab.test
 say() { printf '== %s\n' "$*" >&2; }
 
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo -n "$@"; fi
+}
+# swaks --tls needs Net::SSLeay and IO::Socket::SSL; install them when missing.
+if ! perl -MNet::SSLeay -MIO::Socket::SSL -e 1 2>/dev/null; then
+    say "installing libnet-ssleay-perl and libio-socket-ssl-perl (for swaks --tls)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        libnet-ssleay-perl libio-socket-ssl-perl
+fi
+
 work=$(mktemp -d -t smtpdoctor-bench-rtt.XXXXXX)
 chmod 755 "$work"
 pfdir=$work/postfix
