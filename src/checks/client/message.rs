@@ -442,6 +442,22 @@ mod tests {
         assert!(run(&message(unlimited, MAIL, body)).is_empty());
     }
 
+    /// The finding points at the read that carried the offending byte.
+    #[test]
+    fn findings_point_at_the_read_with_the_byte() {
+        let mut s = Sim::greeted(1);
+        s.talk(10, b"EHLO client.example.org\r\n");
+        s.talk(20, b"MAIL FROM:<a@example.org> BODY=8BITMIME\r\n");
+        s.talk(30, b"RCPT TO:<postmaster@demo.test>\r\n");
+        s.talk(40, b"DATA\r\n");
+        s.read(50, b"Subject: x\r\n\r\nplain\r\n");
+        let second = s.read(51, b"tab\nhere\r\n.\r\n");
+        s.answer(52);
+        let f = run(&s.finish());
+        assert_eq!(ids(&f), ["client-data-bare-lf"]);
+        assert_eq!(f[0].anchor, Anchor::Event(second));
+    }
+
     #[test]
     fn binary_content_does_not_panic() {
         let mut content: Vec<u8> = (0..=255u8).cycle().take(50_000).collect();

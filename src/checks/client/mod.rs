@@ -180,6 +180,28 @@ mod tests {
         );
     }
 
+    /// Once the record stops keeping the server's bytes, order is no longer judged: the
+    /// replies after that point are unknown, and every later command would look pipelined.
+    #[test]
+    fn nothing_is_judged_by_order_beyond_the_kept_bytes() {
+        let mut s = Sim::with_budget(crate::record::Budget {
+            read_bytes: 64,
+            ..crate::record::Budget::default()
+        });
+        s.write(1, Stage::Greeting, crate::server::GREETING);
+        s.talk(10, b"EHLO client.example.org\r\n");
+        s.talk(20, b"MAIL FROM:<a@example.org>\r\n");
+        s.talk(30, b"RCPT TO:<postmaster@demo.test>\r\n");
+        s.talk(40, b"QUIT\r\n");
+        s.eof(50);
+        let rec = s.finish();
+        assert!(
+            rec.limits_reached()
+                .contains(&crate::record::Limit::ReadBytes)
+        );
+        assert!(check(&rec).is_empty(), "{:?}", ids(&check(&rec)));
+    }
+
     /// Hostile input: binary junk, endless lines, NULs and lone CRs in every state.
     #[test]
     fn hostile_input_does_not_panic_and_details_are_bounded() {
