@@ -2,16 +2,43 @@
 //! connection saw it (the mock, the proxy). Pure functions over the record, like the server
 //! family: client lines come from the request parser, the server's writes are `Write` events
 //! of the server, the client's close an `Eof` of the client.
+//!
+//! One file per family: `timing` (pregreet, multiline-early, timeout-short), `pipelining`,
+//! `syntax` (bare LF/CR, command length), `ehlo`, `tls`, `message` (content); all of them read
+//! the `timeline` derived once from the record (replies cut from the server's writes, which
+//! reply answered which line, what was due when). Findings come in the order of the record.
+
+mod ehlo;
+mod message;
+mod pipelining;
+mod syntax;
+#[cfg(test)]
+mod testkit;
+mod timeline;
+mod timing;
+mod tls;
 
 use crate::checks::{Anchor, Finding};
 use crate::record::{EventKind, Peer, Record, Stage};
 use crate::wire::request::Verb;
+use timeline::Timeline;
 
 /// Every client finding of one recorded connection, in the order of the record.
 pub fn check(rec: &Record) -> Vec<Finding> {
+    let tl = Timeline::new(rec);
     let mut out = Vec::new();
+    out.extend(timing::check(&tl));
+    out.extend(pipelining::check(&tl));
+    out.extend(syntax::check(&tl));
+    out.extend(ehlo::check(&tl));
+    out.extend(tls::check(&tl));
+    out.extend(message::check(&tl));
     out.extend(duplicate(rec));
     out.extend(no_quit(rec));
+    out.sort_by_key(|f| match f.anchor {
+        Anchor::Event(i) => i,
+        _ => usize::MAX,
+    });
     out
 }
 
@@ -75,20 +102,20 @@ fn no_quit(rec: &Record) -> Option<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::testkit::{Sim, patient_client};
     use super::*;
     use crate::checks::testkit::ids;
 
+    /// A greeted connection where the client sends `reads`, each answered, then closes.
     fn client_record(reads: &[&[u8]], close: bool) -> Record {
-        let mut rec = Record::default();
+        let mut s = Sim::greeted(0);
         for (i, r) in reads.iter().enumerate() {
-            rec.push_client_read(i as u64 * 1000, false, r);
-            while rec.next_client_line().is_some() {}
+            s.talk(1 + i as u64 * 1000, r);
         }
-        rec.finish_client();
         if close {
-            rec.push_client_eof(reads.len() as u64 * 1000, false);
+            s.eof(1 + reads.len() as u64 * 1000);
         }
-        rec
+        s.finish()
     }
 
     #[test]
@@ -112,5 +139,87 @@ mod tests {
         let f = check(&rec);
         assert_eq!(ids(&f), ["client-duplicate"]);
         assert!(f[0].detail.contains("<abc@client.test>"), "{}", f[0].detail);
+    }
+
+    /// A clean, patient client that used TLS: `client-tls` and nothing else.
+    #[test]
+    fn a_clean_client_gets_only_client_tls() {
+        let f = check(&patient_client());
+        assert_eq!(ids(&f), ["client-tls"], "{f:?}");
+    }
+
+    /// Everything wrong at once, in the order of the record, each kind once.
+    #[test]
+    fn a_bad_client_gets_each_kind_once_in_record_order() {
+        let mut s = Sim::new();
+        s.read(1, b"HELO pc\n");
+        s.write(5, Stage::Greeting, crate::server::GREETING);
+        s.answer(6);
+        s.talk(10, b"HELO pc\n");
+        s.talk(
+            20,
+            b"MAIL FROM:<a@example.org>\r\nRCPT TO:<postmaster@demo.test>\r\n",
+        );
+        s.talk(30, b"DATA\r\ncaf\xc3\xa9\n.\r\n");
+        s.eof(40);
+        let f = check(&s.finish());
+        assert_eq!(
+            ids(&f),
+            [
+                "client-pregreet",
+                "client-bare-lf",
+                "client-ehlo-invalid",
+                "client-helo-only",
+                "client-pipelining-unadvertised",
+                "client-pipelining-misordered",
+                "client-data-bare-lf",
+                "client-8bit-undeclared",
+                "client-no-quit",
+            ],
+            "{f:#?}"
+        );
+    }
+
+    /// Once the record stops keeping the server's bytes, order is no longer judged: the
+    /// replies after that point are unknown, and every later command would look pipelined.
+    #[test]
+    fn nothing_is_judged_by_order_beyond_the_kept_bytes() {
+        let mut s = Sim::with_budget(crate::record::Budget {
+            read_bytes: 64,
+            ..crate::record::Budget::default()
+        });
+        s.write(1, Stage::Greeting, crate::server::GREETING);
+        s.talk(10, b"EHLO client.example.org\r\n");
+        s.talk(20, b"MAIL FROM:<a@example.org>\r\n");
+        s.talk(30, b"RCPT TO:<postmaster@demo.test>\r\n");
+        s.talk(40, b"QUIT\r\n");
+        s.eof(50);
+        let rec = s.finish();
+        assert!(
+            rec.limits_reached()
+                .contains(&crate::record::Limit::ReadBytes)
+        );
+        assert!(check(&rec).is_empty(), "{:?}", ids(&check(&rec)));
+    }
+
+    /// Hostile input: binary junk, endless lines, NULs and lone CRs in every state.
+    #[test]
+    fn hostile_input_does_not_panic_and_details_are_bounded() {
+        let junk: Vec<u8> = (0..200_000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        for chunks in [
+            vec![&junk[..]],
+            junk.chunks(997).collect(),
+            vec![&b"DATA\r\n"[..], &junk[..], b"\r\n.\r\n", &junk[..]],
+        ] {
+            let mut s = Sim::greeted(0);
+            for (i, c) in chunks.iter().enumerate() {
+                s.talk(1 + i as u64, c);
+            }
+            s.eof(100_000);
+            for f in check(&s.finish()) {
+                assert!(f.detail.len() < 800, "{}: {}", f.id, f.detail);
+                assert!(f.summary.len() < 400, "{}: {}", f.id, f.summary);
+            }
+        }
     }
 }
