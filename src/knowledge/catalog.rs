@@ -847,16 +847,36 @@ pub static ENTRIES: &[Entry] = &[
         id: "tls-cert-untrusted",
         severity: Severity::Warning,
         title: "The certificate chain is not trusted",
-        meaning: "The chain does not lead to a trusted root: self-signed, issued by a private CA, or \
-                  missing an intermediate certificate. Verifying senders (MTA-STS) refuse delivery; \
-                  others encrypt without authentication.",
+        meaning: "The chain does not lead to a trust anchor (the public roots, plus any `--ca-file`). \
+                  The detail says why, in the verifier's terms: self-signed (the certificate is its \
+                  own issuer), unknown issuer (a private CA, or an intermediate missing from the \
+                  chain), a CA certificate used as the server's own (basicConstraints CA:TRUE on a \
+                  certificate that is not itself a trust anchor), an issuer that is not a CA, a bad \
+                  signature, an unsupported signature algorithm or a certificate not meant for TLS \
+                  servers. Verifying senders (MTA-STS, DANE-TA, Postfix `smtp_tls_security_level = \
+                  verify`) refuse delivery; others encrypt without authentication. A certificate \
+                  given with `--ca-file` is trusted as the server's own, as OpenSSL and \
+                  posttls-finger trust it, whatever its basicConstraints.",
         causes: &[
+            "a self-signed certificate (`openssl req -x509`, the distribution's snakeoil certificate) on a public MX",
             "only the leaf certificate configured, without the intermediates (use the full chain file)",
-            "a self-signed or internal-CA certificate on a public MX",
+            "a certificate from an internal CA that senders do not know",
+            "the CA certificate itself configured as the server certificate",
+            "a chain file that mixes certificates of different issuers, or SHA-1 signatures",
         ],
-        fix: "Serve the full chain (`fullchain.pem` from certbot; Postfix `smtpd_tls_chain_files` or a \
-              cert file that contains the intermediates). Use a publicly trusted CA for a public MX.",
-        reference: "RFC 5280 §6; RFC 8461 §4.2",
+        fix: "By cause, as the detail names it. Self-signed: use a certificate from a public CA \
+              (Let's Encrypt) on a public MX, or give the senders that must trust it the certificate \
+              as a trust anchor (Postfix `smtp_tls_CAfile`; to check it here, `--ca-file cert.pem`), \
+              or publish a DANE-EE TLSA record for it. Unknown issuer: serve the full chain \
+              (`fullchain.pem` from certbot; Postfix `smtpd_tls_chain_files`, or a cert file that \
+              contains the intermediates); for a private CA, give senders the CA certificate. CA \
+              certificate as server certificate: issue the server its own certificate \
+              (basicConstraints CA:FALSE, extended key usage serverAuth) signed by the CA. Issuer not \
+              a CA or bad signature: rebuild the chain file from the CA's current intermediates, \
+              server certificate first. Unsupported algorithm or wrong purpose: reissue with SHA-256 \
+              and extended key usage serverAuth. Check with `openssl s_client -starttls smtp \
+              -connect mx.example.com:25 -showcerts`.",
+        reference: "RFC 5280 §4.2.1.9, §6; RFC 6125; RFC 8461 §4.2; RFC 7672 §3.1",
         reproduce: "smtpdoctor probe example.com -v --quit-after tls",
     },
     // ---------------------------------------------------------------- Envelope
@@ -1176,11 +1196,19 @@ pub static ENTRIES: &[Entry] = &[
                   line) and the server processed it normally. A correct client always waits for the \
                   greeting; talking early is a hallmark of spam software, so a tolerant server gives up \
                   a cheap and reliable spam signal.",
-        causes: &["no greeting-time protocol check configured"],
-        fix: "Postfix: enable postscreen with `postscreen_greet_action = enforce`. Sendmail: \
-              `FEATURE(`greet_pause', `5000')`. Exim: a short `delay` in `acl_smtp_connect`, after which \
-              Exim itself drops clients that talked early.",
-        reference: "RFC 5321 §3.1, §4.3.1",
+        causes: &[
+            "no greeting-time protocol check configured (Postfix without postscreen, Sendmail without greet_pause)",
+            "Exim's early pipelining (PIPECONNECT) allowed for the client by `pipelining_connect_advertise_hosts`, \
+             which is deliberate for clients that cached its PIPE_CONNECT (X_PIPE_CONNECT) keyword",
+        ],
+        fix: "Postfix: enable postscreen with `postscreen_greet_action = enforce`. Exim: early \
+              talkers are accepted on purpose from the hosts in `pipelining_connect_advertise_hosts` \
+              (PIPECONNECT, early pipelining; default `*` where Exim is built with it): set it to the \
+              hosts that may pipeline before the banner, or to nothing (`pipelining_connect_advertise_hosts \
+              =`), and Exim drops the others (\"SMTP protocol synchronization error (input sent \
+              without waiting for greeting)\"); a short `delay` in `acl_smtp_connect` widens the \
+              window. Sendmail: `FEATURE(`greet_pause', `5000')`.",
+        reference: "RFC 5321 §3.1, §4.3.1; draft-harris-early-pipe (PIPE_CONNECT); Postfix POSTSCREEN_README",
         reproduce: "smtpdoctor probe example.com -v --test pregreet",
     },
     Entry {
