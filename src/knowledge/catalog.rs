@@ -672,6 +672,32 @@ pub static ENTRIES: &[Entry] = &[
         reference: "RFC 2034 §3; RFC 3463 §2",
         reproduce: "smtpdoctor probe example.com -v",
     },
+    Entry {
+        id: "ext-enhancedcodes-mismatch",
+        severity: Severity::Warning,
+        title: "An enhanced status code does not fit the command it answers",
+        meaning: "The server advertises ENHANCEDSTATUSCODES, and a positive reply carries a code whose \
+                  subject or detail belongs to another command: `250 2.1.5` (\"Destination address \
+                  valid\", a recipient's status) to MAIL, a sender's status (X.1.7, X.1.8) to RCPT, \
+                  an address status to the final dot, a mailbox or content status to RSET or QUIT. \
+                  RFC 3463 gives each subject a meaning (X.1 addressing, X.2 mailbox, X.3 mail \
+                  system, X.4 network, X.5 protocol, X.6 content, X.7 policy); senders and log \
+                  analysers that classify by code read the reply wrongly, and such codes usually mean \
+                  a proxy or filter answers with canned replies out of step. Refusals are not judged: \
+                  a refusal may rightly name any subject.",
+        causes: &[
+            "hand-written reply texts in a policy service, milter or filter with copied codes",
+            "an SMTP proxy or anti-spam gateway that answers with fixed replies",
+            "replies out of step: the reply meant for RCPT answers MAIL",
+        ],
+        fix: "Use the codes RFC 3463 and the IANA registry (RFC 5248) name for each reply: 2.1.0 for \
+              an accepted sender, 2.1.5 for an accepted recipient, 2.0.0 (or 2.6.0) for an accepted \
+              message, 2.0.0 for RSET, NOOP and QUIT. In Postfix, check `smtpd_*_restrictions` \
+              actions and access maps with explicit `OK`/`REJECT` texts; or stop advertising the \
+              extension (`smtpd_discard_ehlo_keywords = enhancedstatuscodes`).",
+        reference: "RFC 3463 §3; RFC 5248 (IANA SMTP Enhanced Status Codes); RFC 2034 §3",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
     // ---------------------------------------------------------------- STARTTLS / TLS
     Entry {
         id: "starttls-absent",
@@ -1350,6 +1376,33 @@ pub static ENTRIES: &[Entry] = &[
         reference: "RFC 5321 §3.6; RFC 2505 §2",
         reproduce: "smtpdoctor probe example.com -v --test relay",
     },
+    Entry {
+        id: "relay-forms-unjudged",
+        severity: Severity::Info,
+        title: "Relay tricks accepted by a catch-all server cannot be judged without delivery",
+        meaning: "Before its relay forms, the relay test sends RCPT to a local part that cannot exist at \
+                  the local domain. This server accepted it: it takes any local part (a catch-all, or \
+                  no recipient check at RCPT time). The percent hack (`user%foreign.example@target`), \
+                  the bang path (`foreign.example!user@target`) and the quoted local part \
+                  (`\"user@foreign.example\"@target`) all name the local domain, so a catch-all \
+                  accepts them as local addresses and delivers them to its catch-all mailbox: their \
+                  acceptance proves no relaying. A foreign domain or a source route accepted is still \
+                  `open-relay`.",
+        causes: &[
+            "a catch-all address for the domain (Postfix `luser_relay` or a virtual alias `@example.com`, \
+             Exim a `*` alias, Exchange a catch-all transport rule)",
+            "no recipient validation at RCPT time: mail to unknown users is accepted and bounced later",
+        ],
+        fix: "Nothing is proven. To settle it, look up the test addresses (`smtpdoctor-relay-test`) in the \
+              server's log or queue: delivered to the local catch-all is fine, queued for \
+              `example.net` is an open relay. Consider validating recipients at RCPT time (Postfix \
+              `smtpd_reject_unlisted_recipient = yes`, the default, with a catch-all only where \
+              needed; Exim `verify = recipient`): accepting every local part invites dictionary \
+              spam and backscatter. Run the test against a domain of the server without a catch-all \
+              (`--to someone@other-domain`) to judge the forms there.",
+        reference: "RFC 5321 §3.6, §4.1.1.3 (source routes), Appendix C; RFC 2505 §2.6",
+        reproduce: "smtpdoctor probe example.com -v --test relay",
+    },
     // ---------------------------------------------------------------- Client findings (SPEC §8)
     Entry {
         id: "client-pregreet",
@@ -1842,6 +1895,8 @@ pub(crate) const SPEC_IDS: &[(&str, Severity)] = &[
     ("helo-extended", Severity::Error),
     ("ext-size-small", Severity::Warning),
     ("ext-enhancedcodes-malformed", Severity::Warning),
+    // Not in SPEC §3: a positive enhanced code whose subject belongs to another command.
+    ("ext-enhancedcodes-mismatch", Severity::Warning),
     // §3 STARTTLS/TLS
     ("starttls-absent", Severity::Warning),
     ("starttls-required", Severity::Error),
@@ -1884,6 +1939,8 @@ pub(crate) const SPEC_IDS: &[(&str, Severity)] = &[
     ("bare-lf-accepted", Severity::Info),
     ("close-on-unknown", Severity::Warning),
     ("open-relay", Severity::Error),
+    // Not in SPEC §4: what the relay test cannot judge on a catch-all domain.
+    ("relay-forms-unjudged", Severity::Info),
 ];
 
 /// Every client finding id of SPEC §8 with its severity: what `mock` and `proxy` find in a client.
@@ -2101,6 +2158,7 @@ mod tests {
             ("bare-lf-accepted", "bare-lf"),
             ("close-on-unknown", "unknown-command"),
             ("open-relay", "relay"),
+            ("relay-forms-unjudged", "relay"),
         ] {
             let r = entry(id).unwrap().reproduce;
             assert!(r.contains(&format!("--test {test}")), "{id}: {r}");
