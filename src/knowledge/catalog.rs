@@ -1381,8 +1381,8 @@ pub static ENTRIES: &[Entry] = &[
         severity: Severity::Info,
         title: "Relay tricks accepted by a catch-all server cannot be judged without delivery",
         meaning: "Before its relay forms, the relay test sends RCPT to a local part that cannot exist at \
-                  the local domain. This server accepted it: it takes any local part (a catch-all, or \
-                  no recipient check at RCPT time). The percent hack (`user%foreign.example@target`), \
+                  the local domain. This server accepted it (or only deferred it): it takes any local \
+                  part (a catch-all, or no recipient check at RCPT time). The percent hack (`user%foreign.example@target`), \
                   the bang path (`foreign.example!user@target`) and the quoted local part \
                   (`\"user@foreign.example\"@target`) all name the local domain, so a catch-all \
                   accepts them as local addresses and delivers them to its catch-all mailbox: their \
