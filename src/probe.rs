@@ -529,6 +529,16 @@ impl Probe {
             ));
         }
         for base in bases {
+            if let Some(failed) = self.attempts[base].plaintext_retry_of {
+                self.notes.push(format!(
+                    "active tests against {} ran without STARTTLS, as attempt {} did: the TLS \
+                     handshake of attempt {} failed, and an MTA with opportunistic TLS delivers \
+                     without it",
+                    crate::wire::escape::escape_str(&self.attempts[base].target.host),
+                    base + 1,
+                    failed + 1
+                ));
+            }
             for &test in &tests {
                 let made = crate::session::active::run(test, cfg, &self.attempts[base]).await;
                 for a in made {
@@ -546,6 +556,9 @@ impl Probe {
             &self.attempts,
             &cfg.to,
         ));
+        // A test that never got to its point is no pass: say so.
+        self.notes
+            .extend(crate::checks::active::unreached_notes(&self.attempts));
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod accuracy;
 mod cli;
 mod dns_and_network;
 mod fragmentation;

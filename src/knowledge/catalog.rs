@@ -672,6 +672,32 @@ pub static ENTRIES: &[Entry] = &[
         reference: "RFC 2034 §3; RFC 3463 §2",
         reproduce: "smtpdoctor probe example.com -v",
     },
+    Entry {
+        id: "ext-enhancedcodes-mismatch",
+        severity: Severity::Warning,
+        title: "An enhanced status code does not fit the command it answers",
+        meaning: "The server advertises ENHANCEDSTATUSCODES, and a positive reply carries a code whose \
+                  subject or detail belongs to another command: `250 2.1.5` (\"Destination address \
+                  valid\", a recipient's status) to MAIL, a sender's status (X.1.7, X.1.8) to RCPT, \
+                  an address status to the final dot, a mailbox or content status to RSET or QUIT. \
+                  RFC 3463 gives each subject a meaning (X.1 addressing, X.2 mailbox, X.3 mail \
+                  system, X.4 network, X.5 protocol, X.6 content, X.7 policy); senders and log \
+                  analysers that classify by code read the reply wrongly, and such codes usually mean \
+                  a proxy or filter answers with canned replies out of step. Refusals are not judged: \
+                  a refusal may rightly name any subject.",
+        causes: &[
+            "hand-written reply texts in a policy service, milter or filter with copied codes",
+            "an SMTP proxy or anti-spam gateway that answers with fixed replies",
+            "replies out of step: the reply meant for RCPT answers MAIL",
+        ],
+        fix: "Use the codes RFC 3463 and the IANA registry (RFC 5248) name for each reply: 2.1.0 for \
+              an accepted sender, 2.1.5 for an accepted recipient, 2.0.0 (or 2.6.0) for an accepted \
+              message, 2.0.0 for RSET, NOOP and QUIT. In Postfix, check `smtpd_*_restrictions` \
+              actions and access maps with explicit `OK`/`REJECT` texts; or stop advertising the \
+              extension (`smtpd_discard_ehlo_keywords = enhancedstatuscodes`).",
+        reference: "RFC 3463 §3; RFC 5248 (IANA SMTP Enhanced Status Codes); RFC 2034 §3",
+        reproduce: "smtpdoctor probe example.com -v",
+    },
     // ---------------------------------------------------------------- STARTTLS / TLS
     Entry {
         id: "starttls-absent",
@@ -847,16 +873,36 @@ pub static ENTRIES: &[Entry] = &[
         id: "tls-cert-untrusted",
         severity: Severity::Warning,
         title: "The certificate chain is not trusted",
-        meaning: "The chain does not lead to a trusted root: self-signed, issued by a private CA, or \
-                  missing an intermediate certificate. Verifying senders (MTA-STS) refuse delivery; \
-                  others encrypt without authentication.",
+        meaning: "The chain does not lead to a trust anchor (the public roots, plus any `--ca-file`). \
+                  The detail says why, in the verifier's terms: self-signed (the certificate is its \
+                  own issuer), unknown issuer (a private CA, or an intermediate missing from the \
+                  chain), a CA certificate used as the server's own (basicConstraints CA:TRUE on a \
+                  certificate that is not itself a trust anchor), an issuer that is not a CA, a bad \
+                  signature, an unsupported signature algorithm or a certificate not meant for TLS \
+                  servers. Verifying senders (MTA-STS, DANE-TA, Postfix `smtp_tls_security_level = \
+                  verify`) refuse delivery; others encrypt without authentication. A certificate \
+                  given with `--ca-file` is trusted as the server's own, as OpenSSL and \
+                  posttls-finger trust it, whatever its basicConstraints.",
         causes: &[
+            "a self-signed certificate (`openssl req -x509`, the distribution's snakeoil certificate) on a public MX",
             "only the leaf certificate configured, without the intermediates (use the full chain file)",
-            "a self-signed or internal-CA certificate on a public MX",
+            "a certificate from an internal CA that senders do not know",
+            "the CA certificate itself configured as the server certificate",
+            "a chain file that mixes certificates of different issuers, or SHA-1 signatures",
         ],
-        fix: "Serve the full chain (`fullchain.pem` from certbot; Postfix `smtpd_tls_chain_files` or a \
-              cert file that contains the intermediates). Use a publicly trusted CA for a public MX.",
-        reference: "RFC 5280 §6; RFC 8461 §4.2",
+        fix: "By cause, as the detail names it. Self-signed: use a certificate from a public CA \
+              (Let's Encrypt) on a public MX, or give the senders that must trust it the certificate \
+              as a trust anchor (Postfix `smtp_tls_CAfile`; to check it here, `--ca-file cert.pem`), \
+              or publish a DANE-EE TLSA record for it. Unknown issuer: serve the full chain \
+              (`fullchain.pem` from certbot; Postfix `smtpd_tls_chain_files`, or a cert file that \
+              contains the intermediates); for a private CA, give senders the CA certificate. CA \
+              certificate as server certificate: issue the server its own certificate \
+              (basicConstraints CA:FALSE, extended key usage serverAuth) signed by the CA. Issuer not \
+              a CA or bad signature: rebuild the chain file from the CA's current intermediates, \
+              server certificate first. Unsupported algorithm or wrong purpose: reissue with SHA-256 \
+              and extended key usage serverAuth. Check with `openssl s_client -starttls smtp \
+              -connect mx.example.com:25 -showcerts`.",
+        reference: "RFC 5280 §4.2.1.9, §6; RFC 6125; RFC 8461 §4.2; RFC 7672 §3.1",
         reproduce: "smtpdoctor probe example.com -v --quit-after tls",
     },
     // ---------------------------------------------------------------- Envelope
@@ -1176,11 +1222,19 @@ pub static ENTRIES: &[Entry] = &[
                   line) and the server processed it normally. A correct client always waits for the \
                   greeting; talking early is a hallmark of spam software, so a tolerant server gives up \
                   a cheap and reliable spam signal.",
-        causes: &["no greeting-time protocol check configured"],
-        fix: "Postfix: enable postscreen with `postscreen_greet_action = enforce`. Sendmail: \
-              `FEATURE(`greet_pause', `5000')`. Exim: a short `delay` in `acl_smtp_connect`, after which \
-              Exim itself drops clients that talked early.",
-        reference: "RFC 5321 §3.1, §4.3.1",
+        causes: &[
+            "no greeting-time protocol check configured (Postfix without postscreen, Sendmail without greet_pause)",
+            "Exim's early pipelining (PIPECONNECT) allowed for the client by `pipelining_connect_advertise_hosts`, \
+             which is deliberate for clients that cached its PIPE_CONNECT (X_PIPE_CONNECT) keyword",
+        ],
+        fix: "Postfix: enable postscreen with `postscreen_greet_action = enforce`. Exim: early \
+              talkers are accepted on purpose from the hosts in `pipelining_connect_advertise_hosts` \
+              (PIPECONNECT, early pipelining; default `*` where Exim is built with it): set it to the \
+              hosts that may pipeline before the banner, or to nothing (`pipelining_connect_advertise_hosts \
+              =`), and Exim drops the others (\"SMTP protocol synchronization error (input sent \
+              without waiting for greeting)\"); a short `delay` in `acl_smtp_connect` widens the \
+              window. Sendmail: `FEATURE(`greet_pause', `5000')`.",
+        reference: "RFC 5321 §3.1, §4.3.1; draft-harris-early-pipe (PIPE_CONNECT); Postfix POSTSCREEN_README",
         reproduce: "smtpdoctor probe example.com -v --test pregreet",
     },
     Entry {
@@ -1320,6 +1374,33 @@ pub static ENTRIES: &[Entry] = &[
               Sendmail: remove the relay features above. Exchange: remove the anonymous relay \
               permission from the Internet-facing connector. Then test again.",
         reference: "RFC 5321 §3.6; RFC 2505 §2",
+        reproduce: "smtpdoctor probe example.com -v --test relay",
+    },
+    Entry {
+        id: "relay-forms-unjudged",
+        severity: Severity::Info,
+        title: "Relay tricks accepted by a catch-all server cannot be judged without delivery",
+        meaning: "Before its relay forms, the relay test sends RCPT to a local part that cannot exist at \
+                  the local domain. This server accepted it (or only deferred it): it takes any local \
+                  part (a catch-all, or no recipient check at RCPT time). The percent hack (`user%foreign.example@target`), \
+                  the bang path (`foreign.example!user@target`) and the quoted local part \
+                  (`\"user@foreign.example\"@target`) all name the local domain, so a catch-all \
+                  accepts them as local addresses and delivers them to its catch-all mailbox: their \
+                  acceptance proves no relaying. A foreign domain or a source route accepted is still \
+                  `open-relay`.",
+        causes: &[
+            "a catch-all address for the domain (Postfix `luser_relay` or a virtual alias `@example.com`, \
+             Exim a `*` alias, Exchange a catch-all transport rule)",
+            "no recipient validation at RCPT time: mail to unknown users is accepted and bounced later",
+        ],
+        fix: "Nothing is proven. To settle it, look up the test addresses (`smtpdoctor-relay-test`) in the \
+              server's log or queue: delivered to the local catch-all is fine, queued for \
+              `example.net` is an open relay. Consider validating recipients at RCPT time (Postfix \
+              `smtpd_reject_unlisted_recipient = yes`, the default, with a catch-all only where \
+              needed; Exim `verify = recipient`): accepting every local part invites dictionary \
+              spam and backscatter. Run the test against a domain of the server without a catch-all \
+              (`--to someone@other-domain`) to judge the forms there.",
+        reference: "RFC 5321 §3.6, §4.1.1.3 (source routes), Appendix C; RFC 2505 §2.6",
         reproduce: "smtpdoctor probe example.com -v --test relay",
     },
     // ---------------------------------------------------------------- Client findings (SPEC §8)
@@ -1814,6 +1895,8 @@ pub(crate) const SPEC_IDS: &[(&str, Severity)] = &[
     ("helo-extended", Severity::Error),
     ("ext-size-small", Severity::Warning),
     ("ext-enhancedcodes-malformed", Severity::Warning),
+    // Not in SPEC §3: a positive enhanced code whose subject belongs to another command.
+    ("ext-enhancedcodes-mismatch", Severity::Warning),
     // §3 STARTTLS/TLS
     ("starttls-absent", Severity::Warning),
     ("starttls-required", Severity::Error),
@@ -1856,6 +1939,8 @@ pub(crate) const SPEC_IDS: &[(&str, Severity)] = &[
     ("bare-lf-accepted", Severity::Info),
     ("close-on-unknown", Severity::Warning),
     ("open-relay", Severity::Error),
+    // Not in SPEC §4: what the relay test cannot judge on a catch-all domain.
+    ("relay-forms-unjudged", Severity::Info),
 ];
 
 /// Every client finding id of SPEC §8 with its severity: what `mock` and `proxy` find in a client.
@@ -2073,6 +2158,7 @@ mod tests {
             ("bare-lf-accepted", "bare-lf"),
             ("close-on-unknown", "unknown-command"),
             ("open-relay", "relay"),
+            ("relay-forms-unjudged", "relay"),
         ] {
             let r = entry(id).unwrap().reproduce;
             assert!(r.contains(&format!("--test {test}")), "{id}: {r}");

@@ -126,9 +126,10 @@ impl Attempt {
 /// What happened during DATA.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DataResult {
-    /// Bytes written after the 354 (dot-stuffed), the final `\r\n.\r\n` included.
+    /// Bytes of the message on the wire after the 354: dot-stuffed, the final `\r\n.\r\n`
+    /// included (the transcript's "sent N bytes" and the summary show the same number).
     pub bytes_sent: u64,
-    /// Content bytes read from the source.
+    /// Content bytes as given, before dot-stuffing.
     pub content_bytes: u64,
     /// DATA command to its reply, ms.
     pub data_reply_ms: Option<f64>,

@@ -33,9 +33,9 @@ impl DataResult {
                     if data_write.is_none() && bytes.eq_ignore_ascii_case(b"DATA\r\n") {
                         seen = true;
                         data_write = Some(i);
-                    } else if streamed && *expects > 0 && d.dot_event.is_none() {
-                        // The final dot: the one write after the content that awaits a reply.
-                        d.bytes_sent += bytes.len() as u64;
+                    } else if data_write.is_some() && *expects > 0 && d.dot_event.is_none() {
+                        // The final dot: the one write after DATA that awaits a reply (the
+                        // content's writes await none).
                         d.dot_event = Some(i);
                         d.dot_written_us = Some(e.at_us);
                     }
@@ -46,8 +46,9 @@ impl DataResult {
                     elapsed_us,
                     slowest_write_us,
                 } if !streamed => {
+                    // The one summary of the message: every printer shows these numbers.
                     streamed = true;
-                    d.bytes_sent += bytes;
+                    d.bytes_sent = *bytes;
                     d.content_bytes = *content_bytes;
                     d.transfer_ms = Some(*elapsed_us as f64 / 1000.0);
                     d.slowest_block_ms = Some(*slowest_write_us as f64 / 1000.0);

@@ -151,13 +151,15 @@ pub enum EventKind {
         /// How many bytes.
         len: usize,
     },
-    /// Message data was streamed (only its first bytes are kept, as a `Write`).
+    /// Message data was streamed (only its first bytes are kept, as a `Write`): after the
+    /// final dot's write, or where the streaming stopped.
     DataSent {
-        /// Bytes written on the wire (dot-stuffed), final dot excluded.
+        /// Bytes of the message on the wire: dot-stuffed, the final `\r\n.\r\n` included
+        /// when it was written.
         bytes: u64,
-        /// Content bytes read from the source (before dot-stuffing).
+        /// Content bytes as given (read from the source, before dot-stuffing).
         content_bytes: u64,
-        /// How long the transfer took, µs.
+        /// How long the transfer took (the final dot's write included), µs.
         elapsed_us: u64,
         /// The slowest single write, µs.
         slowest_write_us: u64,

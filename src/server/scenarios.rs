@@ -646,7 +646,7 @@ pub static ALL: &[Scenario] = &[
     Scenario {
         name: "open-relay",
         summary: "accepts every recipient, whatever the domain or address trick",
-        expect: &["open-relay"],
+        expect: &["open-relay", "relay-forms-unjudged"],
         probe_args: &["--test", "relay"],
         script: rules(&[on(Rcpt, &[Send(b"250 2.1.5 Ok\r\n")])]),
     },
@@ -656,5 +656,48 @@ pub static ALL: &[Scenario] = &[
         expect: &[],
         probe_args: &["--test", "relay"],
         script: Script::DEFAULT,
+    },
+    // ----- accuracy: no silent misses, no false alarms
+    Scenario {
+        name: "tls-failed-smuggling-vulnerable",
+        summary: "every STARTTLS handshake fails (plaintext HTTP after the 220), and message data also ends at \
+                  <LF>.<LF>: the active tests go without STARTTLS, as the probe's plaintext retry did",
+        expect: &["tls-handshake-failed", "smuggle-eod-accepted"],
+        probe_args: &["--test", "smuggling", "--to", "postmaster@demo.test", "--timeout", "1s"],
+        script: Script {
+            rules: &[on(
+                Starttls,
+                &[Send(STARTTLS_READY), Sleep(200), Send(b"HTTP/1.1 400 Bad Request\r\n"), Close],
+            )],
+            lenient_eod: true,
+            ..Script::DEFAULT
+        },
+    },
+    Scenario {
+        name: "relay-catch-all",
+        summary: "a catch-all for demo.test: accepts any local part there, % hack, bang path and quoted @ included, \
+                  and refuses foreign domains and source routes",
+        expect: &["relay-forms-unjudged"],
+        probe_args: &["--test", "relay"],
+        script: rules(&[on_arg(Rcpt, "@demo.test>", &[Send(b"250 2.1.5 Ok\r\n")])]),
+    },
+    Scenario {
+        name: "relay-hangup",
+        summary: "refuses relaying, and answers the bang path with 421 and hangs up: the later relay forms are not \
+                  tried (a note names them)",
+        expect: &[],
+        probe_args: &["--test", "relay"],
+        script: rules(&[on_arg(
+            Rcpt,
+            "!",
+            &[Send(b"421 4.7.0 mx.demo.test Error: too many errors\r\n"), Close],
+        )]),
+    },
+    Scenario {
+        name: "enhancedcodes-mismatch",
+        summary: "advertises ENHANCEDSTATUSCODES and answers MAIL with 250 2.1.5, a recipient's status code",
+        expect: &["ext-enhancedcodes-mismatch"],
+        probe_args: &[],
+        script: rules(&[on(Mail, &[Send(b"250 2.1.5 Ok\r\n")])]),
     },
 ];

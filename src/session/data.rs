@@ -96,8 +96,8 @@ impl Run {
             }
         };
         let mut stuffer = crate::wire::stuff::DotStuffer::new();
-        match self.stream_content(&mut source, &mut stuffer, cfg).await {
-            Streamed::Complete => {}
+        let tally = match self.stream_content(&mut source, &mut stuffer, cfg).await {
+            Streamed::Complete(tally) => tally,
             Streamed::NotSent(reason) => {
                 // Abort without the final dot: the server must discard the partial message.
                 self.not_sent(reason);
@@ -109,12 +109,28 @@ impl Run {
                 self.fail(outcome, Stage::Data);
                 return false;
             }
-        }
-        self.final_dot(stuffer, cfg).await
+        };
+        self.final_dot(stuffer, tally, cfg).await
     }
 
-    /// Streams the content in chunks, dot-stuffed, keeping the first bytes in the record and
-    /// a [`EventKind::DataSent`] summary at the end.
+    /// Records the [`EventKind::DataSent`] summary: the content as given (`content` bytes) and
+    /// the bytes it took on the wire (dot-stuffed, the final dot included when it was written).
+    fn data_sent(&mut self, tally: Tally, content: u64) {
+        let at = self.conn.now_us();
+        self.conn.record.push(
+            at,
+            EventKind::DataSent {
+                bytes: tally.sent,
+                content_bytes: content,
+                elapsed_us: at.saturating_sub(tally.started_us),
+                slowest_write_us: tally.slowest_us,
+            },
+        );
+    }
+
+    /// Streams the content in chunks, dot-stuffed, keeping the first bytes in the record. When
+    /// it stops early, the [`EventKind::DataSent`] summary follows at once; when it is complete,
+    /// after the final dot.
     async fn stream_content(
         &mut self,
         source: &mut crate::session::message::Source,
@@ -133,36 +149,27 @@ impl Run {
         let mut input = Vec::with_capacity(CHUNK);
         let mut wire = Vec::with_capacity(CHUNK * 2);
         let block_wait = cfg.wait(rfc_timeouts::DATA_BLOCK);
-        let started = self.conn.now_us();
-        let (mut kept, mut slowest, mut sent) = (0usize, 0u64, 0u64);
-        let summary = |run: &mut Run, sent: u64, slowest: u64, content: u64| {
-            let at = run.conn.now_us();
-            run.conn.record.push(
-                at,
-                EventKind::DataSent {
-                    bytes: sent,
-                    content_bytes: content,
-                    elapsed_us: at.saturating_sub(started),
-                    slowest_write_us: slowest,
-                },
-            );
+        let mut tally = Tally {
+            started_us: self.conn.now_us(),
+            sent: 0,
+            slowest_us: 0,
         };
+        let mut kept = 0usize;
         loop {
             if let Err(e) = source.next(&mut input).await {
-                summary(self, sent, slowest, stuffer.input_bytes);
+                self.data_sent(tally, stuffer.input_bytes);
                 return Streamed::NotSent(NotSent::Unreadable {
                     error: e.to_string(),
                     aborted: true,
                 });
             }
             if input.is_empty() {
-                summary(self, sent, slowest, stuffer.input_bytes);
-                return Streamed::Complete;
+                return Streamed::Complete(tally);
             }
             wire.clear();
             stuffer.push(&input, &mut wire);
             if stuffer.longest_line > MAX_LINE || (stuffer.eight_bit && !eight_bit_ok) {
-                summary(self, sent, slowest, stuffer.input_bytes);
+                self.data_sent(tally, stuffer.input_bytes);
                 return Streamed::NotSent(if stuffer.longest_line > MAX_LINE {
                     NotSent::LineTooLong {
                         octets: stuffer.longest_line,
@@ -195,8 +202,8 @@ impl Run {
                 }
                 Stream::Closed => Ok(Err(std::io::Error::from(std::io::ErrorKind::NotConnected))),
             };
-            slowest = slowest.max(t0.elapsed().as_micros() as u64);
-            sent += wire.len() as u64;
+            tally.slowest_us = tally.slowest_us.max(t0.elapsed().as_micros() as u64);
+            tally.sent += wire.len() as u64;
             let failure = match res {
                 Ok(Ok(())) => continue,
                 Ok(Err(e)) => EventKind::IoError {
@@ -212,7 +219,7 @@ impl Run {
             let timed_out = matches!(failure, EventKind::Timeout { .. });
             let at = self.conn.now_us();
             self.conn.record.push(at, failure);
-            summary(self, sent, slowest, stuffer.input_bytes);
+            self.data_sent(tally, stuffer.input_bytes);
             if timed_out {
                 return Streamed::Failed(Outcome::Timeout);
             }
@@ -225,16 +232,25 @@ impl Run {
         }
     }
 
-    /// The final dot, `\r\n.\r\n` in one write, and the wait for its reply.
+    /// The final dot, `\r\n.\r\n` in one write, the summary of what the message took on
+    /// the wire, and the wait for the dot's reply.
     async fn final_dot(
         &mut self,
         mut stuffer: crate::wire::stuff::DotStuffer,
+        mut tally: Tally,
         cfg: &SessionConfig,
     ) -> bool {
         let mut wire = Vec::with_capacity(5);
         stuffer.finish(&mut wire);
         let dot_at = self.conn.now_us();
-        if !self.conn.write(Stage::Data, &wire, 1).await {
+        let t0 = Instant::now();
+        let written = self.conn.write(Stage::Data, &wire, 1).await;
+        if written {
+            tally.sent += wire.len() as u64;
+            tally.slowest_us = tally.slowest_us.max(t0.elapsed().as_micros() as u64);
+        }
+        self.data_sent(tally, stuffer.input_bytes);
+        if !written {
             self.fail(Outcome::IoError, Stage::Data);
             return false;
         }
@@ -252,10 +268,21 @@ impl Run {
     }
 }
 
+/// What the message took on the wire so far.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    /// When the content started, µs.
+    started_us: u64,
+    /// Bytes written (dot-stuffed).
+    sent: u64,
+    /// The slowest single write, µs.
+    slowest_us: u64,
+}
+
 /// How streaming the content ended.
 enum Streamed {
     /// Every chunk was written; the final dot may follow.
-    Complete,
+    Complete(Tally),
     /// The content may not be sent (found while streaming); no final dot.
     NotSent(NotSent),
     /// A write failed or stalled.

@@ -1,6 +1,6 @@
 //! The unusual inputs of the active tests, defined once for the tests that send them and the
-//! checks that judge the answers: smuggling end-of-data sequences, relay address forms, the
-//! unknown verb.
+//! checks that judge the answers: smuggling end-of-data sequences, relay address forms (and the
+//! catch-all check before them), the unknown verb.
 
 /// The end-of-data sequences of the smuggling test, in the order they are tried.
 pub const SMUGGLING_SEQUENCES: &[&[u8]] = &[
@@ -61,6 +61,37 @@ pub fn smuggling_sequence(content: &[u8]) -> Option<&'static [u8]> {
     seqs.into_iter().find(|s| content.ends_with(s))
 }
 
+/// The local part of the relay test's first RCPT, followed by a random suffix: an address at
+/// the local domain that cannot exist. A server that accepts it accepts any local part
+/// (a catch-all), so it would also deliver the percent hack, the bang path and the quoted
+/// local part locally, and accepting those proves no relaying.
+pub const RELAY_UNKNOWN_LOCAL_PART: &str = "smtpdoctor-no-such-user-";
+
+/// The form name of that first RCPT.
+pub const RELAY_CATCH_ALL_FORM: &str = "random local part";
+
+/// The forms of the relay test, in the order they are tried after the catch-all check.
+pub const RELAY_FORMS: [&str; 5] = [
+    "foreign domain",
+    "percent hack",
+    "bang path",
+    "quoted local part",
+    "source route",
+];
+
+/// Whether an accepted `form` could be a local delivery: its domain is the local one, and only
+/// the local part names the foreign side (percent hack, bang path, quoted local part). A
+/// catch-all accepts these like any local part; a foreign domain or a source route is relaying
+/// whatever the server does with local parts.
+pub fn relay_form_is_local(form: &str) -> bool {
+    matches!(form, "percent hack" | "bang path" | "quoted local part")
+}
+
+/// The catch-all check's address at the local domain, with a random `suffix`.
+pub fn relay_catch_all_address(local_domain: &str, suffix: &str) -> String {
+    format!("{RELAY_UNKNOWN_LOCAL_PART}{suffix}@{local_domain}")
+}
+
 /// The addresses of the relay test for a local recipient domain: (form, address).
 pub fn relay_addresses(local_domain: &str) -> Vec<(&'static str, String)> {
     let (user, foreign) = (RELAY_LOCAL_PART, RELAY_FOREIGN_DOMAIN);
@@ -82,7 +113,9 @@ pub fn relay_form(address: &str) -> &'static str {
         return "source route";
     }
     let local = address.rsplit_once('@').map_or(address, |(l, _)| l);
-    if local.starts_with('"') && local.contains('@') {
+    if local.starts_with(RELAY_UNKNOWN_LOCAL_PART) && !local.contains(['%', '!', '"', '@']) {
+        RELAY_CATCH_ALL_FORM
+    } else if local.starts_with('"') && local.contains('@') {
         "quoted local part"
     } else if local.contains('%') {
         "percent hack"

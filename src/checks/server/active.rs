@@ -7,7 +7,9 @@ use crate::record::Stage;
 use crate::record::attempt::Attempt;
 use crate::record::{EventKind, Record, ReplyRecord};
 use crate::wire::escape::{escape_bytes, escape_str};
-use crate::wire::probes::{relay_form, smuggling_sequence};
+use crate::wire::probes::{
+    RELAY_CATCH_ALL_FORM, RELAY_FORMS, relay_form, relay_form_is_local, smuggling_sequence,
+};
 
 /// Judges one test attempt; `main` is the probe's own attempt against the same address, when
 /// known (the pregreet test compares its RCPT reply with it). Findings are numbered `index`.
@@ -587,28 +589,266 @@ fn unknown_command(rec: &Record) -> Vec<Finding> {
 
 // --------------------------------------------------------------------------------------- relay
 
-fn relay(rec: &Record) -> Vec<Finding> {
+/// One answered RCPT of the relay test: its form, address and reply.
+struct RelayAnswer<'a> {
+    form: &'static str,
+    address: String,
+    reply: &'a ReplyRecord,
+}
+
+fn relay_answers(rec: &Record) -> Vec<RelayAnswer<'_>> {
     let stage = Stage::Test("relay");
     rec.replies
         .iter()
-        .filter(|r| r.stage == stage && is_positive(r))
+        .filter(|r| r.stage == stage && !r.unsolicited)
         .filter_map(|r| {
             let address = path_of(written(rec, r.command_event?));
-            let form = relay_form(&address);
-            Some(Finding::new(
-                "open-relay",
-                stage.clone(),
-                Anchor::Line(r.first_line),
-                format!("The server accepted a recipient it must not relay to ({form})"),
-                format!(
-                    "RCPT TO:<{}> was answered `{}`; an unauthenticated client may relay through \
-                     this server (the probe sent RSET and no DATA)",
-                    escape_str(&address),
-                    reply_wire(rec, r)
-                ),
-            ))
+            Some(RelayAnswer {
+                form: relay_form(&address),
+                address,
+                reply: r,
+            })
         })
         .collect()
+}
+
+fn relay(rec: &Record) -> Vec<Finding> {
+    let stage = Stage::Test("relay");
+    let answers = relay_answers(rec);
+    let catch_all = answers.iter().find(|a| a.form == RELAY_CATCH_ALL_FORM);
+    // A refused unknown local part shows that the server does not take any local part: an
+    // accepted percent hack, bang path or quoted local part is then read as the foreign address.
+    let local_refused = catch_all.is_some_and(|a| a.reply.code.is_some_and(|c| c >= 500));
+    let mut out = Vec::new();
+    let mut unjudged = Vec::new();
+    for a in answers
+        .iter()
+        .filter(|a| a.form != RELAY_CATCH_ALL_FORM && is_positive(a.reply))
+    {
+        if relay_form_is_local(a.form) && !local_refused {
+            unjudged.push(a);
+            continue;
+        }
+        let why = match catch_all {
+            Some(c) if relay_form_is_local(a.form) => format!(
+                "; the server refused the unknown local part <{}> (`{}`), so it did not take this \
+                 as a local address",
+                escape_str(&c.address),
+                reply_wire(rec, c.reply)
+            ),
+            _ => String::new(),
+        };
+        out.push(Finding::new(
+            "open-relay",
+            stage.clone(),
+            Anchor::Line(a.reply.first_line),
+            format!(
+                "The server accepted a recipient it must not relay to ({})",
+                a.form
+            ),
+            format!(
+                "RCPT TO:<{}> was answered `{}`{why}; an unauthenticated client may relay through \
+                 this server (the probe sent RSET and no DATA)",
+                escape_str(&a.address),
+                reply_wire(rec, a.reply)
+            ),
+        ));
+    }
+    if let Some(first) = unjudged.first() {
+        let accepted = unjudged
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} <{}> (`{}`)",
+                    a.form,
+                    escape_str(&a.address),
+                    reply_wire(rec, a.reply)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (anchor, summary, why) = match catch_all {
+            Some(c) if is_positive(c.reply) => (
+                c.reply.first_line,
+                "The server accepts any local part (catch-all): the relay tricks it accepted \
+                 cannot be judged without delivery",
+                format!(
+                    "RCPT TO:<{}>, a local part that cannot exist, was answered `{}`: the server \
+                     accepts every local part and would deliver these locally as well",
+                    escape_str(&c.address),
+                    reply_wire(rec, c.reply)
+                ),
+            ),
+            Some(c) => (
+                first.reply.first_line,
+                "The catch-all check was not refused: the relay tricks the server accepted \
+                 cannot be judged without delivery",
+                format!(
+                    "RCPT TO:<{}>, a local part that cannot exist, was answered `{}`, not \
+                     refused: the server may accept any local part and deliver these locally",
+                    escape_str(&c.address),
+                    reply_wire(rec, c.reply)
+                ),
+            ),
+            None => (
+                first.reply.first_line,
+                "The relay tricks the server accepted cannot be judged without delivery",
+                "the catch-all check got no answer".to_string(),
+            ),
+        };
+        out.push(Finding::new(
+            "relay-forms-unjudged",
+            stage,
+            Anchor::Line(anchor),
+            summary,
+            format!(
+                "{why}; accepted: {accepted}; whether it relays them shows only in its queue or \
+                 log (the probe sent RSET and no DATA)"
+            ),
+        ));
+    }
+    out
+}
+
+// ------------------------------------------------------------------------- what did not run
+
+/// Whether a test attempt got to the unusual part it exists for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reach {
+    /// The test sent what it tests and the answer was judged.
+    Reached,
+    /// The server gave the test nothing to test (the reason).
+    NotApplicable(String),
+    /// The connection ended before the test's point (how).
+    NotReached(String),
+}
+
+/// How an attempt ended, for a note: the stage and outcome, and the refusal when there was one.
+fn how_it_ended(a: &Attempt) -> String {
+    let outcome = serde_json::to_value(&a.outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let mut s = format!(
+        "ended at {} ({outcome})",
+        a.failed_stage.as_ref().map_or("?".into(), |st| st.name())
+    );
+    if let Some(r) = a.record.replies.iter().rfind(|r| !r.unsolicited)
+        && r.code.is_some_and(|c| c >= 400)
+    {
+        s.push_str(&format!(": `{}`", reply_wire(&a.record, r)));
+    }
+    s
+}
+
+fn reach(a: &Attempt) -> Reach {
+    let Some(name) = a.test else {
+        return Reach::Reached;
+    };
+    let rec = &a.record;
+    let w = test_write(rec, name);
+    match (name, w) {
+        ("starttls-injection", Some(w)) => {
+            let shook = rec.events[w..]
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::TlsHandshake { ok: true, .. }));
+            if shook {
+                Reach::Reached
+            } else if a.completed() {
+                let code = rec
+                    .replies
+                    .iter()
+                    .find(|r| r.stage == Stage::Starttls)
+                    .and_then(|r| r.code)
+                    .map_or("nothing".into(), |c| c.to_string());
+                Reach::NotApplicable(format!("STARTTLS was answered with {code}"))
+            } else {
+                Reach::NotReached(how_it_ended(a))
+            }
+        }
+        ("starttls-injection", None) if a.completed() => Reach::NotApplicable(
+            if a.tls.is_some() {
+                "the connection is TLS from the start"
+            } else {
+                "STARTTLS is not advertised"
+            }
+            .into(),
+        ),
+        ("pregreet", None) if a.completed() => {
+            Reach::NotApplicable("no 220- teaser on this connection".into())
+        }
+        (_, Some(_)) => Reach::Reached,
+        (_, None) => Reach::NotReached(how_it_ended(a)),
+    }
+}
+
+/// The relay forms an attempt left untried (no answer to their RCPT), in test order.
+fn relay_untried(rec: &Record) -> Vec<&'static str> {
+    let answered: Vec<&str> = relay_answers(rec).iter().map(|a| a.form).collect();
+    std::iter::once(RELAY_CATCH_ALL_FORM)
+        .chain(RELAY_FORMS)
+        .filter(|f| !answered.contains(f))
+        .collect()
+}
+
+/// Notes on the active tests that did not do what they exist for: connections that ended before
+/// the test's point (so its silence is no pass), tests the server gave nothing to test, and the
+/// relay forms a hang-up left untried. One note per test and reason.
+pub fn unreached_notes(attempts: &[Attempt]) -> Vec<String> {
+    let mut groups: Vec<(&str, Reach, usize)> = Vec::new();
+    let mut totals: Vec<(&str, usize)> = Vec::new();
+    let mut out = Vec::new();
+    for (i, a) in attempts.iter().enumerate() {
+        let Some(name) = a.test else { continue };
+        match totals.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, n)) => *n += 1,
+            None => totals.push((name, 1)),
+        }
+        let r = reach(a);
+        if r == Reach::Reached {
+            if name == "relay" {
+                let untried = relay_untried(&a.record);
+                if !untried.is_empty() {
+                    let last = a.record.replies.iter().rfind(|r| !r.unsolicited);
+                    let how = match last {
+                        Some(r) if r.code == Some(421) => format!(
+                            "the server closed the session with `{}`",
+                            reply_wire(&a.record, r)
+                        ),
+                        _ => format!("the session {}", how_it_ended(a)),
+                    };
+                    out.push(format!(
+                        "active test relay (attempt {}): not tried: {}; {how}; run it again \
+                         later (or from another address) to judge them",
+                        i + 1,
+                        untried.join(", "),
+                    ));
+                }
+            }
+            continue;
+        }
+        match groups.iter_mut().find(|(n, g, _)| *n == name && *g == r) {
+            Some((_, _, n)) => *n += 1,
+            None => groups.push((name, r, 1)),
+        }
+    }
+    let total = |name: &str| totals.iter().find(|(n, _)| *n == name).map_or(0, |t| t.1);
+    let mut notes: Vec<String> = groups
+        .into_iter()
+        .map(|(name, r, n)| match r {
+            Reach::NotReached(how) => format!(
+                "active test {name} did not get to its test on {n} of {} connection(s), which \
+                 {how}: it says nothing about the server",
+                total(name)
+            ),
+            Reach::NotApplicable(why) => {
+                format!("active test {name}: nothing to test on {n} connection(s): {why}")
+            }
+            Reach::Reached => String::new(),
+        })
+        .collect();
+    notes.extend(out);
+    notes
 }
 
 #[cfg(test)]
@@ -1139,12 +1379,14 @@ mod tests {
         assert!(check(&a, 1, None).is_empty());
     }
 
-    fn relay_attempt(code: &[u8]) -> Attempt {
+    /// The relay test: the catch-all check answered `unknown_local`, the percent hack answered
+    /// `percent`, every other form refused.
+    fn relay_attempt(unknown_local: &[u8], percent: &[u8]) -> Attempt {
         let mut events = vec![read(1, GREETING)];
-        for (i, (_, address)) in crate::wire::probes::relay_addresses("example.test")
-            .into_iter()
-            .enumerate()
-        {
+        let catch_all = crate::wire::probes::relay_catch_all_address("example.test", "0123abcd");
+        let addresses = std::iter::once(("random local part", catch_all))
+            .chain(crate::wire::probes::relay_addresses("example.test"));
+        for (i, (form, address)) in addresses.enumerate() {
             let at = 10 * (i as u64 + 1);
             events.push(write(at, Stage::Mail, b"MAIL FROM:<>\r\n"));
             events.push(read(at + 1, b"250 2.1.0 Ok\r\n"));
@@ -1153,10 +1395,10 @@ mod tests {
                 t("relay"),
                 format!("RCPT TO:<{address}>\r\n").as_bytes(),
             ));
-            let reply = if i == 1 {
-                code
-            } else {
-                b"554 5.7.1 Relay access denied\r\n"
+            let reply = match form {
+                "random local part" => unknown_local,
+                "percent hack" => percent,
+                _ => b"554 5.7.1 Relay access denied\r\n",
             };
             events.push(read(at + 3, reply));
             events.push(write(at + 4, Stage::Quit, b"RSET\r\n"));
@@ -1167,9 +1409,12 @@ mod tests {
         a
     }
 
+    const UNKNOWN_USER: &[u8] = b"550 5.1.1 <x>: Recipient address rejected: User unknown\r\n";
+    const OK_RCPT: &[u8] = b"250 2.1.5 Ok\r\n";
+
     #[test]
     fn open_relay_names_the_form() {
-        let a = relay_attempt(b"250 2.1.5 Ok\r\n");
+        let a = relay_attempt(UNKNOWN_USER, OK_RCPT);
         let f = check(&a, 1, None);
         assert_eq!(ids(&f), ["open-relay"]);
         assert!(f[0].summary.contains("percent hack"), "{}", f[0].summary);
@@ -1179,7 +1424,140 @@ mod tests {
             "{}",
             f[0].detail
         );
-        assert!(check(&relay_attempt(b"550 5.7.1 no\r\n"), 1, None).is_empty());
+        assert!(
+            f[0].detail.contains("refused the unknown local part"),
+            "{}",
+            f[0].detail
+        );
+        assert!(check(&relay_attempt(UNKNOWN_USER, b"550 5.7.1 no\r\n"), 1, None).is_empty());
+        assert!(unreached_notes(&[a]).is_empty(), "every form was tried");
+    }
+
+    /// Regression: a catch-all server that accepted the percent hack (and delivered it locally)
+    /// was reported as an open relay.
+    #[test]
+    fn catch_all_leaves_the_local_forms_unjudged() {
+        let a = relay_attempt(OK_RCPT, OK_RCPT);
+        let f = check(&a, 1, None);
+        assert_eq!(ids(&f), ["relay-forms-unjudged"]);
+        assert_eq!(f[0].severity, crate::knowledge::Severity::Info);
+        assert!(f[0].detail.contains("percent hack"), "{}", f[0].detail);
+        assert!(
+            f[0].detail.contains("smtpdoctor-no-such-user-0123abcd"),
+            "{}",
+            f[0].detail
+        );
+        assert_eq!(pointed(&a, &f[0]), "250 2.1.5 Ok");
+        // A deferred catch-all check proves nothing either.
+        let a = relay_attempt(b"450 4.3.0 try later\r\n", OK_RCPT);
+        assert_eq!(ids(&check(&a, 1, None)), ["relay-forms-unjudged"]);
+        // A foreign domain accepted is relaying, catch-all or not.
+        let mut a = relay_attempt(OK_RCPT, b"550 no\r\n");
+        let i = a
+            .record
+            .events
+            .iter()
+            .position(
+                |e| matches!(&e.kind, EventKind::Read { bytes, .. } if bytes.starts_with(b"554")),
+            )
+            .unwrap();
+        a.record.events[i] = read(35, OK_RCPT);
+        a.record = crate::record::Record::replay(a.record.events.clone());
+        let f = check(&a, 1, None);
+        assert_eq!(ids(&f), ["open-relay"]);
+        assert!(f[0].summary.contains("foreign domain"), "{}", f[0].summary);
+    }
+
+    #[test]
+    fn a_hang_up_names_the_forms_not_tried() {
+        let mut events = vec![read(1, GREETING)];
+        let catch_all = crate::wire::probes::relay_catch_all_address("example.test", "0123abcd");
+        let tried = std::iter::once(catch_all)
+            .chain(
+                crate::wire::probes::relay_addresses("example.test")
+                    .into_iter()
+                    .map(|f| f.1),
+            )
+            .take(3);
+        for (i, address) in tried.enumerate() {
+            let at = 10 * (i as u64 + 1);
+            events.push(write(at, Stage::Mail, b"MAIL FROM:<>\r\n"));
+            events.push(read(at + 1, b"250 2.1.0 Ok\r\n"));
+            events.push(write(
+                at + 2,
+                t("relay"),
+                format!("RCPT TO:<{address}>\r\n").as_bytes(),
+            ));
+            if i < 2 {
+                events.push(read(at + 3, b"554 5.7.1 Relay access denied\r\n"));
+                events.push(write(at + 4, Stage::Quit, b"RSET\r\n"));
+                events.push(read(at + 5, b"250 2.0.0 Ok\r\n"));
+            } else {
+                events.push(read(at + 3, b"421 4.7.0 mx Error: too many errors\r\n"));
+                events.push(eof(at + 4));
+            }
+        }
+        let mut a = attempt(events);
+        a.test = Some("relay");
+        a.outcome = crate::record::attempt::Outcome::Closed;
+        a.failed_stage = Some(Stage::Quit);
+        assert!(check(&a, 1, None).is_empty());
+        let notes = unreached_notes(&[a]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("not tried: bang path, quoted local part, source route"),
+            "{}",
+            notes[0]
+        );
+        assert!(notes[0].contains("421 4.7.0"), "{}", notes[0]);
+    }
+
+    /// Regression: every test attempt ended at a failed TLS handshake and nothing said that
+    /// the tests never ran.
+    #[test]
+    fn tests_that_never_got_to_their_point_are_noted() {
+        let failed = || {
+            let mut a = attempt(vec![
+                read(1, GREETING),
+                write(2, Stage::Ehlo, b"EHLO me\r\n"),
+                read(3, b"250-mx\r\n250 STARTTLS\r\n"),
+                write(4, Stage::Starttls, b"STARTTLS\r\n"),
+                read(5, b"220 2.0.0 Ready\r\n"),
+                ev(
+                    6,
+                    EventKind::TlsHandshake {
+                        ok: false,
+                        message: "received corrupt message".into(),
+                    },
+                ),
+            ]);
+            a.test = Some("smuggling");
+            a.outcome = crate::record::attempt::Outcome::TlsFailed;
+            a.failed_stage = Some(Stage::Tls);
+            a
+        };
+        let reached = smuggle(b"\n.\n", vec![read(9, QUEUED), read(10, BYE)]);
+        let notes = unreached_notes(&[failed(), failed(), reached]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("smuggling did not get to its test on 2 of 3 connection(s)"),
+            "{}",
+            notes[0]
+        );
+        assert!(
+            notes[0].contains("ended at tls (tls-failed)"),
+            "{}",
+            notes[0]
+        );
+        // STARTTLS not offered: nothing to test, and said so.
+        let mut a = attempt(vec![
+            read(1, GREETING),
+            write(2, Stage::Ehlo, b"EHLO me\r\n"),
+            read(3, EHLO_PIPE),
+        ]);
+        a.test = Some("starttls-injection");
+        let notes = unreached_notes(&[a]);
+        assert!(notes[0].contains("STARTTLS is not advertised"), "{notes:?}");
     }
 
     proptest::proptest! {

@@ -219,16 +219,16 @@ mod tests {
             write(2, Stage::Data, b"DATA\r\n"),
             read(3, b"354 go\r\n"),
             write_expecting(4, Stage::Data, b"Subject: t\r\n\r\nhello", 0),
+            write_expecting(10, Stage::Data, b"\r\n.\r\n", 1),
             ev(
-                9,
+                10,
                 EventKind::DataSent {
-                    bytes: 20,
-                    content_bytes: 20,
-                    elapsed_us: 5_000,
+                    bytes: 25,
+                    content_bytes: 21,
+                    elapsed_us: 6_000,
                     slowest_write_us: 1_000,
                 },
             ),
-            write_expecting(10, Stage::Data, b"\r\n.\r\n", 1),
         ];
         evs.extend(reads);
         let mut a = attempt(evs);
@@ -291,6 +291,7 @@ mod tests {
         assert_eq!(d.dot_code, Some(250));
         assert_eq!(d.queue_id.as_deref(), Some("4XyZ1"));
         assert_eq!(d.bytes_sent, 25, "content and the final dot");
+        assert_eq!(d.content_bytes, 21, "the content as given");
         assert_eq!(d.dot_written_us, Some(10_000));
         assert_eq!(d.dot_reply_ms, Some(10.0));
         assert_eq!(d.slowest_block_ms, Some(1.0));

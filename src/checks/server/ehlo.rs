@@ -1,5 +1,6 @@
 //! EHLO and HELO (RFC 5321 §4.1.1.1, §4.1.4; RFC 1870; RFC 2034): fallback to HELO, PIX
-//! mangling, failure codes, extensions in a HELO reply, small SIZE, malformed enhanced codes.
+//! mangling, failure codes, extensions in a HELO reply, small SIZE, malformed enhanced codes and
+//! codes that do not fit their command.
 
 use super::greeting::is_pix_mask;
 use crate::checks::Finding;
@@ -131,6 +132,7 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
                 break;
             }
         }
+        out.extend(super::enhanced::mismatches(a, from));
     }
     out
 }
@@ -223,6 +225,48 @@ mod tests {
             vec!["ext-size-small", "ext-enhancedcodes-malformed"]
         );
         assert_eq!(f[1].stage, Stage::Rcpt);
+    }
+
+    /// Regression: `250 2.1.5` (a recipient's status) to MAIL was not flagged.
+    #[test]
+    fn enhanced_code_that_does_not_fit_its_command() {
+        let events = |mail_reply: &[u8]| {
+            vec![
+                read(1, b"220 mx\r\n"),
+                write(2, Stage::Ehlo, b"EHLO me\r\n"),
+                read(
+                    3,
+                    b"250-mx\r\n250-PIPELINING\r\n250 ENHANCEDSTATUSCODES\r\n",
+                ),
+                write(4, Stage::Mail, b"MAIL FROM:<>\r\n"),
+                read(5, mail_reply),
+                write(6, Stage::Rcpt, b"RCPT TO:<a@b>\r\n"),
+                read(7, b"250 2.1.5 Ok\r\n"),
+                write(8, Stage::Quit, b"RSET\r\nQUIT\r\n"),
+                read(9, b"250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n"),
+            ]
+        };
+        let mut a = attempt(events(b"250 2.1.5 Ok\r\n"));
+        a.ehlo = Some(ehlo_of(&a, "EHLO", 1));
+        let f = check(&a);
+        assert_eq!(ids(&f), vec!["ext-enhancedcodes-mismatch"]);
+        assert_eq!(f[0].stage, Stage::Mail);
+        assert!(f[0].summary.contains("MAIL"), "{}", f[0].summary);
+        assert!(
+            f[0].detail.contains("Destination address valid"),
+            "{}",
+            f[0].detail
+        );
+        // Postfix's own replies, RSET and QUIT answered in one group, pass.
+        let mut a = attempt(events(b"250 2.1.0 Ok\r\n"));
+        a.ehlo = Some(ehlo_of(&a, "EHLO", 1));
+        assert!(check(&a).is_empty());
+        // Without ENHANCEDSTATUSCODES nothing is promised.
+        let mut a = attempt(events(b"250 2.1.5 Ok\r\n"));
+        a.record.events[4] = read(3, b"250-mx\r\n250 PIPELINING\r\n");
+        a.record = crate::record::Record::replay(a.record.events.clone());
+        a.ehlo = Some(ehlo_of(&a, "EHLO", 1));
+        assert!(check(&a).is_empty());
     }
 
     #[test]

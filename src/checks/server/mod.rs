@@ -5,6 +5,7 @@ pub mod connect;
 pub mod data;
 pub mod dns;
 pub mod ehlo;
+pub mod enhanced;
 pub mod envelope;
 pub mod greeting;
 pub mod syntax;

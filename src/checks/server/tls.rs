@@ -6,7 +6,7 @@ use crate::checks::{CheckContext, reply_anchor, reply_wire};
 use crate::config::StartTlsPolicy;
 use crate::record::Stage;
 use crate::record::attempt::Attempt;
-use crate::record::tls::TlsInfo;
+use crate::record::tls::{CertProblem, TlsInfo};
 use crate::record::{EventKind, Record};
 
 /// STARTTLS and certificate findings.
@@ -178,24 +178,102 @@ fn certificate(t: &TlsInfo, ctx: &CheckContext) -> Vec<Finding> {
         ));
     }
     if !v.trusted && !expired {
+        let problems: Vec<(Option<CertProblem>, &String)> = v
+            .errors
+            .iter()
+            .map(|e| (CertProblem::of(e), e))
+            .filter(|(p, e)| match p {
+                Some(p) => p.area() == "trust" || p.area() == "certificate",
+                None => e.starts_with("trust:"),
+            })
+            .collect();
+        let kind = problems.iter().find_map(|(p, _)| *p);
+        let said: Vec<String> = problems
+            .iter()
+            .map(|(p, e)| match p {
+                // "trust: self-signed: the certificate is ..." reads as "self-signed: ...".
+                Some(p) => e
+                    .strip_prefix(p.area())
+                    .and_then(|r| r.strip_prefix(": "))
+                    .unwrap_or(e)
+                    .to_string(),
+                None => e.to_string(),
+            })
+            .collect();
+        let summary = match kind {
+            Some(CertProblem::SelfSigned) => "the certificate is self-signed and not trusted",
+            Some(CertProblem::UnknownIssuer) => {
+                "the certificate's issuer is not trusted (unknown CA or missing intermediate)"
+            }
+            Some(CertProblem::CaAsEndEntity) => {
+                "the server presents a CA certificate as its own certificate"
+            }
+            _ => "the certificate chain does not lead to a trusted root",
+        };
+        let mut detail = format!(
+            "issuer: {}; {}",
+            leaf.map_or("", |c| c.issuer.as_str()),
+            said.join("; ")
+        );
+        if let Some(fix) = kind.map(untrusted_fix) {
+            detail.push_str("; fix: ");
+            detail.push_str(fix);
+        }
         out.push(Finding::new(
             "tls-cert-untrusted",
             Stage::Tls,
             Anchor::None,
-            "the certificate chain does not lead to a trusted root",
-            format!(
-                "issuer: {}; {}",
-                leaf.map_or("", |c| c.issuer.as_str()),
-                v.errors
-                    .iter()
-                    .filter(|e| e.starts_with("trust:"))
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
+            summary,
+            detail,
         ));
     }
     out
+}
+
+/// What to do about a certificate that is not trusted, by what the verifier found.
+pub fn untrusted_fix(problem: CertProblem) -> &'static str {
+    match problem {
+        CertProblem::SelfSigned => {
+            "a self-signed certificate is trusted only by senders told to trust it: use a \
+             certificate from a public CA (Let's Encrypt) on a public MX, or give your senders \
+             this certificate as a trust anchor (Postfix `smtp_tls_CAfile`, smtpdoctor \
+             `--ca-file`), or publish a DANE-EE TLSA record (3 1 1) for it"
+        }
+        CertProblem::UnknownIssuer => {
+            "serve the full chain, the server certificate followed by its intermediates \
+             (certbot's `fullchain.pem`; Postfix `smtpd_tls_chain_files`); for a private CA, \
+             give senders the CA certificate as a trust anchor (smtpdoctor `--ca-file`)"
+        }
+        CertProblem::CaAsEndEntity => {
+            "issue the server a certificate of its own (basicConstraints CA:FALSE, extended key \
+             usage serverAuth) signed by this CA, and serve that with the chain"
+        }
+        CertProblem::IssuerNotCa => {
+            "the chain file holds a server certificate where an intermediate CA belongs: serve \
+             the server certificate first, then the CA's intermediates in order"
+        }
+        CertProblem::BadSignature => {
+            "the chain mixes certificates of different issuers or keys: rebuild the chain file \
+             from the CA's current intermediates"
+        }
+        CertProblem::UnsupportedAlgorithm => {
+            "reissue the certificate (and use intermediates) signed with SHA-256 or better \
+             (RSA 2048+ or ECDSA)"
+        }
+        CertProblem::WrongPurpose => {
+            "reissue the certificate with extended key usage serverAuth (or without the extension)"
+        }
+        CertProblem::Revoked => "replace the revoked certificate with a new one and reload the MTA",
+        CertProblem::BadEncoding => {
+            "the certificate file is damaged or not DER/PEM: export it again from the CA's files"
+        }
+        CertProblem::Expired | CertProblem::NotYetValid | CertProblem::NameMismatch => {
+            "see the finding for the certificate's dates or names"
+        }
+        CertProblem::Other => {
+            "check the chain with `openssl s_client -starttls smtp -connect HOST:25 -showcerts`"
+        }
+    }
 }
 /// `starttls-required`: MAIL refused in clear text because TLS is demanded.
 fn required_by_mail(a: &Attempt) -> Vec<Finding> {

@@ -105,10 +105,23 @@ pub fn bases(attempts: &[Attempt]) -> Vec<usize> {
         .unwrap_or_default()
 }
 
-/// Runs one active test against the address of `main` (an attempt of the probe). Most tests
-/// make one attempt; `pregreet` makes a second one when the server greets with a `220-`
-/// teaser, and `smuggling` one per end-of-data sequence.
+/// The configuration the active tests use against `main`: they do what the probe's own
+/// dialogue did to get through. When that was a plaintext retry (its STARTTLS handshake had
+/// failed, so an MTA with opportunistic TLS delivers without STARTTLS), the tests go without
+/// STARTTLS too; otherwise each would stop at the same failed handshake and test nothing.
+pub fn config_for(cfg: &SessionConfig, main: &Attempt) -> SessionConfig {
+    let mut c = cfg.clone();
+    if main.plaintext_retry_of.is_some() {
+        c.starttls = StartTlsPolicy::Never;
+    }
+    c
+}
+
+/// Runs one active test against the address of `main` (an attempt of the probe), configured
+/// by [`config_for`]. Most tests make one attempt; `pregreet` makes a second one when the
+/// server greets with a `220-` teaser, and `smuggling` one per end-of-data sequence.
 pub async fn run(test: ActiveTest, cfg: &SessionConfig, main: &Attempt) -> Vec<Attempt> {
+    let cfg = &config_for(cfg, main);
     match test {
         ActiveTest::Pregreet => {
             let first = pregreet::pregreet(cfg, main, false).await;

@@ -1,0 +1,539 @@
+//! Regression tests of the accuracy issue: no silent miss, no false alarm, one number per fact.
+//! Each test is named after the fault it guards against.
+
+use crate::common::{DemoCa, Mock, finding, ids, rt, run_json, smtpdoctor};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+/// `smtpdoctor probe demo.test --server ADDR --json` with the demo CA trusted, plus `extra`.
+fn probe_json(addr: SocketAddr, extra: &[&str]) -> (i32, Value) {
+    let ca = DemoCa::create();
+    run_json(
+        smtpdoctor()
+            .args([
+                "probe",
+                "demo.test",
+                "--server",
+                &addr.to_string(),
+                "--json",
+            ])
+            .arg("--ca-file")
+            .arg(ca.path())
+            .args(extra)
+            .timeout(std::time::Duration::from_secs(120)),
+    )
+}
+
+fn notes(doc: &Value) -> Vec<String> {
+    doc["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn test_attempts<'a>(doc: &'a Value, name: &str) -> Vec<&'a Value> {
+    doc["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["test"] == name)
+        .collect()
+}
+
+// ------------------------------------------------------------------- 1. failed TLS handshake
+
+/// Regression: against a server whose STARTTLS handshake always fails, the probe got through
+/// on its plaintext retry, but every smuggling connection stopped at the failed handshake and
+/// the report read as clean, though the server ends DATA at `<LF>.<LF>`.
+#[test]
+fn smuggling_is_found_when_only_the_plaintext_retry_gets_through() {
+    let mock = Mock::named("tls-failed-smuggling-vulnerable");
+    let (code, doc) = probe_json(
+        mock.addr,
+        &[
+            "--test",
+            "smuggling",
+            "--to",
+            "postmaster@demo.test",
+            "--timeout",
+            "1s",
+        ],
+    );
+    assert_eq!(
+        ids(&doc),
+        BTreeSet::from([
+            "tls-handshake-failed".to_string(),
+            "smuggle-eod-accepted".to_string()
+        ]),
+        "{:#}",
+        doc["findings"]
+    );
+    assert_eq!(code, 2);
+    let attempts = doc["attempts"].as_array().unwrap();
+    assert_eq!(attempts[0]["outcome"], "tls-failed");
+    assert_eq!(attempts[1]["plaintext_retry_of"], 0);
+    let smuggling = test_attempts(&doc, "smuggling");
+    assert_eq!(smuggling.len(), 7);
+    for a in &smuggling {
+        assert!(a["tls"].is_null(), "the tests go without STARTTLS: {a}");
+        assert_ne!(a["failed_stage"], "tls", "{a}");
+    }
+    let notes = notes(&doc);
+    assert!(
+        notes.iter().any(|n| n.contains("ran without STARTTLS")),
+        "{notes:?}"
+    );
+    assert!(
+        !notes.iter().any(|n| n.contains("did not get to its test")),
+        "{notes:?}"
+    );
+}
+
+/// Regression: a test that could not run looked like a pass; now a note says it never got to
+/// its point.
+#[test]
+fn a_test_that_never_got_to_its_point_says_so() {
+    // STARTTLS injection needs a working handshake; this server never completes one.
+    let mock = Mock::named("tls-handshake-failed");
+    let (_, doc) = probe_json(
+        mock.addr,
+        &["--test", "starttls-injection", "--timeout", "1s"],
+    );
+    assert!(!ids(&doc).contains("starttls-cmd-injection"));
+    let notes = notes(&doc);
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "active test starttls-injection did not get to its test on 1 of 1 connection(s)"
+        ) && n.contains("ended at tls (tls-failed)")),
+        "{notes:?}"
+    );
+    // STARTTLS not offered: nothing to test, and the report says so.
+    let mock = Mock::named("no-starttls");
+    let (_, doc) = probe_json(mock.addr, &["--test", "starttls-injection"]);
+    let notes = self::notes(&doc);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("STARTTLS is not advertised")),
+        "{notes:?}"
+    );
+}
+
+// ----------------------------------------------------------------------- 2. catch-all relay
+
+/// Regression: a catch-all server that accepts `user%example.net@LOCAL` (and delivers it
+/// locally) was reported as an open relay.
+#[test]
+fn catch_all_domain_is_no_open_relay() {
+    let mock = Mock::named("relay-catch-all");
+    let (code, doc) = probe_json(mock.addr, &["--test", "relay"]);
+    assert_eq!(
+        ids(&doc),
+        BTreeSet::from(["relay-forms-unjudged".to_string()]),
+        "{:#}",
+        doc["findings"]
+    );
+    assert_eq!(code, 0);
+    let f = finding(&doc, "relay-forms-unjudged").unwrap();
+    assert_eq!(f["severity"], "info");
+    let detail = f["detail"].as_str().unwrap();
+    for form in ["percent hack", "bang path", "quoted local part"] {
+        assert!(detail.contains(form), "{form}: {detail}");
+    }
+    // The catch-all check came first, at the local domain.
+    let relay = test_attempts(&doc, "relay");
+    let rcpts: Vec<&str> = relay[0]["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["dir"] == "client" && e["text"].as_str().unwrap().starts_with("RCPT"))
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(rcpts.len(), 6, "{rcpts:?}");
+    assert!(
+        rcpts[0].starts_with("RCPT TO:<smtpdoctor-no-such-user-")
+            && rcpts[0].ends_with("@demo.test>"),
+        "{rcpts:?}"
+    );
+    // What is proven stays an error: an open relay accepts foreign domains too.
+    let mock = Mock::named("open-relay");
+    let (code, doc) = probe_json(mock.addr, &["--test", "relay"]);
+    assert_eq!(code, 2);
+    let forms: BTreeSet<String> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "open-relay")
+        .map(|f| f["summary"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        forms,
+        BTreeSet::from([
+            "The server accepted a recipient it must not relay to (foreign domain)".to_string(),
+            "The server accepted a recipient it must not relay to (source route)".to_string(),
+        ])
+    );
+}
+
+/// A server that hangs up after too many errors leaves later forms untried: a note names them.
+#[test]
+fn relay_forms_left_untried_by_a_hang_up_are_named() {
+    let mock = Mock::named("relay-hangup");
+    let (code, doc) = probe_json(mock.addr, &["--test", "relay"]);
+    assert_eq!(ids(&doc), BTreeSet::new(), "{:#}", doc["findings"]);
+    assert_eq!(code, 0);
+    let notes = notes(&doc);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("not tried: quoted local part, source route")
+                && n.contains("421 4.7.0")),
+        "{notes:?}"
+    );
+}
+
+// ----------------------------------------------------------------------- 6. byte counts
+
+/// Regression: one DATA run said "sent 452 bytes" in the transcript, `content_bytes` 454 and
+/// `bytes_sent` 457 in JSON and 457 in the summary. The transcript, the JSON and the summary of
+/// one run must agree.
+#[test]
+fn one_data_run_reports_one_byte_count_everywhere() {
+    use clap::Parser;
+    use smtpdoctor::cli::{Cli, Command};
+    use smtpdoctor::config::{ColorChoice, Detail, Format, OutputConfig, ProbeConfig};
+
+    let mock = Mock::named("clean");
+    let ca = DemoCa::create();
+    let addr = mock.addr.to_string();
+    let ca_path = ca.path().display().to_string();
+    let cli = Cli::try_parse_from([
+        "smtpdoctor",
+        "probe",
+        "demo.test",
+        "--server",
+        &addr,
+        "--ca-file",
+        &ca_path,
+        "--data",
+    ])
+    .unwrap();
+    let Command::Probe(args) = cli.command else {
+        panic!("probe")
+    };
+    let opts = ProbeConfig::from(&args.options);
+    let report = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(smtpdoctor::probe::run(
+            "demo.test",
+            Some(addr.as_str()),
+            &opts,
+            false,
+        ))
+        .unwrap();
+    let render = |format| {
+        let mut out = Vec::new();
+        let cfg = OutputConfig {
+            format,
+            color: ColorChoice::Never,
+            detail: Detail::Normal,
+        };
+        smtpdoctor::output::print(&report, &cfg, false, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let json: Value = serde_json::from_str(&render(Format::Json)).unwrap();
+    let text = render(Format::Text);
+
+    let data = &json["attempts"][0]["data"];
+    let bytes_sent = data["bytes_sent"].as_u64().unwrap();
+    let content = data["content_bytes"].as_u64().unwrap();
+    // The content as given, then on the wire: CRLF lines, no line starts with a dot, so
+    // stuffing adds nothing and the final dot adds `.\r\n`.
+    assert_eq!(bytes_sent, content + 3, "{data}");
+    // The transcript line, in JSON and in text, and the summary say the same.
+    let sent_line = format!("sent {bytes_sent} bytes of message data");
+    let local: Vec<&str> = json["attempts"][0]["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["dir"] == "local")
+        .map(|e| e["text"].as_str().unwrap())
+        .filter(|t| t.starts_with("sent "))
+        .collect();
+    assert_eq!(local.len(), 1, "{local:?}");
+    assert!(
+        local[0].starts_with(&sent_line),
+        "{local:?} vs {bytes_sent}"
+    );
+    assert!(text.contains(&sent_line), "{text}");
+    assert!(
+        text.contains(&format!("message: {bytes_sent} bytes in ")),
+        "{text}"
+    );
+    // What went on the wire after the 354 adds up to the same count.
+    let transcript = json["attempts"][0]["transcript"].as_array().unwrap();
+    let go_ahead = transcript
+        .iter()
+        .position(|e| e["text"].as_str().unwrap().starts_with("354"))
+        .unwrap();
+    let dot = transcript
+        .iter()
+        .position(|e| e["dir"] == "client" && e["text"] == ".")
+        .unwrap();
+    let wire: usize = transcript[go_ahead + 1..=dot]
+        .iter()
+        .filter(|e| e["dir"] == "client")
+        .map(|e| unescaped_len(e["raw"].as_str().unwrap()))
+        .sum();
+    assert_eq!(
+        wire as u64, bytes_sent,
+        "the short test message is kept whole"
+    );
+}
+
+/// The length of a `raw` transcript string: printable ASCII as is, `\r`, `\n`, `\t`, `\\` and
+/// `\xHH` one byte each.
+fn unescaped_len(raw: &str) -> usize {
+    let b = raw.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            i += if b[i + 1] == b'x' { 4 } else { 2 };
+        } else {
+            i += 1;
+        }
+        n += 1;
+    }
+    n
+}
+
+// ------------------------------------------------------------------- 7. TLS verification
+
+/// A one-connection-at-a-time SMTP server with STARTTLS presenting `cert` and `key`, served on
+/// the shared runtime until dropped.
+struct TlsServer {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TlsServer {
+    fn start(cert: rustls::pki_types::CertificateDer<'static>, key: Vec<u8>) -> TlsServer {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
+        )
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = rt()
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = rt().spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let _ = smtp_with_starttls(tcp, acceptor).await;
+                });
+            }
+        });
+        TlsServer { addr, task }
+    }
+}
+
+/// A correct SMTP dialogue with STARTTLS, just enough for a probe to RCPT.
+async fn smtp_with_starttls(
+    tcp: tokio::net::TcpStream,
+    acceptor: tokio_rustls::TlsAcceptor,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut plain = BufReader::new(tcp);
+    plain
+        .get_mut()
+        .write_all(b"220 mx.accuracy.test ESMTP\r\n")
+        .await?;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if plain.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+        match verb.as_str() {
+            "EHLO" => {
+                plain
+                    .get_mut()
+                    .write_all(b"250-mx.accuracy.test\r\n250 STARTTLS\r\n")
+                    .await?
+            }
+            "STAR" => {
+                plain
+                    .get_mut()
+                    .write_all(b"220 2.0.0 Ready to start TLS\r\n")
+                    .await?;
+                break;
+            }
+            "QUIT" => {
+                plain.get_mut().write_all(b"221 2.0.0 Bye\r\n").await?;
+                return Ok(());
+            }
+            _ => plain.get_mut().write_all(b"250 2.0.0 Ok\r\n").await?,
+        }
+    }
+    let tls = acceptor.accept(plain.into_inner()).await?;
+    let mut tls = BufReader::new(tls);
+    loop {
+        line.clear();
+        if tls.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" => b"250 mx.accuracy.test\r\n",
+            "MAIL" => b"250 2.1.0 Ok\r\n",
+            "RCPT" => b"250 2.1.5 Ok\r\n",
+            "QUIT" => {
+                tls.get_mut().write_all(b"221 2.0.0 Bye\r\n").await?;
+                tls.get_mut().shutdown().await?;
+                return Ok(());
+            }
+            _ => b"250 2.0.0 Ok\r\n",
+        };
+        tls.get_mut().write_all(reply).await?;
+    }
+}
+
+/// A self-signed certificate as `openssl req -x509` makes it by default: basicConstraints
+/// CA:TRUE. Returns (certificate, PKCS#8 key, PEM).
+fn ca_true_self_signed(
+    names: &[&str],
+) -> (rustls::pki_types::CertificateDer<'static>, Vec<u8>, String) {
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, names[0]);
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    (cert.der().clone(), key.serialize_der(), cert.pem())
+}
+
+/// Regression: a self-signed CA:TRUE server certificate stayed `tls-cert-untrusted` (with the
+/// library's `Other(OtherError(CaUsedAsEndEntity))` as the reason) even when the user passed
+/// that very certificate with `--ca-file`, which `openssl s_client -CAfile` verifies.
+#[test]
+fn a_ca_true_self_signed_certificate_given_with_ca_file_verifies() {
+    let (cert, key, pem) = ca_true_self_signed(&["mx.accuracy.test", "localhost", "127.0.0.1"]);
+    let server = TlsServer::start(cert, key);
+    let dir = tempfile::tempdir().unwrap();
+    let pem_path = dir.path().join("cert.pem");
+    std::fs::write(&pem_path, pem).unwrap();
+    let probe = |extra: &[&str]| {
+        run_json(
+            smtpdoctor()
+                .args([
+                    "probe",
+                    "accuracy.test",
+                    "--server",
+                    &server.addr.to_string(),
+                ])
+                .args(["--json", "--timeout", "5s"])
+                .args(extra)
+                .timeout(std::time::Duration::from_secs(60)),
+        )
+    };
+
+    let (code, doc) = probe(&["--ca-file", pem_path.to_str().unwrap()]);
+    assert_eq!(ids(&doc), BTreeSet::new(), "{:#}", doc["findings"]);
+    assert_eq!(code, 0);
+    let v = &doc["attempts"][0]["tls"]["verification"];
+    assert_eq!(v["trusted"], true, "{v}");
+    assert_eq!(v["name_ok"], true, "{v}");
+    assert_eq!(v["time_ok"], true, "{v}");
+    // The name is still checked.
+    let (_, doc) = probe(&[
+        "--ca-file",
+        pem_path.to_str().unwrap(),
+        "--sni",
+        "mx.other.test",
+    ]);
+    assert_eq!(
+        ids(&doc),
+        BTreeSet::from(["tls-cert-name-mismatch".to_string()]),
+        "{:#}",
+        doc["findings"]
+    );
+
+    // Without the trust anchor: untrusted, in plain words, with the fix for a self-signed one.
+    let (code, doc) = probe(&[]);
+    assert_eq!(
+        ids(&doc),
+        BTreeSet::from(["tls-cert-untrusted".to_string()])
+    );
+    assert_eq!(code, 1);
+    let f = finding(&doc, "tls-cert-untrusted").unwrap();
+    let detail = f["detail"].as_str().unwrap();
+    assert!(detail.contains("self-signed"), "{detail}");
+    assert!(detail.contains("CA:TRUE"), "{detail}");
+    assert!(detail.contains("fix: "), "{detail}");
+    assert!(
+        !detail.contains("Other(") && !detail.contains("CaUsedAsEndEntity"),
+        "no library debug text: {detail}"
+    );
+    assert!(
+        !detail.contains("serve the full chain"),
+        "a missing chain is not the fault of a self-signed certificate: {detail}"
+    );
+    let errors = doc["attempts"][0]["tls"]["verification"]["errors"]
+        .as_array()
+        .unwrap();
+    assert!(
+        errors
+            .iter()
+            .all(|e| !e.as_str().unwrap().contains("Other(")),
+        "{errors:?}"
+    );
+}
+
+// ----------------------------------------------------------------- 9. enhanced status codes
+
+/// Regression: `250 2.1.5` (a recipient's status) to MAIL was not flagged.
+#[test]
+fn a_recipient_status_code_to_mail_is_flagged() {
+    let mock = Mock::named("enhancedcodes-mismatch");
+    let (code, doc) = probe_json(mock.addr, &[]);
+    assert_eq!(
+        ids(&doc),
+        BTreeSet::from(["ext-enhancedcodes-mismatch".to_string()])
+    );
+    assert_eq!(code, 1);
+    let f = finding(&doc, "ext-enhancedcodes-mismatch").unwrap();
+    assert_eq!(f["stage"], "mail");
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Destination address valid"),
+        "{f}"
+    );
+}
