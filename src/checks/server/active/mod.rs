@@ -1,6 +1,24 @@
 //! Active-test checks (SPEC §4): pure functions over the record of one test attempt (made by
 //! [`crate::session::active`]) that say what the server did with the unusual input it was sent.
 
+mod bare_lf;
+mod injection;
+mod pipelining;
+mod pregreet;
+mod relay;
+mod smuggling;
+mod unknown_command;
+mod unreached;
+
+use bare_lf::*;
+use injection::*;
+use pipelining::*;
+use pregreet::*;
+use relay::*;
+pub use smuggling::*;
+use unknown_command::*;
+pub use unreached::*;
+
 use crate::checks::{Anchor, Finding};
 use crate::checks::{ms, reply_wire, written};
 use crate::record::Stage;
@@ -32,14 +50,14 @@ pub fn check(a: &Attempt, index: usize, main: Option<&Attempt>) -> Vec<Finding> 
 }
 
 /// The first write of test `name`.
-fn test_write(rec: &Record, name: &str) -> Option<usize> {
+pub(super) fn test_write(rec: &Record, name: &str) -> Option<usize> {
     rec.events.iter().position(
         |e| matches!(&e.kind, EventKind::Write { stage: Stage::Test(n), .. } if *n == name),
     )
 }
 
 /// The first event after `from` where the connection ended (end of stream, read or write error).
-fn closed_after(rec: &Record, from: usize) -> Option<usize> {
+pub(super) fn closed_after(rec: &Record, from: usize) -> Option<usize> {
     (from + 1..rec.events.len()).find(|&i| {
         matches!(
             rec.events[i].kind,
@@ -49,23 +67,23 @@ fn closed_after(rec: &Record, from: usize) -> Option<usize> {
 }
 
 /// The first timeout after `from`.
-fn timeout_after(rec: &Record, from: usize) -> Option<usize> {
+pub(super) fn timeout_after(rec: &Record, from: usize) -> Option<usize> {
     (from + 1..rec.events.len()).find(|&i| matches!(rec.events[i].kind, EventKind::Timeout { .. }))
 }
 
 /// The next write after `from`.
-fn write_after(rec: &Record, from: usize) -> Option<usize> {
+pub(super) fn write_after(rec: &Record, from: usize) -> Option<usize> {
     (from + 1..rec.events.len()).find(|&i| matches!(rec.events[i].kind, EventKind::Write { .. }))
 }
 
 /// The event (read) that completed a reply.
-fn reply_event(rec: &Record, r: &ReplyRecord) -> usize {
+pub(super) fn reply_event(rec: &Record, r: &ReplyRecord) -> usize {
     rec.reply_lines(r).last().map_or(0, |l| l.last_read)
 }
 
 /// A reply in brief, for details: its first line with the code, escaped, and how many lines
 /// followed.
-fn brief(rec: &Record, r: &ReplyRecord) -> String {
+pub(super) fn brief(rec: &Record, r: &ReplyRecord) -> String {
     let lines = rec.reply_lines(r);
     let Some(first) = lines.first() else {
         return "(no line)".into();
@@ -77,17 +95,17 @@ fn brief(rec: &Record, r: &ReplyRecord) -> String {
     s
 }
 
-fn is_positive(r: &ReplyRecord) -> bool {
+pub(super) fn is_positive(r: &ReplyRecord) -> bool {
     r.code.is_some_and(|c| (200..300).contains(&c))
 }
 
 /// Microseconds from event `a` to event `b`.
-fn between(rec: &Record, a: usize, b: usize) -> u64 {
+pub(super) fn between(rec: &Record, a: usize, b: usize) -> u64 {
     rec.at_us(b).saturating_sub(rec.at_us(a))
 }
 
 /// The path of a `MAIL FROM:<...>` or `RCPT TO:<...>` write.
-fn path_of(bytes: &[u8]) -> String {
+pub(super) fn path_of(bytes: &[u8]) -> String {
     let start = bytes.iter().position(|&b| b == b'<').map_or(0, |p| p + 1);
     let end = bytes
         .iter()
@@ -97,758 +115,11 @@ fn path_of(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[start..end]).into_owned()
 }
 
-fn how_closed(rec: &Record, from: usize) -> &'static str {
+pub(super) fn how_closed(rec: &Record, from: usize) -> &'static str {
     match closed_after(rec, from) {
         Some(_) => "and closed the connection",
         None => "and kept the connection open",
     }
-}
-
-// ------------------------------------------------------------------------------------ pregreet
-
-fn pregreet(rec: &Record, main: Option<&Record>) -> Vec<Finding> {
-    let stage = Stage::Test("pregreet");
-    let Some(w) = test_write(rec, "pregreet") else {
-        return vec![];
-    };
-    let connected = rec
-        .events
-        .iter()
-        .position(|e| matches!(e.kind, EventKind::Connected { .. }))
-        .unwrap_or(0);
-    let early_reads = rec.events[..w]
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::Read { .. }))
-        .count();
-    let when = if early_reads == 0 {
-        format!(
-            "EHLO was written {} after connect, before any greeting byte had been read",
-            ms(between(rec, connected, w))
-        )
-    } else {
-        "EHLO was written after the 220- teaser, before the final greeting line".to_string()
-    };
-    let enforced = |anchor, summary: &str, detail: String| {
-        vec![Finding::new(
-            "pregreet-enforced",
-            stage.clone(),
-            anchor,
-            summary,
-            format!("{when}; {detail}"),
-        )]
-    };
-    let Some(g) = rec.replies.first() else {
-        return match closed_after(rec, w) {
-            Some(c) => enforced(
-                Anchor::Event(c),
-                "The server hung up on a client that spoke before the greeting",
-                "the server closed the connection without a greeting".into(),
-            ),
-            None => vec![],
-        };
-    };
-    // A refusal anywhere in the greeting (a teaser may precede it: "220-..." then "554 ...").
-    let lines = rec.reply_lines(g);
-    if let Some(pos) = lines
-        .iter()
-        .position(|l| l.kind.code().is_some_and(|c| c >= 400))
-        .or((!is_positive(g)).then_some(0))
-    {
-        let first_refusal = g.first_line + pos;
-        return enforced(
-            Anchor::Line(first_refusal),
-            "The server refused a client that spoke before the greeting",
-            format!(
-                "the server answered `{}` {}",
-                reply_wire(rec, g),
-                how_closed(rec, w)
-            ),
-        );
-    }
-    let Some(e) = rec.replies.get(1) else {
-        if let Some(c) = closed_after(rec, w) {
-            return enforced(
-                Anchor::Event(c),
-                "The server hung up on a client that spoke before the greeting",
-                format!(
-                    "the server greeted with {} and closed the connection without answering the EHLO",
-                    brief(rec, g)
-                ),
-            );
-        }
-        if let Some(t) = timeout_after(rec, w) {
-            return enforced(
-                Anchor::Event(t),
-                "The server discarded an EHLO sent before the greeting",
-                format!(
-                    "the server greeted with {} and never answered the EHLO: a client that talks \
-                     early stalls",
-                    brief(rec, g)
-                ),
-            );
-        }
-        return vec![];
-    };
-    if !is_positive(e) {
-        return enforced(
-            Anchor::Line(e.first_line),
-            "The server refused an EHLO sent before the greeting",
-            format!(
-                "the server greeted with {}, then answered the EHLO with `{}` {}",
-                brief(rec, g),
-                reply_wire(rec, e),
-                how_closed(rec, w)
-            ),
-        );
-    }
-    // Postscreen's `enforce` lets the session go on and refuses the recipients ("550 5.5.1
-    // Protocol error") that a patient client gets accepted, or deferred by postscreen's
-    // after-220 tests ("450 4.3.2").
-    let main_rcpt_not_refused = main
-        .and_then(|m| m.last_reply(&Stage::Rcpt))
-        .and_then(|r| r.code)
-        .is_some_and(|c| c < 500);
-    if let Some(r) = rec.replies.iter().find(|r| r.stage == Stage::Rcpt)
-        && r.code.is_some_and(|c| c >= 500)
-        && main_rcpt_not_refused
-    {
-        return enforced(
-            Anchor::Line(r.first_line),
-            "The server refused the recipient of a client that spoke before the greeting",
-            format!(
-                "the server answered the EHLO, then refused the recipient it does not refuse \
-                 to a patient client: `{}`",
-                reply_wire(rec, r)
-            ),
-        );
-    }
-    let out_of_step = g.code != Some(220);
-    vec![Finding::new(
-        "pregreet-tolerated",
-        stage,
-        Anchor::Line(e.first_line),
-        if out_of_step {
-            "The server answered an EHLO sent before its greeting, out of step"
-        } else {
-            "The server answered an EHLO sent before its greeting"
-        },
-        format!(
-            "{when}; the server greeted with {} and answered the EHLO with {}",
-            brief(rec, g),
-            brief(rec, e)
-        ),
-    )]
-}
-
-// ---------------------------------------------------------------------------------- pipelining
-
-/// Whether the EHLO reply last received before event `before` lists PIPELINING.
-fn pipelining_advertised(rec: &Record, before: usize) -> bool {
-    rec.replies
-        .iter()
-        .rfind(|r| r.stage == Stage::Ehlo && r.command_event.is_some_and(|c| c < before))
-        .is_some_and(|r| {
-            let texts: Vec<String> = rec.reply_lines(r).iter().map(|l| l.text()).collect();
-            crate::wire::ehlo::Capabilities::parse(texts.iter().map(String::as_str))
-                .has("PIPELINING")
-        })
-}
-
-fn pipelining(rec: &Record) -> Vec<Finding> {
-    let stage = Stage::Test("pipelining");
-    let Some(w) = test_write(rec, "pipelining") else {
-        return vec![];
-    };
-    let sent = written(rec, w);
-    let commands = sent.iter().filter(|&&b| b == b'\n').count();
-    if commands == 0 {
-        return vec![];
-    }
-    let verbs: Vec<String> = sent
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let end = l
-                .iter()
-                .position(|&b| b == b' ' || b == b'\r')
-                .unwrap_or(l.len());
-            String::from_utf8_lossy(&l[..end]).into_owned()
-        })
-        .collect();
-    let sent_text = format!("{} in one write", verbs.join(", "));
-    let got: Vec<&ReplyRecord> = rec.replies.iter().filter(|r| r.stage == stage).collect();
-    let listing = if got.is_empty() {
-        "none".to_string()
-    } else {
-        got.iter()
-            .map(|r| brief(rec, r))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    };
-    if pipelining_advertised(rec, w) {
-        if got.len() < commands {
-            let (anchor, end) = match (closed_after(rec, w), timeout_after(rec, w)) {
-                (Some(c), _) => (
-                    Anchor::Event(c),
-                    "then the server closed the connection".to_string(),
-                ),
-                (None, Some(t)) => (
-                    Anchor::Event(t),
-                    match rec.events[t].kind {
-                        EventKind::Timeout { waited_ms, .. } => {
-                            format!("then nothing more came within {}", ms(waited_ms * 1000))
-                        }
-                        _ => "then nothing more came".to_string(),
-                    },
-                ),
-                (None, None) => (Anchor::Event(w), "then the dialogue ended".to_string()),
-            };
-            return vec![Finding::new(
-                "pipelining-broken",
-                stage,
-                anchor,
-                format!(
-                    "PIPELINING is advertised, but only {} of {commands} replies to pipelined commands arrived",
-                    got.len()
-                ),
-                format!("sent {sent_text}; got {listing}; {end}"),
-            )];
-        }
-        let mail_ok = got.first().is_some_and(|r| is_positive(r));
-        let misordered = got[1..commands.saturating_sub(1).max(1)]
-            .iter()
-            .find(|r| mail_ok && r.code == Some(503));
-        let noop_bad = got
-            .get(commands.saturating_sub(1))
-            .filter(|r| !is_positive(r));
-        if let Some(r) = misordered.or(noop_bad) {
-            return vec![Finding::new(
-                "pipelining-broken",
-                stage,
-                Anchor::Line(r.first_line),
-                "PIPELINING is advertised, but the replies to pipelined commands are out of step",
-                format!(
-                    "sent {sent_text}; got {listing}; `{}` cannot answer its command",
-                    reply_wire(rec, r)
-                ),
-            )];
-        }
-        return vec![];
-    }
-    match got.first() {
-        Some(first) if got.len() >= commands && is_positive(first) => vec![Finding::new(
-            "pipelining-unauth-accepted",
-            stage,
-            Anchor::Line(first.first_line),
-            "The server accepted pipelined commands without advertising PIPELINING",
-            format!(
-                "PIPELINING was not advertised; sent {sent_text}; the server answered them all: {listing}"
-            ),
-        )],
-        _ => vec![],
-    }
-}
-
-// -------------------------------------------------------------------------- starttls-injection
-
-fn starttls_injection(rec: &Record) -> Vec<Finding> {
-    let Some(w) = test_write(rec, "starttls-injection") else {
-        return vec![];
-    };
-    let Some(h) = (w + 1..rec.events.len())
-        .find(|&i| matches!(rec.events[i].kind, EventKind::TlsHandshake { ok: true, .. }))
-    else {
-        return vec![];
-    };
-    // The server spoke inside TLS before anything was sent there, or answered more commands
-    // inside TLS than were sent there (NOOP and QUIT): the first reply is the injected NOOP's.
-    let next = write_after(rec, h).unwrap_or(rec.events.len());
-    let unprompted = rec
-        .server_lines
-        .iter()
-        .position(|l| l.first_read > h && l.first_read < next);
-    let inside: Vec<&ReplyRecord> = rec
-        .replies
-        .iter()
-        .filter(|r| {
-            rec.server_lines
-                .get(r.first_line)
-                .is_some_and(|l| l.first_read > h)
-                && r.code != Some(221)
-        })
-        .collect();
-    let Some(i) = unprompted.or_else(|| (inside.len() >= 2).then(|| inside[0].first_line)) else {
-        return vec![];
-    };
-    let line = &rec.server_lines[i];
-    vec![Finding::new(
-        "starttls-cmd-injection",
-        Stage::Test("starttls-injection"),
-        Anchor::Line(i),
-        "The server executed a command sent in plaintext along with STARTTLS, inside TLS (CVE-2011-0411)",
-        format!(
-            "sent `{}` in one write; {} after the TLS handshake the server said `{}`, an \
-             answer to the NOOP sent in plaintext",
-            escape_bytes(written(rec, w)),
-            ms(between(rec, h, line.first_read)),
-            escape_bytes(&line.raw())
-        ),
-    )]
-}
-
-// ---------------------------------------------------------------------------------- smuggling
-
-fn smuggling(rec: &Record) -> Vec<Finding> {
-    let Some(w) = test_write(rec, "smuggling") else {
-        return vec![];
-    };
-    let Some(seq) = smuggling_sequence(written(rec, w)) else {
-        return vec![];
-    };
-    let recipients: Vec<String> = rec
-        .replies
-        .iter()
-        .filter(|r| r.stage == Stage::Rcpt && is_positive(r))
-        .filter_map(|r| r.command_event)
-        .map(|e| format!("<{}>", escape_str(&path_of(written(rec, e)))))
-        .collect();
-    let delivered = if recipients.is_empty() {
-        "a test message was delivered".to_string()
-    } else {
-        format!("a test message was delivered to {}", recipients.join(", "))
-    };
-    let label = crate::wire::probes::sequence_label(seq);
-    let finding = |r: &ReplyRecord, detail: String| {
-        vec![Finding::new(
-            "smuggle-eod-accepted",
-            Stage::Test("smuggling"),
-            Anchor::Line(r.first_line),
-            format!("The server took {label} as the end of the message (SMTP smuggling)"),
-            detail,
-        )]
-    };
-    match smuggling_answer(rec, w) {
-        SmugglingAnswer::EndedAtSequence(r) => {
-            let r = &rec.replies[r];
-            finding(
-                r,
-                format!(
-                    "the message ended in {label}, followed in the same write by \
-                     <CR><LF>.<CR><LF> and QUIT; {} later the server answered `{}` and then \
-                     answered the rest as commands: it ended the data at {label}, so {delivered}",
-                    ms(between(rec, w, reply_event(rec, r))),
-                    reply_wire(rec, r)
-                ),
-            )
-        }
-        _ => vec![],
-    }
-}
-
-/// How a server answered one smuggling write: the message ending in the sequence, then the
-/// proper end of data and QUIT.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmugglingAnswer {
-    /// A positive reply, then replies to the rest as commands: the data ended at the sequence
-    /// (the index of the reply that accepted the message).
-    EndedAtSequence(usize),
-    /// One positive reply for the message, then QUIT's: the server waited for the proper end.
-    WaitedForTheEnd(usize),
-    /// The message was refused.
-    Refused,
-    /// No reply came.
-    Unanswered,
-}
-
-/// Tells the answers apart by the number and order of the replies to write `w`, never by
-/// silence.
-pub fn smuggling_answer(rec: &Record, w: usize) -> SmugglingAnswer {
-    let replies: Vec<usize> = (0..rec.replies.len())
-        .filter(|&i| rec.replies[i].command_event == Some(w))
-        .collect();
-    let Some(&first) = replies.first() else {
-        return SmugglingAnswer::Unanswered;
-    };
-    if !is_positive(&rec.replies[first]) {
-        return SmugglingAnswer::Refused;
-    }
-    match replies.get(1).map(|&i| rec.replies[i].code) {
-        // The tail's first line (an empty one) answered as a command.
-        Some(code) if code != Some(221) => SmugglingAnswer::EndedAtSequence(first),
-        _ => SmugglingAnswer::WaitedForTheEnd(first),
-    }
-}
-
-/// What the smuggling test left behind: how many test messages reached `to`, and how.
-pub fn smuggling_note(attempts: &[Attempt], to: &[String]) -> Option<String> {
-    let (mut at_sequence, mut completed) = (0, 0);
-    for a in attempts.iter().filter(|a| a.test == Some("smuggling")) {
-        let Some(w) = test_write(&a.record, "smuggling") else {
-            continue;
-        };
-        match smuggling_answer(&a.record, w) {
-            SmugglingAnswer::EndedAtSequence(_) => at_sequence += 1,
-            SmugglingAnswer::WaitedForTheEnd(_) => completed += 1,
-            _ => {}
-        }
-    }
-    if at_sequence + completed == 0 {
-        return None;
-    }
-    Some(format!(
-        "the smuggling test delivered {} test message(s) to {}: {at_sequence} ended by a \
-         non-standard end-of-data sequence the server accepted, {completed} ended by the \
-         <CR><LF>.<CR><LF> that followed the sequence, after the server waited for it",
-        at_sequence + completed,
-        to.iter()
-            .map(|t| format!("<{}>", escape_str(t)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
-}
-
-// ------------------------------------------------------------------------------------- bare-lf
-
-fn bare_lf(rec: &Record) -> Vec<Finding> {
-    let Some(w) = test_write(rec, "bare-lf") else {
-        return vec![];
-    };
-    // `NOOP<LF>NOOP<CR><LF>QUIT<CR><LF>`: two positive replies before QUIT's mean the server
-    // ended the first NOOP at the bare LF; one means it read `NOOP<LF>NOOP` as one line.
-    let positive: Vec<&ReplyRecord> = rec
-        .replies
-        .iter()
-        .filter(|r| r.command_event == Some(w) && r.code != Some(221) && is_positive(r))
-        .collect();
-    match positive.as_slice() {
-        [first, _, ..] => vec![Finding::new(
-            "bare-lf-accepted",
-            Stage::Test("bare-lf"),
-            Anchor::Line(first.first_line),
-            "The server accepted a command ended by a bare LF",
-            format!(
-                "sent `{}`; the server answered `{}` for the `NOOP<LF>` and again for the NOOP \
-                 after it: it ended the command at the bare LF",
-                escape_bytes(written(rec, w)),
-                reply_wire(rec, first)
-            ),
-        )],
-        _ => vec![],
-    }
-}
-
-// ----------------------------------------------------------------------------- unknown-command
-
-fn unknown_command(rec: &Record) -> Vec<Finding> {
-    let stage = Stage::Test("unknown-command");
-    let Some(w) = test_write(rec, "unknown-command") else {
-        return vec![];
-    };
-    let sent = escape_bytes(written(rec, w));
-    let answer = rec.replies.iter().find(|r| r.command_event == Some(w));
-    if let Some(r) = answer
-        && r.code == Some(421)
-    {
-        return vec![Finding::new(
-            "close-on-unknown",
-            stage,
-            Anchor::Line(r.first_line),
-            "The server ended the session because of an unknown command",
-            format!(
-                "sent `{sent}`; the server answered `{}` {}",
-                reply_wire(rec, r),
-                how_closed(rec, w)
-            ),
-        )];
-    }
-    let Some(c) = closed_after(rec, w) else {
-        return vec![];
-    };
-    // Closing after a later command was answered (QUIT) is normal.
-    let answered_later = rec.replies.iter().any(|r| {
-        r.command_event.is_some_and(|e| e > w) && !r.unsolicited && reply_event(rec, r) < c
-    });
-    if answered_later {
-        return vec![];
-    }
-    let said = answer.map_or("nothing".to_string(), |r| {
-        format!("`{}`", reply_wire(rec, r))
-    });
-    vec![Finding::new(
-        "close-on-unknown",
-        stage,
-        Anchor::Event(c),
-        "The server dropped the connection after an unknown command",
-        format!(
-            "sent `{sent}`; the server answered {said} and closed the connection {} later, \
-             instead of carrying on",
-            ms(between(rec, w, c))
-        ),
-    )]
-}
-
-// --------------------------------------------------------------------------------------- relay
-
-/// One answered RCPT of the relay test: its form, address and reply.
-struct RelayAnswer<'a> {
-    form: &'static str,
-    address: String,
-    reply: &'a ReplyRecord,
-}
-
-fn relay_answers(rec: &Record) -> Vec<RelayAnswer<'_>> {
-    let stage = Stage::Test("relay");
-    rec.replies
-        .iter()
-        .filter(|r| r.stage == stage && !r.unsolicited)
-        .filter_map(|r| {
-            let address = path_of(written(rec, r.command_event?));
-            Some(RelayAnswer {
-                form: relay_form(&address),
-                address,
-                reply: r,
-            })
-        })
-        .collect()
-}
-
-fn relay(rec: &Record) -> Vec<Finding> {
-    let stage = Stage::Test("relay");
-    let answers = relay_answers(rec);
-    let catch_all = answers.iter().find(|a| a.form == RELAY_CATCH_ALL_FORM);
-    // A refused unknown local part shows that the server does not take any local part: an
-    // accepted percent hack, bang path or quoted local part is then read as the foreign address.
-    let local_refused = catch_all.is_some_and(|a| a.reply.code.is_some_and(|c| c >= 500));
-    let mut out = Vec::new();
-    let mut unjudged = Vec::new();
-    for a in answers
-        .iter()
-        .filter(|a| a.form != RELAY_CATCH_ALL_FORM && is_positive(a.reply))
-    {
-        if relay_form_is_local(a.form) && !local_refused {
-            unjudged.push(a);
-            continue;
-        }
-        let why = match catch_all {
-            Some(c) if relay_form_is_local(a.form) => format!(
-                "; the server refused the unknown local part <{}> (`{}`), so it did not take this \
-                 as a local address",
-                escape_str(&c.address),
-                reply_wire(rec, c.reply)
-            ),
-            _ => String::new(),
-        };
-        out.push(Finding::new(
-            "open-relay",
-            stage.clone(),
-            Anchor::Line(a.reply.first_line),
-            format!(
-                "The server accepted a recipient it must not relay to ({})",
-                a.form
-            ),
-            format!(
-                "RCPT TO:<{}> was answered `{}`{why}; an unauthenticated client may relay through \
-                 this server (the probe sent RSET and no DATA)",
-                escape_str(&a.address),
-                reply_wire(rec, a.reply)
-            ),
-        ));
-    }
-    if let Some(first) = unjudged.first() {
-        let accepted = unjudged
-            .iter()
-            .map(|a| {
-                format!(
-                    "{} <{}> (`{}`)",
-                    a.form,
-                    escape_str(&a.address),
-                    reply_wire(rec, a.reply)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let (anchor, summary, why) = match catch_all {
-            Some(c) if is_positive(c.reply) => (
-                c.reply.first_line,
-                "The server accepts any local part (catch-all): the relay tricks it accepted \
-                 cannot be judged without delivery",
-                format!(
-                    "RCPT TO:<{}>, a local part that cannot exist, was answered `{}`: the server \
-                     accepts every local part and would deliver these locally as well",
-                    escape_str(&c.address),
-                    reply_wire(rec, c.reply)
-                ),
-            ),
-            Some(c) => (
-                first.reply.first_line,
-                "The catch-all check was not refused: the relay tricks the server accepted \
-                 cannot be judged without delivery",
-                format!(
-                    "RCPT TO:<{}>, a local part that cannot exist, was answered `{}`, not \
-                     refused: the server may accept any local part and deliver these locally",
-                    escape_str(&c.address),
-                    reply_wire(rec, c.reply)
-                ),
-            ),
-            None => (
-                first.reply.first_line,
-                "The relay tricks the server accepted cannot be judged without delivery",
-                "the catch-all check got no answer".to_string(),
-            ),
-        };
-        out.push(Finding::new(
-            "relay-forms-unjudged",
-            stage,
-            Anchor::Line(anchor),
-            summary,
-            format!(
-                "{why}; accepted: {accepted}; whether it relays them shows only in its queue or \
-                 log (the probe sent RSET and no DATA)"
-            ),
-        ));
-    }
-    out
-}
-
-// ------------------------------------------------------------------------- what did not run
-
-/// Whether a test attempt got to the unusual part it exists for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Reach {
-    /// The test sent what it tests and the answer was judged.
-    Reached,
-    /// The server gave the test nothing to test (the reason).
-    NotApplicable(String),
-    /// The connection ended before the test's point (how).
-    NotReached(String),
-}
-
-/// How an attempt ended, for a note: the stage and outcome, and the refusal when there was one.
-fn how_it_ended(a: &Attempt) -> String {
-    let outcome = serde_json::to_value(&a.outcome)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    let mut s = format!(
-        "ended at {} ({outcome})",
-        a.failed_stage.as_ref().map_or("?".into(), |st| st.name())
-    );
-    if let Some(r) = a.record.replies.iter().rfind(|r| !r.unsolicited)
-        && r.code.is_some_and(|c| c >= 400)
-    {
-        s.push_str(&format!(": `{}`", reply_wire(&a.record, r)));
-    }
-    s
-}
-
-fn reach(a: &Attempt) -> Reach {
-    let Some(name) = a.test else {
-        return Reach::Reached;
-    };
-    let rec = &a.record;
-    let w = test_write(rec, name);
-    match (name, w) {
-        ("starttls-injection", Some(w)) => {
-            let shook = rec.events[w..]
-                .iter()
-                .any(|e| matches!(e.kind, EventKind::TlsHandshake { ok: true, .. }));
-            if shook {
-                Reach::Reached
-            } else if a.completed() {
-                let code = rec
-                    .replies
-                    .iter()
-                    .find(|r| r.stage == Stage::Starttls)
-                    .and_then(|r| r.code)
-                    .map_or("nothing".into(), |c| c.to_string());
-                Reach::NotApplicable(format!("STARTTLS was answered with {code}"))
-            } else {
-                Reach::NotReached(how_it_ended(a))
-            }
-        }
-        ("starttls-injection", None) if a.completed() => Reach::NotApplicable(
-            if a.tls.is_some() {
-                "the connection is TLS from the start"
-            } else {
-                "STARTTLS is not advertised"
-            }
-            .into(),
-        ),
-        ("pregreet", None) if a.completed() => {
-            Reach::NotApplicable("no 220- teaser on this connection".into())
-        }
-        (_, Some(_)) => Reach::Reached,
-        (_, None) => Reach::NotReached(how_it_ended(a)),
-    }
-}
-
-/// The relay forms an attempt left untried (no answer to their RCPT), in test order.
-fn relay_untried(rec: &Record) -> Vec<&'static str> {
-    let answered: Vec<&str> = relay_answers(rec).iter().map(|a| a.form).collect();
-    std::iter::once(RELAY_CATCH_ALL_FORM)
-        .chain(RELAY_FORMS)
-        .filter(|f| !answered.contains(f))
-        .collect()
-}
-
-/// Notes on the active tests that did not do what they exist for: connections that ended before
-/// the test's point (so its silence is no pass), tests the server gave nothing to test, and the
-/// relay forms a hang-up left untried. One note per test and reason.
-pub fn unreached_notes(attempts: &[Attempt]) -> Vec<String> {
-    let mut groups: Vec<(&str, Reach, usize)> = Vec::new();
-    let mut totals: Vec<(&str, usize)> = Vec::new();
-    let mut out = Vec::new();
-    for (i, a) in attempts.iter().enumerate() {
-        let Some(name) = a.test else { continue };
-        match totals.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, n)) => *n += 1,
-            None => totals.push((name, 1)),
-        }
-        let r = reach(a);
-        if r == Reach::Reached {
-            if name == "relay" {
-                let untried = relay_untried(&a.record);
-                if !untried.is_empty() {
-                    let last = a.record.replies.iter().rfind(|r| !r.unsolicited);
-                    let how = match last {
-                        Some(r) if r.code == Some(421) => format!(
-                            "the server closed the session with `{}`",
-                            reply_wire(&a.record, r)
-                        ),
-                        _ => format!("the session {}", how_it_ended(a)),
-                    };
-                    out.push(format!(
-                        "active test relay (attempt {}): not tried: {}; {how}; run it again \
-                         later (or from another address) to judge them",
-                        i + 1,
-                        untried.join(", "),
-                    ));
-                }
-            }
-            continue;
-        }
-        match groups.iter_mut().find(|(n, g, _)| *n == name && *g == r) {
-            Some((_, _, n)) => *n += 1,
-            None => groups.push((name, r, 1)),
-        }
-    }
-    let total = |name: &str| totals.iter().find(|(n, _)| *n == name).map_or(0, |t| t.1);
-    let mut notes: Vec<String> = groups
-        .into_iter()
-        .map(|(name, r, n)| match r {
-            Reach::NotReached(how) => format!(
-                "active test {name} did not get to its test on {n} of {} connection(s), which \
-                 {how}: it says nothing about the server",
-                total(name)
-            ),
-            Reach::NotApplicable(why) => {
-                format!("active test {name}: nothing to test on {n} connection(s): {why}")
-            }
-            Reach::Reached => String::new(),
-        })
-        .collect();
-    notes.extend(out);
-    notes
 }
 
 #[cfg(test)]

@@ -1,0 +1,31 @@
+//! `bare-lf`: a command ended by a bare LF.
+
+use super::*;
+
+pub(super) fn bare_lf(rec: &Record) -> Vec<Finding> {
+    let Some(w) = test_write(rec, "bare-lf") else {
+        return vec![];
+    };
+    // `NOOP<LF>NOOP<CR><LF>QUIT<CR><LF>`: two positive replies before QUIT's mean the server
+    // ended the first NOOP at the bare LF; one means it read `NOOP<LF>NOOP` as one line.
+    let positive: Vec<&ReplyRecord> = rec
+        .replies
+        .iter()
+        .filter(|r| r.command_event == Some(w) && r.code != Some(221) && is_positive(r))
+        .collect();
+    match positive.as_slice() {
+        [first, _, ..] => vec![Finding::new(
+            "bare-lf-accepted",
+            Stage::Test("bare-lf"),
+            Anchor::Line(first.first_line),
+            "The server accepted a command ended by a bare LF",
+            format!(
+                "sent `{}`; the server answered `{}` for the `NOOP<LF>` and again for the NOOP \
+                 after it: it ended the command at the bare LF",
+                escape_bytes(written(rec, w)),
+                reply_wire(rec, first)
+            ),
+        )],
+        _ => vec![],
+    }
+}
