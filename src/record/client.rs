@@ -40,8 +40,10 @@ pub struct DuplicateOf {
 pub struct ReceivedMessage {
     /// Index of its line in [`Record::client_lines`], when that line was kept.
     pub line: Option<usize>,
-    /// What the request parser saw: sizes, SHA-256, Message-ID.
+    /// What the request parser saw: sizes, SHA-256.
     pub stats: MessageStats,
+    /// The Message-ID of its header section, without `<>` (exact bytes as text, not escaped).
+    pub message_id: Option<String>,
     /// When the final dot was read, µs since the connection started.
     pub dot_at_us: u64,
     /// Whether the server took the message: its reply to the dot is (or, when the client left
@@ -103,7 +105,12 @@ impl Record {
         {
             *from = Peer::Client;
         }
-        if self.client.read_starts.last().is_none_or(|&(i, _)| i != idx) {
+        if self
+            .client
+            .read_starts
+            .last()
+            .is_none_or(|&(i, _)| i != idx)
+        {
             self.client.read_starts.push((idx, self.client.fed));
         }
         self.client.fed += data.len() as u64;
@@ -171,7 +178,16 @@ impl Record {
         Some(line)
     }
 
-    /// While `on`, every client line cut is a credential and kept as [`REDACTED`]: the server
+    /// Records the client's TLS: the negotiated version and cipher and the SNI it sent.
+    pub fn set_client_tls(&mut self, version: String, cipher: String, sni: Option<String>) {
+        self.client.tls = Some(ClientTls {
+            version,
+            cipher,
+            sni,
+        });
+    }
+
+    /// While `on`, every client line cut (but a cancelling `*`) is a credential and kept as [`REDACTED`]: the server
     /// turns it on when it answers AUTH with 334, off with AUTH's final reply.
     pub fn redact_client_lines(&mut self, on: bool) {
         self.client.redacting = on;
@@ -180,6 +196,10 @@ impl Record {
     /// Redacts a credential in `line` (see [`Record::next_client_line`]).
     fn redact(&mut self, line: &mut ClientLine) {
         let keep = if self.client.redacting {
+            // `*` cancels the exchange (RFC 4954 §4): no credential.
+            if line.content == b"*" {
+                return;
+            }
             0
         } else if line.verb() == Some(Verb::Auth) {
             // `AUTH MECHANISM` stays; an initial response after it goes.
@@ -226,7 +246,7 @@ impl Record {
     }
 
     /// Records a message whose end of data was just read (its line is the last client line
-    /// taken); `accepted` is what the server means to answer. Returns its index, `None` past
+    /// taken, its Message-ID the parser's last); `accepted` is what the server means to answer. Returns its index, `None` past
     /// [`MAX_MESSAGES`].
     pub fn push_received_message(
         &mut self,
@@ -243,9 +263,15 @@ impl Record {
             .len()
             .checked_sub(1)
             .filter(|&i| self.client_lines[i].message().is_some());
+        let message_id = self
+            .client
+            .parser
+            .last_message_id()
+            .map(|id| String::from_utf8_lossy(id).into_owned());
         self.client.messages.push(ReceivedMessage {
             line,
             stats,
+            message_id,
             dot_at_us: at_us,
             accepted,
             reply_written: false,
@@ -475,7 +501,10 @@ mod tests {
         let plain = rec.next_client_line().unwrap();
         assert_eq!(plain.content, b"AUTH PLAIN <redacted>");
         let login = rec.next_client_line().unwrap();
-        assert_eq!(login.content, b"AUTH LOGIN", "no initial response, nothing to hide");
+        assert_eq!(
+            login.content, b"AUTH LOGIN",
+            "no initial response, nothing to hide"
+        );
         rec.redact_client_lines(true);
         rec.push_client_read(3, true, b"YWxpY2U=\r\nc2Vj");
         rec.push_client_read(4, true, b"cmV0\r\n");
@@ -513,6 +542,7 @@ mod tests {
         assert_eq!(stats.content_size, 25);
         let i = rec.push_received_message(7, stats, true).unwrap();
         assert_eq!(rec.client.messages[i].line, Some(1));
+        assert_eq!(rec.client.messages[i].message_id.as_deref(), Some("m@x"));
         assert!(rec.client.messages[i].accepted && !rec.client.messages[i].reply_written);
         rec.message_answered(i, Some(b'4'));
         assert!(!rec.client.messages[i].accepted && rec.client.messages[i].reply_written);

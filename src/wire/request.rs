@@ -15,7 +15,7 @@ use crate::wire::reply::Terminator;
 use std::collections::VecDeque;
 
 mod content;
-pub use content::{ContentScanner, MAX_MESSAGE_ID, MessageId, hex, message_id_of};
+pub use content::{ContentScanner, MAX_MESSAGE_ID, hex, message_id_of};
 
 /// Bytes of one client line kept, and the longest command line a server built on this parser
 /// accepts (longer ones are [overlong](ClientLine::is_overlong)); the rest is counted.
@@ -225,8 +225,6 @@ pub struct MessageStats {
     pub content_size: u64,
     /// SHA-256 of those octets.
     pub sha256: [u8; 32],
-    /// The Message-ID of the header section, without `<>`.
-    pub message_id: Option<MessageId>,
 }
 
 /// What a [`ClientLine`] is.
@@ -398,6 +396,8 @@ pub struct RequestParser {
     line: Partial,
     mode: Mode,
     finished: bool,
+    /// The Message-ID of the last message cut (see [`RequestParser::last_message_id`]).
+    last_message_id: Option<Vec<u8>>,
 }
 
 impl Default for RequestParser {
@@ -424,6 +424,7 @@ impl RequestParser {
             line: Partial::default(),
             mode: Mode::Command,
             finished: false,
+            last_message_id: None,
         }
     }
 
@@ -449,6 +450,12 @@ impl RequestParser {
             line_len: 0,
             content: Box::default(),
         };
+    }
+
+    /// The Message-ID (without `<>`) of the last message cut, when its header section had one:
+    /// ask right after [`next_line`](RequestParser::next_line) returned the message.
+    pub fn last_message_id(&self) -> Option<&[u8]> {
+        self.last_message_id.as_deref()
     }
 
     /// Whether the parser is reading message content.
@@ -644,7 +651,9 @@ impl RequestParser {
                 if !stats.complete {
                     stats.longest_line = stats.longest_line.max(line_len);
                 }
-                (stats.content_size, stats.sha256, stats.message_id) = content.finish();
+                let id;
+                (stats.content_size, stats.sha256, id) = content.finish();
+                self.last_message_id = id;
                 ClientLineKind::Message(stats)
             }
         };
@@ -841,7 +850,6 @@ mod tests {
                     );
                     d
                 },
-                message_id: None,
             }
         );
         assert_eq!(p.next_line().unwrap().verb(), Some(Verb::Quit));

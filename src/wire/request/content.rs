@@ -15,44 +15,6 @@ const MAX_HEADER_LINE: usize = 998;
 /// Bytes gathered before they go into the digest (the digest is fed in blocks, not per byte).
 const DIGEST_BLOCK: usize = 8192;
 
-/// A Message-ID without its angle brackets, kept inline so that message statistics stay `Copy`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct MessageId {
-    len: u8,
-    bytes: [u8; MAX_MESSAGE_ID],
-}
-
-impl MessageId {
-    /// The id of `value`, `None` when it is empty or longer than [`MAX_MESSAGE_ID`].
-    pub fn new(value: &[u8]) -> Option<MessageId> {
-        if value.is_empty() || value.len() > MAX_MESSAGE_ID {
-            return None;
-        }
-        let mut bytes = [0; MAX_MESSAGE_ID];
-        bytes[..value.len()].copy_from_slice(value);
-        Some(MessageId {
-            len: value.len() as u8,
-            bytes,
-        })
-    }
-
-    /// The exact bytes.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
-    }
-
-    /// The id as text (invalid UTF-8 as U+FFFD; not escaped).
-    pub fn to_text(&self) -> String {
-        String::from_utf8_lossy(self.as_bytes()).into_owned()
-    }
-}
-
-impl std::fmt::Debug for MessageId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MessageId({:?})", self.to_text())
-    }
-}
-
 /// What the leading-dot state machine holds back at the start of a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Held {
@@ -73,7 +35,7 @@ struct HeaderScan {
     line: Vec<u8>,
     /// The header field being gathered (its continuation lines unfolded).
     field: Vec<u8>,
-    found: Option<MessageId>,
+    found: Option<Vec<u8>>,
 }
 
 impl HeaderScan {
@@ -128,8 +90,9 @@ impl HeaderScan {
     }
 }
 
-/// The id in a Message-ID header value: what stands between `<` and `>`, else the first word.
-pub fn message_id_of(value: &[u8]) -> Option<MessageId> {
+/// The id in a Message-ID header value: what stands between `<` and `>`, else the first word;
+/// `None` when that is empty or longer than [`MAX_MESSAGE_ID`].
+pub fn message_id_of(value: &[u8]) -> Option<Vec<u8>> {
     let value = super::trim(value);
     let id = match value.iter().position(|&b| b == b'<') {
         Some(open) => {
@@ -144,7 +107,8 @@ pub fn message_id_of(value: &[u8]) -> Option<MessageId> {
             &value[..end]
         }
     };
-    MessageId::new(super::trim(id))
+    let id = super::trim(id);
+    (!id.is_empty() && id.len() <= MAX_MESSAGE_ID).then(|| id.to_vec())
 }
 
 /// The receiving side of one message's content: unstuffs, counts, hashes, finds the Message-ID.
@@ -245,7 +209,7 @@ impl ContentScanner {
 
     /// The end of the content: its size, SHA-256 and Message-ID. A dot still held (the stream
     /// ended right after it) counts as content.
-    pub fn finish(mut self) -> (u64, [u8; 32], Option<MessageId>) {
+    pub fn finish(mut self) -> (u64, [u8; 32], Option<Vec<u8>>) {
         match self.held {
             Held::Nothing => {}
             Held::Dot => self.emit(b'.'),
@@ -288,7 +252,11 @@ mod tests {
             }
         }
         let (size, sha, id) = c.finish();
-        (size, sha, id.map(|i| i.to_text()))
+        (
+            size,
+            sha,
+            id.map(|i| String::from_utf8_lossy(&i).into_owned()),
+        )
     }
 
     fn sha(bytes: &[u8]) -> [u8; 32] {
