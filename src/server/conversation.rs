@@ -570,6 +570,11 @@ impl Conversation {
                 self.record.push_client_read(at, self.tls, &self.buf[..n]);
                 Ok(n)
             }
+            // A client that closes TLS without close_notify has closed all the same.
+            Err(e) if self.tls && e.kind() == io::ErrorKind::UnexpectedEof => {
+                self.record.push_client_eof(at, self.tls);
+                Ok(0)
+            }
             Err(e) => {
                 self.io_error(&e);
                 Err(e)

@@ -5,7 +5,8 @@
 //! (`conversation.rs`), with TLS from the demo PKI (`pki.rs`). Every connection is recorded byte-exactly in a
 //! role-neutral [`Record`]: [`serve_recorded`] and [`spawn_recorded`] hand each connection's
 //! [`ClientRecord`] over when the connection ends. [`blackhole`] and [`refused_addr`] give
-//! addresses where connects time out or are refused.
+//! addresses where connects time out or are refused. The built-in misbehaving clients of
+//! `demo --client` ([`clients`]) run against it with [`run_demo_client`].
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -19,6 +20,8 @@ use tokio::time::sleep;
 
 use crate::record::{Budget, Record};
 
+mod client_runner;
+pub mod clients;
 mod conn;
 mod conversation;
 mod pki;
@@ -26,6 +29,8 @@ mod recent;
 pub mod scenarios;
 mod script;
 
+pub use client_runner::run_demo_client;
+pub use clients::{DEMO_CLIENTS, DemoClient, find_client};
 pub use conversation::{INPUT_BUFFER, MAX_LINE};
 pub use pki::{demo_certificate_pem, server_config_from_pem};
 pub use recent::{RECENT_MESSAGES, RecentMessages};
@@ -81,6 +86,9 @@ pub struct ServeOptions {
     pub hold: Option<Duration>,
     /// The certificate presented after STARTTLS, instead of the scenario's demo certificate.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Accept this many connections, then stop listening (the ones accepted are served to
+    /// their end). Default: no limit.
+    pub max_connections: Option<u64>,
 }
 
 /// Serves `scenario` on `listener` forever, one task per connection.
@@ -121,6 +129,9 @@ async fn accept_loop(
     let recent = Arc::new(Mutex::new(RecentMessages::default()));
     let mut n = 0u64;
     loop {
+        if options.max_connections.is_some_and(|max| n >= max) {
+            return Ok(());
+        }
         match listener.accept().await {
             Ok((stream, _)) => {
                 n += 1;
