@@ -14,5 +14,6 @@ mod hostile;
 mod lab_active;
 mod lab_probe;
 mod lab_selftest;
+mod mock;
 mod scenarios;
 mod snapshots;

@@ -250,7 +250,10 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
         reproduce: "smtpdoctor probe you@example.com -v --data",
         patterns: &[
             &["conversation with", "timed out while sending end of data"],
-            &["timed out while sending end of data", "message may be sent more than once"],
+            &[
+                "timed out while sending end of data",
+                "message may be sent more than once",
+            ],
         ],
     },
     KnownError {

@@ -305,8 +305,14 @@ mod tests {
         let out = text(
             "postfix/smtp[1]: ... timed out while sending end of data -- message may be sent more than once",
         );
-        assert!(out.starts_with("Recognised: postfix-eod-timeout (Postfix)\n"), "{out}");
-        assert!(out.contains("  - client-timeout-short (warning): "), "{out}");
+        assert!(
+            out.starts_with("Recognised: postfix-eod-timeout (Postfix)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("  - client-timeout-short (warning): "),
+            "{out}"
+        );
         assert!(
             out.contains(
                 "\nThe sending side (point the client at the mock)\n  client-timeout-short: \
