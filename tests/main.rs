@@ -15,5 +15,6 @@ mod lab_active;
 mod lab_probe;
 mod lab_selftest;
 mod mock;
+mod mock_peers;
 mod scenarios;
 mod snapshots;
