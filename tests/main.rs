@@ -11,6 +11,7 @@ mod dns_and_network;
 mod fragmentation;
 mod generated;
 mod hostile;
+mod hostile_clients;
 mod lab_active;
 mod lab_probe;
 mod lab_selftest;

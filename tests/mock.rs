@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 /// The client checks this branch has. Each demo client must produce exactly the part of its
@@ -170,10 +170,7 @@ impl MockProcess {
 
     /// The next stdout line and when it came, within `wait`.
     pub(crate) fn next_line(&self, wait: Duration) -> Option<(Instant, String)> {
-        match self.lines.recv_timeout(wait) {
-            Ok(l) => Some(l),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.lines.recv_timeout(wait).ok()
     }
 
     /// The next JSON document on stdout.
@@ -428,7 +425,7 @@ fn once_serves_one_connection_and_exits_with_its_code() {
     assert_client_report_shape("once", &doc);
     assert_eq!(doc["scenario"], "clean");
     assert_eq!(code, doc["exit_code"].as_i64().unwrap() as i32);
-    assert!(ids_of(&[doc.clone()]).contains("client-no-quit"));
+    assert!(ids_of(std::slice::from_ref(&doc)).contains("client-no-quit"));
     let m = &doc["messages"][0];
     assert_eq!(m["size"], 58, "unstuffed, up to the CRLF before the dot");
     assert_eq!(m["message_id"], "scripted@client.test");
@@ -469,7 +466,7 @@ fn count_serves_n_connections_and_exits_with_the_worst() {
         second["messages"][0]["duplicate_of"]["message_id"],
         "scripted@client.test"
     );
-    assert!(ids_of(&[second.clone()]).contains("client-duplicate"));
+    assert!(ids_of(std::slice::from_ref(&second)).contains("client-duplicate"));
     let (code, rest, _) = mock.wait(Duration::from_secs(10));
     assert!(rest.is_empty());
     assert_eq!(code, 2, "the worst of the two");

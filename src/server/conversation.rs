@@ -13,11 +13,8 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 use super::conn::Conn;
-use super::pki::tls_config;
 use super::recent::RecentMessages;
 use super::script::{
     BYE, Cmd, DATA_GO, DOMAIN, EHLO_PLAIN, EHLO_TLS, GREETING, HELO_OK, MAIL_OK, OK, QUEUED,
@@ -26,6 +23,8 @@ use super::script::{
 use crate::record::{Budget, EventKind, Peer, Record, Stage};
 
 mod auth;
+mod message;
+mod tls;
 mod wait;
 use crate::wire::reply::Terminator;
 use crate::wire::request::{
@@ -203,56 +202,6 @@ fn stage_of(cmd: Cmd, current: &Stage) -> Stage {
     }
 }
 
-/// Records what the client negotiated, as facts: version, cipher, SNI.
-fn record_client_tls(record: &mut Record, tls: &TlsStream<TcpStream>) {
-    let conn = tls.get_ref().1;
-    let version = match conn.protocol_version() {
-        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
-        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
-        Some(v) => format!("{v:?}"),
-        None => "unknown".to_string(),
-    };
-    let cipher = conn
-        .negotiated_cipher_suite()
-        .map_or_else(|| "unknown".to_string(), |s| format!("{:?}", s.suite()));
-    record.set_client_tls(version, cipher, conn.server_name().map(str::to_string));
-}
-
-/// The status digit of the reply `steps` mean to write to the final dot (`None`: no reply:
-/// they close, reset or hang), looking through holds and waits.
-fn intended_class(steps: &[Step], s: &Conversation) -> Option<u8> {
-    let digit = |b: &[u8]| b.iter().copied().find(|b| (b'1'..=b'5').contains(b));
-    for step in steps {
-        match *step {
-            Step::Send(b) | Step::SendArg(b, _) | Step::SendPath(b, _) => return digit(b),
-            Step::Trickle(b, _, _) | Step::SendLines(b, _) => return digit(b),
-            Step::Default => {
-                return intended_class(s.default_steps(Ctx::Command(Cmd::Dot), b""), s);
-            }
-            Step::Sleep(_) | Step::Hold(_) | Step::Watch(..) => {}
-            Step::Close | Step::Reset | Step::Hang | Step::StartTls | Step::Auth => return None,
-        }
-    }
-    None
-}
-
-/// `TLSv1.3, TLS13_AES_256_GCM_SHA384, SNI mx.demo.test`: what the client negotiated.
-fn describe_tls(tls: &TlsStream<TcpStream>) -> String {
-    let conn = tls.get_ref().1;
-    let version = match conn.protocol_version() {
-        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
-        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
-        Some(v) => format!("{v:?}"),
-        None => "unknown version".to_string(),
-    };
-    let suite = conn.negotiated_cipher_suite().map_or_else(
-        || "unknown cipher".to_string(),
-        |s| format!("{:?}", s.suite()),
-    );
-    let sni = conn.server_name().unwrap_or("none");
-    format!("{version}, {suite}, SNI {sni}")
-}
-
 impl Conversation {
     fn now_us(&self) -> u64 {
         self.started.elapsed().as_micros() as u64
@@ -321,30 +270,6 @@ impl Conversation {
             _ => {}
         }
         Flow::Go
-    }
-
-    /// The message is in: it is recorded (with whether it arrived before), then answered.
-    async fn final_dot(&mut self, stats: crate::wire::request::MessageStats) -> Flow {
-        let steps = self.steps(Cmd::Dot, b"", stats.size);
-        let intended = intended_class(steps, self) == Some(b'2');
-        let at = self.now_us();
-        let index = self.record.push_received_message(at, stats, intended);
-        let id = index.and_then(|i| self.record.client.messages[i].message_id.clone());
-        let earlier = match self.run.recent.lock() {
-            Ok(mut recent) => recent.arrived(&stats, id.as_deref(), self.run.n),
-            Err(_) => None,
-        };
-        if let (Some(index), Some(connection)) = (index, earlier) {
-            self.record.message_duplicate(at, index, connection, id);
-        }
-        let before = self.writes;
-        let flow = self.respond(Cmd::Dot, b"", stats.size).await;
-        if let Some(index) = index
-            && self.writes > before
-        {
-            self.record.message_answered(index, self.class);
-        }
-        flow
     }
 
     /// The steps that answer `cmd`: the first rule that matches, else the default.
@@ -613,86 +538,6 @@ impl Conversation {
             }
             if !self.more_input().await {
                 return None;
-            }
-        }
-    }
-
-    /// Reads message data up to the end-of-data sequence; returns what the parser saw of it,
-    /// `None` if the client went away.
-    async fn read_message(&mut self) -> Option<crate::wire::request::MessageStats> {
-        self.record.start_client_data(self.script.lenient_eod);
-        loop {
-            while let Some(line) = self.record.next_client_line() {
-                if let ClientLineKind::Message(stats) = line.kind {
-                    return Some(stats);
-                }
-            }
-            if !self.more_input().await {
-                return None;
-            }
-        }
-    }
-
-    async fn start_tls(&mut self) -> Flow {
-        if self.tls {
-            return Flow::Go;
-        }
-        if !self.script.starttls_keeps_input {
-            // A correct server forgets whatever plaintext arrived with the STARTTLS command.
-            let len = self.record.discard_client_input();
-            if len > 0 {
-                let at = self.now_us();
-                self.record.push(at, EventKind::PlaintextDiscarded { len });
-            }
-        }
-        let config = match self
-            .run
-            .tls
-            .clone()
-            .map_or_else(|| tls_config(self.script.cert), Ok)
-        {
-            Ok(config) => config,
-            Err(e) => {
-                self.note(&format!(
-                    "no TLS: the demo certificates could not be made: {e}"
-                ));
-                self.close().await;
-                return Flow::Done;
-            }
-        };
-        let Conn::Plain(tcp) = std::mem::replace(&mut self.conn, Conn::Gone) else {
-            return Flow::Done;
-        };
-        let result = timeout(HANDSHAKE_MAX, TlsAcceptor::from(config).accept(tcp)).await;
-        let at = self.now_us();
-        match result {
-            Ok(Ok(tls)) => {
-                record_client_tls(&mut self.record, &tls);
-                let message = describe_tls(&tls);
-                self.record
-                    .push(at, EventKind::TlsHandshake { ok: true, message });
-                self.conn = Conn::Tls(Box::new(tls));
-                self.tls = true;
-                self.greeted = false;
-                self.mail = false;
-                self.rcpts = 0;
-                Flow::Go
-            }
-            Ok(Err(e)) => {
-                let message = e.to_string();
-                self.record
-                    .push(at, EventKind::TlsHandshake { ok: false, message });
-                Flow::Done
-            }
-            Err(_) => {
-                self.record.push(
-                    at,
-                    EventKind::Timeout {
-                        stage: Stage::Tls,
-                        waited_ms: HANDSHAKE_MAX.as_millis() as u64,
-                    },
-                );
-                Flow::Done
             }
         }
     }
