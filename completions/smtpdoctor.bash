@@ -67,12 +67,16 @@ _smtpdoctor() {
             return 0
             ;;
         smtpdoctor__subcmd__demo)
-            opts="-4 -6 -v -q -h -V --list --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --format --json --color --verbose --quiet --help --version"
+            opts="-4 -6 -v -q -h -V --client --list --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --format --json --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --client)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -251,7 +255,7 @@ _smtpdoctor() {
             return 0
             ;;
         smtpdoctor__subcmd__mock)
-            opts="-h -V --listen --scenario --help --version"
+            opts="-v -q -h -V --listen --scenario --once --count --hold --cert --key --format --json --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,6 +267,30 @@ _smtpdoctor() {
                     ;;
                 --scenario)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json nagios" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
