@@ -29,9 +29,11 @@ pub struct Cli {
 pub enum Command {
     /// Probe a mail domain, an address or a server and print an annotated transcript.
     Probe(ProbeArgs),
-    /// Start the built-in scripted SMTP server on a loopback port and probe it (works offline).
+    /// Start the built-in scripted SMTP server on a loopback port and probe it, or run a
+    /// built-in misbehaving client against it (--client); works offline.
     Demo(DemoArgs),
-    /// Serve one built-in scenario on ADDR until interrupted, to point another client at it.
+    /// Serve one built-in scenario on ADDR and judge every client that connects: a client
+    /// report per connection (annotated transcript, client findings, verdict).
     Mock(MockArgs),
     /// Explain a finding id or an MTA's queue or log error text.
     Explain(ExplainArgs),
@@ -303,7 +305,11 @@ pub struct ProbeArgs {
 pub struct DemoArgs {
     /// Scenario to play (default: classic, several classic faults at once).
     pub scenario: Option<String>,
-    /// List the scenarios and exit.
+    /// Run this built-in misbehaving client against the mock instead, and print the client
+    /// report of each of its connections (see --list).
+    #[arg(long, value_name = "NAME", conflicts_with = "scenario")]
+    pub client: Option<String>,
+    /// List the scenarios (servers) and the demo clients, and exit.
     #[arg(long)]
     pub list: bool,
     /// Probe options.
@@ -317,9 +323,32 @@ pub struct MockArgs {
     /// Address to listen on, e.g. 127.0.0.1:2525.
     #[arg(long, value_name = "ADDR")]
     pub listen: std::net::SocketAddr,
-    /// Scenario to serve (see `smtpdoctor demo --list`).
+    /// Scenario to serve (see `smtpdoctor demo --list`; client-dot-hold, client-teaser,
+    /// client-keepalive, client-multiline, client-strict and client-minimal are made for
+    /// judging clients).
     #[arg(long, value_name = "NAME")]
     pub scenario: String,
+    /// Serve one connection, print its report and exit with its exit code.
+    #[arg(long, conflicts_with = "count")]
+    pub once: bool,
+    /// Serve N connections and exit with the worst of their exit codes. Default: until
+    /// interrupted (Ctrl-C), then the worst so far.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// The scenario's deliberate delay: the hold of the dot reply (client-dot-hold, default
+    /// 11m), the silence after the teaser (client-teaser, 6s), the whole keep-alive period
+    /// (client-keepalive, 3m), the gap between EHLO lines (client-multiline, 200ms).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub hold: Option<Duration>,
+    /// Certificate chain (PEM) to present after STARTTLS instead of the demo certificate.
+    #[arg(long, value_name = "PEM", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+    /// Private key (PEM) of --cert.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
+    /// Output options (JSON: one smtpdoctor.client-report/v1 document per connection).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Arguments of `explain`.

@@ -125,8 +125,26 @@ async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
             writeln!(out, "  {:<30} {}", s.name, s.summary)?;
             writeln!(out, "  {:<30} -> {expect}", "")?;
         }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Clients (smtpdoctor demo --client NAME: a built-in client against the mock):"
+        )?;
+        for c in server::DEMO_CLIENTS {
+            writeln!(out, "  {:<30} {}", c.name, c.summary)?;
+            writeln!(
+                out,
+                "  {:<30} -> {} (against {})",
+                "",
+                c.expect.join(", "),
+                c.scenario
+            )?;
+        }
         out.flush()?;
         return Ok(0);
+    }
+    if let Some(name) = &args.client {
+        return demo_client(name, &OutputConfig::from(&args.options.output)).await;
     }
     let name = args
         .scenario
@@ -205,7 +223,52 @@ fn user_demo_args(scenario: Option<&str>) -> Vec<std::ffi::OsString> {
     rest
 }
 
-/// `mock`: serve one scenario until interrupted.
+/// `demo --client NAME`: a built-in client against the mock, one client report per connection.
+async fn demo_client(name: &str, output: &OutputConfig) -> anyhow::Result<u8> {
+    let Some(client) = smtpdoctor::server::find_client(name) else {
+        eprintln!(
+            "smtpdoctor: error [input]: no demo client {:?}; `smtpdoctor demo --list` names them",
+            smtpdoctor::wire::escape::escape_str(name)
+        );
+        return Ok(UNKNOWN);
+    };
+    eprintln!(
+        "smtpdoctor demo: client {} against scenario {}: {}",
+        client.name, client.scenario, client.summary
+    );
+    let records = smtpdoctor::server::run_demo_client(client).await?;
+    let mut worst = 0u8;
+    for (i, rec) in records.into_iter().enumerate() {
+        let report = smtpdoctor::report::client::ClientReport::of_mock(rec);
+        print_client_report(&report, output, i > 0)?;
+        worst = worst.max(report.verdict().exit_code() as u8);
+    }
+    Ok(worst)
+}
+
+/// The options of `mock` that are not output: hold, certificate, how many connections.
+fn serve_options(
+    args: &smtpdoctor::cli::MockArgs,
+) -> Result<smtpdoctor::server::ServeOptions, String> {
+    let tls = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &std::path::Path| {
+                std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+            };
+            let config = smtpdoctor::server::server_config_from_pem(&read(cert)?, &read(key)?)
+                .map_err(|e| format!("--cert/--key: {e}"))?;
+            Some(config)
+        }
+        _ => None,
+    };
+    Ok(smtpdoctor::server::ServeOptions {
+        hold: args.hold,
+        tls,
+        max_connections: if args.once { Some(1) } else { args.count },
+    })
+}
+
+/// `mock`: serve one scenario; a client report per connection as it ends.
 async fn mock(args: smtpdoctor::cli::MockArgs) -> anyhow::Result<u8> {
     let Some(scenario) = smtpdoctor::server::find(&args.scenario) else {
         eprintln!(
@@ -214,6 +277,17 @@ async fn mock(args: smtpdoctor::cli::MockArgs) -> anyhow::Result<u8> {
         );
         return Ok(UNKNOWN);
     };
+    let options = match serve_options(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!(
+                "smtpdoctor: error [input]: {}",
+                smtpdoctor::wire::escape::escape_str(&e)
+            );
+            return Ok(UNKNOWN);
+        }
+    };
+    let output = OutputConfig::from(&args.output);
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -224,17 +298,69 @@ async fn mock(args: smtpdoctor::cli::MockArgs) -> anyhow::Result<u8> {
             return Ok(UNKNOWN);
         }
     };
+    let limit = options.max_connections;
     eprintln!(
-        "smtpdoctor mock: serving scenario {} on {} (Ctrl-C to stop): {}",
+        "smtpdoctor mock: serving scenario {} on {} ({}): {}",
         scenario.name,
         listener.local_addr()?,
+        match limit {
+            Some(1) => "one connection".to_string(),
+            Some(n) => format!("{n} connections"),
+            None => "Ctrl-C to stop".to_string(),
+        },
         scenario.summary
     );
-    tokio::select! {
-        r = smtpdoctor::server::serve(listener, scenario) => r?,
-        _ = tokio::signal::ctrl_c() => eprintln!("smtpdoctor mock: stopped"),
+    let (tx, mut records) = tokio::sync::mpsc::unbounded_channel();
+    let server = tokio::spawn(smtpdoctor::server::serve_recorded_with(
+        listener, scenario, options, tx,
+    ));
+    let mut worst = 0u8;
+    let mut reported = 0u64;
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    loop {
+        tokio::select! {
+            rec = records.recv() => {
+                let Some(rec) = rec else { break };
+                let report = smtpdoctor::report::client::ClientReport::of_mock(rec);
+                print_client_report(&report, &output, reported > 0)?;
+                worst = worst.max(report.verdict().exit_code() as u8);
+                reported += 1;
+                if limit.is_some_and(|n| reported >= n) {
+                    break;
+                }
+            }
+            _ = &mut interrupted => {
+                eprintln!("smtpdoctor mock: interrupted");
+                break;
+            }
+        }
     }
-    Ok(0)
+    server.abort();
+    eprintln!("smtpdoctor mock: {reported} connection(s) reported, exit {worst}");
+    Ok(worst)
+}
+
+/// Prints one client report on stdout and flushes it (a blank line before all but the first
+/// text report).
+fn print_client_report(
+    report: &smtpdoctor::report::client::ClientReport,
+    args: &OutputConfig,
+    separate: bool,
+) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let color = smtpdoctor::output::use_color(
+        args.color,
+        stdout.is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if separate && args.format == smtpdoctor::config::Format::Text {
+        writeln!(out)?;
+    }
+    smtpdoctor::output::client::print(report, args, color, &mut out)?;
+    out.flush()?;
+    Ok(())
 }
 
 fn print_report(report: &smtpdoctor::report::Report, args: &OutputConfig) -> anyhow::Result<()> {

@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 /// Peak RSS allowed for one probe.
-const RSS_LIMIT_KIB: i64 = 64 * 1024;
+pub(crate) const RSS_LIMIT_KIB: i64 = 64 * 1024;
 /// Time a probe may take beyond its configured `--timeout` (start-up, DNS, output, a busy CI).
 const MARGIN: Duration = Duration::from_millis(2500);
 
@@ -29,12 +29,12 @@ const MARGIN: Duration = Duration::from_millis(2500);
 // Running the binary and measuring it
 
 /// What one run of the binary produced.
-struct Run {
-    code: i32,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    elapsed: Duration,
-    rss_kib: i64,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: Vec<u8>,
+    pub(crate) stderr: Vec<u8>,
+    pub(crate) elapsed: Duration,
+    pub(crate) rss_kib: i64,
 }
 
 /// `VmHWM` in KiB from a /proc status file, while the process is alive.
@@ -55,7 +55,7 @@ fn vm_hwm_kib(path: &str) -> Option<i64> {
     clippy::zombie_processes,
     reason = "the child is reaped with waitpid, not Child::wait"
 )]
-fn run_binary(args: &[String], kill_after: Duration) -> Run {
+pub(crate) fn run_binary(args: &[String], kill_after: Duration) -> Run {
     let command = || {
         let mut c = Command::new(BIN);
         c.args(args)
@@ -290,7 +290,7 @@ fn forbidden(c: char) -> bool {
             | '\u{FFF9}'..='\u{FFFB}')
 }
 
-fn assert_terminal_safe(name: &str, what: &str, bytes: &[u8]) {
+pub(crate) fn assert_terminal_safe(name: &str, what: &str, bytes: &[u8]) {
     let text = std::str::from_utf8(bytes)
         .unwrap_or_else(|e| panic!("{name}: {what} is not valid UTF-8: {e}"));
     if let Some((i, c)) = text.char_indices().find(|(_, c)| forbidden(*c)) {

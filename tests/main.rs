@@ -14,5 +14,7 @@ mod hostile;
 mod lab_active;
 mod lab_probe;
 mod lab_selftest;
+mod mock;
+mod mock_peers;
 mod scenarios;
 mod snapshots;

@@ -248,7 +248,13 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
             "client-duplicate",
         ],
         reproduce: "smtpdoctor probe you@example.com -v --data",
-        patterns: &[&["conversation with", "timed out while sending end of data"]],
+        patterns: &[
+            &["conversation with", "timed out while sending end of data"],
+            &[
+                "timed out while sending end of data",
+                "message may be sent more than once",
+            ],
+        ],
     },
     KnownError {
         key: "postfix-eod-lost",

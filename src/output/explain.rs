@@ -102,6 +102,14 @@ fn render_known(matches: &[&KnownError], input: &str, out: &mut dyn Write) -> io
             best.findings.first().copied().unwrap_or("<finding-id>")
         ),
     )?;
+    let client_side = client_reproductions(best.findings);
+    if !client_side.is_empty() {
+        section(
+            out,
+            "The sending side (point the client at the mock)",
+            &client_side.join("\n"),
+        )?;
+    }
     if matches.len() > 1 {
         let others: Vec<String> = matches[1..]
             .iter()
@@ -115,6 +123,19 @@ fn render_known(matches: &[&KnownError], input: &str, out: &mut dyn Write) -> io
         )?;
     }
     Ok(())
+}
+
+/// `id: command` for each related client finding whose reproduction is a mock or a demo client.
+pub fn client_reproductions(findings: &[&str]) -> Vec<String> {
+    findings
+        .iter()
+        .filter_map(|id| catalog::entry(id))
+        .filter(|e| {
+            e.reproduce.starts_with("smtpdoctor mock ")
+                || e.reproduce.starts_with("smtpdoctor demo --client ")
+        })
+        .map(|e| format!("{}: {}", e.id, e.reproduce))
+        .collect()
 }
 
 fn render_unknown(input: &str, out: &mut dyn Write) -> io::Result<()> {
@@ -275,6 +296,29 @@ mod tests {
         assert!(out.contains("\nReproduce\n  smtpdoctor probe you@example.com -v --data\n"));
         assert!(
             out.contains("\nOther possible readings\n  - postfix-conversation-timeout (Postfix)")
+        );
+    }
+
+    /// The sender's side of a dot timeout: the client finding and the mock that shows it.
+    #[test]
+    fn a_dot_timeout_names_the_client_finding_and_the_mock() {
+        let out = text(
+            "postfix/smtp[1]: ... timed out while sending end of data -- message may be sent more than once",
+        );
+        assert!(
+            out.starts_with("Recognised: postfix-eod-timeout (Postfix)\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("  - client-timeout-short (warning): "),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "\nThe sending side (point the client at the mock)\n  client-timeout-short: \
+                 smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-dot-hold --once\n"
+            ),
+            "{out}"
         );
     }
 

@@ -3,6 +3,7 @@
 //! [`print()`] builds the transcripts of a [`crate::report::Report`] once
 //! ([`Report::annotate`]) and hands them to the printer.
 
+pub mod client;
 pub mod explain;
 pub mod json;
 pub mod nagios;

@@ -21,25 +21,25 @@ pub struct TextPrinter {
     pub detail: Detail,
 }
 
-struct Palette {
-    on: bool,
+pub(super) struct Palette {
+    pub(super) on: bool,
 }
 
 impl Palette {
-    fn paint(&self, s: &str, style: Style) -> String {
+    pub(super) fn paint(&self, s: &str, style: Style) -> String {
         if self.on {
             s.style(style).to_string()
         } else {
             s.to_string()
         }
     }
-    fn dim(&self, s: &str) -> String {
+    pub(super) fn dim(&self, s: &str) -> String {
         self.paint(s, Style::new().dimmed())
     }
-    fn bold(&self, s: &str) -> String {
+    pub(super) fn bold(&self, s: &str) -> String {
         self.paint(s, Style::new().bold())
     }
-    fn severity(&self, sev: Severity) -> String {
+    pub(super) fn severity(&self, sev: Severity) -> String {
         let (text, style) = match sev {
             Severity::Error => ("error", Style::new().red().bold()),
             Severity::Warning => ("warning", Style::new().yellow().bold()),
@@ -47,7 +47,7 @@ impl Palette {
         };
         self.paint(text, style)
     }
-    fn fault(&self, s: &str) -> String {
+    pub(super) fn fault(&self, s: &str) -> String {
         self.paint(s, Style::new().red().bold())
     }
 }
@@ -76,7 +76,7 @@ fn ending(ending: Terminator, p: &Palette) -> String {
 }
 
 /// What was counted but not kept of an attempt, when anything was.
-fn limits_note(rec: &crate::record::Record) -> Option<String> {
+pub(super) fn limits_note(rec: &crate::record::Record) -> Option<String> {
     use crate::record::{MAX_KEPT_LINES, MAX_KEPT_READ_BYTES};
     use crate::wire::reply::MAX_REPLY_LINES;
     let mut parts = Vec::new();
@@ -230,7 +230,12 @@ impl TextPrinter {
         Ok(())
     }
 
-    fn write_entry(&self, e: &Entry, p: &Palette, out: &mut dyn Write) -> std::io::Result<()> {
+    pub(super) fn write_entry(
+        &self,
+        e: &Entry,
+        p: &Palette,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
         let time = p.dim(&fmt_ms(e.at_us));
         let tls = if e.tls {
             p.dim("tls")
@@ -245,51 +250,50 @@ impl TextPrinter {
             EntryKind::Line(l) => l,
         };
         let text = escape_for_terminal(l.text_bytes());
-        match l.from {
-            Peer::Client => writeln!(
-                out,
-                "{time}  {}  {tls}  {text}{}",
-                p.paint(">>", Style::new().green()),
-                match l.ending {
-                    Terminator::CrLf | Terminator::BareLf => ending(l.ending, p),
-                    // A write that ends mid-line: the line goes on in the next write.
-                    Terminator::BareCr | Terminator::Unterminated => {
-                        p.dim(" (line continues in the next write)")
-                    }
-                }
-            ),
-            Peer::Server => {
-                let mut reads = String::new();
-                if self.detail == Detail::Verbose || l.reads.len() > 1 {
-                    let list: Vec<String> = l
-                        .reads
-                        .iter()
-                        .map(|r| format!("#{}@{:.1}ms/{}B", r.n, r.at_ms, r.len))
-                        .collect();
-                    let label = format!(
-                        "  [read{} {}]",
-                        if list.len() > 1 { "s" } else { "" },
-                        list.join(" + ")
-                    );
-                    reads = if l.reads.len() > 1 {
-                        p.fault(&label)
-                    } else {
-                        p.dim(&label)
-                    };
-                }
-                let cut = if l.dropped > 0 {
-                    p.fault(&format!("…(+{} bytes not kept)", l.dropped))
-                } else {
-                    String::new()
-                };
-                writeln!(
-                    out,
-                    "{time}  {}  {tls}  {text}{cut}{}{reads}",
-                    p.paint("<<", Style::new().blue()),
-                    ending(l.ending, p)
-                )
+        let arrow = match l.from {
+            Peer::Client => p.paint(">>", Style::new().green()),
+            Peer::Server => p.paint("<<", Style::new().blue()),
+        };
+        // A line the recorder wrote as a client that ends mid-line goes on in the next write.
+        let end = match (l.from, l.observed, l.ending) {
+            (Peer::Client, false, Terminator::BareCr | Terminator::Unterminated) => {
+                p.dim(" (line continues in the next write)")
             }
+            _ => ending(l.ending, p),
+        };
+        let mut reads = String::new();
+        if !l.reads.is_empty() && (self.detail == Detail::Verbose || l.reads.len() > 1) {
+            let list: Vec<String> = l
+                .reads
+                .iter()
+                .map(|r| format!("#{}@{:.1}ms/{}B", r.n, r.at_ms, r.len))
+                .collect();
+            let what = if l.observed { "read" } else { "write" };
+            let label = format!(
+                "  [{what}{} {}]",
+                if list.len() > 1 { "s" } else { "" },
+                list.join(" + ")
+            );
+            reads = if l.reads.len() > 1 && l.observed {
+                p.fault(&label)
+            } else {
+                p.dim(&label)
+            };
         }
+        let cut = if l.dropped > 0 {
+            p.fault(&format!("…(+{} bytes not kept)", l.dropped))
+        } else {
+            String::new()
+        };
+        let discarded = if l.discarded {
+            p.dim("  (discarded by the server, not answered)")
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "{time}  {arrow}  {tls}  {text}{cut}{end}{reads}{discarded}"
+        )
     }
 
     fn write_tls(
@@ -404,7 +408,7 @@ impl TextPrinter {
         Ok(())
     }
 
-    fn write_finding_inline(
+    pub(super) fn write_finding_inline(
         &self,
         f: &Finding,
         p: &Palette,

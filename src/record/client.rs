@@ -8,13 +8,70 @@
 //! writes as well as the client's reads.
 
 use super::{ATTEMPT_FLOOR, EventKind, LINE_KEEP_OVER_BUDGET, Limit, Peer, Record, Stage};
-use crate::wire::request::{ClientLine, RequestParser};
+use crate::wire::request::{ClientLine, MessageStats, RequestParser, Verb, parse_command};
+
+/// What replaces credentials in the record, and so in every output (SPEC §8).
+pub const REDACTED: &[u8] = b"<redacted>";
+/// Messages a connection's record describes; later ones are counted.
+pub const MAX_MESSAGES: usize = 1000;
+
+/// The client's TLS as the server negotiated it (the mock's view of the handshake).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientTls {
+    /// e.g. `TLSv1.3`.
+    pub version: String,
+    /// e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: String,
+    /// The server name the client asked for (SNI), if any.
+    pub sni: Option<String>,
+}
+
+/// The earlier arrival of a message that came again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateOf {
+    /// The earlier connection's number.
+    pub connection: u64,
+    /// The Message-ID both carry (None: recognised by the content's hash).
+    pub message_id: Option<String>,
+}
+
+/// One message whose end of data the server received (SPEC §8 `messages`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// Index of its line in [`Record::client_lines`], when that line was kept.
+    pub line: Option<usize>,
+    /// What the request parser saw: sizes, SHA-256.
+    pub stats: MessageStats,
+    /// The Message-ID of its header section, without `<>` (exact bytes as text, not escaped).
+    pub message_id: Option<String>,
+    /// When the final dot was read, µs since the connection started.
+    pub dot_at_us: u64,
+    /// Whether the server took the message: its reply to the dot is (or, when the client left
+    /// first, was going to be) positive, as a real server that had queued it.
+    pub accepted: bool,
+    /// Whether the reply to the dot was written.
+    pub reply_written: bool,
+    /// The message already arrived on an earlier connection of the run.
+    pub duplicate_of: Option<DuplicateOf>,
+}
 
 /// The client's input as the record follows it: the parser that cuts it, and what of it and of
 /// the server's writes was not kept.
 #[derive(Debug, Clone, Default)]
 pub struct ClientInput {
     parser: RequestParser,
+    /// Every client read event with the stream offset of its first byte (for redaction).
+    read_starts: Vec<(usize, u64)>,
+    /// Client bytes fed to the parser so far.
+    fed: u64,
+    /// Every line cut now is a credential (AUTH's continuation lines, until its final reply).
+    redacting: bool,
+    /// The client's TLS, once a handshake succeeded.
+    pub tls: Option<ClientTls>,
+    /// The messages received, in order (at most [`MAX_MESSAGES`]).
+    pub messages: Vec<ReceivedMessage>,
+    /// Messages received beyond [`MAX_MESSAGES`].
+    pub dropped_messages: u64,
     /// Client lines not kept (line budget spent).
     pub dropped_lines: u64,
     /// Client lines kept but cut short (line length or transcript size).
@@ -48,6 +105,15 @@ impl Record {
         {
             *from = Peer::Client;
         }
+        if self
+            .client
+            .read_starts
+            .last()
+            .is_none_or(|&(i, _)| i != idx)
+        {
+            self.client.read_starts.push((idx, self.client.fed));
+        }
+        self.client.fed += data.len() as u64;
         self.client.parser.feed(idx, data);
         idx
     }
@@ -101,10 +167,149 @@ impl Record {
 
     /// The next complete client line (a command, or in content mode the message), kept in
     /// [`Record::client_lines`] while the budget lasts and returned whole either way.
+    ///
+    /// Credentials are redacted before the line is kept or returned: AUTH's initial response,
+    /// and the whole line while [`Record::redact_client_lines`] is on; the read events'
+    /// bytes of them are overwritten too.
     pub fn next_client_line(&mut self) -> Option<ClientLine> {
-        let line = self.client.parser.next_line()?;
+        let mut line = self.client.parser.next_line()?;
+        self.redact(&mut line);
         self.push_client_line(line.clone());
         Some(line)
+    }
+
+    /// Records the client's TLS: the negotiated version and cipher and the SNI it sent.
+    pub fn set_client_tls(&mut self, version: String, cipher: String, sni: Option<String>) {
+        self.client.tls = Some(ClientTls {
+            version,
+            cipher,
+            sni,
+        });
+    }
+
+    /// While `on`, every client line cut (but a cancelling `*`) is a credential and kept as [`REDACTED`]: the server
+    /// turns it on when it answers AUTH with 334, off with AUTH's final reply.
+    pub fn redact_client_lines(&mut self, on: bool) {
+        self.client.redacting = on;
+    }
+
+    /// Redacts a credential in `line` (see [`Record::next_client_line`]).
+    fn redact(&mut self, line: &mut ClientLine) {
+        let keep = if self.client.redacting {
+            // `*` cancels the exchange (RFC 4954 §4): no credential.
+            if line.content == b"*" {
+                return;
+            }
+            0
+        } else if line.verb() == Some(Verb::Auth) {
+            // `AUTH MECHANISM` stays; an initial response after it goes.
+            let arg = parse_command(&line.content).1;
+            let arg_start = arg.as_ptr() as usize - line.content.as_ptr() as usize;
+            match arg.iter().position(|&b| b == b' ') {
+                Some(end) => arg_start + end + 1,
+                None => return,
+            }
+        } else {
+            return;
+        };
+        let end = line.offset + (line.content.len() + line.dropped) as u64;
+        self.scrub_reads(line.offset + keep as u64, end);
+        line.content.truncate(keep);
+        line.content.extend_from_slice(REDACTED);
+        line.dropped = 0;
+        line.bare_cr = 0;
+    }
+
+    /// Overwrites the kept read bytes of client stream offsets `start..end` with `*`.
+    fn scrub_reads(&mut self, start: u64, end: u64) {
+        let first = self
+            .client
+            .read_starts
+            .partition_point(|&(_, s)| s <= start)
+            .saturating_sub(1);
+        for &(idx, at) in &self.client.read_starts[first..] {
+            if at >= end {
+                break;
+            }
+            if let Some(super::Event {
+                kind: EventKind::Read { bytes, .. },
+                ..
+            }) = self.events.get_mut(idx)
+            {
+                let from = start.saturating_sub(at) as usize;
+                let to = (end - at).min(bytes.len() as u64) as usize;
+                if from < to {
+                    bytes[from..to].fill(b'*');
+                }
+            }
+        }
+    }
+
+    /// Records a message whose end of data was just read (its line is the last client line
+    /// taken, its Message-ID the parser's last); `accepted` is what the server means to answer. Returns its index, `None` past
+    /// [`MAX_MESSAGES`].
+    pub fn push_received_message(
+        &mut self,
+        at_us: u64,
+        stats: MessageStats,
+        accepted: bool,
+    ) -> Option<usize> {
+        if self.client.messages.len() >= MAX_MESSAGES {
+            self.client.dropped_messages += 1;
+            return None;
+        }
+        let line = self
+            .client_lines
+            .len()
+            .checked_sub(1)
+            .filter(|&i| self.client_lines[i].message().is_some());
+        let message_id = self
+            .client
+            .parser
+            .last_message_id()
+            .map(|id| String::from_utf8_lossy(id).into_owned());
+        self.client.messages.push(ReceivedMessage {
+            line,
+            stats,
+            message_id,
+            dot_at_us: at_us,
+            accepted,
+            reply_written: false,
+            duplicate_of: None,
+        });
+        Some(self.client.messages.len() - 1)
+    }
+
+    /// The reply to message `index`'s dot was written, starting with status digit `class`.
+    pub fn message_answered(&mut self, index: usize, class: Option<u8>) {
+        if let Some(m) = self.client.messages.get_mut(index) {
+            m.reply_written = true;
+            m.accepted = class == Some(b'2');
+        }
+    }
+
+    /// Message `index` already arrived on `connection`: recorded on the message and as a
+    /// [`EventKind::DuplicateMessage`] event.
+    pub fn message_duplicate(
+        &mut self,
+        at_us: u64,
+        index: usize,
+        connection: u64,
+        message_id: Option<String>,
+    ) {
+        if let Some(m) = self.client.messages.get_mut(index) {
+            m.duplicate_of = Some(DuplicateOf {
+                connection,
+                message_id: message_id.clone(),
+            });
+        }
+        self.push(
+            at_us,
+            EventKind::DuplicateMessage {
+                of_connection: connection,
+                message_id,
+            },
+        );
     }
 
     /// Switches the client's input to message content (after DATA's 354); `lenient` also ends
@@ -275,5 +480,91 @@ mod tests {
         assert!(rec.events.len() < 2 * ATTEMPT_FLOOR + 10);
         assert!(rec.limits_reached().contains(&Limit::TranscriptLines));
         assert!(rec.limits_reached().contains(&Limit::ReadEvents));
+    }
+
+    fn kept_read_bytes(rec: &Record) -> Vec<u8> {
+        rec.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Read { bytes, .. } => Some(bytes.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .concat()
+    }
+
+    #[test]
+    fn credentials_are_redacted_in_lines_and_read_bytes() {
+        let mut rec = Record::default();
+        rec.push_client_read(1, true, b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nAUTH LO");
+        rec.push_client_read(2, true, b"GIN\r\n");
+        let plain = rec.next_client_line().unwrap();
+        assert_eq!(plain.content, b"AUTH PLAIN <redacted>");
+        let login = rec.next_client_line().unwrap();
+        assert_eq!(
+            login.content, b"AUTH LOGIN",
+            "no initial response, nothing to hide"
+        );
+        rec.redact_client_lines(true);
+        rec.push_client_read(3, true, b"YWxpY2U=\r\nc2Vj");
+        rec.push_client_read(4, true, b"cmV0\r\n");
+        assert_eq!(rec.next_client_line().unwrap().content, b"<redacted>");
+        assert_eq!(rec.next_client_line().unwrap().content, b"<redacted>");
+        rec.redact_client_lines(false);
+        rec.push_client_read(5, true, b"QUIT\r\n");
+        assert_eq!(rec.next_client_line().unwrap().content, b"QUIT");
+        let kept: Vec<&[u8]> = rec.client_lines.iter().map(|l| &l.content[..]).collect();
+        assert_eq!(
+            kept,
+            [
+                &b"AUTH PLAIN <redacted>"[..],
+                b"AUTH LOGIN",
+                b"<redacted>",
+                b"<redacted>",
+                b"QUIT"
+            ]
+        );
+        let raw = kept_read_bytes(&rec);
+        assert_eq!(
+            String::from_utf8_lossy(&raw),
+            "AUTH PLAIN ********************\r\nAUTH LOGIN\r\n********\r\n********\r\nQUIT\r\n"
+        );
+    }
+
+    #[test]
+    fn received_messages_keep_their_facts() {
+        let mut rec = Record::default();
+        rec.push_client_read(1, false, b"DATA\r\nMessage-ID: <m@x>\r\n\r\nhi\r\n.\r\n");
+        rec.next_client_line().unwrap();
+        rec.start_client_data(false);
+        let msg = rec.next_client_line().unwrap();
+        let stats = *msg.message().unwrap();
+        assert_eq!(stats.content_size, 25);
+        let i = rec.push_received_message(7, stats, true).unwrap();
+        assert_eq!(rec.client.messages[i].line, Some(1));
+        assert_eq!(rec.client.messages[i].message_id.as_deref(), Some("m@x"));
+        assert!(rec.client.messages[i].accepted && !rec.client.messages[i].reply_written);
+        rec.message_answered(i, Some(b'4'));
+        assert!(!rec.client.messages[i].accepted && rec.client.messages[i].reply_written);
+        rec.message_duplicate(8, i, 1, Some("m@x".into()));
+        assert_eq!(
+            rec.client.messages[i].duplicate_of,
+            Some(DuplicateOf {
+                connection: 1,
+                message_id: Some("m@x".into())
+            })
+        );
+        assert!(matches!(
+            rec.events.last().unwrap().kind,
+            EventKind::DuplicateMessage {
+                of_connection: 1,
+                ..
+            }
+        ));
+        for _ in 0..MAX_MESSAGES + 3 {
+            rec.push_received_message(9, stats, true);
+        }
+        assert_eq!(rec.client.messages.len(), MAX_MESSAGES);
+        assert_eq!(rec.client.dropped_messages, 4);
     }
 }

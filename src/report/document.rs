@@ -28,7 +28,7 @@ use std::borrow::Cow;
 pub const SCHEMA: &str = "smtpdoctor.report/v1";
 
 /// Milliseconds rounded to µs, as v1 writes durations and times.
-fn round(ms: f64) -> f64 {
+pub(crate) fn round(ms: f64) -> f64 {
     (ms * 1000.0).round() / 1000.0
 }
 
@@ -334,10 +334,15 @@ pub struct EntryDoc<'a> {
     pub at_ms: f64,
     /// Direction.
     pub dir: Dir,
+    /// The server threw the line away without acting on it (client lines of a server's
+    /// record; written only when true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub discarded: bool,
     /// The exact bytes, escaped (printable ASCII as is, every other byte as `\r`, `\n`, `\t`,
     /// `\\` or `\xHH`).
     pub raw: String,
-    /// The reads a server line came in (server lines only).
+    /// The reads a line of the observed peer came in (server lines of a probe, client lines of
+    /// the mock).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reads: Option<&'a [ReadRef]>,
     /// Lines: the exact text without its line ending (invalid UTF-8 as U+FFFD). Local entries:
@@ -345,27 +350,26 @@ pub struct EntryDoc<'a> {
     pub text: Cow<'a, str>,
     /// Inside TLS.
     pub tls: bool,
-    /// Bytes of a server line beyond what was kept, when any.
+    /// Bytes of a line of the observed peer beyond what was kept, when any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub truncated_bytes: Option<usize>,
 }
 
 impl<'a> EntryDoc<'a> {
     fn new(e: &'a Entry<'a>) -> EntryDoc<'a> {
-        let (text, reads, truncated_bytes) = match &e.kind {
-            EntryKind::Line(l) => {
-                let server = e.dir() == Dir::Server;
-                (
-                    l.text(),
-                    server.then_some(&l.reads[..]),
-                    (server && l.dropped > 0).then_some(l.dropped),
-                )
-            }
-            EntryKind::Local(l) => (Cow::Owned(l.describe(escape_str)), None, None),
+        let (text, reads, truncated_bytes, discarded) = match &e.kind {
+            EntryKind::Line(l) => (
+                l.text(),
+                l.observed.then_some(&l.reads[..]),
+                (l.observed && l.dropped > 0).then_some(l.dropped),
+                l.discarded,
+            ),
+            EntryKind::Local(l) => (Cow::Owned(l.describe(escape_str)), None, None, false),
         };
         EntryDoc {
             at_ms: round(e.at_us as f64 / 1000.0),
             dir: e.dir(),
+            discarded,
             raw: escape_bytes(e.raw()),
             reads,
             text,
@@ -399,7 +403,8 @@ pub struct FindingDoc<'a> {
 }
 
 impl<'a> FindingDoc<'a> {
-    fn new(f: &'a Finding, transcript_index: Option<usize>) -> FindingDoc<'a> {
+    /// The document of a finding that points at transcript entry `transcript_index`.
+    pub fn new(f: &'a Finding, transcript_index: Option<usize>) -> FindingDoc<'a> {
         FindingDoc {
             attempt: f.attempt,
             detail: &f.detail,

@@ -3,6 +3,7 @@
 //! The printers consume it with its transcripts built once ([`Report::annotate`]); the JSON
 //! document is [`document`], the `explain --json` document [`explain`].
 
+pub mod client;
 pub mod document;
 pub mod explain;
 #[cfg(test)]

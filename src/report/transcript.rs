@@ -2,6 +2,15 @@
 //!
 //! Built once per attempt from its record. Text and bytes are kept exact: escaping them for a
 //! terminal is the text printer's job.
+//!
+//! The record is role-neutral and so is the transcript: lines read from the observed peer carry
+//! their reads, lines the recorder wrote carry none. In a probe's record (reads are the
+//! server's) server lines come from the reply parser and client lines from the writes; in a
+//! server's record (the mock's: reads are the client's) client lines come from the request
+//! parser and server lines are cut from the server's writes (`served.rs`). Anchors follow the
+//! observed peer: `Anchor::Line(i)` is server line `i` in a probe's record and client line `i`
+//! (`Record::client_lines`) in a server's; `Anchor::Event(i)` of a read or a write points at
+//! the first line it carried.
 
 use crate::checks::{Anchor, Finding};
 use crate::record::decision::NotSent;
@@ -9,6 +18,8 @@ use crate::record::{EventKind, Limit, Peer, Record, Stage};
 use crate::wire::reply::Terminator;
 use std::borrow::Cow;
 use std::net::SocketAddr;
+
+mod served;
 
 /// Direction of a transcript entry (SPEC §5 `dir`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -54,10 +65,16 @@ pub struct Line<'a> {
     pub raw: Cow<'a, [u8]>,
     /// How the bytes end. A client line that does not end in LF goes on in the next write.
     pub ending: Terminator,
-    /// The reads it came in (server lines).
+    /// The reads it came in, for a line of the observed peer ([`Line::observed`]); for a line
+    /// the recorder wrote as a server (the mock), the writes that carried it.
     pub reads: Vec<ReadRef>,
+    /// The recorder read this line from its peer (server lines of a probe, client lines of the
+    /// mock): its `reads` are reads.
+    pub observed: bool,
     /// Bytes of the line beyond what was kept.
     pub dropped: usize,
+    /// The server threw the line away without acting on it (client lines in a server's record).
+    pub discarded: bool,
 }
 
 impl Line<'_> {
@@ -237,7 +254,8 @@ pub struct Transcript<'a> {
     entries: Vec<Entry<'a>>,
     // Anchors are looked up in these rather than by a search of the entries: a search per
     // finding is quadratic in the length of the transcript, which a hostile server chooses.
-    /// Entry index of each server line.
+    /// Entry index of each line of the observed peer (server lines of a probe, client lines of
+    /// a server's record).
     by_line: Vec<Option<usize>>,
     /// Entry index of each event that has an entry of its own.
     by_event: Vec<Option<usize>>,
@@ -248,9 +266,17 @@ pub struct Transcript<'a> {
 impl<'a> Transcript<'a> {
     /// Builds the transcript of a record, with no findings attached.
     pub fn new(rec: &'a Record) -> Transcript<'a> {
+        let served = served::is_served(rec);
         let mut t = Transcript {
             entries: Vec::new(),
-            by_line: vec![None; rec.server_lines.len()],
+            by_line: vec![
+                None;
+                if served {
+                    rec.client_lines.len()
+                } else {
+                    rec.server_lines.len()
+                }
+            ],
             by_event: vec![None; rec.events.len()],
             unplaced: Vec::new(),
         };
@@ -263,6 +289,7 @@ impl<'a> Transcript<'a> {
             }
         }
         let mut next_line = 0;
+        let mut server = served::Served::new(rec);
         for (i, e) in rec.events.iter().enumerate() {
             let local = |l: Local<'a>| Entry {
                 at_us: e.at_us,
@@ -272,7 +299,16 @@ impl<'a> Transcript<'a> {
                 findings: Vec::new(),
             };
             match &e.kind {
+                EventKind::Read {
+                    from: Peer::Client, ..
+                } => t.push_client_lines(rec, &read_no, i, &mut server),
                 EventKind::Read { .. } => t.push_server_lines(rec, &read_no, i, &mut next_line),
+                EventKind::Write {
+                    from: Peer::Server,
+                    tls,
+                    bytes,
+                    ..
+                } => t.push_written(rec, i, *tls, bytes, &mut server),
                 EventKind::Write { tls, bytes, .. } => {
                     for (k, piece) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
                         t.push(Entry {
@@ -283,7 +319,9 @@ impl<'a> Transcript<'a> {
                                 raw: Cow::Borrowed(piece),
                                 ending: ending_of(piece),
                                 reads: Vec::new(),
+                                observed: false,
                                 dropped: 0,
+                                discarded: false,
                             }),
                             anchor: if k == 0 {
                                 Anchor::Event(i)
@@ -326,12 +364,19 @@ impl<'a> Transcript<'a> {
                 EventKind::MessageNotSent { reason } => {
                     t.push(local(Local::MessageNotSent(reason)))
                 }
-                // The findings (`starttls-policy-failed`, `client-duplicate`) say these where
-                // they happened.
-                EventKind::TlsPolicyUnmet { .. } | EventKind::DuplicateMessage { .. } => {}
+                // A duplicate is the message's: its finding points at the message's final dot.
+                EventKind::DuplicateMessage { .. } => {
+                    if let (Some(slot), Some(dot)) = (t.by_event.get_mut(i), server.last_dot) {
+                        *slot = Some(dot);
+                    }
+                }
+                // The finding (`starttls-policy-failed`) says this where it happened.
+                EventKind::TlsPolicyUnmet { .. } => {}
             }
         }
         t.push_server_lines(rec, &read_no, usize::MAX, &mut next_line);
+        t.push_client_lines(rec, &read_no, usize::MAX, &mut server);
+        t.finish_written(rec, &mut server);
         t
     }
 
@@ -388,7 +433,9 @@ impl<'a> Transcript<'a> {
                             },
                         })
                         .collect(),
+                    observed: true,
                     dropped: l.dropped,
+                    discarded: false,
                 }),
                 anchor: Anchor::Line(line),
                 findings: Vec::new(),

@@ -8,20 +8,25 @@
 //! up on idle clients after five minutes.
 
 use std::io;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::TcpStream;
-use tokio::time::{Instant, sleep, timeout, timeout_at};
+use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use super::conn::Conn;
 use super::pki::tls_config;
+use super::recent::RecentMessages;
 use super::script::{
     BYE, Cmd, DATA_GO, DOMAIN, EHLO_PLAIN, EHLO_TLS, GREETING, HELO_OK, MAIL_OK, OK, QUEUED,
     RCPT_OK, STARTTLS_READY, Scenario, Script, Step, UNRECOGNIZED,
 };
 use crate::record::{Budget, EventKind, Peer, Record, Stage};
+
+mod auth;
+mod wait;
 use crate::wire::reply::Terminator;
 use crate::wire::request::{
     ClientLine, ClientLineKind, MAX_REQUEST_LINE, parse_command, path_of, starts_with_ci,
@@ -36,6 +41,8 @@ pub const MAX_LINE: usize = MAX_REQUEST_LINE;
 const IDLE: Duration = Duration::from_secs(300);
 /// Upper bound for [`Step::Hang`], so that a forgotten client cannot pin a task forever.
 const HANG_MAX: Duration = Duration::from_secs(20 * 60);
+/// Upper bound for one [`Step::Hold`] (and a whole [`Step::Trickle`]), whatever `--hold` says.
+const HOLD_MAX: Duration = Duration::from_secs(24 * 60 * 60);
 /// Time allowed for a TLS handshake after STARTTLS.
 const HANDSHAKE_MAX: Duration = Duration::from_secs(60);
 /// How long [`Step::Close`] waits for the client's FIN after sending its own.
@@ -60,8 +67,33 @@ enum Ctx {
     Command(Cmd),
 }
 
+/// What a connection knows of the run it belongs to.
+#[derive(Debug, Clone)]
+pub(super) struct Run {
+    /// The connection's number, from 1.
+    pub n: u64,
+    /// `mock --hold`: the scenario's deliberate delay.
+    pub hold: Option<Duration>,
+    /// `mock --cert/--key`: the certificate presented after STARTTLS instead of the script's.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The run's recent messages (duplicates).
+    pub recent: Arc<Mutex<RecentMessages>>,
+}
+
+impl Default for Run {
+    fn default() -> Run {
+        Run {
+            n: 1,
+            hold: None,
+            tls: None,
+            recent: Arc::default(),
+        }
+    }
+}
+
 struct Conversation {
     conn: Conn,
+    run: Run,
     /// Reads land here before they go to the record.
     buf: Box<[u8]>,
     record: Record,
@@ -75,6 +107,10 @@ struct Conversation {
     rcpts: u32,
     /// First status digit written in answer to the current command.
     class: Option<u8>,
+    /// Writes so far (to tell whether a reply was written).
+    writes: u64,
+    /// The client authenticated (AUTH succeeded).
+    authenticated: bool,
 }
 
 /// Serves one connection with `scenario` until either side ends it; returns its record, kept
@@ -83,6 +119,7 @@ pub(super) async fn connection(
     stream: TcpStream,
     scenario: &'static Scenario,
     budget: Budget,
+    run: Run,
 ) -> Record {
     let _ = stream.set_nodelay(true);
     let mut record = Record::with_budget(budget);
@@ -94,6 +131,7 @@ pub(super) async fn connection(
     );
     let mut s = Conversation {
         conn: Conn::Plain(stream),
+        run,
         buf: vec![0; INPUT_BUFFER].into_boxed_slice(),
         record,
         started: Instant::now(),
@@ -104,6 +142,8 @@ pub(super) async fn connection(
         mail: false,
         rcpts: 0,
         class: None,
+        writes: 0,
+        authenticated: false,
     };
     s.dialogue().await;
     s.conn = Conn::Gone;
@@ -159,8 +199,41 @@ fn stage_of(cmd: Cmd, current: &Stage) -> Stage {
         Cmd::Rcpt => Stage::Rcpt,
         Cmd::Data | Cmd::Dot => Stage::Data,
         Cmd::Rset | Cmd::Quit => Stage::Quit,
-        Cmd::Noop | Cmd::Vrfy | Cmd::Unknown | Cmd::Any => current.clone(),
+        Cmd::Noop | Cmd::Vrfy | Cmd::Auth | Cmd::Unknown | Cmd::Any => current.clone(),
     }
+}
+
+/// Records what the client negotiated, as facts: version, cipher, SNI.
+fn record_client_tls(record: &mut Record, tls: &TlsStream<TcpStream>) {
+    let conn = tls.get_ref().1;
+    let version = match conn.protocol_version() {
+        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
+        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
+        Some(v) => format!("{v:?}"),
+        None => "unknown".to_string(),
+    };
+    let cipher = conn
+        .negotiated_cipher_suite()
+        .map_or_else(|| "unknown".to_string(), |s| format!("{:?}", s.suite()));
+    record.set_client_tls(version, cipher, conn.server_name().map(str::to_string));
+}
+
+/// The status digit of the reply `steps` mean to write to the final dot (`None`: no reply:
+/// they close, reset or hang), looking through holds and waits.
+fn intended_class(steps: &[Step], s: &Conversation) -> Option<u8> {
+    let digit = |b: &[u8]| b.iter().copied().find(|b| (b'1'..=b'5').contains(b));
+    for step in steps {
+        match *step {
+            Step::Send(b) | Step::SendArg(b, _) | Step::SendPath(b, _) => return digit(b),
+            Step::Trickle(b, _, _) | Step::SendLines(b, _) => return digit(b),
+            Step::Default => {
+                return intended_class(s.default_steps(Ctx::Command(Cmd::Dot), b""), s);
+            }
+            Step::Sleep(_) | Step::Hold(_) | Step::Watch(..) => {}
+            Step::Close | Step::Reset | Step::Hang | Step::StartTls | Step::Auth => return None,
+        }
+    }
+    None
 }
 
 /// `TLSv1.3, TLS13_AES_256_GCM_SHA384, SNI mx.demo.test`: what the client negotiated.
@@ -237,28 +310,56 @@ impl Conversation {
                 self.rcpts = 0;
             }
             Cmd::Data if self.class == Some(b'3') => {
-                let Some(size) = self.read_message().await else {
+                let Some(stats) = self.read_message().await else {
                     return Flow::Done;
                 };
                 self.mail = false;
                 self.rcpts = 0;
                 self.stage = stage_of(Cmd::Dot, &self.stage);
-                return self.respond(Cmd::Dot, b"", size).await;
+                return self.final_dot(stats).await;
             }
             _ => {}
         }
         Flow::Go
     }
 
-    async fn respond(&mut self, cmd: Cmd, arg: &[u8], size: u64) -> Flow {
-        self.class = None;
+    /// The message is in: it is recorded (with whether it arrived before), then answered.
+    async fn final_dot(&mut self, stats: crate::wire::request::MessageStats) -> Flow {
+        let steps = self.steps(Cmd::Dot, b"", stats.size);
+        let intended = intended_class(steps, self) == Some(b'2');
+        let at = self.now_us();
+        let index = self.record.push_received_message(at, stats, intended);
+        let id = index.and_then(|i| self.record.client.messages[i].message_id.clone());
+        let earlier = match self.run.recent.lock() {
+            Ok(mut recent) => recent.arrived(&stats, id.as_deref(), self.run.n),
+            Err(_) => None,
+        };
+        if let (Some(index), Some(connection)) = (index, earlier) {
+            self.record.message_duplicate(at, index, connection, id);
+        }
+        let before = self.writes;
+        let flow = self.respond(Cmd::Dot, b"", stats.size).await;
+        if let Some(index) = index
+            && self.writes > before
+        {
+            self.record.message_answered(index, self.class);
+        }
+        flow
+    }
+
+    /// The steps that answer `cmd`: the first rule that matches, else the default.
+    fn steps(&self, cmd: Cmd, arg: &[u8], size: u64) -> &'static [Step] {
         let tls = self.tls;
-        let steps = self
-            .script
+        self.script
             .rules
             .iter()
             .find(|r| (r.cmd == cmd || r.cmd == Cmd::Any) && r.when.holds(arg, tls, size))
-            .map_or(&[Step::Default][..], |r| r.then);
+            .map_or(&[Step::Default][..], |r| r.then)
+    }
+
+    async fn respond(&mut self, cmd: Cmd, arg: &[u8], size: u64) -> Flow {
+        self.class = None;
+        let steps = self.steps(cmd, arg, size);
         self.run(steps, Ctx::Command(cmd), arg).await
     }
 
@@ -298,6 +399,15 @@ impl Conversation {
             Cmd::Rset | Cmd::Noop => &[Send(OK)],
             Cmd::Quit => &[Send(BYE), Step::Close],
             Cmd::Vrfy => &[Send(b"502 5.5.1 VRFY command is disabled\r\n")],
+            Cmd::Auth if !self.script.auth_in_tls => &[Send(UNRECOGNIZED)],
+            Cmd::Auth if !self.tls => &[Send(
+                b"538 5.7.11 Encryption required for requested authentication mechanism\r\n",
+            )],
+            Cmd::Auth if self.authenticated => {
+                &[Send(b"503 5.5.1 Error: already authenticated\r\n")]
+            }
+            Cmd::Auth if self.mail => &[Send(b"503 5.5.1 Error: MAIL transaction in progress\r\n")],
+            Cmd::Auth => &[Step::Auth],
             Cmd::Unknown | Cmd::Any => &[Send(UNRECOGNIZED)],
         }
     }
@@ -328,7 +438,27 @@ impl Conversation {
                     }
                 }
                 Step::Sleep(ms) => {
-                    if !self.pause(ms).await {
+                    if !self.pause(Duration::from_millis(ms), ctx).await {
+                        return Flow::Done;
+                    }
+                }
+                Step::Hold(ms) => {
+                    if !self.pause(self.hold(ms), ctx).await {
+                        return Flow::Done;
+                    }
+                }
+                Step::Trickle(line, every, total) => {
+                    if self.trickle(line, every, self.hold(total), ctx).await == Flow::Done {
+                        return Flow::Done;
+                    }
+                }
+                Step::SendLines(bytes, gap) => {
+                    if self.send_lines(bytes, self.hold(gap), ctx).await == Flow::Done {
+                        return Flow::Done;
+                    }
+                }
+                Step::Auth => {
+                    if self.auth(arg).await == Flow::Done {
                         return Flow::Done;
                     }
                 }
@@ -411,6 +541,7 @@ impl Conversation {
             Ok(()) => {
                 let stage = self.stage.clone();
                 self.record.push_server_write(at, self.tls, stage, bytes);
+                self.writes += 1;
                 Ok(())
             }
             Err(e) => {
@@ -438,6 +569,11 @@ impl Conversation {
             Ok(n) => {
                 self.record.push_client_read(at, self.tls, &self.buf[..n]);
                 Ok(n)
+            }
+            // A client that closes TLS without close_notify has closed all the same.
+            Err(e) if self.tls && e.kind() == io::ErrorKind::UnexpectedEof => {
+                self.record.push_client_eof(at, self.tls);
+                Ok(0)
             }
             Err(e) => {
                 self.io_error(&e);
@@ -481,55 +617,19 @@ impl Conversation {
         }
     }
 
-    /// Reads message data up to the end-of-data sequence; returns its size, `None` if the
-    /// client went away.
-    async fn read_message(&mut self) -> Option<u64> {
+    /// Reads message data up to the end-of-data sequence; returns what the parser saw of it,
+    /// `None` if the client went away.
+    async fn read_message(&mut self) -> Option<crate::wire::request::MessageStats> {
         self.record.start_client_data(self.script.lenient_eod);
         loop {
             while let Some(line) = self.record.next_client_line() {
                 if let ClientLineKind::Message(stats) = line.kind {
-                    return Some(stats.size);
+                    return Some(stats);
                 }
             }
             if !self.more_input().await {
                 return None;
             }
-        }
-    }
-
-    /// Sleeps `ms`. A long pause in plaintext (10 s and more, e.g. a greeting past the RFC
-    /// timeout) keeps reading what the client sends, so that a client that leaves ends the
-    /// connection instead of holding it for minutes; returns false then. Short pauses read
-    /// nothing, so bytes that must reach a later TLS handshake stay on the socket.
-    async fn pause(&mut self, ms: u64) -> bool {
-        let length = Duration::from_millis(ms);
-        if length < Duration::from_secs(10) || !matches!(self.conn, Conn::Plain(_)) {
-            sleep(length).await;
-            return true;
-        }
-        let deadline = Instant::now() + length;
-        while self.record.client_pending() < INPUT_BUFFER / 2 {
-            match timeout_at(deadline, self.fill()).await {
-                Err(_) => return true,
-                Ok(Ok(0)) | Ok(Err(_)) => return false,
-                Ok(Ok(_)) => {}
-            }
-        }
-        tokio::time::sleep_until(deadline).await;
-        true
-    }
-
-    /// Waits up to `ms` for client input: `Some(true)` if something arrived (or was already
-    /// received and not yet taken), `Some(false)` if the client stayed quiet, `None` if it
-    /// went away.
-    async fn watch(&mut self, ms: u64) -> Option<bool> {
-        if self.record.client_pending() > 0 {
-            return Some(true);
-        }
-        match timeout(Duration::from_millis(ms), self.fill()).await {
-            Ok(Ok(0)) | Ok(Err(_)) => None,
-            Ok(Ok(_)) => Some(true),
-            Err(_) => Some(false),
         }
     }
 
@@ -545,7 +645,12 @@ impl Conversation {
                 self.record.push(at, EventKind::PlaintextDiscarded { len });
             }
         }
-        let config = match tls_config(self.script.cert) {
+        let config = match self
+            .run
+            .tls
+            .clone()
+            .map_or_else(|| tls_config(self.script.cert), Ok)
+        {
             Ok(config) => config,
             Err(e) => {
                 self.note(&format!(
@@ -562,6 +667,7 @@ impl Conversation {
         let at = self.now_us();
         match result {
             Ok(Ok(tls)) => {
+                record_client_tls(&mut self.record, &tls);
                 let message = describe_tls(&tls);
                 self.record
                     .push(at, EventKind::TlsHandshake { ok: true, message });

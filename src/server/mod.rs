@@ -5,11 +5,13 @@
 //! (`conversation.rs`), with TLS from the demo PKI (`pki.rs`). Every connection is recorded byte-exactly in a
 //! role-neutral [`Record`]: [`serve_recorded`] and [`spawn_recorded`] hand each connection's
 //! [`ClientRecord`] over when the connection ends. [`blackhole`] and [`refused_addr`] give
-//! addresses where connects time out or are refused.
+//! addresses where connects time out or are refused. The built-in misbehaving clients of
+//! `demo --client` ([`clients`]) run against it with [`run_demo_client`].
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -18,14 +20,20 @@ use tokio::time::sleep;
 
 use crate::record::{Budget, Record};
 
+mod client_runner;
+pub mod clients;
 mod conn;
 mod conversation;
 mod pki;
+mod recent;
 pub mod scenarios;
 mod script;
 
+pub use client_runner::run_demo_client;
+pub use clients::{DEMO_CLIENTS, DemoClient, find_client};
 pub use conversation::{INPUT_BUFFER, MAX_LINE};
-pub use pki::demo_certificate_pem;
+pub use pki::{demo_certificate_pem, server_config_from_pem};
+pub use recent::{RECENT_MESSAGES, RecentMessages};
 pub use scenarios::DEMO_SCENARIO;
 pub use script::{
     BYE, Cert, Cmd, DATA_GO, DOMAIN, EHLO_PLAIN, EHLO_TLS, GREETING, HELO_OK, HOSTNAME, MAIL_OK,
@@ -54,6 +62,8 @@ pub struct ClientRecord {
     pub local: Option<SocketAddr>,
     /// When the connection was accepted.
     pub started_at: SystemTime,
+    /// How long it lasted, from the accept until both sides were done.
+    pub duration: Duration,
     /// Every read (the client's), write (the server's), close and TLS event, with the client
     /// lines the server acted on; times are µs since the accept.
     pub record: Record,
@@ -69,9 +79,21 @@ pub fn find(name: &str) -> Option<&'static Scenario> {
     scenarios().iter().find(|s| s.name == name)
 }
 
+/// How a listener serves its scenario, besides the script (`mock --hold`, `--cert/--key`).
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// The scenario's deliberate delay instead of its own (see [`Step::Hold`]).
+    pub hold: Option<Duration>,
+    /// The certificate presented after STARTTLS, instead of the scenario's demo certificate.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Accept this many connections, then stop listening (the ones accepted are served to
+    /// their end). Default: no limit.
+    pub max_connections: Option<u64>,
+}
+
 /// Serves `scenario` on `listener` forever, one task per connection.
 pub async fn serve(listener: TcpListener, scenario: &'static Scenario) -> io::Result<()> {
-    accept_loop(listener, scenario, None).await
+    accept_loop(listener, scenario, ServeOptions::default(), None).await
 }
 
 /// Serves `scenario` on `listener` forever, one task per connection, and sends each
@@ -82,22 +104,44 @@ pub async fn serve_recorded(
     scenario: &'static Scenario,
     records: UnboundedSender<ClientRecord>,
 ) -> io::Result<()> {
-    accept_loop(listener, scenario, Some(records)).await
+    accept_loop(listener, scenario, ServeOptions::default(), Some(records)).await
+}
+
+/// Like [`serve_recorded`], with `options`. The connections of one call are one run: a
+/// message that arrives again on a later connection is recorded as a duplicate.
+pub async fn serve_recorded_with(
+    listener: TcpListener,
+    scenario: &'static Scenario,
+    options: ServeOptions,
+    records: UnboundedSender<ClientRecord>,
+) -> io::Result<()> {
+    accept_loop(listener, scenario, options, Some(records)).await
 }
 
 async fn accept_loop(
     listener: TcpListener,
     scenario: &'static Scenario,
+    options: ServeOptions,
     records: Option<UnboundedSender<ClientRecord>>,
 ) -> io::Result<()> {
     // Make the certificates before the first client waits for them.
     pki::prepare();
+    let recent = Arc::new(Mutex::new(RecentMessages::default()));
     let mut n = 0u64;
     loop {
+        if options.max_connections.is_some_and(|max| n >= max) {
+            return Ok(());
+        }
         match listener.accept().await {
             Ok((stream, _)) => {
                 n += 1;
-                tokio::spawn(recorded_connection(stream, scenario, n, records.clone()));
+                let run = conversation::Run {
+                    n,
+                    hold: options.hold,
+                    tls: options.tls.clone(),
+                    recent: Arc::clone(&recent),
+                };
+                tokio::spawn(recorded_connection(stream, scenario, run, records.clone()));
             }
             Err(e) if e.kind() == io::ErrorKind::InvalidInput => return Err(e),
             // Per-connection failures and resource exhaustion (EMFILE): wait a little and go on.
@@ -110,18 +154,20 @@ async fn accept_loop(
 async fn recorded_connection(
     stream: TcpStream,
     scenario: &'static Scenario,
-    n: u64,
+    run: conversation::Run,
     records: Option<UnboundedSender<ClientRecord>>,
 ) {
     let peer = stream.peer_addr().ok();
     let local = stream.local_addr().ok();
     let started_at = SystemTime::now();
+    let started = Instant::now();
     let budget = if records.is_some() {
         Budget::default()
     } else {
         UNRECORDED
     };
-    let record = conversation::connection(stream, scenario, budget).await;
+    let n = run.n;
+    let record = conversation::connection(stream, scenario, budget, run).await;
     if let Some(records) = records {
         let _ = records.send(ClientRecord {
             n,
@@ -129,6 +175,7 @@ async fn recorded_connection(
             peer,
             local,
             started_at,
+            duration: started.elapsed(),
             record,
         });
     }
@@ -148,11 +195,19 @@ pub async fn spawn(scenario: &'static Scenario) -> io::Result<(SocketAddr, JoinH
 pub async fn spawn_recorded(
     scenario: &'static Scenario,
 ) -> io::Result<(SocketAddr, JoinHandle<()>, UnboundedReceiver<ClientRecord>)> {
+    spawn_recorded_with(scenario, ServeOptions::default()).await
+}
+
+/// Like [`spawn_recorded`], with `options`.
+pub async fn spawn_recorded_with(
+    scenario: &'static Scenario,
+    options: ServeOptions,
+) -> io::Result<(SocketAddr, JoinHandle<()>, UnboundedReceiver<ClientRecord>)> {
     let listener = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = unbounded_channel();
     let handle = tokio::spawn(async move {
-        let _ = serve_recorded(listener, scenario, tx).await;
+        let _ = serve_recorded_with(listener, scenario, options, tx).await;
     });
     Ok((addr, handle, rx))
 }
@@ -218,5 +273,7 @@ pub fn refused_addr() -> SocketAddr {
     }
 }
 
+#[cfg(test)]
+mod client_tests;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! The demo PKI: a CA made once per process and the rustls server configurations of its certificates.
 
+use std::io;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -161,5 +162,30 @@ fn server_config(
             vec![cert],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8)),
         )?;
+    Ok(Arc::new(config))
+}
+
+/// A TLS server configuration presenting the certificate chain of `cert_pem` with the private
+/// key of `key_pem` (`mock --cert/--key`). Unreadable PEM is [`io::ErrorKind::InvalidData`].
+pub fn server_config_from_pem(cert_pem: &[u8], key_pem: &[u8]) -> io::Result<Arc<ServerConfig>> {
+    let invalid = |what: &str, e: &dyn std::fmt::Display| {
+        io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"))
+    };
+    let chain = rustls_pemfile::certs(&mut &cert_pem[..])
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid("certificate PEM", &e))?;
+    if chain.is_empty() {
+        return Err(invalid("certificate PEM", &"no CERTIFICATE block"));
+    }
+    let key = rustls_pemfile::private_key(&mut &key_pem[..])
+        .map_err(|e| invalid("key PEM", &e))?
+        .ok_or_else(|| invalid("key PEM", &"no PRIVATE KEY block"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid("TLS", &e))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| invalid("certificate and key", &e))?;
     Ok(Arc::new(config))
 }

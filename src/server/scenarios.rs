@@ -7,7 +7,8 @@
 
 use super::script::Cmd::{Any, Data, Dot, Ehlo, Helo, Mail, Quit, Rcpt, Rset, Starttls, Unknown};
 use super::script::Step::{
-    Close, Default, Hang, Reset, Send, SendArg, SendPath, Sleep, StartTls, Watch,
+    Close, Default, Hang, Hold, Reset, Send, SendArg, SendLines, SendPath, Sleep, StartTls,
+    Trickle, Watch,
 };
 use super::script::{
     Cert, EHLO_PLAIN, EHLO_TLS, GREETING, QUEUED, Rule, STARTTLS_READY, Scenario, Script, Step,
@@ -25,6 +26,22 @@ const EHLO_SIZE_1000_TLS: &[u8] = b"250-mx.demo.test\r\n250-PIPELINING\r\n250-SI
 const EHLO_SIZE_100000_PLAIN: &[u8] = b"250-mx.demo.test\r\n250-PIPELINING\r\n250-SIZE 100000\r\n250-STARTTLS\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n";
 const EHLO_SIZE_100000_TLS: &[u8] = b"250-mx.demo.test\r\n250-PIPELINING\r\n250-SIZE 100000\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n";
 const EHLO_UNRECOGNIZED: &[u8] = b"500 5.5.1 Command unrecognized\r\n";
+/// `client-strict` before TLS: the extensions a careful client uses, STARTTLS, no AUTH.
+const EHLO_STRICT_PLAIN: &[u8] = b"250-mx.demo.test\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 STARTTLS\r\n";
+/// `client-strict` inside TLS: AUTH only here.
+const EHLO_STRICT_TLS: &[u8] = b"250-mx.demo.test\r\n250-PIPELINING\r\n250-SIZE 10485760\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 AUTH PLAIN LOGIN\r\n";
+/// `client-minimal`: a greeting line and no extension at all.
+const EHLO_MINIMAL: &[u8] = b"250 mx.demo.test\r\n";
+/// The default hold of the final dot's reply in `client-dot-hold`: past the RFC 5321 10 minutes.
+pub const DOT_HOLD_MS: u64 = 11 * 60 * 1000;
+/// The default silence after the teaser of `client-teaser`.
+pub const TEASER_HOLD_MS: u64 = 6000;
+/// The default keep-alive period of `client-keepalive`, and its interval.
+pub const KEEPALIVE_HOLD_MS: u64 = 3 * 60 * 1000;
+/// The interval of `client-keepalive`'s continuation lines.
+pub const KEEPALIVE_EVERY_MS: u64 = 10_000;
+/// The default gap between the EHLO reply lines of `client-multiline`.
+pub const MULTILINE_GAP_MS: u64 = 200;
 /// A 700-octet reply line (CRLF included).
 const TOO_LONG: [u8; 700] = padded_line(b"250 2.1.5 Ok ", b'x');
 
@@ -656,5 +673,75 @@ pub static ALL: &[Scenario] = &[
         expect: &[],
         probe_args: &["--test", "relay"],
         script: Script::DEFAULT,
+    },
+    // ----- made for judging clients (SPEC §8); the probe sees correct servers, but slow ones
+    Scenario {
+        name: "client-dot-hold",
+        summary: "holds the reply to the final dot for 11 minutes (mock --hold sets it), answering nothing \
+                  else meanwhile, then accepts the message: shows clients that give up too early",
+        expect: &[],
+        probe_args: &[],
+        script: rules(&[on(Dot, &[Hold(DOT_HOLD_MS), Default])]),
+    },
+    Scenario {
+        name: "client-teaser",
+        summary: "a 220- teaser line, 6 s of silence (mock --hold sets it), then the final 220: shows clients \
+                  that talk before the greeting is complete",
+        expect: &["greeting-multiline", "greeting-slow"],
+        probe_args: &[],
+        script: greeting(&[Send(b"220-mx.demo.test ESMTP\r\n"), Hold(TEASER_HOLD_MS), Send(b"220 mx.demo.test ESMTP\r\n")]),
+    },
+    Scenario {
+        name: "client-keepalive",
+        summary: "after the final dot, a 250- continuation line every 10 s for 3 minutes (mock --hold sets the \
+                  period), then the final 250",
+        expect: &[],
+        probe_args: &[],
+        script: rules(&[on(
+            Dot,
+            &[
+                Trickle(b"250-2.0.0 Still processing the message\r\n", KEEPALIVE_EVERY_MS, KEEPALIVE_HOLD_MS),
+                Send(QUEUED),
+            ],
+        )]),
+    },
+    Scenario {
+        name: "client-multiline",
+        summary: "writes its multi-line EHLO reply one line at a time, 200 ms apart (mock --hold sets the gap), \
+                  no STARTTLS: shows clients that take one line for the whole reply",
+        expect: &["starttls-absent"],
+        probe_args: &[],
+        script: rules(&[on(Ehlo, &[SendLines(EHLO_TLS, MULTILINE_GAP_MS)])]),
+    },
+    Scenario {
+        name: "client-strict",
+        summary: "a correct server for judging clients: PIPELINING, SIZE 10485760, 8BITMIME, \
+                  ENHANCEDSTATUSCODES, STARTTLS; AUTH PLAIN LOGIN inside TLS only",
+        expect: &[],
+        probe_args: &[],
+        script: Script {
+            rules: &[
+                on_plain(Ehlo, &[Send(EHLO_STRICT_PLAIN)]),
+                on_tls(Ehlo, &[Send(EHLO_STRICT_TLS)]),
+                Rule {
+                    cmd: Dot,
+                    when: When::SizeOver(10_485_760),
+                    then: &[Send(b"552 5.3.4 Message size exceeds fixed maximum message size\r\n")],
+                },
+            ],
+            auth_in_tls: true,
+            ..Script::DEFAULT
+        },
+    },
+    Scenario {
+        name: "client-minimal",
+        summary: "a correct server whose EHLO reply advertises no extension at all (no PIPELINING, SIZE, \
+                  8BITMIME or STARTTLS)",
+        expect: &["starttls-absent"],
+        probe_args: &[],
+        script: rules(&[
+            on(Ehlo, &[Send(EHLO_MINIMAL)]),
+            on(Starttls, &[Send(b"502 5.5.1 Error: command not implemented\r\n")]),
+        ]),
     },
 ];

@@ -71,6 +71,9 @@ pub struct Script {
     pub answer_first_only: bool,
     /// Keep plaintext received together with STARTTLS and execute it inside TLS (CVE-2011-0411).
     pub starttls_keeps_input: bool,
+    /// Offer AUTH (PLAIN and LOGIN, any credentials accepted) inside TLS; outside TLS AUTH gets
+    /// 538. Without it AUTH is an unknown command.
+    pub auth_in_tls: bool,
 }
 
 impl Script {
@@ -83,6 +86,7 @@ impl Script {
         lenient_eod: false,
         answer_first_only: false,
         starttls_keeps_input: false,
+        auth_in_tls: false,
     };
 }
 
@@ -101,8 +105,20 @@ pub enum Step {
     SendArg(&'static [u8], &'static [u8]),
     /// Write prefix, the command's `<path>` (MAIL/RCPT address with brackets), suffix, in one write.
     SendPath(&'static [u8], &'static [u8]),
-    /// Wait this many milliseconds.
+    /// Wait this many milliseconds. Client bytes that arrive meanwhile are read and recorded
+    /// (not acted on), except right after a STARTTLS 220, where they belong to the handshake.
     Sleep(u64),
+    /// The scenario's deliberate delay: like [`Step::Sleep`], for `mock --hold` if given, else
+    /// this many milliseconds.
+    Hold(u64),
+    /// Write this line at once and then every `.1` milliseconds while the hold lasts (`.2`
+    /// milliseconds unless `mock --hold` says otherwise): keep-alive continuation lines.
+    Trickle(&'static [u8], u64, u64),
+    /// Write each line of these bytes in a write of its own, the hold apart (`.1`
+    /// milliseconds unless `mock --hold` says otherwise).
+    SendLines(&'static [u8], u64),
+    /// The AUTH exchange (PLAIN, LOGIN): 334 challenges, then 235 for any credentials.
+    Auth,
     /// Close the connection normally (FIN), then wait briefly for the client's FIN.
     Close,
     /// Abort the connection with a TCP RST (SO_LINGER 0).
@@ -142,6 +158,8 @@ pub enum Cmd {
     Starttls,
     /// `VRFY`.
     Vrfy,
+    /// `AUTH`.
+    Auth,
     /// Any other verb, and empty lines.
     Unknown,
     /// Every command and the final dot.
@@ -162,7 +180,8 @@ impl From<Verb> for Cmd {
             Verb::Noop => Cmd::Noop,
             Verb::Starttls => Cmd::Starttls,
             Verb::Vrfy => Cmd::Vrfy,
-            Verb::Bdat | Verb::Expn | Verb::Help | Verb::Auth | Verb::Unknown => Cmd::Unknown,
+            Verb::Auth => Cmd::Auth,
+            Verb::Bdat | Verb::Expn | Verb::Help | Verb::Unknown => Cmd::Unknown,
         }
     }
 }

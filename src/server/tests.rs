@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout};
 use tokio_rustls::TlsConnector;
 
-const WAIT: Duration = Duration::from_secs(5);
+pub(super) const WAIT: Duration = Duration::from_secs(5);
 
 /// Every finding id of SPEC §3 and §4.
 /// The finding ids, from the one list the catalog is tested against.
@@ -43,7 +43,7 @@ const VALUE_FLAGS: &[&str] = &[
 ];
 const SWITCH_FLAGS: &[&str] = &["--all", "-4", "-6", "--tls-on-connect", "--data"];
 
-fn scenario(name: &str) -> &'static Scenario {
+pub(super) fn scenario(name: &str) -> &'static Scenario {
     find(name).unwrap_or_else(|| panic!("no scenario {name}"))
 }
 
@@ -57,7 +57,7 @@ async fn connect(name: &str) -> TcpStream {
 }
 
 /// Reads exactly `want.len()` bytes and compares them.
-async fn expect<S: AsyncRead + Unpin>(s: &mut S, want: &[u8]) {
+pub(super) async fn expect<S: AsyncRead + Unpin>(s: &mut S, want: &[u8]) {
     let mut got = vec![0; want.len()];
     timeout(WAIT, s.read_exact(&mut got))
         .await
@@ -71,19 +71,19 @@ async fn expect<S: AsyncRead + Unpin>(s: &mut S, want: &[u8]) {
     assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(want));
 }
 
-async fn send<S: AsyncWrite + Unpin>(s: &mut S, bytes: &[u8]) {
+pub(super) async fn send<S: AsyncWrite + Unpin>(s: &mut S, bytes: &[u8]) {
     s.write_all(bytes).await.expect("write");
     s.flush().await.expect("flush");
 }
 
 /// Sends `cmd` and expects exactly `reply`.
-async fn chat<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, cmd: &[u8], reply: &[u8]) {
+pub(super) async fn chat<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, cmd: &[u8], reply: &[u8]) {
     send(s, cmd).await;
     expect(s, reply).await;
 }
 
 /// Asserts that nothing arrives within `ms`.
-async fn silence<S: AsyncRead + Unpin>(s: &mut S, ms: u64) {
+pub(super) async fn silence<S: AsyncRead + Unpin>(s: &mut S, ms: u64) {
     let mut b = [0u8; 256];
     if let Ok(r) = timeout(Duration::from_millis(ms), s.read(&mut b)).await {
         let n = r.expect("read");
@@ -94,7 +94,7 @@ async fn silence<S: AsyncRead + Unpin>(s: &mut S, ms: u64) {
     }
 }
 
-async fn expect_eof<S: AsyncRead + Unpin>(s: &mut S) {
+pub(super) async fn expect_eof<S: AsyncRead + Unpin>(s: &mut S) {
     let mut b = [0u8; 256];
     let n = timeout(WAIT, s.read(&mut b))
         .await
@@ -122,7 +122,7 @@ fn client_config(pem: &str) -> Arc<rustls::ClientConfig> {
     Arc::new(config)
 }
 
-async fn tls_connect(
+pub(super) async fn tls_connect(
     tcp: TcpStream,
     name: &str,
 ) -> io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
@@ -419,7 +419,7 @@ async fn message_data_is_streamed() {
 }
 
 /// The next connection record, within [`WAIT`].
-async fn next_record(
+pub(super) async fn next_record(
     records: &mut tokio::sync::mpsc::UnboundedReceiver<ClientRecord>,
 ) -> ClientRecord {
     timeout(WAIT, records.recv())
@@ -928,7 +928,12 @@ async fn no_scenario_panics_on_a_careless_client() {
             let addr = listener.local_addr().expect("addr");
             let client = tokio::spawn(careless_client(addr));
             let (stream, _) = listener.accept().await.expect("accept");
-            let server = tokio::spawn(conversation::connection(stream, sc, Budget::default()));
+            let server = tokio::spawn(conversation::connection(
+                stream,
+                sc,
+                Budget::default(),
+                conversation::Run::default(),
+            ));
             client.await.expect("client");
             match timeout(Duration::from_secs(10), server).await {
                 Ok(Ok(_record)) => {}

@@ -14,6 +14,9 @@
 use crate::wire::reply::Terminator;
 use std::collections::VecDeque;
 
+mod content;
+pub use content::{ContentScanner, MAX_MESSAGE_ID, hex, message_id_of};
+
 /// Bytes of one client line kept, and the longest command line a server built on this parser
 /// accepts (longer ones are [overlong](ClientLine::is_overlong)); the rest is counted.
 pub const MAX_REQUEST_LINE: usize = 4096;
@@ -217,6 +220,11 @@ pub struct MessageStats {
     pub eight_bit: bool,
     /// Whether the end-of-data sequence arrived (false: the stream ended first).
     pub complete: bool,
+    /// Octets of the message as a server stores it: dot-unstuffed, up to and including the
+    /// line ending before the final dot (SPEC §8 `size`).
+    pub content_size: u64,
+    /// SHA-256 of those octets.
+    pub sha256: [u8; 32],
 }
 
 /// What a [`ClientLine`] is.
@@ -350,7 +358,7 @@ impl Partial {
 }
 
 /// Command lines, or message content until the end-of-data sequence.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Mode {
     Command,
     Data {
@@ -358,6 +366,8 @@ enum Mode {
         stats: MessageStats,
         /// Octets of the current content line so far.
         line_len: u64,
+        /// The content as stored: unstuffed, hashed, its Message-ID.
+        content: Box<ContentScanner>,
     },
 }
 
@@ -386,6 +396,8 @@ pub struct RequestParser {
     line: Partial,
     mode: Mode,
     finished: bool,
+    /// The Message-ID of the last message cut (see [`RequestParser::last_message_id`]).
+    last_message_id: Option<Vec<u8>>,
 }
 
 impl Default for RequestParser {
@@ -412,6 +424,7 @@ impl RequestParser {
             line: Partial::default(),
             mode: Mode::Command,
             finished: false,
+            last_message_id: None,
         }
     }
 
@@ -435,7 +448,14 @@ impl RequestParser {
             eod: EodScanner::new(lenient),
             stats: MessageStats::default(),
             line_len: 0,
+            content: Box::default(),
         };
+    }
+
+    /// The Message-ID (without `<>`) of the last message cut, when its header section had one:
+    /// ask right after [`next_line`](RequestParser::next_line) returned the message.
+    pub fn last_message_id(&self) -> Option<&[u8]> {
+        self.last_message_id.as_deref()
     }
 
     /// Whether the parser is reading message content.
@@ -550,6 +570,7 @@ impl RequestParser {
             eod,
             stats,
             line_len,
+            content,
         } = &mut self.mode
         else {
             return None;
@@ -557,6 +578,7 @@ impl RequestParser {
         stats.size += 1;
         stats.eight_bit |= b >= 0x80;
         let done = eod.push(b);
+        content.push(b, done);
         if b == b'\n' {
             if !done {
                 stats.lines += 1;
@@ -594,7 +616,7 @@ impl RequestParser {
     /// The line being cut as a last, incomplete line.
     fn flush(&mut self) -> Option<ClientLine> {
         let last = self.line.reads.last().copied().unwrap_or(0);
-        match self.mode {
+        match &self.mode {
             Mode::Command if self.line.is_empty() => None,
             Mode::Command if self.line.cr => {
                 self.line.cr = false;
@@ -623,11 +645,15 @@ impl RequestParser {
             Mode::Data {
                 mut stats,
                 line_len,
+                content,
                 ..
             } => {
                 if !stats.complete {
                     stats.longest_line = stats.longest_line.max(line_len);
                 }
+                let id;
+                (stats.content_size, stats.sha256, id) = content.finish();
+                self.last_message_id = id;
                 ClientLineKind::Message(stats)
             }
         };
@@ -815,7 +841,15 @@ mod tests {
                 longest_line: 7,
                 bare_lf: 0,
                 eight_bit: false,
-                complete: true
+                complete: true,
+                content_size: 7,
+                sha256: {
+                    let mut d = [0; 32];
+                    d.copy_from_slice(
+                        ring::digest::digest(&ring::digest::SHA256, b"hello\r\n").as_ref(),
+                    );
+                    d
+                },
             }
         );
         assert_eq!(p.next_line().unwrap().verb(), Some(Verb::Quit));

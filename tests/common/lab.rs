@@ -281,6 +281,62 @@ impl Postfix {
         std::fs::read_to_string(self.dir.join("mail").join(user)).unwrap_or_default()
     }
 
+    /// Changes the instance's configuration (`postconf -e` for `main.cf` settings, `postconf
+    /// -M` for `master.cf` entries) and reloads it. Panics with postconf's message on failure.
+    pub fn reconfigure(&self, main_cf: &[&str], master_cf: &[&str]) {
+        let etc = self.dir.join("etc");
+        let run = |args: &[&str]| {
+            let out = Command::new("/usr/sbin/postconf")
+                .arg("-c")
+                .arg(&etc)
+                .args(args)
+                .output()
+                .expect("run postconf");
+            assert!(
+                out.status.success(),
+                "postconf {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        for setting in main_cf {
+            run(&["-e", setting]);
+        }
+        for entry in master_cf {
+            run(&["-M", entry]);
+        }
+        self.postfix(&["reload"]);
+    }
+
+    /// Asks the queue manager to deliver every queued message now (`postqueue -f`), dead
+    /// destinations included.
+    pub fn flush(&self) {
+        let out = Command::new("/usr/sbin/postqueue")
+            .arg("-c")
+            .arg(self.dir.join("etc"))
+            .arg("-f")
+            .output()
+            .expect("run postqueue");
+        assert!(
+            out.status.success(),
+            "postqueue -f: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn postfix(&self, args: &[&str]) {
+        let out = Command::new("/usr/sbin/postfix")
+            .arg("-c")
+            .arg(self.dir.join("etc"))
+            .args(args)
+            .output()
+            .expect("run postfix");
+        assert!(
+            out.status.success(),
+            "postfix {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Pid of the running master process, if any.
     pub fn master_pid(&self) -> Option<u32> {
         std::fs::read_to_string(self.dir.join("queue/pid/master.pid"))
