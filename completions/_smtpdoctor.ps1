@@ -26,8 +26,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpdoctor' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a mail domain, an address or a server and print an annotated transcript')
-            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Start the built-in scripted SMTP server on a loopback port and probe it (works offline)')
-            [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Serve one built-in scenario on ADDR until interrupted, to point another client at it')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline')
+            [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream''s)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain a finding id or an MTA''s queue or log error text')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -70,6 +71,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpdoctor' -ScriptBlock {
             break
         }
         'smtpdoctor;demo' {
+            [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'Run this built-in misbehaving client against the mock instead, and print the client report of each of its connections (see --list)')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port used for MX hosts')
             [CompletionResult]::new('--resolver', '--resolver', [CompletionResultType]::ParameterName, 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration')
             [CompletionResult]::new('--helo', '--helo', [CompletionResultType]::ParameterName, 'Name sent in EHLO/HELO. Default: this host''s name')
@@ -88,7 +90,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpdoctor' -ScriptBlock {
             [CompletionResult]::new('--test', '--test', [CompletionResultType]::ParameterName, 'Opt-in active tests, comma-separated, run after the probe on fresh connections to the same address. They send unusual input on purpose; only use them on servers you run. smuggling needs an explicit --to you own and delivers test messages to it')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (NO_COLOR set and non-empty means never)')
-            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the scenarios and exit')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the scenarios (servers) and the demo clients, and exit')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Probe every MX host and every address, not only the first that answers')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Only IPv4 addresses')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Only IPv6 addresses')
@@ -108,9 +110,44 @@ Register-ArgumentCompleter -Native -CommandName 'smtpdoctor' -ScriptBlock {
         }
         'smtpdoctor;mock' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on, e.g. 127.0.0.1:2525')
-            [CompletionResult]::new('--scenario', '--scenario', [CompletionResultType]::ParameterName, 'Scenario to serve (see `smtpdoctor demo --list`)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--scenario', '--scenario', [CompletionResultType]::ParameterName, 'Scenario to serve (see `smtpdoctor demo --list`; client-dot-hold, client-teaser, client-keepalive, client-multiline, client-strict and client-minimal are made for judging clients)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Serve N connections and exit with the worst of their exit codes. Default: until interrupted (Ctrl-C), then the worst so far')
+            [CompletionResult]::new('--hold', '--hold', [CompletionResultType]::ParameterName, 'The scenario''s deliberate delay: the hold of the dot reply (client-dot-hold, default 11m), the silence after the teaser (client-teaser, 6s), the whole keep-alive period (client-keepalive, 3m), the gap between EHLO lines (client-multiline, 200ms)')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Certificate chain (PEM) to present after STARTTLS instead of the demo certificate')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key (PEM) of --cert')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (NO_COLOR set and non-empty means never)')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Serve one connection, print its report and exit with its exit code')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose: show TCP read boundaries with their times, and TLS details')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose: show TCP read boundaries with their times, and TLS details')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the findings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the findings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'smtpdoctor;proxy' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on, e.g. 127.0.0.1:2525')
+            [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'The server to relay to: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT (port 25 by default); resolved once, and the only place the proxy connects to')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'TLS after STARTTLS: relay it opaquely, or terminate it on both sides')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Certificate chain (PEM) shown to clients in terminate mode (default: one generated for the run, whose fingerprint the report names)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Private key (PEM) of --cert')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trust anchors (PEM) for the upstream''s certificate in terminate mode')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Relay N connections and exit with the worst of their exit codes. Default: until interrupted (Ctrl-C), then the worst so far')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'End a session when no byte moved in either direction for this long (at most 1h)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (NO_COLOR set and non-empty means never)')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Relay one connection, print its report and exit with its exit code')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Same as --format json')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose: show TCP read boundaries with their times, and TLS details')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose: show TCP read boundaries with their times, and TLS details')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the findings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the findings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -125,8 +162,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpdoctor' -ScriptBlock {
         }
         'smtpdoctor;help' {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a mail domain, an address or a server and print an annotated transcript')
-            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Start the built-in scripted SMTP server on a loopback port and probe it (works offline)')
-            [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Serve one built-in scenario on ADDR until interrupted, to point another client at it')
+            [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline')
+            [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)')
+            [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream''s)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain a finding id or an MTA''s queue or log error text')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -138,6 +176,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpdoctor' -ScriptBlock {
             break
         }
         'smtpdoctor;help;mock' {
+            break
+        }
+        'smtpdoctor;help;proxy' {
             break
         }
         'smtpdoctor;help;explain' {

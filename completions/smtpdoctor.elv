@@ -23,8 +23,9 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand probe 'Probe a mail domain, an address or a server and print an annotated transcript'
-            cand demo 'Start the built-in scripted SMTP server on a loopback port and probe it (works offline)'
-            cand mock 'Serve one built-in scenario on ADDR until interrupted, to point another client at it'
+            cand demo 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline'
+            cand mock 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
+            cand proxy 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream''s)'
             cand explain 'Explain a finding id or an MTA''s queue or log error text'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -65,6 +66,7 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
             cand --version 'Print version'
         }
         &'smtpdoctor;demo'= {
+            cand --client 'Run this built-in misbehaving client against the mock instead, and print the client report of each of its connections (see --list)'
             cand --port 'Port used for MX hosts'
             cand --resolver 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration'
             cand --helo 'Name sent in EHLO/HELO. Default: this host''s name'
@@ -83,7 +85,7 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
             cand --test 'Opt-in active tests, comma-separated, run after the probe on fresh connections to the same address. They send unusual input on purpose; only use them on servers you run. smuggling needs an explicit --to you own and delivers test messages to it'
             cand --format 'Output format'
             cand --color 'When to use colors (NO_COLOR set and non-empty means never)'
-            cand --list 'List the scenarios and exit'
+            cand --list 'List the scenarios (servers) and the demo clients, and exit'
             cand --all 'Probe every MX host and every address, not only the first that answers'
             cand -4 'Only IPv4 addresses'
             cand -6 'Only IPv6 addresses'
@@ -102,9 +104,43 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
         }
         &'smtpdoctor;mock'= {
             cand --listen 'Address to listen on, e.g. 127.0.0.1:2525'
-            cand --scenario 'Scenario to serve (see `smtpdoctor demo --list`)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --scenario 'Scenario to serve (see `smtpdoctor demo --list`; client-dot-hold, client-teaser, client-keepalive, client-multiline, client-strict and client-minimal are made for judging clients)'
+            cand --count 'Serve N connections and exit with the worst of their exit codes. Default: until interrupted (Ctrl-C), then the worst so far'
+            cand --hold 'The scenario''s deliberate delay: the hold of the dot reply (client-dot-hold, default 11m), the silence after the teaser (client-teaser, 6s), the whole keep-alive period (client-keepalive, 3m), the gap between EHLO lines (client-multiline, 200ms)'
+            cand --cert 'Certificate chain (PEM) to present after STARTTLS instead of the demo certificate'
+            cand --key 'Private key (PEM) of --cert'
+            cand --format 'Output format'
+            cand --color 'When to use colors (NO_COLOR set and non-empty means never)'
+            cand --once 'Serve one connection, print its report and exit with its exit code'
+            cand --json 'Same as --format json'
+            cand -v 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand --verbose 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand -q 'Quiet: only the summary and the findings'
+            cand --quiet 'Quiet: only the summary and the findings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'smtpdoctor;proxy'= {
+            cand --listen 'Address to listen on, e.g. 127.0.0.1:2525'
+            cand --upstream 'The server to relay to: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT (port 25 by default); resolved once, and the only place the proxy connects to'
+            cand --tls 'TLS after STARTTLS: relay it opaquely, or terminate it on both sides'
+            cand --cert 'Certificate chain (PEM) shown to clients in terminate mode (default: one generated for the run, whose fingerprint the report names)'
+            cand --key 'Private key (PEM) of --cert'
+            cand --ca-file 'Extra trust anchors (PEM) for the upstream''s certificate in terminate mode'
+            cand --count 'Relay N connections and exit with the worst of their exit codes. Default: until interrupted (Ctrl-C), then the worst so far'
+            cand --timeout 'End a session when no byte moved in either direction for this long (at most 1h)'
+            cand --format 'Output format'
+            cand --color 'When to use colors (NO_COLOR set and non-empty means never)'
+            cand --once 'Relay one connection, print its report and exit with its exit code'
+            cand --json 'Same as --format json'
+            cand -v 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand --verbose 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand -q 'Quiet: only the summary and the findings'
+            cand --quiet 'Quiet: only the summary and the findings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -117,8 +153,9 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
         }
         &'smtpdoctor;help'= {
             cand probe 'Probe a mail domain, an address or a server and print an annotated transcript'
-            cand demo 'Start the built-in scripted SMTP server on a loopback port and probe it (works offline)'
-            cand mock 'Serve one built-in scenario on ADDR until interrupted, to point another client at it'
+            cand demo 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline'
+            cand mock 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
+            cand proxy 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream''s)'
             cand explain 'Explain a finding id or an MTA''s queue or log error text'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -127,6 +164,8 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
         &'smtpdoctor;help;demo'= {
         }
         &'smtpdoctor;help;mock'= {
+        }
+        &'smtpdoctor;help;proxy'= {
         }
         &'smtpdoctor;help;explain'= {
         }
