@@ -16,5 +16,6 @@ mod lab_probe;
 mod lab_selftest;
 mod mock;
 mod mock_peers;
+mod proxy;
 mod scenarios;
 mod snapshots;
