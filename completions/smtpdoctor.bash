@@ -31,6 +31,9 @@ _smtpdoctor() {
             smtpdoctor,probe)
                 cmd="smtpdoctor__subcmd__probe"
                 ;;
+            smtpdoctor,proxy)
+                cmd="smtpdoctor__subcmd__proxy"
+                ;;
             smtpdoctor__subcmd__help,demo)
                 cmd="smtpdoctor__subcmd__help__subcmd__demo"
                 ;;
@@ -46,6 +49,9 @@ _smtpdoctor() {
             smtpdoctor__subcmd__help,probe)
                 cmd="smtpdoctor__subcmd__help__subcmd__probe"
                 ;;
+            smtpdoctor__subcmd__help,proxy)
+                cmd="smtpdoctor__subcmd__help__subcmd__proxy"
+                ;;
             *)
                 ;;
         esac
@@ -53,7 +59,7 @@ _smtpdoctor() {
 
     case "${cmd}" in
         smtpdoctor)
-            opts="-h -V --help --version probe demo mock explain help"
+            opts="-h -V --help --version probe demo mock proxy explain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,7 +177,7 @@ _smtpdoctor() {
             return 0
             ;;
         smtpdoctor__subcmd__help)
-            opts="probe demo mock explain help"
+            opts="probe demo mock proxy explain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +247,20 @@ _smtpdoctor() {
             return 0
             ;;
         smtpdoctor__subcmd__help__subcmd__probe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpdoctor__subcmd__help__subcmd__proxy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -373,6 +393,60 @@ _smtpdoctor() {
                     ;;
                 --test)
                     COMPREPLY=($(compgen -W "pregreet pipelining starttls-injection smuggling bare-lf unknown-command relay" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json nagios" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpdoctor__subcmd__proxy)
+            opts="-v -q -h -V --listen --upstream --tls --cert --key --ca-file --once --count --timeout --format --json --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upstream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls)
+                    COMPREPLY=($(compgen -W "passthrough terminate" -- "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)

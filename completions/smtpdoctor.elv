@@ -25,6 +25,7 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
             cand probe 'Probe a mail domain, an address or a server and print an annotated transcript'
             cand demo 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline'
             cand mock 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
+            cand proxy 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream''s)'
             cand explain 'Explain a finding id or an MTA''s queue or log error text'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -121,6 +122,28 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'smtpdoctor;proxy'= {
+            cand --listen 'Address to listen on, e.g. 127.0.0.1:2525'
+            cand --upstream 'The server to relay to: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT (port 25 by default); resolved once, and the only place the proxy connects to'
+            cand --tls 'TLS after STARTTLS: relay it opaquely, or terminate it on both sides'
+            cand --cert 'Certificate chain (PEM) shown to clients in terminate mode (default: one generated for the run, whose fingerprint the report names)'
+            cand --key 'Private key (PEM) of --cert'
+            cand --ca-file 'Extra trust anchors (PEM) for the upstream''s certificate in terminate mode'
+            cand --count 'Relay N connections and exit with the worst of their exit codes. Default: until interrupted (Ctrl-C), then the worst so far'
+            cand --timeout 'End a session when no byte moved in either direction for this long (at most 1h)'
+            cand --format 'Output format'
+            cand --color 'When to use colors (NO_COLOR set and non-empty means never)'
+            cand --once 'Relay one connection, print its report and exit with its exit code'
+            cand --json 'Same as --format json'
+            cand -v 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand --verbose 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand -q 'Quiet: only the summary and the findings'
+            cand --quiet 'Quiet: only the summary and the findings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'smtpdoctor;explain'= {
             cand --json 'Print JSON'
             cand -h 'Print help'
@@ -132,6 +155,7 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
             cand probe 'Probe a mail domain, an address or a server and print an annotated transcript'
             cand demo 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline'
             cand mock 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
+            cand proxy 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream''s)'
             cand explain 'Explain a finding id or an MTA''s queue or log error text'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -140,6 +164,8 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
         &'smtpdoctor;help;demo'= {
         }
         &'smtpdoctor;help;mock'= {
+        }
+        &'smtpdoctor;help;proxy'= {
         }
         &'smtpdoctor;help;explain'= {
         }

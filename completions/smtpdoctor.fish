@@ -29,6 +29,7 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -s V -l version -d '
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "probe" -d 'Probe a mail domain, an address or a server and print an annotated transcript'
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "demo" -d 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline'
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "mock" -d 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "proxy" -d 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream\'s)'
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "explain" -d 'Explain a finding id or an MTA\'s queue or log error text'
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l server -d 'Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT' -r
@@ -144,11 +145,33 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand mock" -s v -l verb
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand mock" -s q -l quiet -d 'Quiet: only the summary and the findings'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand mock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand mock" -s V -l version -d 'Print version'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l listen -d 'Address to listen on, e.g. 127.0.0.1:2525' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l upstream -d 'The server to relay to: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT (port 25 by default); resolved once, and the only place the proxy connects to' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l tls -d 'TLS after STARTTLS: relay it opaquely, or terminate it on both sides' -r -f -a "passthrough\t'Relay the TLS bytes opaquely (the inside is not visible)'
+terminate\t'Complete the client\'s TLS here and open our own TLS to the upstream, to see inside'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l cert -d 'Certificate chain (PEM) shown to clients in terminate mode (default: one generated for the run, whose fingerprint the report names)' -r -F
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l key -d 'Private key (PEM) of --cert' -r -F
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l ca-file -d 'Extra trust anchors (PEM) for the upstream\'s certificate in terminate mode' -r -F
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l count -d 'Relay N connections and exit with the worst of their exit codes. Default: until interrupted (Ctrl-C), then the worst so far' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l timeout -d 'End a session when no byte moved in either direction for this long (at most 1h)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l format -d 'Output format' -r -f -a "text\t'Annotated transcript for people'
+json\t'One JSON document (schema smtpdoctor.report/v1)'
+nagios\t'One Nagios/Icinga status line with performance data'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l color -d 'When to use colors (NO_COLOR set and non-empty means never)' -r -f -a "auto\t'Colors when stdout is a terminal and NO_COLOR is not set'
+always\t'Always color'
+never\t'Never color'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l once -d 'Relay one connection, print its report and exit with its exit code'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -l json -d 'Same as --format json'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -s v -l verbose -d 'Verbose: show TCP read boundaries with their times, and TLS details'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -s q -l quiet -d 'Quiet: only the summary and the findings'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -s V -l version -d 'Print version'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand explain" -l json -d 'Print JSON'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand explain" -s V -l version -d 'Print version'
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock explain help" -f -a "probe" -d 'Probe a mail domain, an address or a server and print an annotated transcript'
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock explain help" -f -a "demo" -d 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline'
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock explain help" -f -a "mock" -d 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock explain help" -f -a "explain" -d 'Explain a finding id or an MTA\'s queue or log error text'
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "probe" -d 'Probe a mail domain, an address or a server and print an annotated transcript'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "demo" -d 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "mock" -d 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "proxy" -d 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream\'s)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "explain" -d 'Explain a finding id or an MTA\'s queue or log error text'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -35,6 +35,9 @@ pub enum Command {
     /// Serve one built-in scenario on ADDR and judge every client that connects: a client
     /// report per connection (annotated transcript, client findings, verdict).
     Mock(MockArgs),
+    /// Relay live sessions between clients and one upstream server on ADDR, unchanged, and
+    /// judge both sides: a client report per connection (client findings and the upstream's).
+    Proxy(ProxyArgs),
     /// Explain a finding id or an MTA's queue or log error text.
     Explain(ExplainArgs),
 }
@@ -346,6 +349,53 @@ pub struct MockArgs {
     /// Private key (PEM) of --cert.
     #[arg(long, value_name = "PEM", requires = "cert")]
     pub key: Option<std::path::PathBuf>,
+    /// Output options (JSON: one smtpdoctor.client-report/v1 document per connection).
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// What `proxy` does after the server's STARTTLS 220.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProxyTls {
+    /// Relay the TLS bytes opaquely (the inside is not visible).
+    Passthrough,
+    /// Complete the client's TLS here and open our own TLS to the upstream, to see inside.
+    Terminate,
+}
+
+/// Arguments of `proxy`.
+#[derive(Debug, Clone, Args)]
+pub struct ProxyArgs {
+    /// Address to listen on, e.g. 127.0.0.1:2525.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// The server to relay to: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT (port 25 by default);
+    /// resolved once, and the only place the proxy connects to.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub upstream: String,
+    /// TLS after STARTTLS: relay it opaquely, or terminate it on both sides.
+    #[arg(long, value_enum, default_value = "passthrough")]
+    pub tls: ProxyTls,
+    /// Certificate chain (PEM) shown to clients in terminate mode (default: one generated for
+    /// the run, whose fingerprint the report names).
+    #[arg(long, value_name = "PEM", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+    /// Private key (PEM) of --cert.
+    #[arg(long, value_name = "PEM", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
+    /// Extra trust anchors (PEM) for the upstream's certificate in terminate mode.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Relay one connection, print its report and exit with its exit code.
+    #[arg(long, conflicts_with = "count")]
+    pub once: bool,
+    /// Relay N connections and exit with the worst of their exit codes. Default: until
+    /// interrupted (Ctrl-C), then the worst so far.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// End a session when no byte moved in either direction for this long (at most 1h).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", default_value = "10m")]
+    pub timeout: Duration,
     /// Output options (JSON: one smtpdoctor.client-report/v1 document per connection).
     #[command(flatten)]
     pub output: OutputArgs,

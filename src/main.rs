@@ -82,6 +82,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Demo(args) => demo(args).await,
         Command::Mock(args) => mock(args).await,
+        Command::Proxy(args) => proxy(args).await,
         Command::Explain(args) => {
             let input = args.text.join(" ");
             let explanation = smtpdoctor::knowledge::explain::explain(&input);
@@ -338,6 +339,116 @@ async fn mock(args: smtpdoctor::cli::MockArgs) -> anyhow::Result<u8> {
     }
     server.abort();
     eprintln!("smtpdoctor mock: {reported} connection(s) reported, exit {worst}");
+    Ok(worst)
+}
+
+/// The proxy's options from its arguments: the upstream resolved once, the certificates.
+async fn proxy_options(
+    args: &smtpdoctor::cli::ProxyArgs,
+) -> Result<smtpdoctor::server::proxy::ProxyOptions, String> {
+    use smtpdoctor::server::proxy;
+    let (host, addr) = proxy::resolve_upstream(&args.upstream)
+        .await
+        .map_err(|e| format!("--upstream {}: {e}", args.upstream))?;
+    let roots =
+        smtpdoctor::session::tls::root_store(args.ca_file.as_deref()).map_err(|e| e.to_string())?;
+    let mode = match args.tls {
+        smtpdoctor::cli::ProxyTls::Passthrough => proxy::TlsMode::Passthrough,
+        smtpdoctor::cli::ProxyTls::Terminate => proxy::TlsMode::Terminate,
+    };
+    let certificate = match (mode, &args.cert, &args.key) {
+        (proxy::TlsMode::Passthrough, _, _) => None,
+        (_, Some(cert), Some(key)) => {
+            let read = |p: &std::path::Path| {
+                std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+            };
+            Some(
+                proxy::pem_certificate(&read(cert)?, &read(key)?)
+                    .map_err(|e| format!("--cert/--key: {e}"))?,
+            )
+        }
+        _ => Some(
+            proxy::generated_certificate(std::slice::from_ref(&host))
+                .map_err(|e| format!("generating a certificate: {e}"))?,
+        ),
+    };
+    Ok(proxy::ProxyOptions {
+        upstream_host: host,
+        upstream: addr,
+        mode,
+        certificate: certificate.map(std::sync::Arc::new),
+        roots,
+        idle: args.timeout.min(proxy::IDLE_MAX),
+        connect_timeout: std::time::Duration::from_secs(30).min(args.timeout),
+        max_connections: if args.once { Some(1) } else { args.count },
+    })
+}
+
+/// `proxy`: relay sessions to the upstream; a client report per connection as it ends.
+async fn proxy(args: smtpdoctor::cli::ProxyArgs) -> anyhow::Result<u8> {
+    let options = match proxy_options(&args).await {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!(
+                "smtpdoctor: error [input]: {}",
+                smtpdoctor::wire::escape::escape_str(&e)
+            );
+            return Ok(UNKNOWN);
+        }
+    };
+    let output = OutputConfig::from(&args.output);
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "smtpdoctor: error [listen]: cannot listen on {}: {e}",
+                args.listen
+            );
+            return Ok(UNKNOWN);
+        }
+    };
+    let limit = options.max_connections;
+    eprintln!(
+        "smtpdoctor proxy: relaying {} to {} ({}), TLS {}{}",
+        listener.local_addr()?,
+        options.upstream,
+        match limit {
+            Some(1) => "one connection".to_string(),
+            Some(n) => format!("{n} connections"),
+            None => "Ctrl-C to stop".to_string(),
+        },
+        options.mode.name(),
+        match &options.certificate {
+            Some(c) => format!(", certificate sha256 {}", c.sha256),
+            None => String::new(),
+        }
+    );
+    let (tx, mut records) = tokio::sync::mpsc::unbounded_channel();
+    let server = tokio::spawn(smtpdoctor::server::proxy::serve(listener, options, tx));
+    let mut worst = 0u8;
+    let mut reported = 0u64;
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    loop {
+        tokio::select! {
+            rec = records.recv() => {
+                let Some(rec) = rec else { break };
+                let report = smtpdoctor::report::client::ClientReport::of_proxy(rec);
+                print_client_report(&report, &output, reported > 0)?;
+                worst = worst.max(report.verdict().exit_code() as u8);
+                reported += 1;
+                if limit.is_some_and(|n| reported >= n) {
+                    break;
+                }
+            }
+            _ = &mut interrupted => {
+                eprintln!("smtpdoctor proxy: interrupted");
+                break;
+            }
+        }
+    }
+    server.abort();
+    eprintln!("smtpdoctor proxy: {reported} connection(s) reported, exit {worst}");
     Ok(worst)
 }
 

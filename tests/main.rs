@@ -18,5 +18,6 @@ mod lab_probe;
 mod lab_selftest;
 mod mock;
 mod mock_peers;
+mod proxy;
 mod scenarios;
 mod snapshots;

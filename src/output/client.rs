@@ -49,18 +49,27 @@ pub fn write_text(
 ) -> std::io::Result<()> {
     let r = a.report;
     let p = Palette { on: printer.color };
+    let what = match &r.proxy {
+        Some(px) => format!("upstream {}, TLS {}", px.upstream, px.mode),
+        None => format!("scenario {}", r.scenario),
+    };
     writeln!(
         out,
         "{}",
         p.bold(&format!(
-            "smtpdoctor {}: connection {} from {} (scenario {}, listening on {})",
+            "smtpdoctor {}: connection {} from {} ({}, listening on {})",
             r.mode,
             r.n,
             addr(r.peer),
-            r.scenario,
+            safe_text(&what),
             addr(r.listen)
         ))
     )?;
+    if let Some(px) = &r.proxy
+        && let Some(fp) = &px.certificate_sha256
+    {
+        writeln!(out, "certificate shown to the client: sha256 {fp}")?;
+    }
     if printer.detail != Detail::Quiet {
         for e in a.transcript.iter() {
             printer.write_entry(e, &p, out)?;

@@ -7,7 +7,7 @@
 use crate::checks::{Anchor, Finding};
 use crate::knowledge::Severity;
 use crate::record::{EventKind, Record};
-use crate::report::document::{FindingDoc, Tool, TranscriptDoc, round};
+use crate::report::document::{FindingDoc, KeysSorted, Tool, TranscriptDoc, round};
 use crate::report::{Transcript, Verdict};
 use crate::server::ClientRecord;
 use crate::wire::request::hex;
@@ -39,6 +39,24 @@ pub struct ClientReport {
     pub record: Record,
     /// The client findings, `attempt` set to the connection's number.
     pub findings: Vec<Finding>,
+    /// The proxy's side of it: upstream and TLS (None for the mock).
+    pub proxy: Option<ProxySide>,
+}
+
+/// What a proxy report adds: where it relayed to, how TLS went, how the session ended.
+#[derive(Debug, Clone)]
+pub struct ProxySide {
+    /// The upstream as named on the command line, with the address used.
+    pub upstream: String,
+    /// `passthrough` or `terminate`.
+    pub mode: &'static str,
+    /// The upstream's TLS (terminate mode).
+    pub upstream_tls: Option<crate::record::tls::TlsInfo>,
+    /// Fingerprint of the certificate shown to the client (terminate mode).
+    pub certificate_sha256: Option<String>,
+    /// The session did not get through: the upstream was unreachable, a wait ran out, TLS
+    /// failed (SPEC §2: critical).
+    pub incomplete: bool,
 }
 
 impl ClientReport {
@@ -58,11 +76,40 @@ impl ClientReport {
             duration_ms: c.duration.as_secs_f64() * 1000.0,
             record: c.record,
             findings,
+            proxy: None,
+        }
+    }
+
+    /// Judges a connection the proxy relayed: the client findings and the upstream's.
+    pub fn of_proxy(p: crate::server::proxy::ProxyRecord) -> ClientReport {
+        use crate::record::attempt::Outcome;
+        let findings = crate::server::proxy::findings(&p);
+        let incomplete = p.outcome != Outcome::Completed;
+        ClientReport {
+            mode: "proxy",
+            scenario: "",
+            listen: p.listen,
+            n: p.n,
+            peer: p.peer,
+            started_at: p.started_at,
+            duration_ms: p.duration.as_secs_f64() * 1000.0,
+            findings,
+            proxy: Some(ProxySide {
+                upstream: format!("{} ({})", p.upstream_host, p.upstream),
+                mode: p.mode.name(),
+                upstream_tls: p.upstream_tls,
+                certificate_sha256: p.certificate_sha256,
+                incomplete,
+            }),
+            record: p.record,
         }
     }
 
     /// The verdict: the worst severity (SPEC §2).
     pub fn verdict(&self) -> Verdict {
+        if self.proxy.as_ref().is_some_and(|p| p.incomplete) {
+            return Verdict::Error;
+        }
         match self.findings.iter().map(|f| f.severity).max() {
             Some(Severity::Error) => Verdict::Error,
             Some(Severity::Warning) => Verdict::Warning,
@@ -119,17 +166,55 @@ pub struct ClientDocument<'a> {
     /// `mock` or `proxy`.
     pub mode: &'static str,
     /// The scenario served (mock).
-    pub scenario: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<&'static str>,
     /// [`CLIENT_SCHEMA`].
     pub schema: &'static str,
-    /// The client's TLS, null without TLS.
-    pub tls: Option<TlsDoc<'a>>,
+    /// The client's TLS, null without TLS (mock); the proxy's TLS object (proxy).
+    pub tls: Option<TlsField<'a>>,
     /// Name and version of the tool.
     pub tool: Tool,
     /// The transcript, entry by entry.
     pub transcript: TranscriptDoc<'a>,
+    /// The upstream relayed to (proxy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<&'a str>,
     /// The verdict.
     pub verdict: Verdict,
+}
+
+/// `tls`: the mock's view of the client's TLS, or the proxy's object of SPEC §8.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum TlsField<'a> {
+    /// The mock's.
+    Mock(TlsDoc<'a>),
+    /// The proxy's.
+    Proxy(ProxyTlsDoc<'a>),
+}
+
+/// The proxy's `tls`: `{certificate_sha256, client, mode, upstream}`.
+#[derive(Debug, Serialize)]
+pub struct ProxyTlsDoc<'a> {
+    /// Fingerprint of the certificate shown to the client (terminate mode).
+    pub certificate_sha256: Option<&'a str>,
+    /// The client's TLS as the proxy terminated it.
+    pub client: Option<ProxyClientTlsDoc<'a>>,
+    /// `passthrough` or `terminate`.
+    pub mode: &'static str,
+    /// The upstream's TLS (the §5 object).
+    pub upstream: Option<KeysSorted<&'a crate::record::tls::TlsInfo>>,
+}
+
+/// The client's side of a terminated TLS.
+#[derive(Debug, Serialize)]
+pub struct ProxyClientTlsDoc<'a> {
+    /// e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: &'a str,
+    /// The SNI the client sent.
+    pub sni: Option<&'a str>,
+    /// e.g. `TLSv1.3`.
+    pub version: &'a str,
 }
 
 impl<'a> ClientDocument<'a> {
@@ -171,16 +256,31 @@ impl<'a> ClientDocument<'a> {
                 })
                 .collect(),
             mode: r.mode,
-            scenario: r.scenario,
+            scenario: r.proxy.is_none().then_some(r.scenario),
             schema: CLIENT_SCHEMA,
-            tls: r.record.client.tls.as_ref().map(|t| TlsDoc {
-                cipher: &t.cipher,
-                client_sni: t.sni.as_deref(),
-                sni: t.sni.as_deref(),
-                version: &t.version,
-            }),
+            tls: match &r.proxy {
+                None => r.record.client.tls.as_ref().map(|t| {
+                    TlsField::Mock(TlsDoc {
+                        cipher: &t.cipher,
+                        client_sni: t.sni.as_deref(),
+                        sni: t.sni.as_deref(),
+                        version: &t.version,
+                    })
+                }),
+                Some(p) => Some(TlsField::Proxy(ProxyTlsDoc {
+                    certificate_sha256: p.certificate_sha256.as_deref(),
+                    client: r.record.client.tls.as_ref().map(|t| ProxyClientTlsDoc {
+                        cipher: &t.cipher,
+                        sni: t.sni.as_deref(),
+                        version: &t.version,
+                    }),
+                    mode: p.mode,
+                    upstream: p.upstream_tls.as_ref().map(KeysSorted),
+                })),
+            },
             tool: Tool::default(),
             transcript: TranscriptDoc(&a.transcript),
+            upstream: r.proxy.as_ref().map(|p| p.upstream.as_str()),
             verdict,
         }
     }
@@ -356,6 +456,7 @@ mod tests {
                 })
                 .collect(),
             record: rec,
+            proxy: None,
         }
     }
 

@@ -261,6 +261,9 @@ pub struct Transcript<'a> {
     by_event: Vec<Option<usize>>,
     /// Findings of this attempt that point at no entry.
     unplaced: Vec<usize>,
+    /// Both peers were observed (the proxy's record): server lines are anchored by the read
+    /// that completed them, since `Anchor::Line` names client lines there.
+    relayed: bool,
 }
 
 impl<'a> Transcript<'a> {
@@ -279,6 +282,16 @@ impl<'a> Transcript<'a> {
             ],
             by_event: vec![None; rec.events.len()],
             unplaced: Vec::new(),
+            relayed: served
+                && rec.events.iter().any(|e| {
+                    matches!(
+                        e.kind,
+                        EventKind::Read {
+                            from: Peer::Server,
+                            ..
+                        }
+                    )
+                }),
         };
         let mut read_no = vec![0usize; rec.events.len()];
         let mut n = 0;
@@ -437,7 +450,13 @@ impl<'a> Transcript<'a> {
                     dropped: l.dropped,
                     discarded: false,
                 }),
-                anchor: Anchor::Line(line),
+                anchor: if !self.relayed {
+                    Anchor::Line(line)
+                } else if self.by_event.get(l.last_read).is_some_and(Option::is_none) {
+                    Anchor::Event(l.last_read)
+                } else {
+                    Anchor::None
+                },
                 findings: Vec::new(),
             });
             *next_line += 1;

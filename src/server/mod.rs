@@ -25,6 +25,7 @@ pub mod clients;
 mod conn;
 mod conversation;
 mod pki;
+pub mod proxy;
 mod recent;
 pub mod scenarios;
 mod script;

@@ -1,0 +1,356 @@
+//! `smtpdoctor proxy` between real clients (swaks, scripted sockets) and the lab Postfix: the message arrives unchanged, both sides are in one report and judged, and silent peers end in bounded time.
+
+use crate::common::BIN;
+use crate::common::lab::{Postfix, free_port};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+fn postfix() -> &'static Postfix {
+    static PF: OnceLock<Postfix> = OnceLock::new();
+    PF.get_or_init(Postfix::start)
+}
+
+/// A running `smtpdoctor proxy --once --json`.
+struct Proxy {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Proxy {
+    fn start(upstream: SocketAddr, extra: &[&str]) -> Proxy {
+        for _ in 0..5 {
+            let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+            let mut child = Command::new(BIN)
+                .args(["proxy", "--listen", &addr.to_string()])
+                .args(["--upstream", &upstream.to_string(), "--once", "--json"])
+                .args(extra)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn smtpdoctor proxy");
+            let mut first = String::new();
+            let _ = BufReader::new(child.stderr.as_mut().unwrap()).read_line(&mut first);
+            if first.contains("relaying") {
+                return Proxy { child, addr };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(
+                first.contains("cannot listen"),
+                "proxy did not start: {first}"
+            );
+        }
+        panic!("no free port for the proxy");
+    }
+
+    /// Waits (at most `wait`) for the proxy to exit: its exit code and its report.
+    fn report(mut self, wait: Duration) -> (i32, Value) {
+        let deadline = Instant::now() + wait;
+        let code = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status.code().unwrap_or(-1);
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the proxy did not end within {wait:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut out = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let doc: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(doc["schema"], "smtpdoctor.client-report/v1");
+        assert_eq!(doc["mode"], "proxy");
+        assert_eq!(doc["exit_code"].as_i64().unwrap() as i32, code, "{doc:#}");
+        (code, doc)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ids(doc: &Value) -> BTreeSet<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The texts of the transcript entries of `dir`.
+fn texts(doc: &Value, dir: &str) -> Vec<String> {
+    doc["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["dir"] == dir)
+        .map(|e| e["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, b)
+        .as_ref()
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// The message swaks sends: unique per test, with a line that needs dot-stuffing.
+fn message(tag: &str) -> String {
+    format!(
+        "Message-ID: <{tag}@proxy.test>\r\nSubject: proxy {tag}\r\nFrom: <sender@client.test>\r\n\
+         To: <postmaster@lab.test>\r\n\r\nbody of {tag}\r\n.a leading dot\r\nlast line\r\n"
+    )
+}
+
+/// swaks through the proxy into Postfix with `extra`; returns the proxy's report after
+/// checking that the message arrived unchanged.
+fn swaks_through(tag: &str, proxy_args: &[&str], swaks_args: &[&str]) -> (i32, Value) {
+    let pf = postfix();
+    let proxy = Proxy::start(pf.addr(), proxy_args);
+    let msg = message(tag);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("msg.eml");
+    std::fs::write(&file, &msg).unwrap();
+    let out = Command::new("swaks")
+        .args(["--server", &proxy.addr.to_string()])
+        .args([
+            "--to",
+            "postmaster@lab.test",
+            "--from",
+            "sender@client.test",
+        ])
+        .args(["--helo", "client.lab.test", "--timeout", "20"])
+        .args(["--data", file.to_str().unwrap()])
+        .args(swaks_args)
+        .output()
+        .expect("run swaks");
+    assert!(
+        out.status.success(),
+        "swaks: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, doc) = proxy.report(Duration::from_secs(20));
+    // What the client sent, as the proxy recorded it, is what swaks was given.
+    let m = &doc["messages"][0];
+    if doc["tls"]["mode"] != "passthrough" || swaks_args.is_empty() {
+        // swaks ends the data with a line end of its own after the file's last line.
+        let sent = format!("{msg}\r\n");
+        assert_eq!(m["sha256"], sha256_hex(sent.as_bytes()), "{doc:#}");
+        assert_eq!(m["message_id"], format!("{tag}@proxy.test"));
+        assert_eq!(m["accepted"], true);
+    }
+    // And Postfix queued and delivered it unchanged (the mailbox stores lines with LF).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let want = msg.replace("\r\n", "\n");
+    let body = &want[want.find("\n\n").unwrap()..];
+    loop {
+        let mbox = pf.mailbox("postmaster");
+        if let Some(at) = mbox.find(&format!("Message-ID: <{tag}@proxy.test>")) {
+            assert!(mbox[at..].contains(body), "{body:?} not in {mbox}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{tag} not delivered:\n{}",
+            pf.maillog()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (code, doc)
+}
+
+/// Both sides' lines carry their reads.
+fn assert_both_sides(doc: &Value) {
+    for e in doc["transcript"].as_array().unwrap() {
+        if e["dir"] == "client" || e["dir"] == "server" {
+            assert!(!e["reads"].as_array().unwrap().is_empty(), "{e}");
+        }
+    }
+    assert!(texts(doc, "server")[0].starts_with("220 "), "{doc:#}");
+    assert!(texts(doc, "client")[0].starts_with("EHLO client.lab.test"));
+}
+
+#[test]
+fn plain_session_reaches_postfix_unchanged_and_both_sides_are_judged() {
+    let (code, doc) = swaks_through("plain", &[], &[]);
+    assert_both_sides(&doc);
+    assert!(
+        texts(&doc, "server")
+            .iter()
+            .any(|t| t.starts_with("250 2.0.0 Ok: queued as"))
+    );
+    // Postfix offers STARTTLS; swaks without --tls does not use it.
+    assert_eq!(
+        ids(&doc),
+        BTreeSet::from(["client-starttls-unused".to_string()])
+    );
+    assert_eq!(code, 1);
+    assert!(doc["tls"]["upstream"].is_null());
+    assert!(
+        doc["upstream"]
+            .as_str()
+            .unwrap()
+            .contains(&postfix().port.to_string())
+    );
+}
+
+#[test]
+fn starttls_passthrough_relays_tls_opaquely() {
+    let (_, doc) = swaks_through("passthrough", &[], &["--tls"]);
+    assert_both_sides(&doc);
+    assert_eq!(doc["tls"]["mode"], "passthrough");
+    assert!(doc["tls"]["client"].is_null());
+    let local = texts(&doc, "local");
+    assert!(local.iter().any(|t| t.contains("not visible")), "{local:?}");
+    assert!(!ids(&doc).contains("client-starttls-unused"));
+    assert!(
+        !ids(&doc).contains("client-no-quit"),
+        "QUIT went inside TLS"
+    );
+}
+
+#[test]
+fn starttls_terminate_sees_and_judges_the_inside() {
+    let ca = postfix().cert_pem_path().display().to_string();
+    let (_, doc) = swaks_through(
+        "terminate",
+        &["--tls", "terminate", "--ca-file", &ca],
+        &["--tls"],
+    );
+    assert_both_sides(&doc);
+    let tls = &doc["tls"];
+    assert_eq!(tls["mode"], "terminate");
+    assert_eq!(tls["certificate_sha256"].as_str().unwrap().len(), 64);
+    assert!(
+        tls["client"]["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("TLS")
+    );
+    assert!(
+        tls["upstream"]["verification"]["trusted"]
+            .as_bool()
+            .unwrap(),
+        "{tls:#}"
+    );
+    let inside: Vec<&Value> = doc["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["tls"] == true && e["dir"] == "client")
+        .collect();
+    assert!(inside.iter().any(|e| e["text"] == "QUIT"), "{doc:#}");
+    assert!(ids(&doc).contains("client-tls"));
+    assert!(!ids(&doc).contains("tls-cert-untrusted"));
+}
+
+/// Reads from `s` until `needle` arrived or the stream ended.
+fn read_until(s: &mut TcpStream, needle: &str) -> String {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains(needle) {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn bad_client_is_flagged_and_postfix_judged_too() {
+    let pf = postfix();
+    // A command ended by a bare LF, and HELO.
+    let proxy = Proxy::start(pf.addr(), &[]);
+    let mut s = TcpStream::connect(proxy.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    read_until(&mut s, "\r\n");
+    s.write_all(b"HELO bad.client.test\n").unwrap();
+    read_until(&mut s, "\r\n");
+    s.write_all(b"QUIT\r\n").unwrap();
+    read_until(&mut s, "221");
+    drop(s);
+    let (code, doc) = proxy.report(Duration::from_secs(20));
+    let found = ids(&doc);
+    assert!(found.contains("client-bare-lf"), "{found:?}");
+    assert!(found.contains("client-helo-only"), "{found:?}");
+    assert_eq!(code, 2);
+    // Postfix's side is in the same transcript, judged by the server checks (HELO cannot
+    // advertise STARTTLS).
+    assert!(
+        texts(&doc, "server").iter().any(|t| t.starts_with("221")),
+        "{doc:#}"
+    );
+    assert!(found.contains("starttls-absent"), "{found:?}");
+
+    // HELO before the greeting: Postfix answers with its synchronization error.
+    let proxy = Proxy::start(pf.addr(), &[]);
+    let mut s = TcpStream::connect(proxy.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"HELO early.client.test\r\n").unwrap();
+    let seen = read_until(&mut s, "\r\n");
+    s.write_all(b"QUIT\r\n").unwrap();
+    read_until(&mut s, "221");
+    drop(s);
+    let (_, doc) = proxy.report(Duration::from_secs(20));
+    let found = ids(&doc);
+    assert!(found.contains("client-pregreet"), "{found:?} {seen}");
+    assert!(
+        texts(&doc, "server").iter().any(|t| t.starts_with("220 ")),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn a_client_that_never_speaks_ends_in_bounded_time() {
+    let proxy = Proxy::start(postfix().addr(), &["--timeout", "2s"]);
+    let started = Instant::now();
+    let _s = TcpStream::connect(proxy.addr).unwrap();
+    let (code, doc) = proxy.report(Duration::from_secs(15));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(code, 2);
+    assert!(
+        texts(&doc, "local")
+            .iter()
+            .any(|t| t.contains("sent nothing")),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn an_upstream_that_never_answers_ends_in_bounded_time() {
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    let hold = std::thread::spawn(move || silent.accept().map(|(s, _)| s));
+    let proxy = Proxy::start(addr, &["--timeout", "2s"]);
+    let started = Instant::now();
+    let _s = TcpStream::connect(proxy.addr).unwrap();
+    let (code, doc) = proxy.report(Duration::from_secs(15));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(code, 2);
+    assert!(
+        ids(&doc).contains("greeting-timeout"),
+        "{:#}",
+        doc["findings"]
+    );
+    drop(hold);
+}
