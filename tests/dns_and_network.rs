@@ -56,7 +56,7 @@ fn reverse_dns_missing_and_not_confirmed() {
             ip addr add 10.9.9.9/32 dev lo
             dnsmasq --no-resolv --no-hosts --port 5353 --listen-address=10.9.9.9 --bind-interfaces \
                 --conf-file={conf} --pid-file={dir}/dns.pid
-            {bin} mock --listen 10.9.9.9:2525 --scenario clean 2>/dev/null &
+            {bin} mock --listen 10.9.9.9:2525 --scenario clean >/dev/null 2>&1 &
             mock=$!
             for _ in $(seq 50); do (exec 3<>/dev/tcp/10.9.9.9/2525) 2>/dev/null && break; sleep 0.1; done
             {bin} probe ptr.test --resolver 10.9.9.9:5353 --port 2525 --starttls never \
