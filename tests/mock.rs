@@ -9,10 +9,28 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-/// The client checks this branch has. Each demo client must produce exactly the part of its
-/// `expect` list that these cover, and never an id outside that list; once every client check
-/// of SPEC §8 exists this is all of them and the lists hold exactly.
-pub(crate) const IMPLEMENTED_CLIENT_CHECKS: &[&str] = &["client-no-quit", "client-duplicate"];
+/// Every client finding of SPEC §8: each demo client must produce exactly its `expect` list.
+pub(crate) const IMPLEMENTED_CLIENT_CHECKS: &[&str] = &[
+    "client-pregreet",
+    "client-multiline-early",
+    "client-bare-lf",
+    "client-bare-cr",
+    "client-data-bare-lf",
+    "client-command-too-long",
+    "client-text-line-too-long",
+    "client-pipelining-unadvertised",
+    "client-pipelining-misordered",
+    "client-ehlo-invalid",
+    "client-helo-only",
+    "client-starttls-unused",
+    "client-auth-plaintext",
+    "client-tls",
+    "client-8bit-undeclared",
+    "client-size-exceeded",
+    "client-timeout-short",
+    "client-duplicate",
+    "client-no-quit",
+];
 
 /// SPEC §8 shape checks of one `smtpdoctor.client-report/v1` document.
 pub(crate) fn assert_client_report_shape(name: &str, doc: &Value) {
@@ -460,7 +478,20 @@ fn count_serves_n_connections_and_exits_with_the_worst() {
         ),
         (Some(1), Some(2))
     );
-    assert_eq!(first["exit_code"], 0);
+    // The scripted client delivers in clear text although STARTTLS is offered: a warning.
+    let first_ids: Vec<_> = first["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        first_ids,
+        ["client-starttls-unused"],
+        "{:#}",
+        first["findings"]
+    );
+    assert_eq!(first["exit_code"], 1);
     assert_eq!(second["messages"][0]["duplicate_of"]["connection"], 1);
     assert_eq!(
         second["messages"][0]["duplicate_of"]["message_id"],
@@ -531,8 +562,18 @@ fn text_reports_go_to_stdout_one_after_the_other() {
     }
     let (code, lines, _) = mock.wait(Duration::from_secs(10));
     let text = lines.join("\n");
-    assert_eq!(code, 0);
-    assert_eq!(text.matches("Verdict: OK (exit 0)").count(), 2, "{text}");
+    // An EHLO argument with an escape sequence is no host name: a warning, shown escaped.
+    assert_eq!(code, 1, "{text}");
+    assert_eq!(
+        text.matches("Verdict: WARNING (exit 1)").count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("client-ehlo-invalid  [connection").count(),
+        2,
+        "{text}"
+    );
     assert!(text.contains("EHLO \\x1b[31mevil\\r\\n"), "escaped: {text}");
     assert!(!text.contains('\x1b'));
 }

@@ -235,7 +235,13 @@ fn postfix_gives_up_at_the_dot_and_delivers_twice() {
     );
     // Postfix pipelines QUIT behind the final dot (RFC 2920 allows it): that is not giving up,
     // and not a close without QUIT; the QUIT waits its turn behind the held reply.
-    assert_findings("postfix 1", &first, &["client-timeout-short"]);
+    // The lab Postfix sends without TLS (no smtp_tls_security_level) though the mock offers
+    // STARTTLS: that is client-starttls-unused, rightly.
+    assert_findings(
+        "postfix 1",
+        &first,
+        &["client-timeout-short", "client-starttls-unused"],
+    );
     let quit = first["transcript"]
         .as_array()
         .unwrap()
@@ -243,16 +249,26 @@ fn postfix_gives_up_at_the_dot_and_delivers_twice() {
         .find(|e| e["dir"] == "client" && e["text"] == "QUIT")
         .expect("QUIT behind the dot");
     assert_eq!(quit["discarded"], true, "never answered: {quit}");
-    // The dot's finding, once it exists, stands at the final dot.
-    if let Some(f) = first["findings"]
+    // The finding stands where the client gave up (its close), and names the final dot.
+    let f = first["findings"]
         .as_array()
         .unwrap()
         .iter()
         .find(|f| f["id"] == "client-timeout-short")
-    {
-        let i = f["transcript_index"].as_u64().unwrap() as usize;
-        assert_eq!(first["transcript"][i]["text"], ".", "{f}");
-    }
+        .expect("client-timeout-short");
+    let i = f["transcript_index"].as_u64().unwrap() as usize;
+    assert_eq!(
+        first["transcript"][i]["text"], "client closed the connection",
+        "{f}"
+    );
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap()
+            .contains("after the final dot"),
+        "{f}"
+    );
+    assert!(f["detail"].as_str().unwrap().contains("twice"), "{f}");
 
     postfix.flush();
     let (_, second) = mock.next_doc(Duration::from_secs(30));
@@ -262,7 +278,11 @@ fn postfix_gives_up_at_the_dot_and_delivers_twice() {
     assert_findings(
         "postfix 2",
         &second,
-        &["client-timeout-short", "client-duplicate"],
+        &[
+            "client-timeout-short",
+            "client-duplicate",
+            "client-starttls-unused",
+        ],
     );
     assert!(ids(&second).contains("client-duplicate"));
     let (code, _, _) = mock.wait(Duration::from_secs(10));

@@ -302,8 +302,30 @@ fn bad_client_is_flagged_and_postfix_judged_too() {
     );
     assert!(found.contains("starttls-absent"), "{found:?}");
 
-    // HELO before the greeting: Postfix answers with its synchronization error.
-    let proxy = Proxy::start(pf.addr(), &[]);
+    // HELO before the greeting. Postfix greets at once, so a greeting that comes late (as
+    // postscreen's or a slow banner's does) comes from a scripted upstream: the HELO is surely
+    // early, however loaded the machine is.
+    let slow = TcpListener::bind("127.0.0.1:0").unwrap();
+    let slow_addr = slow.local_addr().unwrap();
+    let upstream = std::thread::spawn(move || {
+        let (mut s, _) = slow.accept().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        s.write_all(b"220 slow.lab.test ESMTP\r\n").unwrap();
+        let (mut seen, mut helo_answered) = (Vec::new(), false);
+        let mut buf = [0u8; 512];
+        while !seen.windows(6).any(|w| w == b"QUIT\r\n") {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+            if !helo_answered && seen.windows(6).any(|w| w == b"HELO e") {
+                helo_answered = true;
+                let _ = s.write_all(b"250 slow.lab.test\r\n");
+            }
+        }
+        let _ = s.write_all(b"221 bye\r\n");
+    });
+    let proxy = Proxy::start(slow_addr, &[]);
     let mut s = TcpStream::connect(proxy.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(b"HELO early.client.test\r\n").unwrap();
@@ -313,11 +335,15 @@ fn bad_client_is_flagged_and_postfix_judged_too() {
     drop(s);
     let (_, doc) = proxy.report(Duration::from_secs(20));
     let found = ids(&doc);
-    assert!(found.contains("client-pregreet"), "{found:?} {seen}");
+    assert!(
+        found.contains("client-pregreet"),
+        "{found:?} {seen} {doc:#}"
+    );
     assert!(
         texts(&doc, "server").iter().any(|t| t.starts_with("220 ")),
         "{doc:#}"
     );
+    upstream.join().unwrap();
 }
 
 #[test]
@@ -353,4 +379,76 @@ fn an_upstream_that_never_answers_ends_in_bounded_time() {
         doc["findings"]
     );
     drop(hold);
+}
+
+/// The same message twice through one proxy run: the second connection is a duplicate
+/// (`client-duplicate`), as a sender that gave up on the final dot and retried makes one.
+#[test]
+fn a_message_relayed_twice_in_one_run_is_a_duplicate() {
+    let pf = postfix();
+    let addr: SocketAddr = ([127, 0, 0, 1], free_port()).into();
+    let mut child = Command::new(BIN)
+        .args(["proxy", "--listen", &addr.to_string()])
+        .args([
+            "--upstream",
+            &pf.addr().to_string(),
+            "--count",
+            "2",
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn smtpdoctor proxy");
+    let mut first = String::new();
+    let _ = BufReader::new(child.stderr.as_mut().unwrap()).read_line(&mut first);
+    assert!(first.contains("relaying"), "proxy did not start: {first}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("msg.eml");
+    std::fs::write(&file, message("twice")).unwrap();
+    for _ in 0..2 {
+        let out = Command::new("swaks")
+            .args(["--server", &addr.to_string(), "--to", "postmaster@lab.test"])
+            .args(["--from", "sender@client.test", "--helo", "client.lab.test"])
+            .args(["--timeout", "20", "--data", file.to_str().unwrap()])
+            .output()
+            .expect("run swaks");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the proxy did not end after two connections"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let docs: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON document per line"))
+        .collect();
+    assert_eq!(docs.len(), 2, "{out}");
+    let second = docs
+        .iter()
+        .find(|d| d["connection"]["n"] == 2)
+        .expect("connection 2");
+    let first = docs.iter().find(|d| d["connection"]["n"] == 1).unwrap();
+    assert!(!ids(first).contains("client-duplicate"), "{first:#}");
+    assert!(ids(second).contains("client-duplicate"), "{second:#}");
+    assert_eq!(
+        second["messages"][0]["duplicate_of"]["connection"], 1,
+        "{second:#}"
+    );
 }

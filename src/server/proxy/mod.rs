@@ -11,7 +11,7 @@ mod tls;
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use tokio::net::TcpListener;
@@ -21,6 +21,7 @@ use tokio::time::sleep;
 use crate::record::attempt::Outcome;
 use crate::record::tls::TlsInfo;
 use crate::record::{Record, Stage};
+use crate::server::RecentMessages;
 
 pub use judge::findings;
 pub use tls::{ProxyCertificate, generated_certificate, pem_certificate};
@@ -121,6 +122,7 @@ pub async fn serve(
     records: UnboundedSender<ProxyRecord>,
 ) -> io::Result<()> {
     let options = Arc::new(options);
+    let recent = Arc::new(Mutex::new(RecentMessages::default()));
     let mut n = 0u64;
     loop {
         if options.max_connections.is_some_and(|max| n >= max) {
@@ -131,8 +133,9 @@ pub async fn serve(
                 n += 1;
                 let options = Arc::clone(&options);
                 let records = records.clone();
+                let recent = Arc::clone(&recent);
                 tokio::spawn(async move {
-                    let rec = relay::connection(stream, n, &options).await;
+                    let rec = relay::connection(stream, n, &options, recent).await;
                     let _ = records.send(rec);
                 });
             }

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -25,11 +25,12 @@ use super::{IDLE_MAX, ProxyOptions, ProxyRecord, TlsMode};
 use crate::record::attempt::Outcome;
 use crate::record::tls::TlsInfo;
 use crate::record::{Budget, ConnectFailure, EventKind, Peer, Record, ReplyRecord, Stage};
+use crate::server::RecentMessages;
 use crate::wire::reply::{ReplyAssembler, ReplyParser};
 use crate::wire::request::{ClientLine, Verb};
 
 /// Bytes held per direction.
-pub(super) const BUF: usize = 16 * 1024;
+pub(super) const BUF: usize = 64 * 1024;
 /// Client bytes the request parser may hold while a DATA reply is awaited.
 const HOLD_MAX: usize = 64 * 1024;
 /// Time allowed for each TLS handshake.
@@ -214,6 +215,9 @@ struct Session {
     upstream_tls: Option<TlsInfo>,
     outcome: Outcome,
     failed_stage: Option<Stage>,
+    /// This connection's number in the run, and the run's recent messages (duplicates).
+    n: u64,
+    recent: Arc<Mutex<RecentMessages>>,
 }
 
 fn stage_of(verb: Verb) -> Stage {
@@ -299,6 +303,17 @@ impl Session {
                 } else {
                     None
                 };
+                if let Some(index) = m {
+                    // Already arrived on an earlier connection of this run?
+                    let id = self.rec.client.messages[index].message_id.clone();
+                    let earlier = match self.recent.lock() {
+                        Ok(mut recent) => recent.arrived(stats, id.as_deref(), self.n),
+                        Err(_) => None,
+                    };
+                    if let Some(connection) = earlier {
+                        self.rec.message_duplicate(at, index, connection, id);
+                    }
+                }
                 (Stage::Data, None, m)
             }
             (None, Some(v)) if self.redacting => (Stage::Ehlo, Some(v), None),
@@ -405,7 +420,12 @@ impl Session {
 }
 
 /// Relays one accepted connection to the upstream and returns its record.
-pub(super) async fn connection(client: TcpStream, n: u64, opts: &ProxyOptions) -> ProxyRecord {
+pub(super) async fn connection(
+    client: TcpStream,
+    n: u64,
+    opts: &ProxyOptions,
+    recent: Arc<Mutex<RecentMessages>>,
+) -> ProxyRecord {
     let peer = client.peer_addr().ok();
     let listen = client.local_addr().ok();
     let started_at = SystemTime::now();
@@ -436,6 +456,8 @@ pub(super) async fn connection(client: TcpStream, n: u64, opts: &ProxyOptions) -
         upstream_tls: None,
         outcome: Outcome::Completed,
         failed_stage: None,
+        n,
+        recent,
     };
     run(&mut s, client, opts).await;
     if s.tls_rest.0 > 0 {
