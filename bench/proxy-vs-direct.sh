@@ -135,3 +135,32 @@ printf '%-44s %s KiB\n' "proxy peak RSS ($sessions sessions)" "$rss_kb"
 printf '%-44s %s µs\n' "NOOP round trip direct (median)" "$rtt_direct"
 printf '%-44s %s µs\n' "NOOP round trip through the proxy (median)" "$rtt_proxied"
 printf '%-44s %.1f µs\n' "added latency per round trip" "$(echo "$rtt_proxied - $rtt_direct" | bc -l)"
+
+# --- flat memory: 10 MB and 1 GB through the proxy into smtp-sink ---------------------------
+# Postfix would queue a gigabyte on disk; smtp-sink (shipped with Postfix) discards it. The
+# proxy's peak RSS for one session of each size must be the same within a few MiB.
+sink_port=$(free_port)
+smtp-sink -c "127.0.0.1:$sink_port" 64 >/dev/null 2>&1 &
+sink_pid=$!
+sleep 0.3
+one_session_rss() { # one_session_rss SIZE: the proxy's peak RSS (KiB) for one message of SIZE
+    local p
+    p=$(free_port)
+    /usr/bin/time -f '%M' -o "$work/rss-$1" "$smtpdoctor" proxy --listen "127.0.0.1:$p" \
+        --upstream "127.0.0.1:$sink_port" --once --json >/dev/null 2>"$work/proxy-$1.err" &
+    local pid=$!
+    for _ in $(seq 50); do
+        grep -q relaying "$work/proxy-$1.err" 2>/dev/null && break
+        sleep 0.1
+    done
+    "$smtpdoctor" probe postmaster@lab.test --server "127.0.0.1:$p" --starttls never \
+        --from bench@lab.test --helo bench.lab.test --size "$1" --json >/dev/null || true
+    wait "$pid" || true
+    tail -n1 "$work/rss-$1"
+}
+say "one message of 10 MB and one of 1 GB through the proxy into smtp-sink"
+rss_10m=$(one_session_rss 10M)
+rss_1g=$(one_session_rss 1G)
+kill "$sink_pid" 2>/dev/null || true
+printf '%-44s %s KiB\n' "proxy peak RSS, one 10 MB message" "$rss_10m"
+printf '%-44s %s KiB\n' "proxy peak RSS, one 1 GB message" "$rss_1g"
