@@ -140,7 +140,9 @@ printf '%-44s %.1f µs\n' "added latency per round trip" "$(echo "$rtt_proxied -
 # Postfix would queue a gigabyte on disk; smtp-sink (shipped with Postfix) discards it. The
 # proxy's peak RSS for one session of each size must be the same within a few MiB.
 sink_port=$(free_port)
-smtp-sink -c "127.0.0.1:$sink_port" 64 >/dev/null 2>&1 &
+sink_user=$(id -un)
+[[ $sink_user != root ]] || sink_user=nobody
+smtp-sink -u "$sink_user" -c "127.0.0.1:$sink_port" 64 >/dev/null 2>&1 &
 sink_pid=$!
 sleep 0.3
 one_session_rss() { # one_session_rss SIZE: the proxy's peak RSS (KiB) for one message of SIZE
@@ -154,8 +156,12 @@ one_session_rss() { # one_session_rss SIZE: the proxy's peak RSS (KiB) for one m
         sleep 0.1
     done
     "$smtpdoctor" probe postmaster@lab.test --server "127.0.0.1:$p" --starttls never \
-        --from bench@lab.test --helo bench.lab.test --size "$1" --json >/dev/null || true
+        --from bench@lab.test --helo bench.lab.test --size "$1" --json >"$work/probe-$1.json" || true
     wait "$pid" || true
+    grep -q '"dot_code":250' "$work/probe-$1.json" || {
+        echo "the $1 message did not get through the proxy into smtp-sink" >&2
+        exit 1
+    }
     tail -n1 "$work/rss-$1"
 }
 say "one message of 10 MB and one of 1 GB through the proxy into smtp-sink"

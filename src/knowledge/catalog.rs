@@ -206,7 +206,8 @@ pub static ENTRIES: &[Entry] = &[
             "a firewall rule with REJECT on port 25",
             "the DNS points at the wrong address",
         ],
-        fix: "On the server, check that something listens: `ss -ltnp 'sport = :25'`. Set Postfix \
+        fix: "On the server, check that something listens on the port that was probed (the \
+              finding's detail gives the `ss -ltnp` command for it). Set Postfix \
               `inet_interfaces = all` (then `postfix stop; postfix start`) or the Exim/Sendmail \
               equivalent, and open TCP port 25 in every firewall on the path.",
         reference: "RFC 5321 §5.1 (try the next MX on connection failure)",

@@ -468,13 +468,18 @@ impl TextPrinter {
                     outcome()
                 ))
             };
+            // No stage took time (a failed connect): no empty parentheses.
+            let stages = if stages.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", stages.join(", "))
+            };
             writeln!(
                 out,
-                "  attempt {}: {}  {how} in {:.1} ms  ({})",
+                "  attempt {}: {}  {how} in {:.1} ms{stages}",
                 i + 1,
                 host_label(&a.target.host, a.target.addr),
                 a.duration_ms,
-                stages.join(", ")
             )?;
             if let Some(d) = &a.data {
                 self.write_data_summary(d, p, out)?;

@@ -1,5 +1,6 @@
 //! Runs a built-in demo client against the mock on a loopback port and hands back the records of its connections.
 
+use rustls::pki_types::pem::PemObject;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,9 +54,10 @@ impl Stream {
 /// A client trusting the demo CA.
 fn tls_connector() -> io::Result<TlsConnector> {
     let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut demo_certificate_pem().as_bytes()) {
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(demo_certificate_pem().as_bytes())
+    {
         roots
-            .add(cert?)
+            .add(cert.map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -1,5 +1,6 @@
 //! The demo PKI: a CA made once per process and the rustls server configurations of its certificates.
 
+use rustls::pki_types::pem::PemObject;
 use std::io;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -171,15 +172,16 @@ pub fn server_config_from_pem(cert_pem: &[u8], key_pem: &[u8]) -> io::Result<Arc
     let invalid = |what: &str, e: &dyn std::fmt::Display| {
         io::Error::new(io::ErrorKind::InvalidData, format!("{what}: {e}"))
     };
-    let chain = rustls_pemfile::certs(&mut &cert_pem[..])
+    let chain = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| invalid("certificate PEM", &e))?;
     if chain.is_empty() {
         return Err(invalid("certificate PEM", &"no CERTIFICATE block"));
     }
-    let key = rustls_pemfile::private_key(&mut &key_pem[..])
-        .map_err(|e| invalid("key PEM", &e))?
-        .ok_or_else(|| invalid("key PEM", &"no PRIVATE KEY block"))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| match e {
+        rustls::pki_types::pem::Error::NoItemsFound => invalid("key PEM", &"no PRIVATE KEY block"),
+        e => invalid("key PEM", &e),
+    })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

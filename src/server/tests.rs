@@ -4,6 +4,7 @@ use super::*;
 use crate::record::{EventKind, MAX_KEPT_READ_BYTES, Peer, Stage};
 use crate::wire::reply::Terminator;
 use crate::wire::request::{ClientLine, Verb};
+use rustls::pki_types::pem::PemObject;
 use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -110,7 +111,7 @@ pub(super) async fn expect_eof<S: AsyncRead + Unpin>(s: &mut S) {
 
 fn client_config(pem: &str) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut pem.as_bytes()) {
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
         roots.add(cert.expect("pem")).expect("add root");
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -5,6 +5,7 @@ pub use crate::record::tls::{CertInfo, CertProblem, TlsInfo, Verification};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -367,7 +368,7 @@ pub fn root_store(ca_file: Option<&std::path::Path>) -> Result<Arc<RootCertStore
         };
         let pem = std::fs::read(path).map_err(|e| err(e.to_string()))?;
         let mut added = 0;
-        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        for cert in CertificateDer::pem_slice_iter(&pem) {
             let cert = cert.map_err(|e| err(e.to_string()))?;
             roots
                 .add(cert)

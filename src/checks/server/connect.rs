@@ -22,7 +22,16 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
                 Stage::Connect,
                 Anchor::None,
                 format!("{} {what}", addr),
-                format!("{message} (after {:.1} ms)", e.at_us as f64 / 1000.0),
+                if *failure == ConnectFailure::Refused {
+                    // The port the probe used, in the command the fix names.
+                    format!(
+                        "{message} (after {:.1} ms); on the server, `ss -ltnp 'sport = :{}'` shows whether anything listens",
+                        e.at_us as f64 / 1000.0,
+                        addr.port()
+                    )
+                } else {
+                    format!("{message} (after {:.1} ms)", e.at_us as f64 / 1000.0)
+                },
             ));
         }
     }
@@ -75,7 +84,11 @@ mod tests {
         );
         a.outcome = Outcome::ConnectFailed;
         a.failed_stage = Some(Stage::Connect);
-        assert_eq!(ids(&check(&a)), vec!["connect-refused"]);
+        a.target.addr = "127.0.0.1:2525".parse().unwrap();
+        let f = check(&a);
+        assert_eq!(ids(&f), vec!["connect-refused"]);
+        // The command names the port that was probed, not 25.
+        assert!(f[0].detail.contains("'sport = :2525'"), "{}", f[0].detail);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! TLS of the proxy in terminate mode: the certificate shown to clients (given or generated for the run) and what each handshake negotiated.
 
+use rustls::pki_types::pem::PemObject;
 use std::io;
 use std::sync::Arc;
 
@@ -29,7 +30,7 @@ fn fingerprint(der: &[u8]) -> String {
 /// is [`io::ErrorKind::InvalidData`].
 pub fn pem_certificate(cert_pem: &[u8], key_pem: &[u8]) -> io::Result<ProxyCertificate> {
     let config = crate::server::server_config_from_pem(cert_pem, key_pem)?;
-    let leaf = rustls_pemfile::certs(&mut &cert_pem[..])
+    let leaf = rustls::pki_types::CertificateDer::pem_slice_iter(cert_pem)
         .next()
         .ok_or_else(|| invalid("certificate PEM", "no CERTIFICATE block"))?
         .map_err(|e| invalid("certificate PEM", e))?;
