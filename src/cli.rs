@@ -24,10 +24,19 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How the probe options read the environment (shown in `probe --help` and its man page).
+const ENVIRONMENT: &str = "ENVIRONMENT\n\nEvery probe option (also those of demo) can come from an \
+environment variable SMTPDOCTOR_<OPTION>: the long name in upper case with dashes as underscores, \
+e.g. SMTPDOCTOR_TIMEOUT=10s, SMTPDOCTOR_STARTTLS=require, SMTPDOCTOR_TO=me@example.com, \
+SMTPDOCTOR_TEST=pregreet,relay (a list separated by commas; SMTPDOCTOR_RESOLVER likewise), \
+SMTPDOCTOR_DATA=true. The command line wins over the environment. NO_COLOR set and non-empty \
+turns colors off.";
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Probe a mail domain, an address or a server and print an annotated transcript.
+    #[command(after_long_help = ENVIRONMENT)]
     Probe(ProbeArgs),
     /// Start the built-in scripted SMTP server on a loopback port and probe it, or run a
     /// built-in misbehaving client against it (--client); works offline.
@@ -205,77 +214,83 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[derive(Debug, Clone, Args)]
 pub struct ProbeOptions {
     /// Port used for MX hosts.
-    #[arg(long, default_value_t = 25)]
+    #[arg(env = "SMTPDOCTOR_PORT", long, default_value_t = 25)]
     pub port: u16,
     /// Probe every MX host and every address, not only the first that answers.
-    #[arg(long)]
+    #[arg(env = "SMTPDOCTOR_ALL", long)]
     pub all: bool,
     /// Only IPv4 addresses.
-    #[arg(short = '4', conflicts_with = "ipv6")]
+    #[arg(env = "SMTPDOCTOR_IPV4", short = '4', conflicts_with = "ipv6")]
     pub ipv4: bool,
     /// Only IPv6 addresses.
-    #[arg(short = '6')]
+    #[arg(env = "SMTPDOCTOR_IPV6", short = '6')]
     pub ipv6: bool,
     /// Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration.
-    #[arg(long, value_name = "IP[:PORT]")]
+    #[arg(
+        env = "SMTPDOCTOR_RESOLVER",
+        long,
+        value_name = "IP[:PORT]",
+        value_delimiter = ','
+    )]
     pub resolver: Vec<String>,
     /// Name sent in EHLO/HELO. Default: this host's name.
-    #[arg(long, value_name = "NAME")]
+    #[arg(env = "SMTPDOCTOR_HELO", long, value_name = "NAME")]
     pub helo: Option<String>,
     /// Reverse-path for MAIL FROM. Default: <> (the null reverse-path every MX must accept).
-    #[arg(long, value_name = "ADDR")]
+    #[arg(env = "SMTPDOCTOR_FROM", long, value_name = "ADDR")]
     pub from: Option<String>,
     /// RCPT address (repeatable). Default: the address in TARGET, else postmaster@<domain>.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(env = "SMTPDOCTOR_TO", long, value_name = "ADDR")]
     pub to: Vec<String>,
     /// STARTTLS policy.
-    #[arg(long, value_enum, default_value_t = StartTlsPolicy::Auto)]
+    #[arg(env = "SMTPDOCTOR_STARTTLS", long, value_enum, default_value_t = StartTlsPolicy::Auto)]
     pub starttls: StartTlsPolicy,
     /// Implicit TLS from the first byte (port 465 style).
-    #[arg(long)]
+    #[arg(env = "SMTPDOCTOR_TLS_ON_CONNECT", long)]
     pub tls_on_connect: bool,
     /// TLS server name (SNI and certificate name check). Default: the MX or server host name.
-    #[arg(long, value_name = "NAME")]
+    #[arg(env = "SMTPDOCTOR_SNI", long, value_name = "NAME")]
     pub sni: Option<String>,
     /// Extra trust anchors (PEM). The certificate is always verified and reported.
-    #[arg(long, value_name = "PEM")]
+    #[arg(env = "SMTPDOCTOR_CA_FILE", long, value_name = "PEM")]
     pub ca_file: Option<std::path::PathBuf>,
     /// Last stage before RSET and QUIT.
-    #[arg(long, value_enum, default_value_t = QuitAfter::Rcpt)]
+    #[arg(env = "SMTPDOCTOR_QUIT_AFTER", long, value_enum, default_value_t = QuitAfter::Rcpt)]
     pub quit_after: QuitAfter,
     /// Send one command at a time. By default, when the server advertises PIPELINING, MAIL,
     /// RCPT, RSET and QUIT go as one group (RFC 2920), as a sending MTA does: one round trip.
-    #[arg(long)]
+    #[arg(env = "SMTPDOCTOR_NO_PIPELINING", long)]
     pub no_pipelining: bool,
     /// Every wait (connect, each reply) lasts at most this. Default: the RFC 5321 §4.5.3.2
     /// minimums (5m greeting, MAIL, RCPT; 2m DATA; 3m per data block; 10m after the dot),
     /// connect 30s. Longer values let replies past the RFC minimum be seen and flagged.
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(env = "SMTPDOCTOR_TIMEOUT", long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
     /// A reply slower than this is flagged (reply-slow, greeting-slow).
-    #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
+    #[arg(env = "SMTPDOCTOR_SLOW", long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
     pub slow: Duration,
     /// Send a short test message with DATA and time the reply to the final dot.
-    #[arg(long)]
+    #[arg(env = "SMTPDOCTOR_DATA", long)]
     pub data: bool,
     /// Send this content (a file, or - for stdin) as the message; implies --data. Line ends
     /// are sent as CRLF and lines starting with a dot are dot-stuffed, on the fly.
-    #[arg(long, value_name = "FILE|-")]
+    #[arg(env = "SMTPDOCTOR_BODY", long, value_name = "FILE|-")]
     pub body: Option<std::path::PathBuf>,
     /// Send a generated message of this size (10M, 1G, 512K, 1000); implies --data. Streamed
     /// in constant memory.
-    #[arg(long, value_parser = parse_size, value_name = "BYTES", conflicts_with = "body")]
+    #[arg(env = "SMTPDOCTOR_SIZE", long, value_parser = parse_size, value_name = "BYTES", conflicts_with = "body")]
     pub size: Option<u64>,
     /// A reply to the final dot slower than this (until its last line) is flagged dot-slow.
-    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    #[arg(env = "SMTPDOCTOR_DOT_SLOW", long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
     pub dot_slow: Duration,
     /// A certificate expiring within this is flagged tls-cert-expiring.
-    #[arg(long, value_parser = parse_duration, default_value = "14d", value_name = "DURATION")]
+    #[arg(env = "SMTPDOCTOR_CERT_WARN", long, value_parser = parse_duration, default_value = "14d", value_name = "DURATION")]
     pub cert_warn: Duration,
     /// Opt-in active tests, comma-separated, run after the probe on fresh connections to the
     /// same address. They send unusual input on purpose; only use them on servers you run.
     /// smuggling needs an explicit --to you own and delivers test messages to it.
     #[arg(
+        env = "SMTPDOCTOR_TEST",
         long = "test",
         value_enum,
         value_delimiter = ',',
@@ -478,6 +493,19 @@ pub fn generated_files() -> Vec<(String, Vec<u8>)> {
         .render(&mut man)
         .expect("rendering to memory cannot fail");
     files.push(("man/smtpdoctor.1".to_string(), man));
+    // One page per subcommand, with every option (and its SMTPDOCTOR_* variable), as the
+    // main page's SEE ALSO names them: smtpdoctor-probe(1), ...
+    for sub in cmd.get_subcommands() {
+        let name = format!("smtpdoctor-{}", sub.get_name());
+        // clap names are `&'static str` (without its `string` feature); four short names.
+        let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
+        let page = sub.clone().name(leaked).display_name(leaked);
+        let mut man = Vec::new();
+        clap_mangen::Man::new(page)
+            .render(&mut man)
+            .expect("rendering to memory cannot fail");
+        files.push((format!("man/{name}.1"), man));
+    }
     for shell in COMPLETION_SHELLS {
         let mut out = Vec::new();
         clap_complete::generate(shell, &mut cmd.clone(), "smtpdoctor", &mut out);

@@ -195,3 +195,29 @@ fn several_targets_give_json_lines_and_the_worst_exit_code() {
     );
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// Every probe option can come from an `SMTPDOCTOR_*` variable; the command line wins.
+#[test]
+fn probe_options_come_from_the_environment() {
+    let clean = Mock::named("clean");
+    let probe = |extra: &[&str]| {
+        let out = smtpdoctor()
+            .args([
+                "probe",
+                "demo.test",
+                "--server",
+                &clean.addr.to_string(),
+                "--json",
+            ])
+            .args(extra)
+            .env("SMTPDOCTOR_QUIT_AFTER", "greeting")
+            .env("SMTPDOCTOR_STARTTLS", "never")
+            .env("SMTPDOCTOR_TO", "postmaster@demo.test")
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["aimed_stage"].as_str().unwrap().to_string()
+    };
+    assert_eq!(probe(&[]), "greeting");
+    assert_eq!(probe(&["--quit-after", "ehlo"]), "ehlo");
+}
