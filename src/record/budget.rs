@@ -19,6 +19,9 @@ pub const LINE_KEEP_OVER_BUDGET: usize = 64;
 /// Read events kept per probe; past this a read is merged into the read event before it, so
 /// that a server writing one byte at a time cannot grow the record with the number of writes.
 pub const MAX_READ_EVENTS: usize = 10_000;
+/// Bytes of a server's own writes (its replies) kept per connection, apart from the read-bytes
+/// budget: a client's large message must not cost the replies that the client checks read.
+pub const MAX_KEPT_WRITE_BYTES: usize = 1024 * 1024;
 /// Lines and read events every attempt may keep even when the probe's budget is spent, so that
 /// a later attempt still sees its greeting and EHLO.
 pub const ATTEMPT_FLOOR: usize = 100;
@@ -74,6 +77,9 @@ pub enum Limit {
     ReadBytes,
     /// [`MAX_READ_EVENTS`] reads recorded: further reads are merged into the last one.
     ReadEvents,
+    /// [`MAX_KEPT_WRITE_BYTES`] of a server's own writes kept (in a server's record): further
+    /// writes keep their length only.
+    WriteBytes,
 }
 
 impl Limit {
@@ -86,6 +92,7 @@ impl Limit {
             Limit::TranscriptBytes => "transcript-bytes",
             Limit::ReadBytes => "read-bytes",
             Limit::ReadEvents => "read-events",
+            Limit::WriteBytes => "write-bytes",
         }
     }
 
@@ -98,6 +105,7 @@ impl Limit {
             Limit::TranscriptBytes => MAX_KEPT_LINE_BYTES,
             Limit::ReadBytes => MAX_KEPT_READ_BYTES,
             Limit::ReadEvents => MAX_READ_EVENTS,
+            Limit::WriteBytes => MAX_KEPT_WRITE_BYTES,
         }
     }
 
@@ -123,6 +131,10 @@ impl Limit {
             ),
             Limit::ReadEvents => format!(
                 "{MAX_READ_EVENTS} reads recorded: further reads are counted with the last one"
+            ),
+            Limit::WriteBytes => format!(
+                "{} MiB of the server's writes kept: further writes keep their length only",
+                MAX_KEPT_WRITE_BYTES >> 20
             ),
         }
     }

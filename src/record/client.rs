@@ -80,6 +80,8 @@ pub struct ClientInput {
     pub truncated_bytes: u64,
     /// Server writes not recorded as events (event budget spent).
     pub dropped_writes: u64,
+    /// Bytes of server writes kept so far (bounded by [`super::budget::MAX_KEPT_WRITE_BYTES`]).
+    write_bytes_kept: usize,
     /// Bytes of server writes not kept (those writes, and writes past the byte budget).
     pub dropped_write_bytes: u64,
 }
@@ -146,8 +148,9 @@ impl Record {
         }
         self.read_events += 1;
         self.budget.read_events = self.budget.read_events.saturating_sub(1);
-        let keep = self.budget.read_bytes.min(bytes.len());
-        self.budget.read_bytes -= keep;
+        let room = super::budget::MAX_KEPT_WRITE_BYTES.saturating_sub(self.client.write_bytes_kept);
+        let keep = room.min(bytes.len());
+        self.client.write_bytes_kept += keep;
         self.client.dropped_write_bytes += (bytes.len() - keep) as u64;
         let idx = self.push(
             at_us,
@@ -160,7 +163,7 @@ impl Record {
             },
         );
         if keep < bytes.len() {
-            self.reach(at_us, Limit::ReadBytes);
+            self.reach(at_us, Limit::WriteBytes);
         }
         Some(idx)
     }

@@ -184,11 +184,16 @@ mod tests {
     /// replies after that point are unknown, and every later command would look pipelined.
     #[test]
     fn nothing_is_judged_by_order_beyond_the_kept_bytes() {
-        let mut s = Sim::with_budget(crate::record::Budget {
-            read_bytes: 64,
-            ..crate::record::Budget::default()
-        });
-        s.write(1, Stage::Greeting, crate::server::GREETING);
+        let mut s = Sim::new();
+        // A greeting of more than the server's write budget: its end is not kept.
+        let mut greeting = b"220-".to_vec();
+        greeting.extend(std::iter::repeat_n(
+            b'x',
+            crate::record::MAX_KEPT_WRITE_BYTES,
+        ));
+        greeting.extend_from_slice(b"\r\n");
+        greeting.extend_from_slice(crate::server::GREETING);
+        s.write(1, Stage::Greeting, &greeting);
         s.talk(10, b"EHLO client.example.org\r\n");
         s.talk(20, b"MAIL FROM:<a@example.org>\r\n");
         s.talk(30, b"RCPT TO:<postmaster@demo.test>\r\n");
@@ -197,7 +202,7 @@ mod tests {
         let rec = s.finish();
         assert!(
             rec.limits_reached()
-                .contains(&crate::record::Limit::ReadBytes)
+                .contains(&crate::record::Limit::WriteBytes)
         );
         assert!(check(&rec).is_empty(), "{:?}", ids(&check(&rec)));
     }

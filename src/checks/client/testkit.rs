@@ -38,13 +38,6 @@ impl Sim {
         }
     }
 
-    /// A connection recorded within `budget`.
-    pub fn with_budget(budget: crate::record::Budget) -> Sim {
-        let mut rec = Record::with_budget(budget);
-        rec.push(0, EventKind::Connected { local: None });
-        Sim { rec, ..Sim::new() }
-    }
-
     /// A connection whose EHLO replies are `plain` and `tls`.
     pub fn with_ehlo(plain: &'static [u8], tls: &'static [u8]) -> Sim {
         Sim {

@@ -563,7 +563,9 @@ fn horizon(rec: &Record) -> usize {
         matches!(
             e.kind,
             EventKind::LimitReached {
-                limit: Limit::ReadEvents | Limit::ReadBytes | Limit::TranscriptLines
+                // Client reads past the read-bytes budget keep their length, and the request
+                // parser saw all of them: only the server's writes and the event count matter.
+                limit: Limit::ReadEvents | Limit::WriteBytes | Limit::TranscriptLines
             }
         )
     });
@@ -574,7 +576,7 @@ fn horizon(rec: &Record) -> usize {
                 && matches!(
                     rec.events[i].kind,
                     EventKind::LimitReached {
-                        limit: Limit::ReadBytes
+                        limit: Limit::WriteBytes
                     }
                 )
                 && matches!(

@@ -429,6 +429,33 @@ mod tests {
         }
     }
 
+    /// Regression: the server's replies shared the read-bytes budget with the client's data,
+    /// so after a message of more than 4 MiB nothing after it could be judged.
+    #[test]
+    fn a_give_up_after_a_large_message_is_still_judged() {
+        let mut s = Sim::greeted(1);
+        s.talk(10, b"EHLO client.example.org\r\n");
+        s.talk(20, b"MAIL FROM:<a@example.org>\r\n");
+        s.talk(30, b"RCPT TO:<postmaster@demo.test>\r\n");
+        s.talk(40, b"DATA\r\n");
+        let line = [b'x'; 998];
+        let mut chunk = Vec::new();
+        for _ in 0..64 {
+            chunk.extend_from_slice(&line);
+            chunk.extend_from_slice(b"\r\n");
+        }
+        // About 6 MiB in 100 reads, then the final dot.
+        for i in 0..100 {
+            s.read(50 + i, &chunk);
+        }
+        s.read(200, b".\r\n");
+        assert!(s.take().is_some());
+        s.eof(30_200);
+        let f = run(&s.finish());
+        assert_eq!(ids(&f), ["client-timeout-short"], "{f:?}");
+        assert!(f[0].detail.contains("twice"), "{}", f[0].detail);
+    }
+
     fn held_dot(give_up: impl FnOnce(&mut Sim)) -> crate::record::Record {
         let mut s = Sim::greeted(1);
         s.talk(10, b"EHLO client.example.org\r\n");
