@@ -41,21 +41,8 @@ free_port() {
 }
 
 # --- the lab Postfix -----------------------------------------------------------------------
-port=
-for _ in 1 2 3 4 5; do
-    candidate=$((20000 + RANDOM % 40000))
-    rc=0
-    bash "$repo/tests/lab/postfix.sh" start "$pfdir" "$candidate" || rc=$?
-    if ((rc == 0)); then
-        port=$candidate
-        break
-    fi
-    ((rc == 75)) || exit "$rc"
-done
-[[ -n $port ]] || {
-    echo "no free port found for Postfix" >&2
-    exit 1
-}
+source "$repo/bench/lab.sh"
+start_lab_postfix "$pfdir"
 
 # --- smtpdoctor ----------------------------------------------------------------------------
 target_dir=${CARGO_TARGET_DIR:-$repo/target}

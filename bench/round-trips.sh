@@ -57,21 +57,8 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the lab Postfix, and the delaying relay in front of it --------------------------------
-port=
-for _ in 1 2 3 4 5; do
-    candidate=$((20000 + RANDOM % 40000))
-    rc=0
-    bash "$repo/tests/lab/postfix.sh" start "$pfdir" "$candidate" || rc=$?
-    if ((rc == 0)); then
-        port=$candidate
-        break
-    fi
-    ((rc == 75)) || exit "$rc"
-done
-[[ -n $port ]] || {
-    echo "no free port found for Postfix" >&2
-    exit 1
-}
+source "$repo/bench/lab.sh"
+start_lab_postfix "$pfdir"
 cert=$pfdir/cert.pem
 relay_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 coproc RELAY { exec python3 "$repo/bench/delay-relay.py" "$relay_port" "$port" "$delay"; }

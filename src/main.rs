@@ -311,35 +311,14 @@ async fn mock(args: smtpdoctor::cli::MockArgs) -> anyhow::Result<u8> {
         },
         scenario.summary
     );
-    let (tx, mut records) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, records) = tokio::sync::mpsc::unbounded_channel();
     let server = tokio::spawn(smtpdoctor::server::serve_recorded_with(
         listener, scenario, options, tx,
     ));
-    let mut worst = 0u8;
-    let mut reported = 0u64;
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
-    loop {
-        tokio::select! {
-            rec = records.recv() => {
-                let Some(rec) = rec else { break };
-                let report = smtpdoctor::report::client::ClientReport::of_mock(rec);
-                print_client_report(&report, &output, reported > 0)?;
-                worst = worst.max(report.verdict().exit_code() as u8);
-                reported += 1;
-                if limit.is_some_and(|n| reported >= n) {
-                    break;
-                }
-            }
-            _ = &mut interrupted => {
-                eprintln!("smtpdoctor mock: interrupted");
-                break;
-            }
-        }
-    }
-    server.abort();
-    eprintln!("smtpdoctor mock: {reported} connection(s) reported, exit {worst}");
-    Ok(worst)
+    report_connections("mock", records, server, limit, &output, |rec| {
+        smtpdoctor::report::client::ClientReport::of_mock(rec)
+    })
+    .await
 }
 
 /// The proxy's options from its arguments: the upstream resolved once, the certificates.
@@ -423,8 +402,24 @@ async fn proxy(args: smtpdoctor::cli::ProxyArgs) -> anyhow::Result<u8> {
             None => String::new(),
         }
     );
-    let (tx, mut records) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, records) = tokio::sync::mpsc::unbounded_channel();
     let server = tokio::spawn(smtpdoctor::server::proxy::serve(listener, options, tx));
+    report_connections("proxy", records, server, limit, &output, |rec| {
+        smtpdoctor::report::client::ClientReport::of_proxy(rec)
+    })
+    .await
+}
+
+/// Prints a client report for each connection as it ends, until `limit` connections or
+/// Ctrl-C; stops the server and returns the worst exit code (the mock and the proxy alike).
+async fn report_connections<R>(
+    what: &str,
+    mut records: tokio::sync::mpsc::UnboundedReceiver<R>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    limit: Option<u64>,
+    output: &OutputConfig,
+    report_of: impl Fn(R) -> smtpdoctor::report::client::ClientReport,
+) -> anyhow::Result<u8> {
     let mut worst = 0u8;
     let mut reported = 0u64;
     let interrupted = tokio::signal::ctrl_c();
@@ -433,8 +428,8 @@ async fn proxy(args: smtpdoctor::cli::ProxyArgs) -> anyhow::Result<u8> {
         tokio::select! {
             rec = records.recv() => {
                 let Some(rec) = rec else { break };
-                let report = smtpdoctor::report::client::ClientReport::of_proxy(rec);
-                print_client_report(&report, &output, reported > 0)?;
+                let report = report_of(rec);
+                print_client_report(&report, output, reported > 0)?;
                 worst = worst.max(report.verdict().exit_code() as u8);
                 reported += 1;
                 if limit.is_some_and(|n| reported >= n) {
@@ -442,13 +437,13 @@ async fn proxy(args: smtpdoctor::cli::ProxyArgs) -> anyhow::Result<u8> {
                 }
             }
             _ = &mut interrupted => {
-                eprintln!("smtpdoctor proxy: interrupted");
+                eprintln!("smtpdoctor {what}: interrupted");
                 break;
             }
         }
     }
     server.abort();
-    eprintln!("smtpdoctor proxy: {reported} connection(s) reported, exit {worst}");
+    eprintln!("smtpdoctor {what}: {reported} connection(s) reported, exit {worst}");
     Ok(worst)
 }
 

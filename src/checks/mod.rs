@@ -113,6 +113,11 @@ pub(crate) fn written(rec: &Record, event: usize) -> &[u8] {
     }
 }
 
+/// The address of a `MAIL FROM:<...>` or `RCPT TO:<...>` line, for details.
+pub(crate) fn path_of(line: &[u8]) -> String {
+    String::from_utf8_lossy(crate::wire::request::path_of(line)).into_owned()
+}
+
 /// The command line a reply answers: the line of its write in the position of the reply
 /// among the replies to that write (a pipelined group answers in order, RFC 2920 §3.1).
 pub(crate) fn command_of<'a>(rec: &'a Record, r: &ReplyRecord) -> &'a [u8] {

@@ -27,6 +27,18 @@ pub enum Terminator {
     Unterminated,
 }
 
+impl Terminator {
+    /// The terminator's bytes on the wire (none when the line was not terminated).
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            Terminator::CrLf => b"\r\n",
+            Terminator::BareLf => b"\n",
+            Terminator::BareCr => b"\r",
+            Terminator::Unterminated => b"",
+        }
+    }
+}
+
 /// Separator after the reply code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -125,13 +137,7 @@ impl ServerLine {
 
     /// Length on the wire including the terminator.
     pub fn wire_len(&self) -> usize {
-        self.content.len()
-            + self.dropped
-            + match self.terminator {
-                Terminator::CrLf => 2,
-                Terminator::BareLf | Terminator::BareCr => 1,
-                Terminator::Unterminated => 0,
-            }
+        self.content.len() + self.dropped + self.terminator.bytes().len()
     }
 
     /// The exact bytes of the line including its terminator (as kept).
@@ -139,12 +145,7 @@ impl ServerLine {
         // Sized exactly: a clone grown by the terminator would double its capacity.
         let mut v = Vec::with_capacity(self.content.len() + 2);
         v.extend_from_slice(&self.content);
-        v.extend_from_slice(match self.terminator {
-            Terminator::CrLf => b"\r\n",
-            Terminator::BareLf => b"\n",
-            Terminator::BareCr => b"\r",
-            Terminator::Unterminated => b"",
-        });
+        v.extend_from_slice(self.terminator.bytes());
         v
     }
 

@@ -269,25 +269,14 @@ pub struct ClientLine {
 impl ClientLine {
     /// Length on the wire including the terminator.
     pub fn wire_len(&self) -> usize {
-        self.content.len()
-            + self.dropped
-            + match self.terminator {
-                Terminator::CrLf => 2,
-                Terminator::BareLf | Terminator::BareCr => 1,
-                Terminator::Unterminated => 0,
-            }
+        self.content.len() + self.dropped + self.terminator.bytes().len()
     }
 
     /// The exact bytes of the line including its terminator (as kept).
     pub fn raw(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(self.content.len() + 2);
         v.extend_from_slice(&self.content);
-        v.extend_from_slice(match self.terminator {
-            Terminator::CrLf => b"\r\n",
-            Terminator::BareLf => b"\n",
-            Terminator::BareCr => b"\r",
-            Terminator::Unterminated => b"",
-        });
+        v.extend_from_slice(self.terminator.bytes());
         v
     }
 

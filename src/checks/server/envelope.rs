@@ -2,7 +2,7 @@
 //! QUIT), greylisting and postscreen recognised as the temporary failures they are.
 
 use crate::checks::Finding;
-use crate::checks::{command_of, reply_anchor, reply_text, reply_wire};
+use crate::checks::{command_of, path_of, reply_anchor, reply_text, reply_wire};
 use crate::record::Stage;
 use crate::record::attempt::Attempt;
 
@@ -21,17 +21,6 @@ pub fn is_postscreen_after_tests(code: u16, text: &str) -> bool {
         && text
             .to_ascii_lowercase()
             .starts_with(&crate::knowledge::catalog::POSTSCREEN_WORDING.to_ascii_lowercase())
-}
-
-fn recipient(bytes: &[u8]) -> String {
-    let s = String::from_utf8_lossy(bytes);
-    s.find('<')
-        .and_then(|a| {
-            s[a + 1..]
-                .find('>')
-                .map(|b| s[a + 1..a + 1 + b].to_string())
-        })
-        .unwrap_or_default()
 }
 
 /// Envelope findings.
@@ -54,7 +43,7 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
                 let tls_required = a.tls.is_none()
                     && (code == 530 || text.to_ascii_uppercase().contains("STARTTLS"));
                 if !tls_required {
-                    let from = recipient(command_of(rec, r));
+                    let from = path_of(command_of(rec, r));
                     let shown = if from.is_empty() {
                         "<>".to_string()
                     } else {
@@ -77,7 +66,7 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
                 format!("reply `{wire}`"),
             )),
             Stage::Rcpt if code >= 400 => {
-                let to = recipient(command_of(rec, r));
+                let to = path_of(command_of(rec, r));
                 let postmaster = to
                     .split('@')
                     .next()

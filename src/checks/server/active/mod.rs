@@ -104,16 +104,7 @@ pub(super) fn between(rec: &Record, a: usize, b: usize) -> u64 {
     rec.at_us(b).saturating_sub(rec.at_us(a))
 }
 
-/// The path of a `MAIL FROM:<...>` or `RCPT TO:<...>` write.
-pub(super) fn path_of(bytes: &[u8]) -> String {
-    let start = bytes.iter().position(|&b| b == b'<').map_or(0, |p| p + 1);
-    let end = bytes
-        .iter()
-        .rposition(|&b| b == b'>')
-        .filter(|&e| e >= start)
-        .unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[start..end]).into_owned()
-}
+pub(super) use crate::checks::path_of;
 
 pub(super) fn how_closed(rec: &Record, from: usize) -> &'static str {
     match closed_after(rec, from) {
