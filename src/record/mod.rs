@@ -46,14 +46,6 @@ pub enum Peer {
 }
 
 impl Peer {
-    /// The other side.
-    pub fn other(self) -> Peer {
-        match self {
-            Peer::Server => Peer::Client,
-            Peer::Client => Peer::Server,
-        }
-    }
-
     /// `server` or `client`.
     pub fn name(self) -> &'static str {
         match self {
