@@ -127,6 +127,13 @@ pub enum Local<'a> {
         /// How long the wait lasted, ms.
         waited_ms: u64,
     },
+    /// A wait was cut short by an interrupt (Ctrl-C).
+    Interrupted {
+        /// What was awaited.
+        stage: &'a Stage,
+        /// How long it had been awaited, ms.
+        waited_ms: u64,
+    },
     /// Plaintext buffered before the TLS handshake was thrown away (this many bytes).
     PlaintextDiscarded(usize),
     /// Message data was streamed.
@@ -161,6 +168,10 @@ impl Local<'_> {
             Local::IoError(m) | Local::Note(m) => quote(m),
             Local::Timeout { stage, waited_ms } => format!(
                 "gave up waiting ({stage}) after {}",
+                humantime::format_duration(std::time::Duration::from_millis(*waited_ms))
+            ),
+            Local::Interrupted { stage, waited_ms } => format!(
+                "interrupted (Ctrl-C) while waiting ({stage}) for {}",
                 humantime::format_duration(std::time::Duration::from_millis(*waited_ms))
             ),
             Local::PlaintextDiscarded(len) => {
@@ -354,6 +365,10 @@ impl<'a> Transcript<'a> {
                 EventKind::Eof { from, .. } => t.push(local(Local::Closed(*from))),
                 EventKind::IoError { message, .. } => t.push(local(Local::IoError(message))),
                 EventKind::Timeout { stage, waited_ms } => t.push(local(Local::Timeout {
+                    stage,
+                    waited_ms: *waited_ms,
+                })),
+                EventKind::Interrupted { stage, waited_ms } => t.push(local(Local::Interrupted {
                     stage,
                     waited_ms: *waited_ms,
                 })),

@@ -61,6 +61,19 @@ pub struct SessionConfig {
     pub message: Option<crate::session::message::MessageSpec>,
     /// What a scan of `--body FILE` found (decided before MAIL).
     pub scan: Option<crate::session::message::Scan>,
+    /// What the run around the session controls: the interrupt and the connection limits.
+    pub controls: Controls,
+}
+
+/// What the run around a session controls. `stop` fired (Ctrl-C) ends every wait at once: the
+/// wait is recorded as interrupted, the attempt ends [`Outcome::Interrupted`] and is judged on
+/// what was recorded. `limits` (batch runs) gates each TCP connect.
+#[derive(Debug, Clone, Default)]
+pub struct Controls {
+    /// Fired when the probe must stop waiting.
+    pub stop: tokio_util::sync::CancellationToken,
+    /// Connection limits shared by the probes of a run.
+    pub limits: Option<Arc<crate::batch::limits::Limits>>,
 }
 
 impl SessionConfig {
@@ -105,6 +118,14 @@ pub(crate) async fn open(
     test: Option<&'static str>,
     budget: crate::record::Budget,
 ) -> Result<Run, Attempt> {
+    // The slot to this address (batch runs) is awaited before the attempt's clock starts.
+    let permit = match &cfg.controls.limits {
+        Some(limits) => tokio::select! {
+            p = limits.admit(target.addr.ip()) => Some(p),
+            _ = cfg.controls.stop.cancelled() => None,
+        },
+        None => None,
+    };
     let start = Instant::now();
     let mut record = Record::with_budget(budget);
     record.push(0, EventKind::Connecting { addr: target.addr });
@@ -136,9 +157,15 @@ pub(crate) async fn open(
     let connect = TcpStream::connect(target.addr);
     tokio::pin!(connect);
     let deadline = Instant::now() + wait;
+    let stopped =
+        cfg.controls.stop.is_cancelled() || (cfg.controls.limits.is_some() && permit.is_none());
     let res = loop {
+        if stopped {
+            break Err(None);
+        }
         tokio::select! {
-            r = timeout_at(deadline.into(), &mut connect) => break r,
+            r = timeout_at(deadline.into(), &mut connect) => break r.map_err(Some),
+            _ = cfg.controls.stop.cancelled() => break Err(None),
             _ = note.tick() => {}
         }
     };
@@ -173,7 +200,21 @@ pub(crate) async fn open(
             attempt.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
             return Err(attempt);
         }
-        Err(_) => {
+        Err(None) => {
+            record.push(
+                at,
+                EventKind::Interrupted {
+                    stage: Stage::Connect,
+                    waited_ms: at / 1000,
+                },
+            );
+            attempt.record = record;
+            attempt.outcome = Outcome::Interrupted;
+            attempt.failed_stage = Some(Stage::Connect);
+            attempt.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
+            return Err(attempt);
+        }
+        Err(Some(_)) => {
             record.push(
                 at,
                 EventKind::ConnectFailed {
@@ -200,6 +241,9 @@ pub(crate) async fn open(
         live: cfg.live,
         label,
         buf: vec![0; READ_BUF],
+        stop: cfg.controls.stop.clone(),
+        interrupted: false,
+        _permit: permit,
     };
     Ok(Run { conn, attempt })
 }
@@ -241,6 +285,7 @@ mod tests {
             live: false,
             message: None,
             scan: None,
+            controls: Controls::default(),
         }
     }
 

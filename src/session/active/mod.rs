@@ -299,6 +299,7 @@ mod tests {
             live: false,
             message: None,
             scan: None,
+            controls: Default::default(),
         };
         for seq in SMUGGLING_SEQUENCES {
             let m = smuggling_message(&cfg, seq);
