@@ -59,7 +59,7 @@ fn stall_addr(i: usize) -> Ipv4Addr {
 
 fn kind_of(i: usize) -> Kind {
     match i % 7 {
-        0 | 1 | 2 | 3 => Kind::Clean,
+        0..=3 => Kind::Clean,
         4 => Kind::BareLf,
         5 => Kind::Busy,
         _ => Kind::RcptReject,
@@ -444,7 +444,7 @@ fn shards_together_equal_the_unsharded_run_also_through_gnu_parallel() {
     }
     let out = Command::new("parallel")
         .args(["--will-cite", "-j", "4", BIN])
-        .args(&args_with(
+        .args(args_with(
             w,
             &[
                 "--targets",
