@@ -37,7 +37,12 @@ pub struct Input {
     reader: Option<Box<dyn AsyncBufRead + Unpin + Send>>,
     seen: HashSet<u128>,
     shard: Option<Shard>,
+    /// The line being read; kept across calls so that a read cancelled halfway (the engine
+    /// selects over it) loses nothing.
     line: Vec<u8>,
+    too_long: bool,
+    /// `line` was handed out: clear it before reading on.
+    line_taken: bool,
     /// Lines (and command-line targets) looked at so far.
     pub lines: u64,
     /// Targets skipped as duplicates.
@@ -82,6 +87,8 @@ impl Input {
             seen: HashSet::new(),
             shard,
             line: Vec::new(),
+            too_long: false,
+            line_taken: false,
             lines: 0,
             duplicates: 0,
             other_shards: 0,
@@ -155,24 +162,26 @@ impl Input {
     }
 
     /// Reads one line into `self.line` (without its LF), keeping at most [`MAX_LINE`] + 1
-    /// bytes; returns whether it was longer, or `None` at the end of the input.
+    /// bytes; returns whether it was longer, or `None` at the end of the input. Cancel-safe:
+    /// bytes are consumed from the reader only once they are in `self.line`.
     async fn read_line(&mut self) -> std::io::Result<Option<bool>> {
+        if self.line_taken {
+            self.line.clear();
+            self.too_long = false;
+            self.line_taken = false;
+        }
         let Some(reader) = self.reader.as_mut() else {
             return Ok(None);
         };
-        self.line.clear();
-        let mut too_long = false;
-        let mut any = false;
         loop {
             let buf = reader.fill_buf().await?;
             if buf.is_empty() {
-                if !any {
-                    self.reader = None;
+                self.reader = None;
+                if self.line.is_empty() && !self.too_long {
                     return Ok(None);
                 }
                 break;
             }
-            any = true;
             let (chunk, used, end) = match memchr::memchr(b'\n', buf) {
                 Some(i) => (&buf[..i], i + 1, true),
                 None => (buf, buf.len(), false),
@@ -180,14 +189,15 @@ impl Input {
             let room = (MAX_LINE + 1).saturating_sub(self.line.len());
             self.line.extend_from_slice(&chunk[..chunk.len().min(room)]);
             if self.line.len() > MAX_LINE {
-                too_long = true;
+                self.too_long = true;
             }
             reader.consume(used);
             if end {
                 break;
             }
         }
-        Ok(Some(too_long))
+        self.line_taken = true;
+        Ok(Some(self.too_long))
     }
 }
 
@@ -254,6 +264,23 @@ mod tests {
         assert!(matches!(&got[1], Item::Invalid { given, .. } if given == "bad domain!"));
         assert!(matches!(&got[2], Item::Invalid { given, .. } if given == "\\xff\\xfe"));
         assert_eq!(got[3], t("ok.test"));
+    }
+
+    /// The engine selects over `next()`: a read cancelled halfway through a line loses nothing.
+    #[tokio::test]
+    async fn a_cancelled_read_loses_no_bytes() {
+        use tokio::io::AsyncWriteExt;
+        let (mut w, r) = tokio::io::duplex(64);
+        let mut input = Input::new(vec![], Some(Box::new(tokio::io::BufReader::new(r))), None);
+        w.write_all(b"half.te").await.unwrap();
+        let waited =
+            tokio::time::timeout(std::time::Duration::from_millis(20), input.next()).await;
+        assert!(waited.is_err(), "no whole line yet");
+        w.write_all(b"st\nnext.test\n").await.unwrap();
+        drop(w);
+        assert_eq!(input.next().await.unwrap(), Some(t("half.test")));
+        assert_eq!(input.next().await.unwrap(), Some(t("next.test")));
+        assert_eq!(input.next().await.unwrap(), None);
     }
 
     #[tokio::test]
