@@ -48,6 +48,9 @@ const DOMAINS: usize = 300;
 const SHARED_DOMAINS: usize = 30;
 const STALLS: usize = 20;
 const SHARED_ADDR: Ipv4Addr = Ipv4Addr::new(127, 20, 9, 1);
+/// A clean server that greets after a while: in flight when a Ctrl-C comes, done within the grace.
+const SLOW_ADDR: Ipv4Addr = Ipv4Addr::new(127, 20, 8, 200);
+const SLOW_GREETING: Duration = Duration::from_millis(700);
 
 fn addr_of(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(127, 20, (i / 200) as u8, (i % 200 + 1) as u8)
@@ -112,6 +115,15 @@ async fn converse(sock: tokio::net::TcpStream, kind: Kind, delay: Duration) -> s
             "HELO" | "MAIL" | "RSET" | "NOOP" => b"250 2.0.0 ok\r\n",
             "RCPT" if kind == Kind::RcptReject => b"550 5.1.1 no such user\r\n",
             "RCPT" => b"250 2.1.5 ok\r\n",
+            "DATA" => {
+                w.write_all(b"354 go ahead\r\n").await?;
+                while let Some(l) = lines.next_line().await? {
+                    if l == "." {
+                        break;
+                    }
+                }
+                b"250 2.0.0 Ok: queued as 4AbC12\r\n"
+            }
             "QUIT" => {
                 w.write_all(b"221 2.0.0 bye\r\n").await?;
                 return Ok(());
@@ -148,6 +160,10 @@ fn world() -> &'static World {
         zone = zone.a("shared.batch.test", SHARED_ADDR);
         // Held long enough that probes of the shared host overlap whenever they may.
         servers.push((SHARED_ADDR, Kind::Clean, Duration::from_millis(40)));
+        zone = zone
+            .mx("slow.batch.test", 10, "slowmx.batch.test")
+            .a("slowmx.batch.test", SLOW_ADDR);
+        servers.push((SLOW_ADDR, Kind::Clean, SLOW_GREETING));
         for i in 0..STALLS {
             let mx = format!("stallmx{i}.batch.test");
             zone = zone
@@ -695,4 +711,104 @@ fn ctrl_c_of_one_probe_prints_the_judged_report_marked_interrupted() {
             assert!(text.contains("Verdict: CRITICAL (exit 2)"), "{text}");
         }
     }
+}
+
+#[test]
+fn the_first_ctrl_c_lets_probes_in_flight_finish_within_the_grace() {
+    let _serial = serial();
+    let w = world();
+    let slow = &w.fleet.counts[&IpAddr::V4(SLOW_ADDR)];
+    let stalls: Vec<&Arc<Count>> = (0..3)
+        .map(|i| &w.fleet.counts[&IpAddr::V4(stall_addr(i))])
+        .collect();
+    let accepted = || {
+        slow.accepted.load(Ordering::SeqCst)
+            + stalls
+                .iter()
+                .map(|c| c.accepted.load(Ordering::SeqCst))
+                .sum::<usize>()
+    };
+    let before = accepted();
+    let mut args = probe_args(w);
+    args.extend(
+        [
+            "-j",
+            "4",
+            "--json",
+            "slow.batch.test",
+            "stall0.batch.test",
+            "stall1.batch.test",
+        ]
+        .map(String::from),
+    );
+    args.extend(["stall2.batch.test", "d0.batch.test"].map(String::from));
+    let (mut child, out, _err) = spawn(&args);
+    until("four probes connected", || accepted() - before >= 4);
+    let started = Instant::now();
+    sigint(&child);
+    let status = child.wait().unwrap();
+    let took = started.elapsed();
+    let docs = documents(&out.iter().collect::<Vec<_>>().join("\n"));
+    // The slow server greets within the grace: its probe ends as usual, not interrupted.
+    let s = &docs["slow.batch.test"];
+    assert!(s.get("interrupted").is_none(), "{s}");
+    assert_eq!(gist(s).2, ["starttls-absent"]);
+    // The silent ones are cut at the end of the grace, judged on what they recorded.
+    for i in 0..3 {
+        let d = &docs[&format!("stall{i}.batch.test")];
+        assert_eq!(d["interrupted"], true);
+        assert_eq!(d["attempts"][0]["outcome"], "interrupted");
+    }
+    assert!(
+        !docs.contains_key("d0.batch.test"),
+        "no probe starts after the Ctrl-C"
+    );
+    assert!(took >= smtpdoctor::batch::GRACE, "{took:?}");
+    assert!(
+        took < smtpdoctor::batch::GRACE + Duration::from_secs(3),
+        "{took:?}"
+    );
+    assert_eq!(status.code(), Some(2));
+}
+
+#[test]
+fn data_and_active_tests_in_a_run_find_what_they_find_alone() {
+    let _serial = serial();
+    let w = world();
+    let extra = ["--data", "--test", "bare-lf,unknown-command", "--json"];
+    let targets = [
+        "d0.batch.test",
+        "d4.batch.test",
+        "d6.batch.test",
+        "s1.batch.test",
+    ];
+    let mut args = probe_args(w);
+    args.extend(["-j", "4"].map(String::from));
+    args.extend(extra.map(String::from));
+    args.extend(targets.map(String::from));
+    let (_, out, err) = run(&args);
+    let docs = documents_checked(&out, &err);
+    assert_eq!(docs.len(), targets.len());
+    for t in targets {
+        let mut args = probe_args(w);
+        args.extend(extra.map(String::from));
+        args.push(t.into());
+        let (_, out, err) = run(&args);
+        let single: Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{t}: {e}: {err}"));
+        assert_eq!(gist(&single), gist(&docs[t]), "{t}");
+        let tests: Vec<&str> = docs[t]["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a["test"].as_str())
+            .collect();
+        if t != "d6.batch.test" {
+            assert_eq!(tests, ["bare-lf", "unknown-command"], "{t}");
+        }
+    }
+    assert_eq!(
+        docs["d0.batch.test"]["attempts"][0]["data"]["queue_id"],
+        "4AbC12"
+    );
 }

@@ -273,8 +273,7 @@ mod tests {
         let (mut w, r) = tokio::io::duplex(64);
         let mut input = Input::new(vec![], Some(Box::new(tokio::io::BufReader::new(r))), None);
         w.write_all(b"half.te").await.unwrap();
-        let waited =
-            tokio::time::timeout(std::time::Duration::from_millis(20), input.next()).await;
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(20), input.next()).await;
         assert!(waited.is_err(), "no whole line yet");
         w.write_all(b"st\nnext.test\n").await.unwrap();
         drop(w);

@@ -74,3 +74,28 @@ impl Progress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_says_done_total_rate_and_counts() {
+        let p = Progress::new(false);
+        let mut s = Summary::default();
+        assert!(
+            p.text(&s, 3, None)
+                .starts_with("smtpdoctor: 0/? done, 3 in flight")
+        );
+        s.targets = 10;
+        s.ok = 7;
+        s.error = 3;
+        let line = p.text(&s, 2, Some(40));
+        assert!(
+            line.starts_with("smtpdoctor: 10/40 done, 2 in flight, "),
+            "{line}"
+        );
+        assert!(line.contains(" ETA "), "{line}");
+        assert!(line.ends_with("ok 7 warning 0 error 3"), "{line}");
+    }
+}

@@ -462,6 +462,67 @@ mod tests {
         assert_eq!(a.record.dropped_reply_lines, 501);
     }
 
+    /// Ctrl-C (the stop token) ends a wait at once: the attempt is interrupted where it waited,
+    /// the wait is recorded as interrupted (not as a timeout), and no QUIT follows; in the
+    /// middle of a TLS handshake too (no TLS failure, so no plaintext retry either).
+    #[tokio::test]
+    async fn a_stop_ends_the_wait_where_it_is() {
+        let cases = [
+            (None, Stage::Greeting),
+            (Some("starttls-stall"), Stage::Tls),
+        ];
+        for (scenario, stage) in cases {
+            let (addr, task) = match scenario {
+                None => (server(b"220-teaser\r\n").await, None),
+                Some(name) => {
+                    let (a, s) = crate::server::spawn(crate::server::find(name).unwrap())
+                        .await
+                        .unwrap();
+                    (a, Some(s))
+                }
+            };
+            let cfg = config(Duration::from_secs(30));
+            let stop = cfg.controls.stop.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                stop.cancel();
+            });
+            let started = Instant::now();
+            let a = run(target(addr), &cfg).await;
+            assert!(started.elapsed() < Duration::from_secs(5), "{stage}");
+            assert_eq!(a.outcome, Outcome::Interrupted, "{stage}");
+            assert_eq!(a.failed_stage, Some(stage.clone()));
+            assert!(a.interrupted());
+            assert!(!a.starttls_handshake_failed());
+            let kinds =
+                |f: fn(&EventKind) -> bool| a.record.events.iter().filter(|e| f(&e.kind)).count();
+            assert_eq!(
+                kinds(|k| matches!(k, EventKind::Interrupted { .. })),
+                1,
+                "{stage}"
+            );
+            assert_eq!(
+                kinds(|k| matches!(k, EventKind::Timeout { .. })),
+                0,
+                "{stage}"
+            );
+            assert!(!a.quit_sent, "{stage}: no goodbye after an interrupt");
+            let ctx = crate::checks::CheckContext::default();
+            let ids: Vec<_> = crate::checks::attempt(&a, 0, &ctx)
+                .iter()
+                .map(|f| f.id)
+                .collect();
+            assert!(
+                !ids.iter()
+                    .any(|id| id.ends_with("timeout") || id.contains("tls-handshake")),
+                "{stage}: {ids:?}"
+            );
+            if let Some(t) = task {
+                t.abort();
+            }
+        }
+    }
+
     /// A CR that waits in vain for its LF still ends its line, and that line may be a reply.
     #[tokio::test]
     async fn a_settled_cr_at_the_deadline_completes_the_reply() {
