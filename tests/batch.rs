@@ -84,13 +84,33 @@ async fn serve(listener: tokio::net::TcpListener, kind: Kind, delay: Duration, c
             let now = count.open.fetch_add(1, Ordering::SeqCst) + 1;
             count.peak.fetch_max(now, Ordering::SeqCst);
             count.accepted.fetch_add(1, Ordering::SeqCst);
-            let _ = converse(sock, kind, delay).await;
-            count.open.fetch_sub(1, Ordering::SeqCst);
+            let mut closing = Closing(Some(&count.open));
+            let _ = converse(sock, kind, delay, &mut closing).await;
+            closing.now();
         });
     }
 }
 
-async fn converse(sock: tokio::net::TcpStream, kind: Kind, delay: Duration) -> std::io::Result<()> {
+/// Takes a connection off the open count once: before the server's last words (221 to QUIT,
+/// the 421), so that the count is down before the client can see them, close and connect
+/// again; otherwise when the conversation ends. (Counting down after the close would count a
+/// client's next connection, accepted on another thread, before its last one is counted out.)
+struct Closing<'a>(Option<&'a AtomicUsize>);
+
+impl Closing<'_> {
+    fn now(&mut self) {
+        if let Some(open) = self.0.take() {
+            open.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+async fn converse(
+    sock: tokio::net::TcpStream,
+    kind: Kind,
+    delay: Duration,
+    closing: &mut Closing<'_>,
+) -> std::io::Result<()> {
     let (r, mut w) = sock.into_split();
     let mut lines = tokio::io::BufReader::new(r).lines();
     tokio::time::sleep(delay).await;
@@ -101,6 +121,7 @@ async fn converse(sock: tokio::net::TcpStream, kind: Kind, delay: Duration) -> s
             return Ok(());
         }
         Kind::Busy => {
+            closing.now();
             w.write_all(b"421 4.3.2 mx.batch.test busy, try later\r\n")
                 .await?;
             return Ok(());
@@ -125,6 +146,7 @@ async fn converse(sock: tokio::net::TcpStream, kind: Kind, delay: Duration) -> s
                 b"250 2.0.0 Ok: queued as 4AbC12\r\n"
             }
             "QUIT" => {
+                closing.now();
                 w.write_all(b"221 2.0.0 bye\r\n").await?;
                 return Ok(());
             }
@@ -810,5 +832,79 @@ fn data_and_active_tests_in_a_run_find_what_they_find_alone() {
     assert_eq!(
         docs["d0.batch.test"]["attempts"][0]["data"]["queue_id"],
         "4AbC12"
+    );
+}
+
+#[test]
+fn the_list_from_stdin_the_rate_cap_and_an_unreadable_list() {
+    let _serial = serial();
+    let w = world();
+    // `--targets -`: the list on standard input; --rate 20 spaces ten connections 50 ms apart.
+    let mut args = probe_args(w);
+    args.extend(["--targets", "-", "-j", "10", "--rate", "20", "--json"].map(String::from));
+    let mut child = Command::new(BIN)
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let list: String = (0..10)
+        .map(|i| format!("d{}.batch.test\n", i * 7))
+        .collect();
+    let started = Instant::now();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), list.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let took = started.elapsed();
+    let docs = documents(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(docs.len(), 10);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "ten clean servers: starttls-absent"
+    );
+    assert!(
+        took >= Duration::from_millis(450),
+        "--rate 20 for 10 connections: {took:?}"
+    );
+
+    let mut args = probe_args(w);
+    args.extend(["--targets", "/nonexistent/list.txt", "--json"].map(String::from));
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 3);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("cannot read --targets /nonexistent/list.txt"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ctrl_c_while_resolving_gives_a_valid_document() {
+    // A resolver that reads the query and never answers.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let resolver = silent.local_addr().unwrap().to_string();
+    let child = Command::new(BIN)
+        .args(["probe", "example.test", "--resolver", &resolver, "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 512];
+    silent
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    silent.recv_from(&mut buf).expect("the probe's MX query");
+    sigint(&child);
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["interrupted"], true);
+    assert_eq!(doc["exit_code"], 2);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(doc["attempts"].as_array().unwrap().len(), 0);
+    assert!(
+        doc["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("interrupted while resolving"),
+        "{doc}"
     );
 }

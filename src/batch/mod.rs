@@ -57,23 +57,26 @@ pub enum BatchError {
     BodyFromStdin,
 }
 
-/// SIGINTs as they come (each one a message).
+/// SIGINTs as they come (each one a message). The handler is in place when this returns, so a
+/// Ctrl-C right after it is never the default one that ends the process. Call it inside the
+/// runtime.
 pub fn interrupts() -> mpsc::UnboundedReceiver<()> {
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let Ok(mut sig) = signal(SignalKind::interrupt()) else {
-                return;
-            };
-            while sig.recv().await.is_some() {
-                if tx.send(()).is_err() {
-                    return;
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut sig) = signal(SignalKind::interrupt()) {
+            tokio::spawn(async move {
+                while sig.recv().await.is_some() {
+                    if tx.send(()).is_err() {
+                        return;
+                    }
                 }
-            }
+            });
         }
-        #[cfg(not(unix))]
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
             if tx.send(()).is_err() {
                 return;
