@@ -573,8 +573,14 @@ impl Probe {
         // (RFC 6761), so it says nothing about the server: skipped.
         let (mut attempt, ptr) = match dns {
             Some(d) if self.dns_report.is_some() && !ip.is_loopback() => {
-                let (a, p) = tokio::join!(session::run_with_budget(t, cfg, self.budget), d.ptr(ip));
-                (a, Some(p))
+                // The reverse lookup ends with the attempt when the probe is interrupted.
+                let ptr = async {
+                    tokio::select! {
+                        p = d.ptr(ip) => Some(p),
+                        _ = cfg.controls.stop.cancelled() => None,
+                    }
+                };
+                tokio::join!(session::run_with_budget(t, cfg, self.budget), ptr)
             }
             _ => (session::run_with_budget(t, cfg, self.budget).await, None),
         };
@@ -628,7 +634,7 @@ impl Probe {
                     .join(", ")
             ));
         }
-        for base in bases {
+        'bases: for base in bases {
             if let Some(failed) = self.attempts[base].plaintext_retry_of {
                 self.notes.push(format!(
                     "active tests against {} ran without STARTTLS, as attempt {} did: the TLS \
@@ -639,7 +645,18 @@ impl Probe {
                     failed + 1
                 ));
             }
-            for &test in &tests {
+            for (n, &test) in tests.iter().enumerate() {
+                if cfg.controls.stop.is_cancelled() {
+                    self.notes.push(format!(
+                        "active tests not run ({}): the probe was interrupted",
+                        tests[n..]
+                            .iter()
+                            .map(|t| t.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                    break 'bases;
+                }
                 let made = crate::session::active::run(test, cfg, &self.attempts[base]).await;
                 for a in made {
                     let index = self.attempts.len();
