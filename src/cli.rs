@@ -315,8 +315,9 @@ pub struct ProbeOptions {
 #[derive(Debug, Clone, Args)]
 pub struct ProbeArgs {
     /// A mail domain (MX lookup), an address user@domain (its domain; the address becomes the
-    /// default RCPT), or an IP address. Several targets are probed one after the other (JSON:
-    /// one document per line); the exit code is the worst of them.
+    /// default RCPT), or an IP address. Several targets are probed as those of --targets (up
+    /// to -j at once; JSON: one document per line as each finishes); the exit code is the worst
+    /// of them.
     #[arg(required_unless_present = "targets", num_args = 1..)]
     pub target: Vec<String>,
     /// Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT.
@@ -328,7 +329,7 @@ pub struct ProbeArgs {
     /// each finishes; text: a status line per target, then a summary.
     #[arg(env = "SMTPDOCTOR_TARGETS", long, value_name = "FILE|-")]
     pub targets: Option<std::path::PathBuf>,
-    /// Targets probed at once.
+    /// Targets probed at once (each with the budgets of a probe alone).
     #[arg(env = "SMTPDOCTOR_JOBS", short = 'j', long = "jobs", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub jobs: u32,
     /// Connections open to one IP address at a time, across all targets (shared MX hosts).

@@ -62,7 +62,7 @@ pub static ENTRIES: &[Entry] = &[
         fix: "Correct or remove the line: one domain, address or IP per line; blank lines and \
               `#` comments are ignored.",
         reference: "RFC 5321 §4.1.2 (Domain, Mailbox); RFC 1035 §2.3.1",
-        reproduce: "printf 'bad domain!\\n' | smtpdoctor probe --targets -",
+        reproduce: "smtpdoctor probe --targets - <<< 'bad domain!'",
     },
     // ---------------------------------------------------------------- DNS
     Entry {
