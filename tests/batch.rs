@@ -908,3 +908,44 @@ fn ctrl_c_while_resolving_gives_a_valid_document() {
         "{doc}"
     );
 }
+
+#[test]
+fn a_progress_line_on_a_terminal_only() {
+    let _serial = serial();
+    let w = world();
+    let mut args = probe_args(w);
+    args.extend(["-j", "4", "--json"].map(String::from));
+    args.extend((0..8).map(|i| format!("d{}.batch.test", i * 7)));
+    // Not a terminal: stderr stays quiet.
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 1);
+    assert_eq!(documents(&out).len(), 8);
+    assert!(!err.contains(" done, "), "{err}");
+    // On a terminal (script(1) gives the run a pseudo-terminal), the line is drawn and cleared.
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "script (util-linux) must be installed in CI"
+        );
+        eprintln!("SKIPPED: script (util-linux) is not installed");
+        return;
+    }
+    let line = std::iter::once(BIN.to_string())
+        .chain(args.iter().cloned())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\r\x1b[Ksmtpdoctor: "), "{text:.2000}");
+    assert!(text.contains(" in flight, "), "{text:.2000}");
+    assert_eq!(
+        text.matches("\"schema\":\"smtpdoctor.report/v1\"").count(),
+        8,
+        "{text:.2000}"
+    );
+}
