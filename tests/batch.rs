@@ -949,3 +949,88 @@ fn a_progress_line_on_a_terminal_only() {
         "{text:.2000}"
     );
 }
+
+/// The environment that stands for `probe_args` when a recipe runs `smtpdoctor` by name.
+fn recipe_env(w: &World, cmd: &mut Command) {
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap().to_path_buf();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![bin_dir];
+    dirs.extend(std::env::split_paths(&path));
+    cmd.env("PATH", std::env::join_paths(dirs).unwrap())
+        .env("SMTPDOCTOR_RESOLVER", w.dns.resolver_arg())
+        .env("SMTPDOCTOR_PORT", w.fleet.port.to_string())
+        .env("SMTPDOCTOR_TIMEOUT", "20s");
+}
+
+/// The shell script of the Indexed Job's container (`args: - |` in deploy/indexed-job.yaml).
+fn indexed_job_script() -> String {
+    let yaml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/indexed-job.yaml"),
+    )
+    .unwrap();
+    let mut lines = yaml.lines().skip_while(|l| l.trim() != "- |");
+    lines.next().expect("the args block");
+    let body: Vec<&str> = lines
+        .take_while(|l| l.starts_with("              "))
+        .map(|l| &l[14..])
+        .collect();
+    assert!(body.len() > 3, "{body:?}");
+    body.join("\n")
+}
+
+#[test]
+fn the_deploy_recipes_give_the_whole_run() {
+    let _serial = serial();
+    let w = world();
+    let (_, whole) = whole_run();
+    let whole = gists(whole);
+    // The Kubernetes Indexed Job's command, run for each index as the pods would.
+    let script = indexed_job_script();
+    let dir = tempfile::tempdir().unwrap();
+    let targets = dir.path().join("targets");
+    let results = dir.path().join("results");
+    std::fs::create_dir_all(&targets).unwrap();
+    std::fs::create_dir_all(&results).unwrap();
+    std::fs::copy(list(), targets.join("domains.txt")).unwrap();
+    let script = script
+        .replace("/targets/", &format!("{}/", targets.display()))
+        .replace("/results/", &format!("{}/", results.display()));
+    let completions = 8;
+    assert!(script.contains(&format!("/{completions}\"")), "{script}");
+    for index in 0..completions {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", &script])
+            .env("JOB_COMPLETION_INDEX", index.to_string());
+        recipe_env(w, &mut cmd);
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "index {index}: findings are no failure: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut merged = String::new();
+    for index in 0..completions {
+        merged.push_str(
+            &std::fs::read_to_string(results.join(format!("shard-{index}.jsonl"))).unwrap(),
+        );
+    }
+    assert_eq!(gists(&documents(&merged)), whole);
+
+    // deploy/parallel.sh with 3 shards on this machine.
+    if Command::new("parallel").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "GNU parallel must be installed in CI"
+        );
+        eprintln!("SKIPPED: GNU parallel is not installed");
+        return;
+    }
+    let mut cmd = Command::new("bash");
+    cmd.arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/parallel.sh"))
+        .args([&list(), "3"]);
+    recipe_env(w, &mut cmd);
+    let out = cmd.output().unwrap();
+    let docs = documents(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(gists(&docs), whole);
+}
