@@ -139,6 +139,10 @@ pub async fn run(
         return Err(BatchError::BodyFromStdin);
     }
     crate::probe::preflight(server.as_deref(), &opts).await?;
+    // Each probe in flight holds a socket or two: make room for -j of them where the soft
+    // limit on open files is below the hard one (often 1024 against 524288).
+    #[cfg(unix)]
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     let reader: Option<Box<dyn tokio::io::AsyncBufRead + Unpin + Send>> = match &batch.targets {
         None => None,
         Some(p) if p.as_os_str() == "-" => {
