@@ -195,6 +195,122 @@ fn relay_forms_left_untried_by_a_hang_up_are_named() {
     );
 }
 
+// ------------------------------------------------------- 4. stage names and durations
+
+fn stage_names(a: &Value) -> Vec<&str> {
+    a["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect()
+}
+
+/// Regression: RSET was reported as a second `quit` stage, DATA and the final dot were both
+/// `data`, a HELO fallback was a second `ehlo`, and RSET and QUIT sent in one write were both
+/// timed from the write (`quit 201.0 ms, quit 201.0 ms`). Each step once, under its own name,
+/// with durations that add up.
+#[test]
+fn stage_names_and_durations_each_step_once() {
+    let cases: [(&str, &[&str], &[&str]); 5] = [
+        // MAIL, RCPT, RSET and QUIT pipelined in one write; two recipients are one stage.
+        (
+            "clean",
+            &["--to", "a@demo.test", "--to", "b@demo.test"],
+            &[
+                "connect", "greeting", "ehlo", "starttls", "tls", "ehlo", "mail", "rcpt", "rset",
+                "quit",
+            ],
+        ),
+        // RSET and QUIT as one group after MAIL.
+        (
+            "clean",
+            &["--quit-after", "mail"],
+            &[
+                "connect", "greeting", "ehlo", "starttls", "tls", "ehlo", "mail", "rset", "quit",
+            ],
+        ),
+        // One command at a time, with a message: DATA and the final dot apart.
+        (
+            "clean",
+            &["--no-pipelining", "--data"],
+            &[
+                "connect", "greeting", "ehlo", "starttls", "tls", "ehlo", "mail", "rcpt", "data",
+                "dot", "quit",
+            ],
+        ),
+        (
+            "clean",
+            &["--no-pipelining", "--starttls", "never"],
+            &[
+                "connect", "greeting", "ehlo", "mail", "rcpt", "rset", "quit",
+            ],
+        ),
+        // EHLO refused, HELO accepted.
+        (
+            "ehlo-fallback",
+            &[],
+            &[
+                "connect", "greeting", "ehlo", "helo", "mail", "rcpt", "rset", "quit",
+            ],
+        ),
+    ];
+    for (scenario, args, expected) in cases {
+        let mock = Mock::named(scenario);
+        let (code, doc) = probe_json(mock.addr, args);
+        let what = format!("{scenario} {args:?}");
+        crate::common::assert_report_shape(&what, &doc, code);
+        let a = &doc["attempts"][0];
+        assert_eq!(stage_names(a), expected, "{what}");
+        // Each reply's time is its own: the stages never add up to more than the attempt.
+        crate::common::assert_stages_add_up(&what, a);
+        let stages = a["stages"].as_array().unwrap();
+        assert!(
+            stages
+                .iter()
+                .all(|s| s["duration_ms"].as_f64().unwrap() >= 0.0),
+            "{what}: {stages:?}"
+        );
+    }
+    // The text summary names the same steps.
+    let mock = Mock::named("ehlo-fallback");
+    let out = smtpdoctor()
+        .args(["probe", "demo.test", "--server", &mock.addr.to_string()])
+        .args(["--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let summary = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("attempt 1:"))
+        .expect("summary line");
+    for step in [" ehlo ", " helo ", " rset ", " quit "] {
+        assert_eq!(summary.matches(step).count(), 1, "{step} in {summary}");
+    }
+}
+
+/// Findings about the wait after the dot belong to stage `dot`, not `data`; a DATA refused
+/// before the message stays at `data`.
+#[test]
+fn findings_about_the_wait_after_the_dot_are_at_stage_dot() {
+    let cases: [(&str, &[&str], &str, &str); 4] = [
+        ("dot-slow", &["--dot-slow", "500ms"], "dot-slow", "dot"),
+        ("dot-keepalive", &[], "data-keepalive-lines", "dot"),
+        ("data-rejected", &[], "data-rejected", "dot"),
+        ("dot-timeout", &["--timeout", "1s"], "dot-timeout", "dot"),
+    ];
+    for (scenario, args, id, stage) in cases {
+        let mock = Mock::named(scenario);
+        let (code, doc) = probe_json(mock.addr, &[&["--data"], args].concat());
+        crate::common::assert_report_shape(scenario, &doc, code);
+        let f = finding(&doc, id).unwrap_or_else(|| panic!("{scenario}: {id}: {doc:#}"));
+        assert_eq!(f["stage"], stage, "{scenario}: {f}");
+        if id == "dot-timeout" {
+            assert_eq!(doc["attempts"][0]["failed_stage"], "dot", "{scenario}");
+        }
+    }
+}
+
 // ----------------------------------------------------------------------- 6. byte counts
 
 /// Regression: one DATA run said "sent 452 bytes" in the transcript, `content_bytes` 454 and

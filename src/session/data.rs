@@ -69,6 +69,7 @@ impl Run {
         cfg: &SessionConfig,
     ) -> bool {
         use crate::session::message::Source;
+        let data_from = self.conn.now_us();
         let Some(r) = self
             .command(
                 Stage::Data,
@@ -110,6 +111,12 @@ impl Run {
                 return false;
             }
         };
+        // The `data` stage is DATA, its 354 and the message; the final dot is `dot`.
+        if let Some(last) = self.attempt.stages.last_mut()
+            && last.stage == Stage::Data
+        {
+            last.duration_ms = self.conn.now_us().saturating_sub(data_from) as f64 / 1000.0;
+        }
         self.final_dot(stuffer, tally, cfg).await
     }
 
@@ -244,25 +251,25 @@ impl Run {
         stuffer.finish(&mut wire);
         let dot_at = self.conn.now_us();
         let t0 = Instant::now();
-        let written = self.conn.write(Stage::Data, &wire, 1).await;
+        let written = self.conn.write(Stage::Dot, &wire, 1).await;
         if written {
             tally.sent += wire.len() as u64;
             tally.slowest_us = tally.slowest_us.max(t0.elapsed().as_micros() as u64);
         }
         self.data_sent(tally, stuffer.input_bytes);
         if !written {
-            self.fail(Outcome::IoError, Stage::Data);
+            self.fail(Outcome::IoError, Stage::Dot);
             return false;
         }
         let reply = self
             .await_reply(
-                Stage::Data,
+                Stage::Dot,
                 cfg.wait(rfc_timeouts::DATA_END),
                 "reply to the final dot",
             )
             .await;
         if reply.is_some() {
-            self.stage_time(Stage::Data, dot_at);
+            self.stage_time(Stage::Dot, dot_at);
         }
         reply.is_some()
     }

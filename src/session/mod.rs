@@ -352,7 +352,18 @@ mod tests {
             server.abort();
             assert!(a.completed(), "{:?}", a.outcome);
             let stages: Vec<_> = a.record.replies.iter().map(|r| r.stage.name()).collect();
-            assert_eq!(stages, ["greeting", "ehlo", "mail", "rcpt", "quit", "quit"]);
+            assert_eq!(stages, ["greeting", "ehlo", "mail", "rcpt", "rset", "quit"]);
+            // Each step once, timed from the step before it: they add up to no more than
+            // the attempt.
+            let names: Vec<_> = a.stages.iter().map(|s| s.stage.name()).collect();
+            assert_eq!(
+                names,
+                [
+                    "connect", "greeting", "ehlo", "mail", "rcpt", "rset", "quit"
+                ]
+            );
+            let sum: f64 = a.stages.iter().map(|s| s.duration_ms).sum();
+            assert!(sum <= a.duration_ms, "{sum} > {}", a.duration_ms);
             assert!(a.record.replies.iter().all(|r| !r.unsolicited));
             assert_eq!(
                 a.quit_reply.map(|i| a.record.replies[i].code),
