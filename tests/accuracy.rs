@@ -428,6 +428,102 @@ fn unescaped_len(raw: &str) -> usize {
     n
 }
 
+// ------------------------------------------------------------- 8. --size transcripts
+
+/// Regression: a `--size` transcript showed the first filler lines, then a line cut where the
+/// kept bytes ran out, marked `(line continues in the next write)`, as if that were a write
+/// boundary. Whole lines are shown, then one elision line that says how many lines and bytes
+/// were sent and not shown; the counts add up to the message.
+#[test]
+fn size_transcript_elides_with_counts() {
+    let mock = Mock::named("clean");
+    let size: u64 = 100_000;
+    let (code, doc) = probe_json(mock.addr, &["--size", &size.to_string()]);
+    assert_eq!(code, 0, "{:#}", doc["findings"]);
+    let a = &doc["attempts"][0];
+    let t = a["transcript"].as_array().unwrap();
+    let go_ahead = t
+        .iter()
+        .position(|e| e["text"].as_str().unwrap().starts_with("354"))
+        .unwrap();
+    let dot = t
+        .iter()
+        .position(|e| e["dir"] == "client" && e["text"] == ".")
+        .unwrap();
+    let elisions: Vec<usize> = (go_ahead..dot)
+        .filter(|&i| t[i]["dir"] == "local" && t[i]["text"].as_str().unwrap().contains("not shown"))
+        .collect();
+    assert_eq!(elisions.len(), 1, "{:#?}", &t[go_ahead..=dot]);
+    let elision = t[elisions[0]]["text"].as_str().unwrap();
+    let numbers: Vec<u64> = elision
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let [lines, bytes] = numbers[..] else {
+        panic!("{elision}")
+    };
+    // Every kept line is whole: no cut looks like a write boundary.
+    let kept = &t[go_ahead + 1..elisions[0]];
+    for e in kept {
+        assert!(
+            e["raw"].as_str().unwrap().ends_with("\\r\\n"),
+            "a kept line is cut: {e}"
+        );
+    }
+    // Bytes: what is shown, what is elided and the final dot make the count on the wire.
+    let shown: usize = t[go_ahead + 1..=dot]
+        .iter()
+        .filter(|e| e["dir"] == "client")
+        .map(|e| unescaped_len(e["raw"].as_str().unwrap()))
+        .sum();
+    assert_eq!(
+        shown as u64 + bytes,
+        a["data"]["bytes_sent"].as_u64().unwrap(),
+        "{elision}"
+    );
+    // Lines: the generated message is its header, then 78-octet filler lines up to the size
+    // (the last one cut short); shown and elided lines are all of them.
+    let header_lines = kept
+        .iter()
+        .position(|e| e["raw"] == "\\r\\n")
+        .expect("blank line after the header")
+        + 1;
+    let header_bytes: usize = kept[..header_lines]
+        .iter()
+        .map(|e| unescaped_len(e["raw"].as_str().unwrap()))
+        .sum();
+    let filler_lines = (size - header_bytes as u64).div_ceil(78);
+    assert_eq!(
+        kept.len() as u64 + lines,
+        header_lines as u64 + filler_lines,
+        "{elision}"
+    );
+    // The text report says the same, and never that a kept line goes on in the next write.
+    let out = smtpdoctor()
+        .args(["probe", "demo.test", "--server", &mock.addr.to_string()])
+        .args([
+            "--starttls",
+            "never",
+            "--color",
+            "never",
+            "--size",
+            "100000",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("continues in the next write"), "{text}");
+    assert_eq!(text.matches("not shown").count(), 1, "{text}");
+    // A message within the kept bytes is shown whole, with no elision line.
+    let (_, doc) = probe_json(mock.addr, &["--size", "2000"]);
+    let t = doc["attempts"][0]["transcript"].as_array().unwrap();
+    assert!(
+        !t.iter()
+            .any(|e| e["text"].as_str().unwrap().contains("not shown")),
+        "{t:#?}"
+    );
+}
+
 // ------------------------------------------------------------------- 7. TLS verification
 
 /// A one-connection-at-a-time SMTP server with STARTTLS presenting `cert` and `key`, served on

@@ -136,6 +136,13 @@ pub enum Local<'a> {
         /// How long it took, µs.
         elapsed_us: u64,
     },
+    /// Message data left out of the record: bytes and lines.
+    DataElided {
+        /// Bytes on the wire.
+        bytes: u64,
+        /// Lines.
+        lines: u64,
+    },
     /// A note of the session, as it wrote it.
     Note(&'a str),
     /// A bound on what is kept was reached.
@@ -170,6 +177,10 @@ impl Local<'_> {
                 "sent {bytes} bytes of message data in {:.1} ms ({:.1} MB/s)",
                 *elapsed_us as f64 / 1000.0,
                 *bytes as f64 / (*elapsed_us).max(1) as f64
+            ),
+            Local::DataElided { bytes, lines } => format!(
+                "… {lines} more line{} of message data ({bytes} bytes) sent, not shown …",
+                if *lines == 1 { "" } else { "s" }
             ),
             Local::LimitReached(limit) => format!("limit reached: {}", limit.describe()),
             Local::TlsEstablished(m) => format!("TLS handshake complete ({})", quote(m)),
@@ -365,6 +376,10 @@ impl<'a> Transcript<'a> {
                 } => t.push(local(Local::DataSent {
                     bytes: *bytes,
                     elapsed_us: *elapsed_us,
+                })),
+                EventKind::DataElided { bytes, lines } => t.push(local(Local::DataElided {
+                    bytes: *bytes,
+                    lines: *lines,
                 })),
                 EventKind::Note { message, .. } => t.push(local(Local::Note(message))),
                 EventKind::LimitReached { limit } => t.push(local(Local::LimitReached(*limit))),

@@ -135,6 +135,21 @@ impl Run {
         );
     }
 
+    /// Records how much of the message data the record does not keep, when any.
+    fn data_elided(&mut self, e: &Elided) {
+        if e.bytes == 0 {
+            return;
+        }
+        let at = self.conn.now_us();
+        self.conn.record.push(
+            at,
+            EventKind::DataElided {
+                bytes: e.bytes,
+                lines: e.newlines + u64::from(!e.ends_with_lf),
+            },
+        );
+    }
+
     /// Streams the content in chunks, dot-stuffed, keeping the first bytes in the record. When
     /// it stops early, the [`EventKind::DataSent`] summary follows at once; when it is complete,
     /// after the final dot.
@@ -162,8 +177,10 @@ impl Run {
             slowest_us: 0,
         };
         let mut kept = 0usize;
+        let mut elided = Elided::default();
         loop {
             if let Err(e) = source.next(&mut input).await {
+                self.data_elided(&elided);
                 self.data_sent(tally, stuffer.input_bytes);
                 return Streamed::NotSent(NotSent::Unreadable {
                     error: e.to_string(),
@@ -171,11 +188,13 @@ impl Run {
                 });
             }
             if input.is_empty() {
+                self.data_elided(&elided);
                 return Streamed::Complete(tally);
             }
             wire.clear();
             stuffer.push(&input, &mut wire);
             if stuffer.longest_line > MAX_LINE || (stuffer.eight_bit && !eight_bit_ok) {
+                self.data_elided(&elided);
                 self.data_sent(tally, stuffer.input_bytes);
                 return Streamed::NotSent(if stuffer.longest_line > MAX_LINE {
                     NotSent::LineTooLong {
@@ -186,8 +205,16 @@ impl Run {
                     NotSent::EightBitWithout8BitMime { aborted: true }
                 });
             }
+            let mut take = 0;
             if kept < KEEP {
-                let take = (KEEP - kept).min(wire.len());
+                take = (KEEP - kept).min(wire.len());
+                if take < wire.len() {
+                    // The record keeps whole lines; what follows is elided, and the transcript
+                    // says how much (a cut mid-line would read as a write boundary).
+                    if let Some(p) = memchr::memrchr(b'\n', &wire[..take]) {
+                        take = p + 1;
+                    }
+                }
                 let at = self.conn.now_us();
                 self.conn.record.push(
                     at,
@@ -199,8 +226,9 @@ impl Run {
                         bytes: wire[..take].to_vec(),
                     },
                 );
-                kept += take;
+                kept = if take < wire.len() { KEEP } else { kept + take };
             }
+            elided.add(&wire[take..]);
             let t0 = Instant::now();
             let res = match &mut self.conn.stream {
                 Stream::Plain(s) => tokio::time::timeout(block_wait, write_all(s, &wire)).await,
@@ -226,6 +254,7 @@ impl Run {
             let timed_out = matches!(failure, EventKind::Timeout { .. });
             let at = self.conn.now_us();
             self.conn.record.push(at, failure);
+            self.data_elided(&elided);
             self.data_sent(tally, stuffer.input_bytes);
             if timed_out {
                 return Streamed::Failed(Outcome::Timeout);
@@ -284,6 +313,27 @@ struct Tally {
     sent: u64,
     /// The slowest single write, µs.
     slowest_us: u64,
+}
+
+/// Message data written but not kept in the record.
+#[derive(Debug, Default)]
+struct Elided {
+    /// Bytes on the wire.
+    bytes: u64,
+    /// Line feeds among them.
+    newlines: u64,
+    /// The last of them was a line feed.
+    ends_with_lf: bool,
+}
+
+impl Elided {
+    fn add(&mut self, wire: &[u8]) {
+        if let Some(&last) = wire.last() {
+            self.bytes += wire.len() as u64;
+            self.newlines += memchr::memchr_iter(b'\n', wire).count() as u64;
+            self.ends_with_lf = last == b'\n';
+        }
+    }
 }
 
 /// How streaming the content ended.
