@@ -2,6 +2,7 @@
 //! must pass, the in-process servers (built-in mock scenarios on a shared runtime), and the test
 //! lab ([`lab`]: a private Postfix and DNS server).
 
+pub mod exim_lab;
 pub mod lab;
 
 use std::collections::BTreeSet;
