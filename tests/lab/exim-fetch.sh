@@ -41,4 +41,10 @@ done
 chmod u-s "$dir/root.new/usr/sbin/exim4"
 rm -rf "$dir/root"
 mv "$dir/root.new" "$dir/root"
+missing_libs=$(LD_LIBRARY_PATH="$dir/root/usr/lib/x86_64-linux-gnu" ldd "$dir/root/usr/sbin/exim4" | grep 'not found' || true)
+if [[ -n $missing_libs ]]; then
+    echo "exim-fetch: the unpacked exim4 lacks libraries (add their packages above):" >&2
+    echo "$missing_libs" >&2
+    exit 1
+fi
 echo "exim-fetch: ${packages[*]} unpacked in $dir/root" >&2
