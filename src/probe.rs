@@ -169,22 +169,35 @@ pub async fn run(
     opts: &ProbeConfig,
     live: bool,
 ) -> Result<Report, ProbeError> {
-    run_shared(target_arg, server, opts, live, &Shared::default()).await
+    run_live(target_arg, server, opts, live, None).await
 }
 
-/// [`run`] with what the run shares. When `shared.controls.stop` fires, every wait ends at
-/// once and the report judges what was recorded, marked `interrupted`.
+/// [`run`], showing each connection's transcript through `echo` as it is recorded.
+pub async fn run_live(
+    target_arg: &str,
+    server: Option<&str>,
+    opts: &ProbeConfig,
+    live: bool,
+    echo: Option<crate::session::LiveEcho>,
+) -> Result<Report, ProbeError> {
+    run_shared(target_arg, server, opts, live, echo, &Shared::default()).await
+}
+
+/// [`run_live`] with what the run shares. When `shared.controls.stop` fires, every wait ends
+/// at once and the report judges what was recorded, marked `interrupted`.
 pub async fn run_shared(
     target_arg: &str,
     server: Option<&str>,
     opts: &ProbeConfig,
     live: bool,
+    echo: Option<crate::session::LiveEcho>,
     shared: &Shared,
 ) -> Result<Report, ProbeError> {
     let started_at = SystemTime::now();
     let started = Instant::now();
     let target = parse_target(target_arg)?;
     let mut cfg = session_config(&target, opts, live).await?;
+    cfg.echo = echo;
     cfg.controls = shared.controls.clone();
     let stop = &shared.controls.stop;
     let mut probe = Probe::new(opts, check_context(opts, started_at));
@@ -327,6 +340,7 @@ async fn session_config(
         no_pipelining: opts.no_pipelining,
         cap: opts.timeout,
         live,
+        echo: None,
         message,
         scan,
         controls: crate::session::Controls::default(),

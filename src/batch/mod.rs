@@ -246,7 +246,7 @@ pub async fn run(
                         started += 1;
                         let job = job.clone();
                         in_flight.spawn(async move {
-                            crate::probe::run_shared(&t, job.server.as_deref(), &job.opts, false, &job.shared).await
+                            crate::probe::run_shared(&t, job.server.as_deref(), &job.opts, false, None, &job.shared).await
                         });
                     }
                     Ok(Some(Item::Invalid { given, why })) => {

@@ -53,7 +53,7 @@ impl Palette {
 }
 
 /// `host [address]`, or just `[address]` when the host is the address itself.
-fn host_label(host: &str, addr: std::net::SocketAddr) -> String {
+pub(super) fn host_label(host: &str, addr: std::net::SocketAddr) -> String {
     if host == addr.ip().to_string() {
         format!("[{}]", addr.ip())
     } else {

@@ -69,6 +69,8 @@ pub(crate) struct Conn {
     pub(crate) tls: bool,
     pub(crate) eof: bool,
     pub(crate) live: bool,
+    /// Shows the record as it grows (the live transcript), when asked.
+    pub(crate) echo: Option<Box<dyn crate::session::LiveSink>>,
     pub(crate) label: String,
     pub(crate) buf: Vec<u8>,
     /// Fired when the probe must stop waiting (Ctrl-C).
@@ -94,6 +96,13 @@ impl Conn {
         &self.record
     }
 
+    /// Shows what the record gained, when a live transcript is asked for.
+    pub(crate) fn echo(&mut self) {
+        if let Some(e) = &mut self.echo {
+            e.update(&self.record);
+        }
+    }
+
     /// Whether the connection can still be used.
     pub(crate) fn is_open(&self) -> bool {
         !self.eof && !self.interrupted && !matches!(self.stream, Stream::Closed)
@@ -113,6 +122,7 @@ impl Conn {
                     waited_ms: at.saturating_sub(awaited_at_us) / 1000,
                 },
             );
+            self.echo();
         }
         Wait::Timeout
     }
@@ -134,6 +144,7 @@ impl Conn {
                 bytes: bytes.to_vec(),
             },
         );
+        self.echo();
         let res = match &mut self.stream {
             Stream::Plain(s) => write_all(s, bytes).await,
             Stream::Tls(s) => write_all(s.as_mut(), bytes).await,
@@ -149,6 +160,7 @@ impl Conn {
                     message: format!("write failed: {e}"),
                 },
             );
+            self.echo();
             return false;
         }
         true
@@ -173,6 +185,7 @@ impl Conn {
                 unsolicited: false,
             });
         }
+        self.echo();
     }
 
     /// Keeps an unterminated tail in the transcript without letting it complete a reply (used
@@ -181,6 +194,7 @@ impl Conn {
         let now = self.now_us();
         self.record
             .absorb_partial(&mut self.parser, &self.assembler, now);
+        self.echo();
     }
 
     /// Waits for the next complete reply for `stage`; the deadline is total, not idle.
@@ -293,6 +307,7 @@ impl Conn {
                 waited_ms: wait.as_millis() as u64,
             },
         );
+        self.echo();
     }
 
     /// One read (or the settling of a trailing CR), recorded and fed to the parser.
@@ -409,6 +424,21 @@ impl Conn {
             return Err(TlsStartError::Timeout(wait));
         };
         let at = self.now_us();
+        let started = self.finish_tls(res, at, wait);
+        self.echo();
+        started
+    }
+
+    /// Records how the handshake ended and, when it succeeded, goes on inside TLS.
+    fn finish_tls(
+        &mut self,
+        res: Result<
+            std::io::Result<tokio_rustls::client::TlsStream<TcpStream>>,
+            tokio::time::error::Elapsed,
+        >,
+        at: u64,
+        wait: Duration,
+    ) -> Result<rustls::ProtocolVersion, TlsStartError> {
         match res {
             Ok(Ok(stream)) => {
                 let (_, conn) = stream.get_ref();
