@@ -140,6 +140,34 @@ fn demo_list_names_every_scenario() {
     for s in smtpdoctor::server::scenarios() {
         assert!(text.contains(s.name), "{} missing", s.name);
     }
+    // One column: every summary starts where the others do, however long the name.
+    let starts: std::collections::BTreeSet<usize> = text
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.trim_start().contains(' '))
+        .map(|l| {
+            2 + l[2..].find(' ').unwrap()
+                + l[2..]
+                    .chars()
+                    .skip_while(|c| *c != ' ')
+                    .take_while(|c| *c == ' ')
+                    .count()
+        })
+        .collect();
+    assert_eq!(
+        starts.len(),
+        1,
+        "names and summaries are not aligned: {starts:?}\n{text}"
+    );
+    let out = smtpdoctor()
+        .args(["demo", "no-such\u{1b}"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("no scenario \"no-such\\x1b\""),
+        "escaped once: {err}"
+    );
 }
 
 #[test]
