@@ -188,16 +188,20 @@ fn classify_recipient(arg: &[u8]) -> Recipient {
     }
 }
 
-/// The stage a command belongs to; commands of no stage of their own (NOOP, VRFY, unknown
-/// ones) stay in the current stage.
+/// The stage a command belongs to, named as the probe names its own (SPEC §5: `helo`, `dot`,
+/// `rset`); commands of no stage of their own (NOOP, VRFY, unknown ones) stay in the current
+/// stage.
 fn stage_of(cmd: Cmd, current: &Stage) -> Stage {
     match cmd {
-        Cmd::Ehlo | Cmd::Helo => Stage::Ehlo,
+        Cmd::Ehlo => Stage::Ehlo,
+        Cmd::Helo => Stage::Helo,
         Cmd::Starttls => Stage::Starttls,
         Cmd::Mail => Stage::Mail,
         Cmd::Rcpt => Stage::Rcpt,
-        Cmd::Data | Cmd::Dot => Stage::Data,
-        Cmd::Rset | Cmd::Quit => Stage::Quit,
+        Cmd::Data => Stage::Data,
+        Cmd::Dot => Stage::Dot,
+        Cmd::Rset => Stage::Rset,
+        Cmd::Quit => Stage::Quit,
         Cmd::Noop | Cmd::Vrfy | Cmd::Auth | Cmd::Unknown | Cmd::Any => current.clone(),
     }
 }

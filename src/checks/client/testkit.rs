@@ -18,6 +18,8 @@ pub struct Sim {
     pub rec: Record,
     tls: bool,
     closed: bool,
+    /// The stage of the command answered last (NOOP and the like stay in it, as in the mock).
+    stage: Stage,
     /// The EHLO reply before TLS.
     pub ehlo: &'static [u8],
     /// The EHLO reply inside TLS.
@@ -33,6 +35,7 @@ impl Sim {
             rec,
             tls: false,
             closed: false,
+            stage: Stage::Greeting,
             ehlo: EHLO_PLAIN,
             ehlo_tls: EHLO_TLS,
         }
@@ -83,21 +86,23 @@ impl Sim {
             && let Some(line) = self.rec.next_client_line()
         {
             let (stage, reply): (Stage, &[u8]) = match line.kind {
-                ClientLineKind::Message(_) => (Stage::Data, QUEUED),
+                ClientLineKind::Message(_) => (Stage::Dot, QUEUED),
                 ClientLineKind::Command(verb) => match verb {
                     Verb::Ehlo if self.tls => (Stage::Ehlo, self.ehlo_tls),
                     Verb::Ehlo => (Stage::Ehlo, self.ehlo),
-                    Verb::Helo => (Stage::Ehlo, HELO_OK),
+                    Verb::Helo => (Stage::Helo, HELO_OK),
                     Verb::Mail => (Stage::Mail, MAIL_OK),
                     Verb::Rcpt => (Stage::Rcpt, RCPT_OK),
                     Verb::Data => (Stage::Data, DATA_GO),
-                    Verb::Rset | Verb::Noop => (Stage::Quit, OK),
+                    Verb::Rset => (Stage::Rset, OK),
+                    Verb::Noop => (self.stage.clone(), OK),
                     Verb::Quit => (Stage::Quit, BYE),
                     Verb::Starttls => (Stage::Starttls, STARTTLS_READY),
                     Verb::Auth => (Stage::Ehlo, b"235 2.7.0 Authentication successful\r\n"),
                     _ => (Stage::Ehlo, UNRECOGNIZED),
                 },
             };
+            self.stage = stage.clone();
             self.write_us(at, stage, reply);
             at += 1;
             match line.verb() {

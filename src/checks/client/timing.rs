@@ -211,7 +211,7 @@ fn timeout_short(tl: &Timeline) -> Option<Finding> {
         let l = &tl.lines()[oldest];
         let (stage, min, what, section) = match l.kind {
             ClientLineKind::Message(_) => (
-                Stage::Data,
+                Stage::Dot,
                 timeouts::DATA_END,
                 "the final dot, while the reply to it",
                 "§4.5.3.2.6",
@@ -408,15 +408,15 @@ mod tests {
             s.talk(40, b"DATA\r\n");
             s.read(50, b"Subject: x\r\n\r\nbody\r\n.\r\n");
             assert!(s.take().is_some());
-            s.write(51, Stage::Data, b"250-2.0.0 Message received\r\n");
+            s.write(51, Stage::Dot, b"250-2.0.0 Message received\r\n");
             if quit_at_us < 10_051_000 {
                 s.read_us(quit_at_us, b"QUIT\r\n");
             }
-            s.write(10_051, Stage::Data, b"250-2.0.0 Still checking\r\n");
+            s.write(10_051, Stage::Dot, b"250-2.0.0 Still checking\r\n");
             if quit_at_us > 10_051_000 {
                 s.read_us(quit_at_us, b"QUIT\r\n");
             }
-            s.write(20_051, Stage::Data, QUEUED);
+            s.write(20_051, Stage::Dot, QUEUED);
             s.answer(20_052);
             s.eof(20_060);
             let f = run(&s.finish());
@@ -475,7 +475,11 @@ mod tests {
         });
         let f = run(&rec);
         assert_eq!(ids(&f), ["client-timeout-short"]);
-        assert_eq!(f[0].stage, Stage::Data);
+        assert_eq!(
+            f[0].stage,
+            Stage::Dot,
+            "the wait after the dot is stage dot"
+        );
         let d = &f[0].detail;
         assert!(
             d.contains("closed the connection 30.0 s after the final dot"),
@@ -509,7 +513,7 @@ mod tests {
         s.talk(40, b"DATA\r\n");
         s.read(50, b"Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n");
         assert!(s.take().is_some());
-        s.write(660_050, Stage::Data, QUEUED);
+        s.write(660_050, Stage::Dot, QUEUED);
         s.answer(660_051);
         s.eof(660_060);
         assert!(run(&s.finish()).is_empty());

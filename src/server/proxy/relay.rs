@@ -220,16 +220,9 @@ struct Session {
     recent: Arc<Mutex<RecentMessages>>,
 }
 
+/// The stage of a relayed command (SPEC §5 names); NOOP, AUTH and the like count as `ehlo`.
 fn stage_of(verb: Verb) -> Stage {
-    match verb {
-        Verb::Ehlo | Verb::Helo => Stage::Ehlo,
-        Verb::Starttls => Stage::Starttls,
-        Verb::Mail => Stage::Mail,
-        Verb::Rcpt => Stage::Rcpt,
-        Verb::Data | Verb::Bdat => Stage::Data,
-        Verb::Rset | Verb::Quit => Stage::Quit,
-        _ => Stage::Ehlo,
-    }
+    Stage::of_verb(verb).unwrap_or(Stage::Ehlo)
 }
 
 impl Session {
@@ -314,7 +307,8 @@ impl Session {
                         self.rec.message_duplicate(at, index, connection, id);
                     }
                 }
-                (Stage::Data, None, m)
+                // The final dot: what the client waits for now is the reply to it.
+                (Stage::Dot, None, m)
             }
             (None, Some(v)) if self.redacting => (Stage::Ehlo, Some(v), None),
             (None, Some(v)) => (stage_of(v), Some(v), None),
