@@ -24,6 +24,7 @@ mod client_runner;
 pub mod clients;
 mod conn;
 mod conversation;
+mod handshake;
 mod pki;
 pub mod proxy;
 mod recent;

@@ -109,7 +109,7 @@ pub(super) async fn expect_eof<S: AsyncRead + Unpin>(s: &mut S) {
     );
 }
 
-fn client_config(pem: &str) -> Arc<rustls::ClientConfig> {
+pub(super) fn client_config(pem: &str) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
         roots.add(cert.expect("pem")).expect("add root");

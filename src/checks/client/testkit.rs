@@ -2,7 +2,9 @@
 //! reads the client's bytes into the record and answers each complete line the way the mock
 //! does (the same record API, the same replies), at times the test chooses.
 
-use crate::record::{EventKind, Peer, Record, Stage};
+use crate::record::{
+    ClientHandshake, ClientHello, ClientTls, ClientTlsFailure, EventKind, Peer, Record, Stage,
+};
 use crate::server::{
     BYE, DATA_GO, EHLO_PLAIN, EHLO_TLS, GREETING, HELO_OK, MAIL_OK, OK, QUEUED, RCPT_OK,
     STARTTLS_READY, UNRECOGNIZED,
@@ -11,6 +13,17 @@ use crate::wire::request::{ClientLineKind, Verb};
 
 /// What the simulated server's handshake reports (the mock's format).
 pub const TLS_MESSAGE: &str = "TLSv1.3, TLS13_AES_256_GCM_SHA384, SNI mx.demo.test";
+
+/// The facts of the simulated server's handshakes.
+pub fn tls_facts() -> ClientTls {
+    ClientTls {
+        version: "TLSv1.3".into(),
+        cipher: "TLS13_AES_256_GCM_SHA384".into(),
+        sni: Some("mx.demo.test".into()),
+        alpn: None,
+        client_certificate: false,
+    }
+}
 
 /// A simulated server recording one connection.
 pub struct Sim {
@@ -122,19 +135,56 @@ impl Sim {
                     if len > 0 {
                         self.rec.push(at, EventKind::PlaintextDiscarded { len });
                     }
-                    self.rec.push(
-                        at,
-                        EventKind::TlsHandshake {
-                            ok: true,
-                            message: TLS_MESSAGE.into(),
-                        },
-                    );
-                    self.tls = true;
+                    let hello = ClientHello {
+                        sni: Some("mx.demo.test".into()),
+                        alpn: vec![],
+                    };
+                    self.handshake_us(at, Some(hello), Ok(tls_facts()), TLS_MESSAGE);
                 }
                 _ => {}
             }
             at += 1;
         }
+    }
+
+    /// A TLS handshake at `at_ms` with these facts (TLS is on from here when it succeeded); the
+    /// transcript's words are `message`.
+    pub fn handshake(
+        &mut self,
+        at_ms: u64,
+        hello: Option<ClientHello>,
+        result: Result<ClientTls, ClientTlsFailure>,
+        message: &str,
+    ) {
+        let len = self.rec.discard_client_input();
+        if len > 0 {
+            self.rec
+                .push(at_ms * 1000, EventKind::PlaintextDiscarded { len });
+        }
+        self.handshake_us(at_ms * 1000, hello, result, message);
+    }
+
+    fn handshake_us(
+        &mut self,
+        at_us: u64,
+        hello: Option<ClientHello>,
+        result: Result<ClientTls, ClientTlsFailure>,
+        message: &str,
+    ) {
+        let ok = result.is_ok();
+        let event = self.rec.push(
+            at_us,
+            EventKind::TlsHandshake {
+                ok,
+                message: message.into(),
+            },
+        );
+        self.rec.client_handshake(ClientHandshake {
+            event,
+            hello,
+            result,
+        });
+        self.tls = ok;
     }
 
     /// Takes the next complete line without answering it (a server that holds its reply).

@@ -24,8 +24,11 @@ use super::tls::{cipher_name, version_name};
 use super::{IDLE_MAX, ProxyOptions, ProxyRecord, TlsMode};
 use crate::record::attempt::Outcome;
 use crate::record::tls::TlsInfo;
-use crate::record::{Budget, ConnectFailure, EventKind, Peer, Record, ReplyRecord, Stage};
+use crate::record::{
+    Budget, ClientHandshake, ConnectFailure, EventKind, Peer, Record, ReplyRecord, Stage,
+};
 use crate::server::RecentMessages;
+use crate::server::handshake::accept;
 use crate::wire::reply::{ReplyAssembler, ReplyParser};
 use crate::wire::request::{ClientLine, Verb};
 
@@ -762,8 +765,14 @@ async fn upgrade(s: &mut Session, c: &mut Link, u: &mut Link, opts: &ProxyOption
     let connector = tokio_rustls::TlsConnector::from(config);
     let upstream = match timeout(HANDSHAKE_MAX, connector.connect(name, utcp)).await {
         Ok(Ok(t)) => t,
-        Ok(Err(e)) => return handshake_failed(s, Peer::Server, e.to_string()),
-        Err(_) => return handshake_failed(s, Peer::Server, "no handshake within 1m".into()),
+        Ok(Err(e)) => {
+            handshake_failed(s, Peer::Server, e.to_string());
+            return false;
+        }
+        Err(_) => {
+            handshake_failed(s, Peer::Server, "no handshake within 1m".into());
+            return false;
+        }
     };
     let (_, conn) = upstream.get_ref();
     let info = {
@@ -790,31 +799,41 @@ async fn upgrade(s: &mut Session, c: &mut Link, u: &mut Link, opts: &ProxyOption
     ));
     s.upstream_tls = Some(info);
     *u = Link::Connected(Box::new(upstream));
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&cert.config));
-    let client = match timeout(HANDSHAKE_MAX, acceptor.accept(ctcp)).await {
-        Ok(Ok(t)) => t,
-        Ok(Err(e)) => return handshake_failed(s, Peer::Client, e.to_string()),
-        Err(_) => return handshake_failed(s, Peer::Client, "no handshake within 1m".into()),
+    let client = match accept(Arc::clone(&cert.config), ctcp, HANDSHAKE_MAX).await {
+        Ok((hello, tls, stream)) => {
+            let at = s.now();
+            let event = s.rec.push(
+                at,
+                EventKind::TlsHandshake {
+                    ok: true,
+                    message: format!("client: {} {}", tls.version, tls.cipher),
+                },
+            );
+            s.client_handshake = Some(event);
+            s.rec.client_handshake(ClientHandshake {
+                event,
+                hello: Some(hello),
+                result: Ok(tls),
+            });
+            stream
+        }
+        Err(f) => {
+            let event = handshake_failed(s, Peer::Client, f.message);
+            s.rec.client_handshake(ClientHandshake {
+                event,
+                hello: f.hello,
+                result: Err(f.failure),
+            });
+            return false;
+        }
     };
-    let (_, conn) = client.get_ref();
-    let version = version_name(conn.protocol_version());
-    let cipher = cipher_name(conn.negotiated_cipher_suite());
-    let sni = conn.server_name().map(str::to_string);
-    let at = s.now();
-    s.client_handshake = Some(s.rec.push(
-        at,
-        EventKind::TlsHandshake {
-            ok: true,
-            message: format!("client: {version} {cipher}"),
-        },
-    ));
-    s.rec.set_client_tls(version, cipher, sni);
     *c = Link::Accepted(Box::new(client));
     s.tls = true;
     true
 }
 
-fn handshake_failed(s: &mut Session, side: Peer, message: String) -> bool {
+/// Records a failed handshake with `side`; returns its event.
+fn handshake_failed(s: &mut Session, side: Peer, message: String) -> usize {
     let at = s.now();
     let idx = s.rec.push(
         at,
@@ -837,5 +856,5 @@ fn handshake_failed(s: &mut Session, side: Peer, message: String) -> bool {
         }
         Peer::Client => s.client_handshake = Some(idx),
     }
-    false
+    idx
 }
