@@ -218,6 +218,8 @@ struct Session {
     upstream_tls: Option<TlsInfo>,
     outcome: Outcome,
     failed_stage: Option<Stage>,
+    /// The upstream address connected to (or being tried).
+    upstream: std::net::SocketAddr,
     /// This connection's number in the run, and the run's recent messages (duplicates).
     n: u64,
     recent: Arc<Mutex<RecentMessages>>,
@@ -453,6 +455,11 @@ pub(super) async fn connection(
         upstream_tls: None,
         outcome: Outcome::Completed,
         failed_stage: None,
+        upstream: opts
+            .upstreams
+            .first()
+            .copied()
+            .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
         n,
         recent,
     };
@@ -472,7 +479,7 @@ pub(super) async fn connection(
         peer,
         listen,
         upstream_host: opts.upstream_host.clone(),
-        upstream: opts.upstream,
+        upstream: s.upstream,
         started_at,
         duration: s.start.elapsed(),
         record: s.rec,
@@ -495,53 +502,82 @@ pub(super) async fn connection(
 
 /// Connects to the upstream and relays until both sides are done or a wait runs out.
 async fn run(s: &mut Session, client: TcpStream, opts: &ProxyOptions) {
-    s.rec.push(
-        0,
-        EventKind::Connecting {
-            addr: opts.upstream,
-        },
-    );
-    let upstream = match timeout(opts.connect_timeout, TcpStream::connect(opts.upstream)).await {
-        Ok(Ok(u)) => u,
-        Ok(Err(e)) => {
-            let failure = match e.kind() {
-                io::ErrorKind::ConnectionRefused => ConnectFailure::Refused,
-                io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
-                    ConnectFailure::Unreachable
-                }
-                io::ErrorKind::TimedOut => ConnectFailure::Timeout,
-                _ => ConnectFailure::Other,
-            };
-            return connect_failed(s, failure, e.to_string());
-        }
-        Err(_) => {
-            let msg = format!(
-                "no answer within {}",
-                humantime::format_duration(opts.connect_timeout)
-            );
-            return connect_failed(s, ConnectFailure::Timeout, msg);
-        }
+    let Some(upstream) = connect(s, opts).await else {
+        s.due.clear();
+        s.outcome(Outcome::ConnectFailed, Some(Stage::Connect));
+        return;
     };
     let _ = upstream.set_nodelay(true);
     let _ = client.set_nodelay(true);
-    let at = s.now();
-    s.rec.push(
-        at,
-        EventKind::Connected {
-            local: upstream.local_addr().ok(),
-        },
-    );
     let mut c = Link::Plain(client);
     let mut u = Link::Plain(upstream);
     relay(s, &mut c, &mut u, opts).await;
 }
 
-fn connect_failed(s: &mut Session, failure: ConnectFailure, message: String) {
-    let at = s.now();
-    s.rec
-        .push(at, EventKind::ConnectFailed { failure, message });
-    s.due.clear();
-    s.outcome(Outcome::ConnectFailed, Some(Stage::Connect));
+/// Tries the upstream's addresses in order, each within the connect timeout, until one
+/// accepts; every try is in the record, and [`Session::upstream`] names the one used.
+async fn connect(s: &mut Session, opts: &ProxyOptions) -> Option<TcpStream> {
+    let total = opts.upstreams.len();
+    for (n, &addr) in opts.upstreams.iter().enumerate() {
+        s.upstream = addr;
+        let at = s.now();
+        s.rec.push(at, EventKind::Connecting { addr });
+        let (failure, message) = match timeout(opts.connect_timeout, TcpStream::connect(addr)).await
+        {
+            Ok(Ok(u)) => {
+                let at = s.now();
+                s.rec.push(
+                    at,
+                    EventKind::Connected {
+                        local: u.local_addr().ok(),
+                    },
+                );
+                if total > 1 {
+                    s.note(
+                        Stage::Connect,
+                        format!(
+                            "connected to {addr}, address {} of {total} of {}",
+                            n + 1,
+                            opts.upstream_host
+                        ),
+                    );
+                }
+                return Some(u);
+            }
+            Ok(Err(e)) => {
+                let failure = match e.kind() {
+                    io::ErrorKind::ConnectionRefused => ConnectFailure::Refused,
+                    io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+                        ConnectFailure::Unreachable
+                    }
+                    io::ErrorKind::TimedOut => ConnectFailure::Timeout,
+                    _ => ConnectFailure::Other,
+                };
+                (failure, e.to_string())
+            }
+            Err(_) => (
+                ConnectFailure::Timeout,
+                format!(
+                    "no answer within {}",
+                    humantime::format_duration(opts.connect_timeout)
+                ),
+            ),
+        };
+        let at = s.now();
+        s.rec
+            .push(at, EventKind::ConnectFailed { failure, message });
+    }
+    if total == 0 {
+        let at = s.now();
+        s.rec.push(
+            at,
+            EventKind::ConnectFailed {
+                failure: ConnectFailure::Other,
+                message: format!("{} has no address", opts.upstream_host),
+            },
+        );
+    }
+    None
 }
 
 async fn relay(s: &mut Session, c: &mut Link, u: &mut Link, opts: &ProxyOptions) {
@@ -756,7 +792,7 @@ async fn upgrade(s: &mut Session, c: &mut Link, u: &mut Link, opts: &ProxyOption
     let name = match opts.upstream_host.parse::<std::net::IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(opts.upstream_host.clone())
-            .unwrap_or_else(|_| ServerName::IpAddress(opts.upstream.ip().into())),
+            .unwrap_or_else(|_| ServerName::IpAddress(s.upstream.ip().into())),
     };
     let sni = match &name {
         ServerName::DnsName(d) => Some(d.as_ref().to_string()),
