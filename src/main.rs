@@ -279,6 +279,7 @@ fn serve_options(
         hold: args.hold,
         tls,
         max_connections: if args.once { Some(1) } else { args.count },
+        idle: None,
     })
 }
 

@@ -357,8 +357,21 @@ fn a_client_that_never_speaks_ends_in_bounded_time() {
     assert!(
         texts(&doc, "local")
             .iter()
-            .any(|t| t.contains("sent nothing")),
+            .any(|t| t.starts_with("gave up waiting (greeting) after 2")),
         "{doc:#}"
+    );
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "client-silent")
+        .unwrap_or_else(|| panic!("client-silent: {doc:#}"));
+    assert!(
+        f["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("the client connected and sent nothing for 2"),
+        "{f}"
     );
 }
 

@@ -91,6 +91,19 @@ fn no_quit(rec: &Record) -> Option<Finding> {
     {
         return None;
     }
+    // The server closed first (after its 421, say): the client had nothing left to QUIT.
+    let server_closed = rec.events[..close].iter().any(|e| {
+        matches!(
+            e.kind,
+            EventKind::Eof {
+                from: Peer::Server,
+                ..
+            }
+        )
+    });
+    if server_closed {
+        return None;
+    }
     Some(Finding::new(
         "client-no-quit",
         Stage::Quit,

@@ -755,16 +755,13 @@ fn idle_timeout(s: &mut Session, waited: Duration) {
             s.outcome(Outcome::Timeout, Some(stage));
         }
         None => {
-            s.rec.push(
-                at,
-                EventKind::Note {
-                    stage: Stage::Quit,
-                    message: format!(
-                        "the client sent nothing for {} while no reply was due; the proxy closed both sides",
-                        humantime::format_duration(Duration::from_millis(waited_ms))
-                    ),
-                },
-            );
+            // Nobody owed the client a reply: the proxy waited for the client (its fault,
+            // `client-silent`), in the stage of the last reply.
+            let stage = s
+                .replies
+                .last()
+                .map_or(Stage::Greeting, |r| r.stage.clone());
+            s.rec.push(at, EventKind::Timeout { stage, waited_ms });
             s.outcome(Outcome::Timeout, None);
         }
     }
