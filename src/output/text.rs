@@ -154,9 +154,10 @@ impl TextPrinter {
         let p = Palette { on: self.color };
         writeln!(
             out,
-            "{} {}",
+            "{} {}{}",
             p.bold("smtpdoctor probe"),
-            escape_str(&r.target)
+            escape_str(&r.target),
+            if r.interrupted { "  (interrupted)" } else { "" }
         )?;
         if let Some(d) = &r.dns {
             self.write_dns(r, d, &p, out)?;
@@ -581,11 +582,14 @@ impl TextPrinter {
             Verdict::Warning => p.paint("WARNING", Style::new().yellow().bold()),
             Verdict::Error => p.paint("CRITICAL", Style::new().red().bold()),
         };
-        let through = if r.got_through() {
+        let mut through = if r.got_through() {
             String::new()
         } else {
             format!("; no attempt got through to {}", r.aimed)
         };
+        if r.interrupted {
+            through.push_str("; interrupted (Ctrl-C): judged on what was recorded");
+        }
         writeln!(out)?;
         writeln!(
             out,
@@ -632,6 +636,7 @@ mod tests {
             findings,
             aimed: "rcpt",
             notes: vec![],
+            interrupted: false,
         }
     }
 
