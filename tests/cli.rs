@@ -250,4 +250,26 @@ fn probe_options_come_from_the_environment() {
     };
     assert_eq!(probe(&[]), "greeting");
     assert_eq!(probe(&["--quit-after", "ehlo"]), "ehlo");
+
+    // A flag's variable takes the usual spellings of yes and no (`SMTPDOCTOR_NO_LIVE=1`, as
+    // the README writes it), not only `true` and `false`.
+    let with_data = |value: &str| {
+        let out = smtpdoctor()
+            .args(["probe", "demo.test", "--server", &clean.addr.to_string()])
+            .args(["--json", "--to", "postmaster@demo.test"])
+            .env("SMTPDOCTOR_DATA", value)
+            .env("SMTPDOCTOR_NO_LIVE", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_ne!(out.status.code(), Some(3), "SMTPDOCTOR_DATA={value}: {err}");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["aimed_stage"].as_str().unwrap().to_string()
+    };
+    for yes in ["1", "yes", "true", "on"] {
+        assert_eq!(with_data(yes), "data", "SMTPDOCTOR_DATA={yes}");
+    }
+    for no in ["0", "no", "false", "off"] {
+        assert_eq!(with_data(no), "rcpt", "SMTPDOCTOR_DATA={no}");
+    }
 }
