@@ -3,7 +3,7 @@
 //! network does is a finding.
 
 use crate::checks::{self, CheckContext};
-use crate::config::{ActiveTest, ProbeConfig, QuitAfter};
+use crate::config::{ActiveTest, PolicyChoice, ProbeConfig, QuitAfter};
 use crate::dns::{self, Dns, Family};
 use crate::report::{PlanEntry, Report};
 use crate::session::{self, AttemptTarget, SessionConfig};
@@ -51,6 +51,9 @@ pub enum ProbeError {
     /// TLS set-up.
     #[error(transparent)]
     Tls(#[from] crate::session::tls::TlsSetupError),
+    /// `--trust-anchor` could not be used.
+    #[error(transparent)]
+    TrustAnchor(#[from] crate::dns::dnssec::TrustAnchorError),
 }
 
 /// What the user asked to probe, parsed.
@@ -155,9 +158,44 @@ pub async fn run(
     let started = Instant::now();
     let target = parse_target(target_arg)?;
     let cfg = session_config(&target, opts, live).await?;
+    let anchor = opts
+        .trust_anchor
+        .as_deref()
+        .map(crate::dns::dnssec::read_trust_anchor)
+        .transpose()?;
     let mut probe = Probe::new(opts, check_context(opts, started_at));
-    let dns = probe.plan(&target, server, opts).await?;
-    probe.attempts(&cfg, dns.as_ref()).await;
+    // The policy lookups (SPEC §9) run beside the plan and the dialogue: only the TLSA
+    // lookups wait, for the MX host names.
+    let policy_domain = target.domain.clone().filter(|_| {
+        server.is_none() && (opts.dane == PolicyChoice::Auto || opts.mta_sts == PolicyChoice::Auto)
+    });
+    let (hosts_tx, hosts_rx) = tokio::sync::oneshot::channel::<Vec<String>>();
+    let policy = policy_facts(policy_domain, opts, &cfg, anchor.as_ref(), hosts_rx);
+    let dialogue = async {
+        let dns = probe.plan(&target, server, opts).await?;
+        let hosts = probe
+            .dns_report
+            .as_ref()
+            .map(|d| {
+                d.mx.iter()
+                    .filter(|h| h.exchange != ".")
+                    .map(|h| h.exchange.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let _ = hosts_tx.send(hosts);
+        probe.attempts(&cfg, dns.as_ref()).await;
+        Ok::<_, ProbeError>(())
+    };
+    let (done, facts) = tokio::join!(dialogue, policy);
+    done?;
+    let policy = facts?.map(|facts| {
+        let (verdicts, findings) =
+            crate::checks::policy::judge(&facts, &probe.attempts, &probe.ctx);
+        probe.findings.extend(findings);
+        probe.notes.extend(facts.dnssec_unavailable.clone());
+        crate::report::policy::PolicyReport { facts, verdicts }
+    });
     if !opts.test.is_empty() {
         probe.active_tests(&cfg, &opts.test).await;
     }
@@ -171,7 +209,42 @@ pub async fn run(
         findings: probe.findings,
         aimed: aimed(opts.quit_after, cfg.message.is_some()),
         notes: probe.notes,
+        policy,
     })
+}
+
+/// The policy facts of a domain target, when any policy is evaluated.
+async fn policy_facts(
+    domain: Option<String>,
+    opts: &ProbeConfig,
+    cfg: &SessionConfig,
+    anchor: Option<&crate::dns::dnssec::TrustAnchorFile>,
+    hosts: tokio::sync::oneshot::Receiver<Vec<String>>,
+) -> Result<Option<crate::record::policy::PolicyFacts>, ProbeError> {
+    let Some(domain) = domain else {
+        return Ok(None);
+    };
+    let resolvers = opts
+        .resolver
+        .iter()
+        .map(|r| dns::parse_resolver(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let wait = opts.timeout.unwrap_or(dns::DEFAULT_WAIT);
+    let dane = opts.dane == PolicyChoice::Auto;
+    let secure = crate::dns::dnssec::SecureDns::new(&resolvers, wait, dane, anchor).await?;
+    let (connect_wait, fetch_wait) = crate::policy::PolicyPlan::waits(opts.timeout);
+    let plan = crate::policy::PolicyPlan {
+        dane,
+        mta_sts: opts.mta_sts == PolicyChoice::Auto,
+        port: opts.port,
+        roots: cfg.roots.clone(),
+        connect_wait,
+        fetch_wait,
+    };
+    let hosts = async { hosts.await.unwrap_or_default() };
+    Ok(Some(
+        crate::policy::gather(&secure, &plan, &domain, hosts).await,
+    ))
 }
 
 /// The address family `-4`/`-6` ask for.

@@ -7,6 +7,7 @@ pub mod client;
 pub mod explain;
 pub mod json;
 pub mod nagios;
+mod policy_text;
 pub mod text;
 
 use crate::config::{ColorChoice, Format, OutputConfig};

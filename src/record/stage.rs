@@ -8,6 +8,8 @@ use std::fmt;
 pub enum Stage {
     /// MX, A/AAAA and PTR lookups.
     Dns,
+    /// Delivery security policy: DNSSEC, DANE, MTA-STS and TLS-RPT (SPEC §9).
+    Policy,
     /// TCP connect.
     Connect,
     /// Waiting for and reading the 220 greeting.
@@ -46,6 +48,7 @@ impl Stage {
     pub fn name(&self) -> String {
         match self {
             Stage::Dns => "dns".into(),
+            Stage::Policy => "policy".into(),
             Stage::Connect => "connect".into(),
             Stage::Greeting => "greeting".into(),
             Stage::Ehlo => "ehlo".into(),
