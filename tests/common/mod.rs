@@ -3,6 +3,7 @@
 //! lab ([`lab`]: a private Postfix and DNS server).
 
 pub mod lab;
+pub mod policy_lab;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
