@@ -313,7 +313,222 @@ pub const POLICY_SPEC_IDS: &[(&str, Severity)] = &[
 ];
 
 /// The policy failures as MTAs log them.
-pub static POLICY_KNOWN_ERRORS: &[KnownError] = &[];
+pub static POLICY_KNOWN_ERRORS: &[KnownError] = &[
+    KnownError {
+        key: "postfix-dane-tlsa-lookup-error",
+        mta: "Postfix",
+        example: "dsn=4.7.5, status=deferred (TLSA lookup error for mx.example.com:25)",
+        meaning: "Postfix with DANE (smtp_tls_security_level = dane) found the MX host's address records \
+                  DNSSEC-secure, then could not get a usable answer to the TLSA query at _25._tcp.MXHOST: \
+                  SERVFAIL, a timeout, or an answer that failed validation. It cannot tell whether DANE \
+                  applies, so it defers the mail and tries the next MX host.",
+        causes: &[
+            "the TLSA RRset or its NSEC/NSEC3 denial fails validation (expired signatures, a broken denial)",
+            "authoritative servers that answer SERVFAIL or nothing for TLSA queries",
+            "a delegation below the MX name to servers that do not answer",
+        ],
+        findings: &["dane-tlsa-lookup-failed", "dnssec-bogus"],
+        reproduce: DANE_PROBE,
+        patterns: &[&["tlsa lookup error"]],
+    },
+    KnownError {
+        key: "postfix-dane-not-trusted",
+        mta: "Postfix",
+        example: "dsn=4.7.5, status=deferred (Server certificate not trusted)",
+        meaning: "Postfix with DANE (or with `verify`/`secure`, as under MTA-STS) completed the TLS \
+                  handshake but could not authenticate the certificate: under DANE, no usable TLSA record \
+                  of the MX host matches the chain the server presented. It defers the mail; with DANE it \
+                  never falls back to unauthenticated TLS.",
+        causes: &[
+            "a certificate or key change without updating the TLSA records",
+            "a `2 x x` record for a CA certificate the server does not send",
+            "under MTA-STS, a certificate that does not chain to a public CA",
+        ],
+        findings: &["dane-mismatch", "mtasts-cert-invalid", "tls-cert-untrusted"],
+        reproduce: DANE_PROBE,
+        patterns: &[
+            &["status deferred server certificate not trusted"],
+            &["4 7 5", "server certificate not trusted"],
+        ],
+    },
+    KnownError {
+        key: "postfix-mta-sts-not-verified",
+        mta: "Postfix with postfix-mta-sts-resolver",
+        example: "dsn=4.7.5, status=deferred (Server certificate not verified)",
+        meaning: "postfix-mta-sts-resolver hands Postfix the policy of an `enforce` domain as \
+                  `secure match=PATTERN:PATTERN`: the certificate must chain to a trusted CA and name a \
+                  host the policy's mx patterns cover. When the MX host is missing from the policy, or its \
+                  certificate names another host, Postfix logs \"Server certificate not verified\" and \
+                  defers.",
+        causes: &[
+            "an MX host added to DNS but not to the policy's mx lines",
+            "a certificate that names another host than the MX",
+            "a self-signed or expired certificate on an MX of an enforce domain",
+        ],
+        findings: &[
+            "mtasts-mx-mismatch",
+            "mtasts-cert-invalid",
+            "tls-cert-name-mismatch",
+        ],
+        reproduce: STS_PROBE,
+        // The same words as any `secure` or `verify` failure: listed beside the general
+        // reading, not before it.
+        patterns: &[&["server certificate not verified"]],
+    },
+    KnownError {
+        key: "exim-dane-tlsa-defer",
+        mta: "Exim",
+        example: "DANE error: tlsa lookup DEFER",
+        meaning: "Exim (hosts_try_dane or hosts_require_dane) could not complete the TLSA lookup of a host \
+                  whose addresses are DNSSEC-secure, and defers delivery to it.",
+        causes: &[
+            "SERVFAIL or a timeout for _25._tcp.MXHOST",
+            "a TLSA RRset or denial that fails DNSSEC validation",
+        ],
+        findings: &["dane-tlsa-lookup-failed", "dnssec-bogus"],
+        reproduce: DANE_PROBE,
+        patterns: &[&["dane error tlsa lookup"]],
+    },
+    KnownError {
+        key: "exim-dane-tlsa-not-dnssec",
+        mta: "Exim",
+        example: "DANE error: TLSA lookup for mx.example.com not DNSSEC",
+        meaning: "Exim got TLSA records for the MX host, but the resolver did not mark them \
+                  authenticated (no AD bit): the records are in an unsigned zone or the resolver does \
+                  not validate, so they cannot be used.",
+        causes: &[
+            "the resolver Exim uses does not validate DNSSEC (dns_dnssec_ok, a stub resolver that strips AD)",
+            "the TLSA records sit in an unsigned zone below a signed one",
+        ],
+        findings: &["dnssec-insecure", "dane-tlsa-lookup-failed"],
+        reproduce: DANE_PROBE,
+        patterns: &[&["dane error tlsa lookup for", "not dnssec"]],
+    },
+    KnownError {
+        key: "m365-dane-starttls-not-supported",
+        mta: "Microsoft 365 / Exchange Online",
+        example: "450 4.7.321 starttls-not-supported: Destination mail server must support TLS to receive mail.",
+        meaning: "Exchange Online found DNSSEC-authentic TLSA records for the MX host, so DANE requires TLS, \
+                  but the server did not answer STARTTLS or the handshake failed. The message is queued \
+                  (4.7.321) or bounced (5.7.321).",
+        causes: &[
+            "STARTTLS disabled or broken on the MX",
+            "a TLS handshake failure (protocol versions, ciphers, key file)",
+        ],
+        findings: &[
+            "dane-starttls-absent",
+            "starttls-absent",
+            "tls-handshake-failed",
+        ],
+        reproduce: DANE_PROBE,
+        patterns: &[&["starttls not supported destination mail server must support tls"]],
+    },
+    KnownError {
+        key: "m365-dane-certificate-expired",
+        mta: "Microsoft 365 / Exchange Online",
+        example: "450 4.7.322 certificate-expired: Destination mail server's certificate is expired.",
+        meaning: "Exchange Online's DANE checks passed DNSSEC, but the MX presented an expired \
+                  certificate; Exchange Online refuses it even where DANE-EE would ignore the dates.",
+        causes: &["a certificate that was not renewed, or a renewal not loaded by the MTA"],
+        findings: &["tls-cert-expired", "dane-mismatch"],
+        reproduce: DANE_PROBE,
+        patterns: &[&["certificate expired destination mail server s certificate is expired"]],
+    },
+    KnownError {
+        key: "m365-dane-tlsa-invalid",
+        mta: "Microsoft 365 / Exchange Online",
+        example: "450 4.7.323 tlsa-invalid: The domain failed DANE validation.",
+        meaning: "The TLSA records are DNSSEC-authentic but none matches the MX certificate (or the records \
+                  are malformed): Exchange Online does not deliver.",
+        causes: &[
+            "TLSA records left behind after a certificate or key change",
+            "records with unusable parameters",
+        ],
+        findings: &["dane-mismatch", "dane-tlsa-unusable"],
+        reproduce: DANE_PROBE,
+        patterns: &[&["tlsa invalid the domain failed dane validation"]],
+    },
+    KnownError {
+        key: "m365-dnssec-invalid",
+        mta: "Microsoft 365 / Exchange Online",
+        example: "450 4.7.324 dnssec-invalid: Destination domain returned invalid DNSSEC records",
+        meaning: "The destination signalled DNSSEC but its answers did not validate, so Exchange Online \
+                  cannot use them for DANE (it often reports a generic 4.4.312 DNS error instead).",
+        causes: &[
+            "expired signatures",
+            "a DS record at the parent that matches no DNSKEY",
+        ],
+        findings: &["dnssec-bogus", "dane-tlsa-lookup-failed"],
+        reproduce: DANE_PROBE,
+        patterns: &[&["dnssec invalid destination domain returned invalid dnssec records"]],
+    },
+    KnownError {
+        key: "m365-dane-host-mismatch",
+        mta: "Microsoft 365 / Exchange Online",
+        example: "450 4.7.325 certificate-host-mismatch: Remote certificate MUST have a common name or \
+                  subject alternative name matching the hostname (DANE)",
+        meaning: "The MX certificate's names do not match the MX host or the domain while DANE applies: \
+                  with a DANE-TA record the name must match.",
+        causes: &["a certificate for another host name behind a `2 x x` TLSA record"],
+        findings: &["dane-mismatch", "tls-cert-name-mismatch"],
+        reproduce: DANE_PROBE,
+        patterns: &[&["certificate host mismatch remote certificate must have"]],
+    },
+    KnownError {
+        key: "m365-mta-sts-mx-failed",
+        mta: "Microsoft 365 / Exchange Online",
+        example: "550 5.4.8 MX hosts of example.com failed MTA-STS validation",
+        meaning: "The destination domain's MTA-STS policy is in enforce mode and the MX host Exchange Online \
+                  would deliver to matches none of its mx patterns, so the message is not delivered.",
+        causes: &[
+            "an MX host added (a migration) without updating the policy",
+            "a wildcard pattern that covers one label only",
+        ],
+        findings: &["mtasts-mx-mismatch"],
+        reproduce: STS_PROBE,
+        patterns: &[&["mx hosts of", "failed mta sts validation"]],
+    },
+    KnownError {
+        key: "m365-mta-sts-cert-failed",
+        mta: "Microsoft 365 / Exchange Online",
+        example: "550 5.7.5 Remote certificate failed MTA-STS validation. Reason: ...",
+        meaning: "Under the destination's enforce MTA-STS policy the MX certificate must chain to a trusted \
+                  CA and name the MX host; it does not, so Exchange Online does not deliver (4.7.5 while it \
+                  retries, 5.7.5 when it gives up).",
+        causes: &[
+            "a self-signed or private-CA certificate",
+            "a certificate that names another host",
+            "an expired certificate or a missing intermediate",
+        ],
+        findings: &[
+            "mtasts-cert-invalid",
+            "tls-cert-untrusted",
+            "tls-cert-name-mismatch",
+        ],
+        reproduce: STS_PROBE,
+        patterns: &[&["remote certificate failed mta sts validation"]],
+    },
+    KnownError {
+        key: "gmail-tls-cert-mismatch",
+        mta: "Gmail",
+        example: "TLS Negotiation failed, the certificate doesn't match the host.",
+        meaning: "Gmail required an authenticated TLS connection (the domain's MTA-STS policy, or Gmail's \
+                  own rules for a configured server) and the certificate was not valid for the host name: \
+                  another name, self-signed, or an untrusted chain. The message bounces.",
+        causes: &[
+            "a certificate that does not name the MX host (only the domain, or another host)",
+            "a self-signed certificate, which Gmail reports with the same words",
+            "a missing intermediate certificate",
+        ],
+        findings: &[
+            "mtasts-cert-invalid",
+            "tls-cert-name-mismatch",
+            "tls-cert-untrusted",
+        ],
+        reproduce: STS_PROBE,
+        patterns: &[&["tls negotiation failed the certificate doesn t match the host"]],
+    },
+];
 
 #[cfg(test)]
 mod tests {
@@ -331,6 +546,46 @@ mod tests {
     }
 
     #[test]
+    fn policy_wordings_in_full_log_lines() {
+        let first = |line: &str| crate::knowledge::explain::match_known(line)[0].key;
+        assert_eq!(
+            first(
+                "Dec  1 10:00:00 mx postfix/smtp[123]: 4F2A1: to=<a@example.com>, \
+                 relay=mx1.example.com[192.0.2.1]:25, delay=0.2, dsn=4.7.5, status=deferred \
+                 (TLSA lookup error for mx1.example.com:25)"
+            ),
+            "postfix-dane-tlsa-lookup-error"
+        );
+        assert_eq!(
+            first(
+                "postfix/smtp[9]: 7672C1DD39: to=<info@example.nl>, relay=mail.example.nl[192.0.2.1]:25, \
+                 dsn=4.7.5, status=deferred (Server certificate not trusted)"
+            ),
+            "postfix-dane-not-trusted"
+        );
+        assert_eq!(
+            first(
+                "Remote server returned '550 5.4.8 MX hosts of example.com failed MTA-STS validation'"
+            ),
+            "m365-mta-sts-mx-failed"
+        );
+        assert_eq!(
+            first("LED=450 4.7.323 tlsa-invalid: The domain failed DANE validation. [Hostname=X]"),
+            "m365-dane-tlsa-invalid"
+        );
+        assert_eq!(
+            first(
+                "2026-12-01 10:00:00 1abc-000 == a@example.com R=dnslookup T=remote_smtp defer (-1): DANE error: tlsa lookup DEFER"
+            ),
+            "exim-dane-tlsa-defer"
+        );
+        let sts = crate::knowledge::explain::match_known(
+            "postfix/smtp[1]: A: to=<a@example.com>, status=deferred (Server certificate not verified)",
+        );
+        assert!(sts.iter().any(|k| k.key == "postfix-mta-sts-not-verified"));
+    }
+
+    #[test]
     fn known_policy_errors_name_policy_findings() {
         for k in POLICY_KNOWN_ERRORS {
             for f in k.findings {
@@ -340,11 +595,16 @@ mod tests {
                     k.key
                 );
             }
+            let found = crate::knowledge::explain::match_known(k.example);
             assert!(
-                matches!(crate::knowledge::explain::explain(k.example), crate::knowledge::explain::Explanation::Known(m) if m[0].key == k.key),
+                found.iter().any(|m| m.key == k.key),
                 "{} does not explain its own example",
                 k.key
             );
+            // Only a wording that is no more specific than a general entry's comes second.
+            if k.key != "postfix-mta-sts-not-verified" {
+                assert_eq!(found[0].key, k.key, "{} is not the first reading", k.key);
+            }
         }
     }
 }
