@@ -170,7 +170,7 @@ pub async fn run(
         server.is_none() && (opts.dane == PolicyChoice::Auto || opts.mta_sts == PolicyChoice::Auto)
     });
     let (hosts_tx, hosts_rx) = tokio::sync::oneshot::channel::<Vec<String>>();
-    let policy = policy_facts(policy_domain, opts, &cfg, anchor.as_ref(), hosts_rx);
+    let policy = policy_beside(policy_domain, opts, &cfg, anchor, hosts_rx);
     let dialogue = async {
         let dns = probe.plan(&target, server, opts).await?;
         let hosts = probe
@@ -213,11 +213,45 @@ pub async fn run(
     })
 }
 
+/// [`policy_facts`] on a thread of its own with its own runtime, so that the validation, the
+/// policy host's TLS handshake and the SMTP dialogue do not take turns on one thread.
+async fn policy_beside(
+    domain: Option<String>,
+    opts: &ProbeConfig,
+    cfg: &SessionConfig,
+    anchor: Option<crate::dns::dnssec::TrustAnchorFile>,
+    hosts: tokio::sync::oneshot::Receiver<Vec<String>>,
+) -> Result<Option<crate::record::policy::PolicyFacts>, ProbeError> {
+    if domain.is_none() {
+        return Ok(None);
+    }
+    let (opts, roots) = (opts.clone(), cfg.roots.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("policy".into())
+        .spawn(move || {
+            let facts = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| ProbeError::Resolve(dns::ResolveError::SystemConfig(e.to_string())))
+                .and_then(|rt| {
+                    rt.block_on(policy_facts(domain, &opts, roots, anchor.as_ref(), hosts))
+                });
+            let _ = tx.send(facts);
+        });
+    if let Err(e) = spawned {
+        return Err(ProbeError::Resolve(dns::ResolveError::SystemConfig(
+            e.to_string(),
+        )));
+    }
+    rx.await.unwrap_or(Ok(None))
+}
+
 /// The policy facts of a domain target, when any policy is evaluated.
 async fn policy_facts(
     domain: Option<String>,
     opts: &ProbeConfig,
-    cfg: &SessionConfig,
+    roots: std::sync::Arc<rustls::RootCertStore>,
     anchor: Option<&crate::dns::dnssec::TrustAnchorFile>,
     hosts: tokio::sync::oneshot::Receiver<Vec<String>>,
 ) -> Result<Option<crate::record::policy::PolicyFacts>, ProbeError> {
@@ -237,7 +271,8 @@ async fn policy_facts(
         dane,
         mta_sts: opts.mta_sts == PolicyChoice::Auto,
         port: opts.port,
-        roots: cfg.roots.clone(),
+        family: family(opts),
+        roots,
         connect_wait,
         fetch_wait,
     };

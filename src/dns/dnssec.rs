@@ -128,11 +128,7 @@ impl SecureDns {
             return Self::plain(servers, wait, anchors, None);
         }
         if let Some(file) = anchor {
-            let plain = resolver_builder(servers, wait)?
-                .0
-                .build()
-                .map_err(|e| ResolveError::SystemConfig(e.to_string()))?;
-            let set = trust_anchors(file, &plain, wait).await;
+            let set = trust_anchors(file, servers, wait).await?;
             anchors = format!("{} ({} keys)", file.path.display(), set.0);
             builder = builder.with_trust_anchor(Arc::new(set.1));
             zones = file
@@ -220,6 +216,19 @@ impl SecureDns {
     /// Whether answers are validated.
     pub fn validating(&self) -> bool {
         self.validating
+    }
+
+    /// A lookup that was not made (`-4` or `-6` rules its family out).
+    pub fn not_asked(&self, name: &str, rtype: RecordType) -> Validated {
+        Validated {
+            name: name.trim_end_matches('.').to_string(),
+            rtype: type_name(rtype),
+            status: DnssecStatus::Indeterminate,
+            error: Some(LookupFailure {
+                kind: "no-records",
+                message: "not asked (another address family was chosen)".into(),
+            }),
+        }
     }
 
     /// One lookup within the wait: its status and the records of the asked type.
@@ -344,9 +353,9 @@ fn type_name(t: RecordType) -> &'static str {
 /// digest, RFC 4034 §5.1.4).
 async fn trust_anchors(
     file: &TrustAnchorFile,
-    plain: &TokioResolver,
+    servers: &[SocketAddr],
     wait: Duration,
-) -> (usize, TrustAnchors) {
+) -> Result<(usize, TrustAnchors), ResolveError> {
     let mut set = TrustAnchors::empty();
     let mut n = 0;
     for (name, key) in &file.dnskeys {
@@ -356,6 +365,13 @@ async fn trust_anchors(
     }
     let mut owners: Vec<&Name> = file.ds.iter().map(|(n, _)| n).collect();
     owners.dedup();
+    if owners.is_empty() {
+        return Ok((n, set));
+    }
+    let plain = resolver_builder(servers, wait)?
+        .0
+        .build()
+        .map_err(|e| ResolveError::SystemConfig(e.to_string()))?;
     for owner in owners {
         let Ok(Ok(lookup)) =
             tokio::time::timeout(wait, plain.lookup(owner.clone(), RecordType::DNSKEY)).await
@@ -376,7 +392,7 @@ async fn trust_anchors(
             }
         }
     }
-    (n, set)
+    Ok((n, set))
 }
 
 #[cfg(test)]

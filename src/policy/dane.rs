@@ -1,6 +1,7 @@
 //! TLSA lookups for DANE (RFC 7672 §2.2): each MX host's address records validated, and,
 //! where they are secure, the TLSA RRset at `_PORT._tcp.HOST`.
 
+use crate::dns::Family;
 use crate::dns::dnssec::SecureDns;
 use crate::record::policy::{DnssecStatus, Tlsa, TlsaLookup};
 use hickory_resolver::proto::rr::{RData, RecordType};
@@ -10,24 +11,38 @@ use std::fmt::Write as _;
 pub const MAX_HOSTS: usize = 16;
 
 /// The TLSA lookups of every host (the first [`MAX_HOSTS`]), concurrently.
-pub async fn lookup_all(dns: &SecureDns, hosts: &[String], port: u16) -> Vec<TlsaLookup> {
+pub async fn lookup_all(
+    dns: &SecureDns,
+    hosts: &[String],
+    port: u16,
+    family: Family,
+) -> Vec<TlsaLookup> {
     let all = hosts
         .iter()
         .filter(|h| h.as_str() != "." && h.parse::<std::net::IpAddr>().is_err())
         .take(MAX_HOSTS)
-        .map(|h| lookup(dns, h, port));
+        .map(|h| lookup(dns, h, port, family));
     futures_util::future::join_all(all).await
 }
 
-/// One host: A and AAAA validated together; TLSA only when the addresses are secure.
-pub async fn lookup(dns: &SecureDns, host: &str, port: u16) -> TlsaLookup {
+/// One host: its A and AAAA records (those of `-4`/`-6` only) validated together; TLSA only
+/// when the addresses are secure.
+pub async fn lookup(dns: &SecureDns, host: &str, port: u16, family: Family) -> TlsaLookup {
+    let ask = |t: RecordType, wanted: bool| async move {
+        if wanted {
+            Some(dns.lookup(host, t).await.0)
+        } else {
+            None
+        }
+    };
     let (a, aaaa) = tokio::join!(
-        dns.lookup(host, RecordType::A),
-        dns.lookup(host, RecordType::AAAA)
+        ask(RecordType::A, family != Family::V6),
+        ask(RecordType::AAAA, family != Family::V4)
     );
     // A family with no record (NODATA) says nothing about the host's addresses.
-    let mut addresses: Vec<_> = [a.0, aaaa.0]
+    let mut addresses: Vec<_> = a
         .into_iter()
+        .chain(aaaa)
         .filter(|v| {
             !(v.error.as_ref().is_some_and(|e| e.kind == "no-records")
                 && v.status != DnssecStatus::Bogus)

@@ -23,6 +23,8 @@ pub struct PolicyPlan {
     pub mta_sts: bool,
     /// The SMTP port of the MX hosts (TLSA names are `_PORT._tcp.HOST`).
     pub port: u16,
+    /// The address families the probe uses (`-4`, `-6`).
+    pub family: crate::dns::Family,
     /// Trust anchors for the MTA-STS policy host (webpki-roots plus `--ca-file`).
     pub roots: Arc<RootCertStore>,
     /// The wait for the policy host's TCP connect.
@@ -61,7 +63,7 @@ pub async fn gather(
     let dane = async {
         let hosts = hosts.await;
         let found = if plan.dane {
-            Some(dane::lookup_all(dns, &hosts, plan.port).await)
+            Some(dane::lookup_all(dns, &hosts, plan.port, plan.family).await)
         } else {
             None
         };

@@ -102,10 +102,22 @@ pub async fn fetch(dns: &SecureDns, plan: &PolicyPlan, domain: &str) -> PolicyFe
     out
 }
 
-async fn addresses(dns: &SecureDns, host: &str) -> Result<Vec<IpAddr>, String> {
+async fn addresses(
+    dns: &SecureDns,
+    host: &str,
+    family: crate::dns::Family,
+) -> Result<Vec<IpAddr>, String> {
+    use crate::dns::Family;
+    let ask = |t: RecordType, wanted: bool| async move {
+        if wanted {
+            dns.lookup(host, t).await
+        } else {
+            (dns.not_asked(host, t), Vec::new())
+        }
+    };
     let (a, aaaa) = tokio::join!(
-        dns.lookup(host, RecordType::A),
-        dns.lookup(host, RecordType::AAAA)
+        ask(RecordType::A, family != Family::V6),
+        ask(RecordType::AAAA, family != Family::V4)
     );
     let ips: Vec<IpAddr> =
         a.1.iter()
@@ -147,7 +159,7 @@ async fn get(
     host: &str,
     out: &mut PolicyFetch,
 ) -> Result<String, String> {
-    let ips = addresses(dns, host).await?;
+    let ips = addresses(dns, host, plan.family).await?;
     let tcp = connect(&ips, plan.connect_wait).await?;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
