@@ -305,3 +305,27 @@ fn nothing_of_the_policy_runs_for_server() {
     assert!(doc["policy"].is_null());
     assert!(policy_ids(&doc).is_empty());
 }
+
+/// A silent resolver: the anchor probe gives up (then the lookups do) within the waits, and
+/// the probe is not held up for longer than those two waits.
+#[test]
+fn a_silent_resolver_costs_the_policy_lookups_no_more_than_the_dns_waits() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let resolver = silent.local_addr().unwrap().to_string();
+    let started = Instant::now();
+    let (code, doc) = run_json(smtpdoctor().args([
+        "probe",
+        "example.test",
+        "--resolver",
+        &resolver,
+        "--timeout",
+        "1s",
+        "--json",
+    ]));
+    let took = started.elapsed();
+    assert_eq!(code, 2);
+    assert!(took < Duration::from_millis(3500), "{took:?}");
+    assert_eq!(doc["policy"]["dnssec"]["mx"], "indeterminate", "{doc:#}");
+    assert!(doc["notes"].to_string().contains("DNSSEC not validated"));
+    assert!(policy_ids(&doc).is_empty());
+}

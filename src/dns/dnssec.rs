@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The longest wait for an anchor zone's DNSKEY set before validation is given up.
+pub const ANCHOR_PROBE_WAIT: Duration = Duration::from_secs(5);
+
 /// A `--trust-anchor` file that cannot be used (exit 3).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot use --trust-anchor {path}: {message}")]
@@ -155,7 +158,15 @@ impl SecureDns {
         // the domain. Validation needs the anchor zone's DNSKEY set to validate first.
         let mut secure = false;
         let mut why = String::new();
-        for z in &zones {
+        // The anchor zones' keys are in every validating resolver's cache: a resolver that takes
+        // long for them is not one to validate through, and a silent one must not cost a
+        // whole wait before the policy lookups even start.
+        let probe = SecureDns {
+            wait: wait.min(ANCHOR_PROBE_WAIT),
+            ..dns
+        };
+        let mut dns = probe;
+        for z in zones.iter().take(4) {
             let (v, _) = dns.lookup(&z.to_ascii(), RecordType::DNSKEY).await;
             if v.status == DnssecStatus::Secure {
                 secure = true;
@@ -171,6 +182,7 @@ impl SecureDns {
             );
         }
         if secure {
+            dns.wait = wait;
             return Ok(dns);
         }
         let note = format!(
