@@ -230,14 +230,21 @@ async fn policy_beside(
     let spawned = std::thread::Builder::new()
         .name("policy".into())
         .spawn(move || {
-            let facts = tokio::runtime::Builder::new_current_thread()
+            match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map_err(|e| ProbeError::Resolve(dns::ResolveError::SystemConfig(e.to_string())))
-                .and_then(|rt| {
-                    rt.block_on(policy_facts(domain, &opts, roots, anchor.as_ref(), hosts))
-                });
-            let _ = tx.send(facts);
+            {
+                // The facts go out before the runtime (and the resolvers' tasks) shut down.
+                Ok(rt) => rt.block_on(async {
+                    let facts = policy_facts(domain, &opts, roots, anchor.as_ref(), hosts).await;
+                    let _ = tx.send(facts);
+                }),
+                Err(e) => {
+                    let _ = tx.send(Err(ProbeError::Resolve(dns::ResolveError::SystemConfig(
+                        e.to_string(),
+                    ))));
+                }
+            }
         });
     if let Err(e) = spawned {
         return Err(ProbeError::Resolve(dns::ResolveError::SystemConfig(

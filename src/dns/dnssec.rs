@@ -105,17 +105,26 @@ pub fn read_trust_anchor(path: &Path) -> Result<TrustAnchorFile, TrustAnchorErro
 }
 
 /// A resolver for the policy lookups: validating unless DNSSEC is not asked for.
+///
+/// A resolver path that drops signatures (many stubs and home routers), or servers that do not
+/// serve the anchor's zone, make every answer look bogus: that is no verdict on the domain. So
+/// validation counts only once the anchor zone's DNSKEY set has validated; that check runs
+/// beside the first lookups (not before them), and when it fails every lookup is made again
+/// without validation and its status is `indeterminate`.
 pub struct SecureDns {
-    resolver: TokioResolver,
-    validating: bool,
+    validator: Option<TokioResolver>,
+    plain: TokioResolver,
     wait: Duration,
+    zones: Vec<Name>,
+    label: String,
+    /// `None`: validation works; `Some(why)`: it could not be done.
+    verdict: tokio::sync::OnceCell<Option<String>>,
     /// What the trust anchors are, in words (for the report).
     pub anchors: String,
-    unavailable: Option<String>,
 }
 
 impl SecureDns {
-    /// Builds the resolver. With `validate`, hickory's validator checks every answer against
+    /// Builds the resolvers. With `validate`, hickory's validator checks every answer against
     /// the root anchors or, when `anchor` is given, only against its keys; DS anchors are
     /// turned into the DNSKEYs they cover by asking for the zone's DNSKEY set.
     pub async fn new(
@@ -124,110 +133,95 @@ impl SecureDns {
         validate: bool,
         anchor: Option<&TrustAnchorFile>,
     ) -> Result<SecureDns, ResolveError> {
-        let (mut builder, _) = resolver_builder(servers, wait)?;
+        let build = |b: hickory_resolver::ResolverBuilder<_>| {
+            b.build()
+                .map_err(|e| ResolveError::SystemConfig(e.to_string()))
+        };
+        let plain = build(resolver_builder(servers, wait)?.0)?;
         let mut anchors = "the root zone's KSKs".to_string();
         let mut zones = vec![Name::root()];
-        if !validate {
-            return Self::plain(servers, wait, anchors, None);
-        }
-        if let Some(file) = anchor {
-            let set = trust_anchors(file, servers, wait).await?;
-            anchors = format!("{} ({} keys)", file.path.display(), set.0);
-            builder = builder.with_trust_anchor(Arc::new(set.1));
-            zones = file
-                .dnskeys
-                .iter()
-                .map(|(n, _)| n.clone())
-                .chain(file.ds.iter().map(|(n, _)| n.clone()))
-                .collect();
-            zones.dedup();
-        }
-        builder.options_mut().validate = true;
-        let resolver = builder
-            .build()
-            .map_err(|e| ResolveError::SystemConfig(e.to_string()))?;
-        let dns = SecureDns {
-            resolver,
-            validating: true,
-            wait,
-            anchors,
-            unavailable: None,
-        };
-        // A resolver path that drops signatures (many stubs and home routers), or servers that
-        // do not serve the anchor's zone, make every answer look bogus: that is no verdict on
-        // the domain. Validation needs the anchor zone's DNSKEY set to validate first.
-        let mut secure = false;
-        let mut why = String::new();
-        // The anchor zones' keys are in every validating resolver's cache: a resolver that takes
-        // long for them is not one to validate through, and a silent one must not cost a
-        // whole wait before the policy lookups even start.
-        let probe = SecureDns {
-            wait: wait.min(ANCHOR_PROBE_WAIT),
-            ..dns
-        };
-        let mut dns = probe;
-        for z in zones.iter().take(4) {
-            let (v, _) = dns.lookup(&z.to_ascii(), RecordType::DNSKEY).await;
-            if v.status == DnssecStatus::Secure {
-                secure = true;
-                break;
-            }
-            why = format!(
-                "the DNSKEY set of {} did not validate ({}{})",
-                z,
-                v.status.name(),
-                v.error
-                    .map(|e| format!(": {}", e.message))
-                    .unwrap_or_default()
-            );
-        }
-        if secure {
-            dns.wait = wait;
-            return Ok(dns);
-        }
-        let note = format!(
-            "DNSSEC not validated: {why} through resolver {}, so every status is indeterminate \
-             (a resolver path that strips signatures, or servers without the anchor's zone)",
-            if servers.is_empty() {
-                "system".to_string()
-            } else {
-                servers
+        let validator = if validate {
+            let (mut builder, _) = resolver_builder(servers, wait)?;
+            if let Some(file) = anchor {
+                let set = trust_anchors(file, servers, wait).await?;
+                anchors = format!("{} ({} keys)", file.path.display(), set.0);
+                builder = builder.with_trust_anchor(Arc::new(set.1));
+                zones = file
+                    .dnskeys
                     .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                    .map(|(n, _)| n.clone())
+                    .chain(file.ds.iter().map(|(n, _)| n.clone()))
+                    .collect();
+                zones.dedup();
             }
-        );
-        Self::plain(servers, wait, dns.anchors, Some(note))
-    }
-
-    fn plain(
-        servers: &[SocketAddr],
-        wait: Duration,
-        anchors: String,
-        unavailable: Option<String>,
-    ) -> Result<SecureDns, ResolveError> {
-        let resolver = resolver_builder(servers, wait)?
-            .0
-            .build()
-            .map_err(|e| ResolveError::SystemConfig(e.to_string()))?;
+            builder.options_mut().validate = true;
+            Some(build(builder)?)
+        } else {
+            None
+        };
+        let label = if servers.is_empty() {
+            "system".to_string()
+        } else {
+            servers
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         Ok(SecureDns {
-            resolver,
-            validating: false,
+            validator,
+            plain,
             wait,
+            zones,
+            label,
+            verdict: tokio::sync::OnceCell::new(),
             anchors,
-            unavailable,
         })
     }
 
     /// Why validation was asked for but could not be done, if so.
     pub fn unavailable(&self) -> Option<&str> {
-        self.unavailable.as_deref()
+        self.verdict.get().and_then(|v| v.as_deref())
     }
 
-    /// Whether answers are validated.
+    /// Whether validation was asked for and works (after the first lookup).
     pub fn validating(&self) -> bool {
-        self.validating
+        self.validator.is_some() && self.verdict.get().is_some_and(|v| v.is_none())
+    }
+
+    /// The anchor check, once: the anchor zones' DNSKEY sets must validate. The keys are in
+    /// every validating resolver's cache, so a resolver slow to give them is not one to
+    /// validate through: the check waits at most [`ANCHOR_PROBE_WAIT`].
+    async fn anchors_validate(&self, validator: &TokioResolver) -> bool {
+        let verdict = self
+            .verdict
+            .get_or_init(|| async {
+                let wait = self.wait.min(ANCHOR_PROBE_WAIT);
+                let mut why = String::new();
+                for z in self.zones.iter().take(4) {
+                    let (v, _) =
+                        query(validator, true, wait, &z.to_ascii(), RecordType::DNSKEY).await;
+                    if v.status == DnssecStatus::Secure {
+                        return None;
+                    }
+                    why = format!(
+                        "the DNSKEY set of {} did not validate ({}{})",
+                        z,
+                        v.status.name(),
+                        v.error
+                            .map(|e| format!(": {}", e.message))
+                            .unwrap_or_default()
+                    );
+                }
+                Some(format!(
+                    "DNSSEC not validated: {why} through resolver {}, so every status is \
+                     indeterminate (a resolver path that strips signatures, or servers without \
+                     the anchor's zone)",
+                    self.label
+                ))
+            })
+            .await;
+        verdict.is_none()
     }
 
     /// A lookup that was not made (`-4` or `-6` rules its family out).
@@ -245,66 +239,82 @@ impl SecureDns {
 
     /// One lookup within the wait: its status and the records of the asked type.
     pub async fn lookup(&self, name: &str, rtype: RecordType) -> (Validated, Vec<RData>) {
-        let mut v = Validated {
-            name: name.trim_end_matches('.').to_string(),
-            rtype: type_name(rtype),
-            status: DnssecStatus::Indeterminate,
-            error: None,
-        };
-        let answer =
-            tokio::time::timeout(self.wait, self.resolver.lookup(fqdn(name).as_str(), rtype)).await;
-        let mut rdata = Vec::new();
-        match answer {
-            Err(_) => v.error = Some(timed_out(self.wait)),
-            Ok(Ok(lookup)) => {
-                let wanted: Vec<&Record> = lookup
-                    .answers()
-                    .iter()
-                    .filter(|r| r.record_type() == rtype || r.record_type() == RecordType::CNAME)
-                    .collect();
-                v.status = self.status(wanted.iter().map(|r| r.proof));
-                rdata = wanted
-                    .iter()
-                    .filter(|r| r.record_type() == rtype)
-                    .map(|r| r.data.clone())
-                    .collect();
-                if rdata.is_empty() {
-                    v.error = Some(LookupFailure {
-                        kind: "no-records",
-                        message: "the name exists but has no record of this type (NODATA)".into(),
-                    });
+        if let Some(validator) = &self.validator {
+            let (usable, answer) = tokio::join!(
+                self.anchors_validate(validator),
+                query(validator, true, self.wait, name, rtype)
+            );
+            if usable {
+                return answer;
+            }
+        }
+        query(&self.plain, false, self.wait, name, rtype).await
+    }
+}
+
+/// One query within `wait`; statuses only when `validating`.
+async fn query(
+    resolver: &TokioResolver,
+    validating: bool,
+    wait: Duration,
+    name: &str,
+    rtype: RecordType,
+) -> (Validated, Vec<RData>) {
+    let mut v = Validated {
+        name: name.trim_end_matches('.').to_string(),
+        rtype: type_name(rtype),
+        status: DnssecStatus::Indeterminate,
+        error: None,
+    };
+    let status = |proofs: &mut dyn Iterator<Item = Proof>| {
+        if validating {
+            combine(proofs.map(status_of))
+        } else {
+            DnssecStatus::Indeterminate
+        }
+    };
+    let answer = tokio::time::timeout(wait, resolver.lookup(fqdn(name).as_str(), rtype)).await;
+    let mut rdata = Vec::new();
+    match answer {
+        Err(_) => v.error = Some(timed_out(wait)),
+        Ok(Ok(lookup)) => {
+            let wanted: Vec<&Record> = lookup
+                .answers()
+                .iter()
+                .filter(|r| r.record_type() == rtype || r.record_type() == RecordType::CNAME)
+                .collect();
+            v.status = status(&mut wanted.iter().map(|r| r.proof));
+            rdata = wanted
+                .iter()
+                .filter(|r| r.record_type() == rtype)
+                .map(|r| r.data.clone())
+                .collect();
+            if rdata.is_empty() {
+                v.error = Some(LookupFailure {
+                    kind: "no-records",
+                    message: "the name exists but has no record of this type (NODATA)".into(),
+                });
+            }
+        }
+        Ok(Err(e)) => {
+            v.status = if validating {
+                match &e {
+                    NetError::Dns(DnsError::DnssecBogus) => DnssecStatus::Bogus,
+                    NetError::Dns(DnsError::Nsec { proof, .. }) => status_of(*proof),
+                    NetError::Dns(DnsError::NoRecordsFound(n)) => {
+                        let soa = n.soa.as_ref().map(|s| s.proof);
+                        let auth = n.authorities.iter().flat_map(|a| a.iter().map(|r| r.proof));
+                        status(&mut soa.into_iter().chain(auth))
+                    }
+                    _ => DnssecStatus::Indeterminate,
                 }
-            }
-            Ok(Err(e)) => {
-                v.status = self.error_status(&e);
-                v.error = Some(failure(&e));
-            }
-        }
-        (v, rdata)
-    }
-
-    fn status(&self, proofs: impl Iterator<Item = Proof>) -> DnssecStatus {
-        if !self.validating {
-            return DnssecStatus::Indeterminate;
-        }
-        combine(proofs.map(status_of))
-    }
-
-    fn error_status(&self, e: &NetError) -> DnssecStatus {
-        if !self.validating {
-            return DnssecStatus::Indeterminate;
-        }
-        match e {
-            NetError::Dns(DnsError::DnssecBogus) => DnssecStatus::Bogus,
-            NetError::Dns(DnsError::Nsec { proof, .. }) => status_of(*proof),
-            NetError::Dns(DnsError::NoRecordsFound(n)) => {
-                let soa = n.soa.as_ref().map(|s| s.proof);
-                let auth = n.authorities.iter().flat_map(|a| a.iter().map(|r| r.proof));
-                self.status(soa.into_iter().chain(auth))
-            }
-            _ => DnssecStatus::Indeterminate,
+            } else {
+                DnssecStatus::Indeterminate
+            };
+            v.error = Some(failure(&e));
         }
     }
+    (v, rdata)
 }
 
 fn status_of(p: Proof) -> DnssecStatus {

@@ -10,6 +10,8 @@ use hickory_resolver::proto::rr::{RData, RecordType};
 use http_body_util::{BodyExt, Empty, Limited};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 /// The largest policy body a sender accepts (RFC 8461 §3.3 suggests 64 KiB).
 pub const MAX_POLICY_BYTES: usize = 64 * 1024;
@@ -21,9 +23,11 @@ pub fn policy_url(domain: &str) -> String {
 
 /// The record lookup and, when one valid record is published, the policy fetch and parse.
 pub async fn gather(dns: &SecureDns, plan: &PolicyPlan, domain: &str) -> MtaStsFacts {
-    let (lookup, rdata) = dns
-        .lookup(&format!("_mta-sts.{domain}"), RecordType::TXT)
-        .await;
+    // The policy host's address and the TLS connection to it are made beside the record
+    // lookup; the policy is asked for only when a record is published.
+    let (host, name) = (format!("mta-sts.{domain}"), format!("_mta-sts.{domain}"));
+    let ((lookup, rdata), opened) =
+        tokio::join!(dns.lookup(&name, RecordType::TXT), open(dns, plan, &host));
     let records: Vec<String> = txt_strings(&rdata)
         .into_iter()
         .filter(|t| t.starts_with("v=STSv1"))
@@ -52,7 +56,7 @@ pub async fn gather(dns: &SecureDns, plan: &PolicyPlan, domain: &str) -> MtaStsF
     }
     // RFC 8461 §3.1: the policy is fetched when the record is valid; an invalid record is
     // no policy at all, but the fetch still shows the admin what the policy host serves.
-    let fetch = fetch(dns, plan, domain).await;
+    let fetch = fetch(plan, domain, opened).await;
     if let Some(body) = &fetch.body {
         match mailrs_mta_sts::Policy::parse(body) {
             Ok(p) => {
@@ -75,9 +79,35 @@ pub async fn gather(dns: &SecureDns, plan: &PolicyPlan, domain: &str) -> MtaStsF
     facts
 }
 
-/// `GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt` within the fetch wait.
-pub async fn fetch(dns: &SecureDns, plan: &PolicyPlan, domain: &str) -> PolicyFetch {
+/// A TLS connection to the policy host (PKIX-verified for its name), when one was made, with
+/// the time its making started; or why there is none.
+pub type Opened = (Instant, Result<TlsStream<TcpStream>, String>);
+
+/// Resolves the policy host and opens a verified TLS connection to it, within the fetch wait.
+pub async fn open(dns: &SecureDns, plan: &PolicyPlan, host: &str) -> Opened {
+    let ips = addresses(dns, host, plan.family).await;
     let started = Instant::now();
+    let tls = match ips {
+        Err(e) => Err(e),
+        Ok(ips) => match tokio::time::timeout(plan.fetch_wait, handshake(plan, host, &ips)).await {
+            Ok(r) => r,
+            Err(_) => Err(no_answer(plan.fetch_wait)),
+        },
+    };
+    (started, tls)
+}
+
+fn no_answer(wait: Duration) -> String {
+    format!(
+        "no complete answer within {}",
+        humantime::format_duration(wait)
+    )
+}
+
+/// `GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt` over the opened connection, within
+/// what is left of the fetch wait.
+pub async fn fetch(plan: &PolicyPlan, domain: &str, opened: Opened) -> PolicyFetch {
+    let (started, tls) = opened;
     let mut out = PolicyFetch {
         url: policy_url(domain),
         status: None,
@@ -87,16 +117,17 @@ pub async fn fetch(dns: &SecureDns, plan: &PolicyPlan, domain: &str) -> PolicyFe
         body: None,
     };
     let host = format!("mta-sts.{domain}");
-    let result = tokio::time::timeout(plan.fetch_wait, get(dns, plan, &host, &mut out)).await;
+    let left = plan.fetch_wait.saturating_sub(started.elapsed());
+    let result = match tls {
+        Err(e) => Err(e),
+        Ok(tls) => match tokio::time::timeout(left, get(&host, tls, &mut out)).await {
+            Ok(r) => r,
+            Err(_) => Err(no_answer(plan.fetch_wait)),
+        },
+    };
     match result {
-        Err(_) => {
-            out.error = Some(format!(
-                "no complete answer within {}",
-                humantime::format_duration(plan.fetch_wait)
-            ))
-        }
-        Ok(Err(e)) => out.error = Some(e),
-        Ok(Ok(body)) => out.body = Some(body),
+        Err(e) => out.error = Some(e),
+        Ok(body) => out.body = Some(body),
     }
     out.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     out
@@ -153,14 +184,12 @@ async fn connect(ips: &[IpAddr], wait: Duration) -> Result<tokio::net::TcpStream
     Err(last)
 }
 
-async fn get(
-    dns: &SecureDns,
+async fn handshake(
     plan: &PolicyPlan,
     host: &str,
-    out: &mut PolicyFetch,
-) -> Result<String, String> {
-    let ips = addresses(dns, host, plan.family).await?;
-    let tcp = connect(&ips, plan.connect_wait).await?;
+    ips: &[IpAddr],
+) -> Result<TlsStream<TcpStream>, String> {
+    let tcp = connect(ips, plan.connect_wait).await?;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -170,10 +199,17 @@ async fn get(
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let name = rustls::pki_types::ServerName::try_from(host.to_string())
         .map_err(|e| format!("{host} is not a TLS server name: {e}"))?;
-    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
         .connect(name, tcp)
         .await
-        .map_err(|e| format!("TLS with {host}: {e}"))?;
+        .map_err(|e| format!("TLS with {host}: {e}"))
+}
+
+async fn get(
+    host: &str,
+    tls: TlsStream<TcpStream>,
+    out: &mut PolicyFetch,
+) -> Result<String, String> {
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
             .await
