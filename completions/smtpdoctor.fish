@@ -33,6 +33,11 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "proxy" -d 'Re
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "explain" -d 'Explain a finding id or an MTA\'s queue or log error text'
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l server -d 'Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l targets -d 'Many targets: also probe each line of FILE (- for stdin), streamed: one domain, address or IP per line; blank lines and # comments are ignored, a target listed twice is probed once, an invalid line becomes a target-invalid document. JSON: one document per line as each finishes; text: a status line per target, then a summary' -r -F
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s j -l jobs -d 'Targets probed at once (each with the budgets of a probe alone)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l per-host -d 'Connections open to one IP address at a time, across all targets (shared MX hosts)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l rate -d 'New connections per second overall (e.g. 50, 0.5). Default: no cap' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l shard -d 'Probe only shard I of N (0-based): the targets whose stable hash (XXH3-64 of the normalized target, seed 0) modulo N is I; shards 0..N-1 together cover the list once' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l port -d 'Port used for MX hosts' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l resolver -d 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l helo -d 'Name sent in EHLO/HELO. Default: this host\'s name' -r
@@ -79,6 +84,7 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s 6 -d 'On
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l tls-on-connect -d 'Implicit TLS from the first byte (port 465 style)'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l no-pipelining -d 'Send one command at a time. By default, when the server advertises PIPELINING, MAIL, RCPT, RSET and QUIT go as one group (RFC 2920), as a sending MTA does: one round trip'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l data -d 'Send a short test message with DATA and time the reply to the final dot'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l no-live -d 'Do not show the dialogue live. On a terminal, the text output shows each line as it is sent or received (with its time and direction), then the judged report; with --no-live, or when stdout is no terminal, only the report is printed'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l json -d 'Same as --format json'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s v -l verbose -d 'Verbose: show TCP read boundaries with their times, and TLS details'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s q -l quiet -d 'Quiet: only the summary and the findings'
@@ -132,6 +138,7 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s 6 -d 'Onl
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l tls-on-connect -d 'Implicit TLS from the first byte (port 465 style)'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l no-pipelining -d 'Send one command at a time. By default, when the server advertises PIPELINING, MAIL, RCPT, RSET and QUIT go as one group (RFC 2920), as a sending MTA does: one round trip'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l data -d 'Send a short test message with DATA and time the reply to the final dot'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l no-live -d 'Do not show the dialogue live. On a terminal, the text output shows each line as it is sent or received (with its time and direction), then the judged report; with --no-live, or when stdout is no terminal, only the report is printed'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l json -d 'Same as --format json'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s v -l verbose -d 'Verbose: show TCP read boundaries with their times, and TLS details'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -s q -l quiet -d 'Quiet: only the summary and the findings'

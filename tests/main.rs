@@ -7,6 +7,7 @@
 mod common;
 
 mod accuracy;
+mod batch;
 mod cli;
 mod dns_and_network;
 mod fragmentation;
@@ -14,6 +15,7 @@ mod generated;
 mod hostile;
 mod hostile_clients;
 mod lab_active;
+mod lab_exim;
 mod lab_probe;
 mod lab_selftest;
 mod mock;

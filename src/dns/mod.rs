@@ -158,7 +158,33 @@ impl Dns {
         family: Family,
         wait: Duration,
     ) -> Result<Dns, ResolveError> {
-        let (builder, label) = resolver_builder(servers, wait)?;
+        Dns::build(servers, family, wait, None)
+    }
+
+    /// A resolver shared by the probes of a run (SPEC §10): its cache holds up to `entries`
+    /// answers, each for the whole run (at least an hour, even when its TTL is shorter), so a
+    /// shared MX host is resolved once however many domains name it.
+    pub fn for_run(
+        servers: &[SocketAddr],
+        family: Family,
+        wait: Duration,
+        entries: u64,
+    ) -> Result<Dns, ResolveError> {
+        Dns::build(servers, family, wait, Some(entries))
+    }
+
+    fn build(
+        servers: &[SocketAddr],
+        family: Family,
+        wait: Duration,
+        run_cache: Option<u64>,
+    ) -> Result<Dns, ResolveError> {
+        let (mut builder, label) = resolver_builder(servers, wait)?;
+        if let Some(entries) = run_cache {
+            let opts = builder.options_mut();
+            opts.cache_size = entries;
+            opts.positive_min_ttl = Some(Duration::from_secs(3600));
+        }
         let resolver = builder
             .build()
             .map_err(|e| ResolveError::SystemConfig(e.to_string()))?;

@@ -40,6 +40,7 @@ mod tests {
             aimed: "rcpt",
             notes: vec![],
             policy: None,
+            interrupted: false,
         }
     }
 

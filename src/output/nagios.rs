@@ -29,6 +29,9 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     if !r.got_through() {
         text.push_str(&format!(" did not get through to {}", r.aimed));
     }
+    if r.interrupted {
+        text.push_str(" (interrupted)");
+    }
     let ids: Vec<&str> = r
         .findings
         .iter()

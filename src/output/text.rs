@@ -53,7 +53,7 @@ impl Palette {
 }
 
 /// `host [address]`, or just `[address]` when the host is the address itself.
-fn host_label(host: &str, addr: std::net::SocketAddr) -> String {
+pub(super) fn host_label(host: &str, addr: std::net::SocketAddr) -> String {
     if host == addr.ip().to_string() {
         format!("[{}]", addr.ip())
     } else {
@@ -121,9 +121,10 @@ impl TextPrinter {
         let p = Palette { on: self.color };
         writeln!(
             out,
-            "{} {}",
+            "{} {}{}",
             p.bold("smtpdoctor probe"),
-            escape_str(&r.target)
+            escape_str(&r.target),
+            if r.interrupted { "  (interrupted)" } else { "" }
         )?;
         if let Some(d) = &r.dns {
             self.write_dns(r, d, &p, out)?;
@@ -531,11 +532,14 @@ impl TextPrinter {
             Verdict::Warning => p.paint("WARNING", Style::new().yellow().bold()),
             Verdict::Error => p.paint("CRITICAL", Style::new().red().bold()),
         };
-        let through = if r.got_through() {
+        let mut through = if r.got_through() {
             String::new()
         } else {
             format!("; no attempt got through to {}", r.aimed)
         };
+        if r.interrupted {
+            through.push_str("; interrupted (Ctrl-C): judged on what was recorded");
+        }
         writeln!(out)?;
         writeln!(
             out,
@@ -583,6 +587,7 @@ mod tests {
             aimed: "rcpt",
             notes: vec![],
             policy: None,
+            interrupted: false,
         }
     }
 

@@ -139,6 +139,13 @@ pub enum EventKind {
         /// How long the wait lasted, in ms.
         waited_ms: u64,
     },
+    /// A wait was cut short because the probe was interrupted (Ctrl-C).
+    Interrupted {
+        /// What was awaited.
+        stage: Stage,
+        /// How long it had been awaited, in ms.
+        waited_ms: u64,
+    },
     /// Plaintext bytes that were buffered when TLS started and were thrown away (RFC 3207 §4.2).
     PlaintextDiscarded {
         /// How many bytes.
@@ -156,6 +163,14 @@ pub enum EventKind {
         elapsed_us: u64,
         /// The slowest single write, µs.
         slowest_write_us: u64,
+    },
+    /// Message data written after the first bytes the record keeps of it (whole lines are
+    /// kept, then this): what the transcript leaves out.
+    DataElided {
+        /// Bytes on the wire not kept.
+        bytes: u64,
+        /// Lines they hold; a last line whose end came with the final dot counts as one.
+        lines: u64,
     },
     /// Something the probe decided or noticed locally, worth showing in the transcript.
     Note {

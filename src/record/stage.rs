@@ -6,6 +6,8 @@ use std::fmt;
 /// The stage of the dialogue a finding or a transcript line belongs to (SPEC §5 `stage`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Stage {
+    /// The target as given (a line of `--targets` that is no target).
+    Input,
     /// MX, A/AAAA and PTR lookups.
     Dns,
     /// Delivery security policy: DNSSEC, DANE, MTA-STS and TLS-RPT (SPEC §9).
@@ -14,8 +16,10 @@ pub enum Stage {
     Connect,
     /// Waiting for and reading the 220 greeting.
     Greeting,
-    /// EHLO or HELO (before or after TLS).
+    /// EHLO (before or after TLS).
     Ehlo,
+    /// HELO, the fallback after a refused EHLO.
+    Helo,
     /// The STARTTLS command and its reply.
     Starttls,
     /// The TLS handshake and certificate.
@@ -24,9 +28,13 @@ pub enum Stage {
     Mail,
     /// RCPT TO.
     Rcpt,
-    /// DATA, the message and the reply to the final dot.
+    /// DATA, its 354 and the message.
     Data,
-    /// RSET and QUIT.
+    /// The final dot and the wait for its reply.
+    Dot,
+    /// RSET.
+    Rset,
+    /// QUIT.
     Quit,
     /// An opt-in active test (`test:<name>`).
     Test(&'static str),
@@ -47,16 +55,20 @@ impl Stage {
     /// The name used in JSON (`dns`, `connect`, ..., `test:<name>`).
     pub fn name(&self) -> String {
         match self {
+            Stage::Input => "input".into(),
             Stage::Dns => "dns".into(),
             Stage::Policy => "policy".into(),
             Stage::Connect => "connect".into(),
             Stage::Greeting => "greeting".into(),
             Stage::Ehlo => "ehlo".into(),
+            Stage::Helo => "helo".into(),
             Stage::Starttls => "starttls".into(),
             Stage::Tls => "tls".into(),
             Stage::Mail => "mail".into(),
             Stage::Rcpt => "rcpt".into(),
             Stage::Data => "data".into(),
+            Stage::Dot => "dot".into(),
+            Stage::Rset => "rset".into(),
             Stage::Quit => "quit".into(),
             Stage::Test(name) => format!("test:{name}"),
         }

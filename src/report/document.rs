@@ -60,6 +60,9 @@ pub struct Document<'a> {
     pub exit_code: i32,
     /// Every finding.
     pub findings: Vec<FindingDoc<'a>>,
+    /// `true` when the probe was interrupted (SPEC §10); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     /// Things the probe decided not to do.
     pub notes: &'a [String],
     /// Which hosts and addresses were tried or skipped.
@@ -94,6 +97,7 @@ impl<'a> Document<'a> {
                 .iter()
                 .map(|f| FindingDoc::new(f, a.transcript_index(f)))
                 .collect(),
+            interrupted: r.interrupted,
             notes: &r.notes,
             plan: &r.plan,
             policy: KeysSorted(r.policy.as_ref().map(super::policy::PolicyDoc::new)),

@@ -224,5 +224,6 @@ pub fn hostile_report() -> Report {
         aimed: "rcpt",
         notes: vec!["a note \x1b".into()],
         policy: None,
+        interrupted: false,
     }
 }

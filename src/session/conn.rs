@@ -52,6 +52,8 @@ enum ReadStep {
     Progress,
     /// The deadline passed.
     TimedOut,
+    /// The probe was told to stop waiting.
+    Interrupted,
     /// The read failed (recorded; the connection is closed).
     Failed,
 }
@@ -67,8 +69,16 @@ pub(crate) struct Conn {
     pub(crate) tls: bool,
     pub(crate) eof: bool,
     pub(crate) live: bool,
+    /// Shows the record as it grows (the live transcript), when asked.
+    pub(crate) echo: Option<Box<dyn crate::session::LiveSink>>,
     pub(crate) label: String,
     pub(crate) buf: Vec<u8>,
+    /// Fired when the probe must stop waiting (Ctrl-C).
+    pub(crate) stop: tokio_util::sync::CancellationToken,
+    /// A wait was interrupted: the connection is not used any more.
+    pub(crate) interrupted: bool,
+    /// The connection slot to this address, held while the connection lives (batch runs).
+    pub(crate) _permit: Option<crate::batch::limits::HostPermit>,
 }
 
 pub(crate) const READ_BUF: usize = 16 * 1024;
@@ -86,9 +96,35 @@ impl Conn {
         &self.record
     }
 
+    /// Shows what the record gained, when a live transcript is asked for.
+    pub(crate) fn echo(&mut self) {
+        if let Some(e) = &mut self.echo {
+            e.update(&self.record);
+        }
+    }
+
     /// Whether the connection can still be used.
     pub(crate) fn is_open(&self) -> bool {
-        !self.eof && !matches!(self.stream, Stream::Closed)
+        !self.eof && !self.interrupted && !matches!(self.stream, Stream::Closed)
+    }
+
+    /// Records that a wait for `stage` was interrupted (once per connection) and returns
+    /// [`Wait::Timeout`]: the dialogue ends there, and [`crate::session::Run::fail`] makes the
+    /// outcome [`crate::session::Outcome::Interrupted`].
+    fn interrupt(&mut self, stage: &Stage, awaited_at_us: u64) -> Wait {
+        if !self.interrupted {
+            self.interrupted = true;
+            let at = self.now_us();
+            self.record.push(
+                at,
+                EventKind::Interrupted {
+                    stage: stage.clone(),
+                    waited_ms: at.saturating_sub(awaited_at_us) / 1000,
+                },
+            );
+            self.echo();
+        }
+        Wait::Timeout
     }
 
     /// Writes `bytes` in one write and records them with the number of replies they ask for;
@@ -108,6 +144,7 @@ impl Conn {
                 bytes: bytes.to_vec(),
             },
         );
+        self.echo();
         let res = match &mut self.stream {
             Stream::Plain(s) => write_all(s, bytes).await,
             Stream::Tls(s) => write_all(s.as_mut(), bytes).await,
@@ -123,6 +160,7 @@ impl Conn {
                     message: format!("write failed: {e}"),
                 },
             );
+            self.echo();
             return false;
         }
         true
@@ -147,6 +185,7 @@ impl Conn {
                 unsolicited: false,
             });
         }
+        self.echo();
     }
 
     /// Keeps an unterminated tail in the transcript without letting it complete a reply (used
@@ -155,6 +194,7 @@ impl Conn {
         let now = self.now_us();
         self.record
             .absorb_partial(&mut self.parser, &self.assembler, now);
+        self.echo();
     }
 
     /// Waits for the next complete reply for `stage`; the deadline is total, not idle.
@@ -212,6 +252,11 @@ impl Conn {
                     self.record_partial_line();
                     return Wait::Failed;
                 }
+                ReadStep::Interrupted => {
+                    ticker.clear();
+                    self.record_partial_line();
+                    return self.interrupt(&stage, awaited_at_us);
+                }
             }
         }
     }
@@ -245,6 +290,10 @@ impl Conn {
                     self.record_partial_line();
                     return Wait::Failed;
                 }
+                ReadStep::Interrupted => {
+                    self.record_partial_line();
+                    return self.interrupt(&stage, awaited_at_us);
+                }
             }
         }
     }
@@ -258,6 +307,7 @@ impl Conn {
                 waited_ms: wait.as_millis() as u64,
             },
         );
+        self.echo();
     }
 
     /// One read (or the settling of a trailing CR), recorded and fed to the parser.
@@ -273,8 +323,12 @@ impl Conn {
         } else {
             deadline
         };
+        if self.interrupted || self.stop.is_cancelled() {
+            return ReadStep::Interrupted;
+        }
         let read = tokio::select! {
             r = timeout_at(limit.into(), read_some(&mut self.stream, &mut self.buf)) => r,
+            _ = self.stop.cancelled() => return ReadStep::Interrupted,
             _ = ticker.tick() => return ReadStep::Progress,
         };
         match read {
@@ -356,14 +410,35 @@ impl Conn {
         let hs = connector.connect(name, tcp);
         tokio::pin!(hs);
         let deadline = Instant::now() + wait;
+        let stop = self.stop.clone();
         let res = loop {
             tokio::select! {
-                r = timeout_at(deadline.into(), &mut hs) => break r,
+                r = timeout_at(deadline.into(), &mut hs) => break Some(r),
+                _ = stop.cancelled() => break None,
                 _ = ticker.tick() => {}
             }
         };
         ticker.clear();
+        let Some(res) = res else {
+            self.interrupt(&Stage::Tls, awaited);
+            return Err(TlsStartError::Timeout(wait));
+        };
         let at = self.now_us();
+        let started = self.finish_tls(res, at, wait);
+        self.echo();
+        started
+    }
+
+    /// Records how the handshake ended and, when it succeeded, goes on inside TLS.
+    fn finish_tls(
+        &mut self,
+        res: Result<
+            std::io::Result<tokio_rustls::client::TlsStream<TcpStream>>,
+            tokio::time::error::Elapsed,
+        >,
+        at: u64,
+        wait: Duration,
+    ) -> Result<rustls::ProtocolVersion, TlsStartError> {
         match res {
             Ok(Ok(stream)) => {
                 let (_, conn) = stream.get_ref();

@@ -297,8 +297,10 @@ mod tests {
             no_pipelining: false,
             cap: None,
             live: false,
+            echo: None,
             message: None,
             scan: None,
+            controls: Default::default(),
         };
         for seq in SMUGGLING_SEQUENCES {
             let m = smuggling_message(&cfg, seq);
