@@ -238,17 +238,26 @@ impl SecureDns {
     }
 
     /// One lookup within the wait: its status and the records of the asked type.
+    ///
+    /// Until the anchor check has decided, the question goes to both resolvers at once, so
+    /// that a path where validation fails costs no second wait.
     pub async fn lookup(&self, name: &str, rtype: RecordType) -> (Validated, Vec<RData>) {
-        if let Some(validator) = &self.validator {
-            let (usable, answer) = tokio::join!(
-                self.anchors_validate(validator),
-                query(validator, true, self.wait, name, rtype)
-            );
-            if usable {
-                return answer;
+        let plain = || query(&self.plain, false, self.wait, name, rtype);
+        let Some(validator) = &self.validator else {
+            return plain().await;
+        };
+        match self.verdict.get() {
+            Some(None) => query(validator, true, self.wait, name, rtype).await,
+            Some(Some(_)) => plain().await,
+            None => {
+                let (usable, validated, unvalidated) = tokio::join!(
+                    self.anchors_validate(validator),
+                    query(validator, true, self.wait, name, rtype),
+                    plain()
+                );
+                if usable { validated } else { unvalidated }
             }
         }
-        query(&self.plain, false, self.wait, name, rtype).await
     }
 }
 

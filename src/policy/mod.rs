@@ -53,21 +53,20 @@ pub async fn gather(
     domain: &str,
     hosts: impl std::future::Future<Output = Vec<String>>,
 ) -> PolicyFacts {
-    let mx = async {
-        if plan.dane {
-            Some(dns.lookup(domain, RecordType::MX).await.0)
-        } else {
-            None
-        }
-    };
+    // The TLSA lookups start from the validated MX answer, not from the plan's, which waits
+    // for the address lookups of every host; the plan's host list serves when that answer
+    // gives none.
     let dane = async {
-        let hosts = hosts.await;
-        let found = if plan.dane {
-            Some(dane::lookup_all(dns, &hosts, plan.port, plan.family).await)
-        } else {
-            None
+        if !plan.dane {
+            return (None, hosts.await, None);
+        }
+        let (mx, rdata) = dns.lookup(domain, RecordType::MX).await;
+        let hosts = match exchanges(&rdata, domain, &mx) {
+            Some(h) => h,
+            None => hosts.await,
         };
-        (hosts, found)
+        let found = dane::lookup_all(dns, &hosts, plan.port, plan.family).await;
+        (Some(mx), hosts, Some(found))
     };
     let sts = async {
         if plan.mta_sts {
@@ -83,7 +82,7 @@ pub async fn gather(
             None
         }
     };
-    let (mx, (hosts, dane), mta_sts, tls_rpt) = tokio::join!(mx, dane, sts, rpt);
+    let ((mx, hosts, dane), mta_sts, tls_rpt) = tokio::join!(dane, sts, rpt);
     PolicyFacts {
         domain: domain.to_string(),
         hosts,
@@ -93,6 +92,36 @@ pub async fn gather(
         dane,
         mta_sts,
         tls_rpt,
+    }
+}
+
+/// The MX host names of an MX answer, best preference first (the domain itself for the
+/// implicit MX, none for a null MX); `None` when the answer gave no list.
+fn exchanges(
+    rdata: &[RData],
+    domain: &str,
+    lookup: &crate::record::policy::Validated,
+) -> Option<Vec<String>> {
+    let mut mx: Vec<(u16, String)> = rdata
+        .iter()
+        .filter_map(|r| match r {
+            RData::MX(m) if !m.exchange.is_root() => Some((
+                m.preference,
+                m.exchange.to_ascii().trim_end_matches('.').to_string(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let null_mx = rdata
+        .iter()
+        .any(|r| matches!(r, RData::MX(m) if m.exchange.is_root()));
+    if !mx.is_empty() || null_mx {
+        mx.sort_by_key(|(p, _)| *p);
+        return Some(mx.into_iter().map(|(_, h)| h).collect());
+    }
+    match &lookup.error {
+        Some(e) if e.kind == "no-records" => Some(vec![domain.to_string()]),
+        _ => None,
     }
 }
 
