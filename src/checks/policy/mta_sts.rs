@@ -200,3 +200,83 @@ pub fn check(
     };
     (v, out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::policy::{DnssecStatus, PolicyFetch, StsPolicy, Validated};
+
+    fn facts(mode: &str, mx: &[&str], max_age: u64) -> MtaStsFacts {
+        MtaStsFacts {
+            lookup: Validated {
+                name: "_mta-sts.example.test".into(),
+                rtype: "TXT",
+                status: DnssecStatus::Insecure,
+                error: None,
+            },
+            records: vec!["v=STSv1; id=1".into()],
+            id: Some("1".into()),
+            record_error: None,
+            fetch: Some(PolicyFetch {
+                url: "https://mta-sts.example.test/.well-known/mta-sts.txt".into(),
+                status: Some(200),
+                error: None,
+                duration_ms: 1.0,
+                content_type: Some("text/plain".into()),
+                body: Some(String::new()),
+            }),
+            policy: Some(StsPolicy {
+                version: "STSv1".into(),
+                mode: mode.into(),
+                mx: mx.iter().map(|s| s.to_string()).collect(),
+                max_age,
+            }),
+            policy_error: None,
+        }
+    }
+
+    fn ids(f: &[Finding]) -> Vec<&'static str> {
+        let mut v: Vec<_> = f.iter().map(|f| f.id).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn patterns_modes_and_max_age() {
+        let hosts = vec![
+            "mx1.example.test".to_string(),
+            "a.b.example.test".to_string(),
+        ];
+        // A wildcard covers one label only (RFC 8461 §4.1): a.b.example.test is not covered.
+        let (v, f) = check(&facts("enforce", &["*.example.test"], 604800), &hosts, &[]);
+        assert_eq!(v.verdict, "mx-mismatch");
+        assert_eq!(ids(&f), ["mtasts-mx-mismatch"]);
+        assert_eq!(f[0].severity, Severity::Error);
+        assert!(f[0].summary.contains("a.b.example.test"));
+        assert!(!f[0].summary.contains("mx1.example.test"));
+        let (v, f) = check(
+            &facts("testing", &["*.example.test", "a.b.example.test"], 3600),
+            &hosts,
+            &[],
+        );
+        assert_eq!(v.verdict, "valid");
+        assert_eq!(
+            ids(&f),
+            ["mtasts-max-age-short", "mtasts-testing", "mtasts-valid"]
+        );
+        let (v, f) = check(&facts("testing", &["other.test"], 86400), &hosts, &[]);
+        assert_eq!(v.verdict, "mx-mismatch");
+        let miss = f.iter().find(|f| f.id == "mtasts-mx-mismatch").unwrap();
+        assert_eq!(miss.severity, Severity::Warning);
+        // mode none asks for nothing.
+        let (v, f) = check(&facts("none", &["other.test"], 86400), &hosts, &[]);
+        assert_eq!(v.verdict, "valid");
+        assert!(f.is_empty());
+        // No record: not published, no finding.
+        let mut none = facts("enforce", &[], 0);
+        none.records.clear();
+        let (v, f) = check(&none, &hosts, &[]);
+        assert_eq!(v.verdict, "not-published");
+        assert!(f.is_empty());
+    }
+}
