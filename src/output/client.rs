@@ -71,9 +71,13 @@ pub fn write_text(
         writeln!(out, "certificate shown to the client: sha256 {fp}")?;
     }
     if printer.detail != Detail::Quiet {
-        for e in a.transcript.iter() {
-            printer.write_entry(e, &p, out)?;
-            for &f in &e.findings {
+        for (e, end) in super::text::shown(&a.transcript) {
+            printer.write_entry_ended(e, end, &p, out)?;
+            for &f in e
+                .findings
+                .iter()
+                .chain(end.iter().flat_map(|n| &n.findings))
+            {
                 printer.write_finding_inline(&r.findings[f], &p, out)?;
             }
         }

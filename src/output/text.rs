@@ -65,6 +65,39 @@ fn fmt_ms(us: u64) -> String {
     format!("{:>9.1}ms", us as f64 / 1000.0)
 }
 
+/// The entries as the text shows them, each with the next entry when that one is nothing but
+/// the rest of its line ending, written on its own by the client side of the record (the final
+/// dot's `\r\n.\r\n` carries the CRLF of the message's last line): the line is shown
+/// complete and that entry is not shown again (the JSON keeps both, exactly).
+pub(super) fn shown<'e, 'a>(
+    entries: &'e [Entry<'a>],
+) -> impl Iterator<Item = (&'e Entry<'a>, Option<&'e Entry<'a>>)> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let e = entries.get(i)?;
+        let end = entries.get(i + 1).filter(|n| ends_line_of(e, n));
+        i += if end.is_some() { 2 } else { 1 };
+        Some((e, end))
+    })
+}
+
+/// `n` holds only the rest of the line ending of the written client line `e`.
+fn ends_line_of(e: &Entry, n: &Entry) -> bool {
+    let (Some(l), Some(m)) = (e.line(), n.line()) else {
+        return false;
+    };
+    let written = |l: &crate::report::transcript::Line| {
+        l.from == Peer::Client && !l.observed && l.dropped == 0
+    };
+    written(l)
+        && written(m)
+        && match l.ending {
+            Terminator::Unterminated => matches!(&m.raw[..], b"\r\n" | b"\n"),
+            Terminator::BareCr => &m.raw[..] == b"\n",
+            _ => false,
+        }
+}
+
 /// The visible line ending of a line.
 fn ending(ending: Terminator, p: &Palette) -> String {
     match ending {
@@ -165,8 +198,8 @@ impl TextPrinter {
                     a.target.addr.port()
                 ))
             )?;
-            for e in t.iter() {
-                self.write_entry(e, &p, out)?;
+            for (e, end) in shown(t) {
+                self.write_entry_ended(e, end, &p, out)?;
                 if let Some(Local::TlsEstablished(_)) = e.local()
                     && let Some(tls) = &a.tls
                 {
@@ -175,7 +208,11 @@ impl TextPrinter {
                         super::policy_text::write_attempt(pol, i, &p, out)?;
                     }
                 }
-                for &f in &e.findings {
+                for &f in e
+                    .findings
+                    .iter()
+                    .chain(end.iter().flat_map(|n| &n.findings))
+                {
                     self.write_finding_inline(&r.findings[f], &p, out)?;
                 }
             }
@@ -246,6 +283,18 @@ impl TextPrinter {
         p: &Palette,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
+        self.write_entry_ended(e, None, p, out)
+    }
+
+    /// [`TextPrinter::write_entry`] for a line whose ending alone came in `end`, the next
+    /// entry (see [`shown`]): the line is shown complete; `-v` says where its ending went.
+    pub(super) fn write_entry_ended(
+        &self,
+        e: &Entry,
+        end: Option<&Entry>,
+        p: &Palette,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
         let time = p.dim(&fmt_ms(e.at_us));
         let tls = if e.tls {
             p.dim("tls")
@@ -265,8 +314,21 @@ impl TextPrinter {
             Peer::Server => p.paint("<<", Style::new().blue()),
         };
         // A line the recorder wrote as a client that ends mid-line goes on in the next write.
-        let end = match (l.from, l.observed, l.ending) {
-            (Peer::Client, false, Terminator::BareCr | Terminator::Unterminated) => {
+        let end = match (end.and_then(Entry::line), l.from, l.observed, l.ending) {
+            (Some(rest), ..) => {
+                let whole =
+                    crate::report::transcript::ending_of(&[&l.raw[..], &rest.raw[..]].concat());
+                let moved = if self.detail == Detail::Verbose {
+                    p.dim(&format!(
+                        "  (its line ending went in the next write, at {:.1}ms)",
+                        end.map_or(0, |n| n.at_us) as f64 / 1000.0
+                    ))
+                } else {
+                    String::new()
+                };
+                format!("{}{moved}", ending(whole, p))
+            }
+            (None, Peer::Client, false, Terminator::BareCr | Terminator::Unterminated) => {
                 p.dim(" (line continues in the next write)")
             }
             _ => ending(l.ending, p),
