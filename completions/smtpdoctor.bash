@@ -73,7 +73,7 @@ _smtpdoctor() {
             return 0
             ;;
         smtpdoctor__subcmd__demo)
-            opts="-4 -6 -v -q -h -V --client --list --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --no-live --format --json --color --verbose --quiet --help --version"
+            opts="-4 -6 -v -q -h -V --client --list --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --dane --mta-sts --trust-anchor --no-live --format --json --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -145,6 +145,18 @@ _smtpdoctor() {
                     ;;
                 --test)
                     COMPREPLY=($(compgen -W "pregreet pipelining starttls-injection smuggling bare-lf unknown-command relay" -- "${cur}"))
+                    return 0
+                    ;;
+                --dane)
+                    COMPREPLY=($(compgen -W "auto off" -- "${cur}"))
+                    return 0
+                    ;;
+                --mta-sts)
+                    COMPREPLY=($(compgen -W "auto off" -- "${cur}"))
+                    return 0
+                    ;;
+                --trust-anchor)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -321,7 +333,7 @@ _smtpdoctor() {
             return 0
             ;;
         smtpdoctor__subcmd__probe)
-            opts="-j -4 -6 -v -q -h -V --server --targets --jobs --per-host --rate --shard --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --no-live --format --json --color --verbose --quiet --help --version"
+            opts="-j -4 -6 -v -q -h -V --server --targets --jobs --per-host --rate --shard --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --dane --mta-sts --trust-anchor --no-live --format --json --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -417,6 +429,18 @@ _smtpdoctor() {
                     ;;
                 --test)
                     COMPREPLY=($(compgen -W "pregreet pipelining starttls-injection smuggling bare-lf unknown-command relay" -- "${cur}"))
+                    return 0
+                    ;;
+                --dane)
+                    COMPREPLY=($(compgen -W "auto off" -- "${cur}"))
+                    return 0
+                    ;;
+                --mta-sts)
+                    COMPREPLY=($(compgen -W "auto off" -- "${cur}"))
+                    return 0
+                    ;;
+                --trust-anchor)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)

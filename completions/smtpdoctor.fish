@@ -67,6 +67,11 @@ smuggling\t'Messages ending in non-standard end-of-data sequences (needs --to yo
 bare-lf\t'NOOP ended by a bare LF'
 unknown-command\t'An unknown command: does the server hang up?'
 relay\t'RCPT (never DATA) to foreign domains and old relay tricks, RSET after each'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l dane -d 'DANE (RFC 7672): validate the MX hosts\' addresses with DNSSEC and match their TLSA records against the chain each handshake presents. Not for --server' -r -f -a "auto\t'Evaluate it when the domain publishes it'
+off\t'Do not evaluate it'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l mta-sts -d 'MTA-STS (RFC 8461): fetch the domain\'s policy over HTTPS and check every MX host and certificate against it. Not for --server' -r -f -a "auto\t'Evaluate it when the domain publishes it'
+off\t'Do not evaluate it'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l trust-anchor -d 'DNSSEC trust anchors: DS or DNSKEY records in zone-file form, replacing the root zone\'s keys (for test zones and private roots)' -r -F
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l format -d 'Output format' -r -f -a "text\t'Annotated transcript for people'
 json\t'One JSON document (schema smtpdoctor.report/v1)'
 nagios\t'One Nagios/Icinga status line with performance data'"
@@ -115,6 +120,11 @@ smuggling\t'Messages ending in non-standard end-of-data sequences (needs --to yo
 bare-lf\t'NOOP ended by a bare LF'
 unknown-command\t'An unknown command: does the server hang up?'
 relay\t'RCPT (never DATA) to foreign domains and old relay tricks, RSET after each'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l dane -d 'DANE (RFC 7672): validate the MX hosts\' addresses with DNSSEC and match their TLSA records against the chain each handshake presents. Not for --server' -r -f -a "auto\t'Evaluate it when the domain publishes it'
+off\t'Do not evaluate it'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l mta-sts -d 'MTA-STS (RFC 8461): fetch the domain\'s policy over HTTPS and check every MX host and certificate against it. Not for --server' -r -f -a "auto\t'Evaluate it when the domain publishes it'
+off\t'Do not evaluate it'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l trust-anchor -d 'DNSSEC trust anchors: DS or DNSKEY records in zone-file form, replacing the root zone\'s keys (for test zones and private roots)' -r -F
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand demo" -l format -d 'Output format' -r -f -a "text\t'Annotated transcript for people'
 json\t'One JSON document (schema smtpdoctor.report/v1)'
 nagios\t'One Nagios/Icinga status line with performance data'"

@@ -2,7 +2,8 @@
 //! the shell completions are generated from this definition by [`write_generated`].
 
 use crate::config::{
-    ActiveTest, ColorChoice, Detail, Format, OutputConfig, ProbeConfig, QuitAfter, StartTlsPolicy,
+    ActiveTest, ColorChoice, Detail, Format, OutputConfig, PolicyChoice, ProbeConfig, QuitAfter,
+    StartTlsPolicy,
 };
 use clap::builder::{BoolishValueParser, PossibleValue};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -67,6 +68,21 @@ impl ValueEnum for StartTlsPolicy {
             StartTlsPolicy::Auto => PossibleValue::new("auto").help("Use STARTTLS when offered; failures are findings and the dialogue goes on"),
             StartTlsPolicy::Require => PossibleValue::new("require").help("TLS is mandatory: its absence or failure is `starttls-policy-failed` and the dialogue stops"),
             StartTlsPolicy::Never => PossibleValue::new("never").help("Never send STARTTLS"),
+        })
+    }
+}
+
+impl ValueEnum for PolicyChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[PolicyChoice::Auto, PolicyChoice::Off]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            PolicyChoice::Auto => {
+                PossibleValue::new("auto").help("Evaluate it when the domain publishes it")
+            }
+            PolicyChoice::Off => PossibleValue::new("off").help("Do not evaluate it"),
         })
     }
 }
@@ -306,6 +322,18 @@ pub struct ProbeOptions {
         value_name = "NAME[,NAME]"
     )]
     pub test: Vec<ActiveTest>,
+    /// DANE (RFC 7672): validate the MX hosts' addresses with DNSSEC and match their TLSA
+    /// records against the chain each handshake presents. Not for --server.
+    #[arg(env = "SMTPDOCTOR_DANE", long, value_enum, default_value_t = PolicyChoice::Auto)]
+    pub dane: PolicyChoice,
+    /// MTA-STS (RFC 8461): fetch the domain's policy over HTTPS and check every MX host and
+    /// certificate against it. Not for --server.
+    #[arg(env = "SMTPDOCTOR_MTA_STS", long, value_enum, default_value_t = PolicyChoice::Auto)]
+    pub mta_sts: PolicyChoice,
+    /// DNSSEC trust anchors: DS or DNSKEY records in zone-file form, replacing the root
+    /// zone's keys (for test zones and private roots).
+    #[arg(env = "SMTPDOCTOR_TRUST_ANCHOR", long, value_name = "FILE")]
+    pub trust_anchor: Option<std::path::PathBuf>,
     /// Do not show the dialogue live. On a terminal, the text output shows each line as it is
     /// sent or received (with its time and direction), then the judged report; with --no-live,
     /// or when stdout is no terminal, only the report is printed.
@@ -504,6 +532,9 @@ impl From<&ProbeOptions> for ProbeConfig {
             dot_slow: o.dot_slow,
             cert_warn: o.cert_warn,
             test: o.test.clone(),
+            dane: o.dane,
+            mta_sts: o.mta_sts,
+            trust_anchor: o.trust_anchor.clone(),
         }
     }
 }

@@ -64,6 +64,15 @@ impl ActiveTest {
     }
 }
 
+/// Whether a delivery security policy (DANE, MTA-STS) is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyChoice {
+    /// Evaluated when the domain publishes it.
+    Auto,
+    /// Not evaluated.
+    Off,
+}
+
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -155,6 +164,12 @@ pub struct ProbeConfig {
     pub cert_warn: std::time::Duration,
     /// Opt-in active tests.
     pub test: Vec<ActiveTest>,
+    /// `--dane`.
+    pub dane: PolicyChoice,
+    /// `--mta-sts`.
+    pub mta_sts: PolicyChoice,
+    /// DS/DNSKEY records that replace the root trust anchors.
+    pub trust_anchor: Option<std::path::PathBuf>,
 }
 
 /// How many targets are probed, and how (SPEC §10): the list, the concurrency, the limits, the

@@ -14,6 +14,7 @@ pub mod config;
 pub mod dns;
 pub mod knowledge;
 pub mod output;
+pub mod policy;
 pub mod probe;
 pub mod record;
 pub mod report;

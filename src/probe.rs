@@ -3,7 +3,7 @@
 //! network does is a finding.
 
 use crate::checks::{self, CheckContext};
-use crate::config::{ActiveTest, ProbeConfig, QuitAfter};
+use crate::config::{ActiveTest, PolicyChoice, ProbeConfig, QuitAfter};
 use crate::dns::{self, Dns, Family};
 use crate::report::{PlanEntry, Report};
 use crate::session::{self, AttemptTarget, SessionConfig};
@@ -51,6 +51,9 @@ pub enum ProbeError {
     /// TLS set-up.
     #[error(transparent)]
     Tls(#[from] crate::session::tls::TlsSetupError),
+    /// `--trust-anchor` could not be used.
+    #[error(transparent)]
+    TrustAnchor(#[from] crate::dns::dnssec::TrustAnchorError),
 }
 
 /// What the user asked to probe, parsed.
@@ -199,26 +202,68 @@ pub async fn run_shared(
     let mut cfg = session_config(&target, opts, live).await?;
     cfg.echo = echo;
     cfg.controls = shared.controls.clone();
+    let anchor = opts
+        .trust_anchor
+        .as_deref()
+        .map(crate::dns::dnssec::read_trust_anchor)
+        .transpose()?;
     let stop = &shared.controls.stop;
     let mut probe = Probe::new(opts, check_context(opts, started_at));
     probe.shared_dns = shared.dns.clone();
-    let mut dns_interrupted = false;
-    let dns = tokio::select! {
-        d = probe.plan(&target, server, opts) => d?,
-        _ = stop.cancelled() => {
-            dns_interrupted = true;
-            None
+    // The policy lookups (SPEC §9) run beside the plan and the dialogue: only the TLSA
+    // lookups wait, for the MX host names. A single probe gives them a thread of their own; a
+    // run of many targets (a shared resolver) keeps them on its runtime.
+    let policy_domain = target.domain.clone().filter(|_| {
+        server.is_none() && (opts.dane == PolicyChoice::Auto || opts.mta_sts == PolicyChoice::Auto)
+    });
+    let (hosts_tx, hosts_rx) = tokio::sync::oneshot::channel::<Vec<String>>();
+    let on_thread = shared.dns.is_none();
+    let policy = async {
+        tokio::select! {
+            f = policy_beside(policy_domain, opts, &cfg, anchor, hosts_rx, on_thread) => f,
+            _ = stop.cancelled() => Ok(None),
         }
     };
-    if dns_interrupted {
-        probe
-            .notes
-            .push("interrupted while resolving: nothing was probed".into());
-    } else {
-        probe.attempts(&cfg, dns.as_deref()).await;
-        if !opts.test.is_empty() && !stop.is_cancelled() {
-            probe.active_tests(&cfg, &opts.test).await;
+    let dialogue = async {
+        let mut dns_interrupted = false;
+        let dns = tokio::select! {
+            d = probe.plan(&target, server, opts) => d?,
+            _ = stop.cancelled() => {
+                dns_interrupted = true;
+                None
+            }
+        };
+        let hosts = probe
+            .dns_report
+            .as_ref()
+            .map(|d| {
+                d.mx.iter()
+                    .filter(|h| h.exchange != ".")
+                    .map(|h| h.exchange.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let _ = hosts_tx.send(hosts);
+        if dns_interrupted {
+            probe
+                .notes
+                .push("interrupted while resolving: nothing was probed".into());
+        } else {
+            probe.attempts(&cfg, dns.as_deref()).await;
         }
+        Ok::<_, ProbeError>(dns_interrupted)
+    };
+    let (done, facts) = tokio::join!(dialogue, policy);
+    let dns_interrupted = done?;
+    let policy = facts?.map(|facts| {
+        let (verdicts, findings) =
+            crate::checks::policy::judge(&facts, &probe.attempts, &probe.ctx);
+        probe.findings.extend(findings);
+        probe.notes.extend(facts.dnssec_unavailable.clone());
+        crate::report::policy::PolicyReport { facts, verdicts }
+    });
+    if !dns_interrupted && !opts.test.is_empty() && !stop.is_cancelled() {
+        probe.active_tests(&cfg, &opts.test).await;
     }
     let interrupted = dns_interrupted || probe.attempts.iter().any(|a| a.interrupted());
     Ok(Report {
@@ -232,7 +277,89 @@ pub async fn run_shared(
         findings: probe.findings,
         aimed: aimed(opts.quit_after, cfg.message.is_some()),
         notes: probe.notes,
+        policy,
     })
+}
+
+/// [`policy_facts`], on a thread of its own with its own runtime when `on_thread`, so that
+/// the validation, the policy host's TLS handshake and the SMTP dialogue do not take turns on
+/// one thread.
+async fn policy_beside(
+    domain: Option<String>,
+    opts: &ProbeConfig,
+    cfg: &SessionConfig,
+    anchor: Option<crate::dns::dnssec::TrustAnchorFile>,
+    hosts: tokio::sync::oneshot::Receiver<Vec<String>>,
+    on_thread: bool,
+) -> Result<Option<crate::record::policy::PolicyFacts>, ProbeError> {
+    if domain.is_none() {
+        return Ok(None);
+    }
+    if !on_thread {
+        return policy_facts(domain, opts, cfg.roots.clone(), anchor.as_ref(), hosts).await;
+    }
+    let (opts, roots) = (opts.clone(), cfg.roots.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("policy".into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                // The facts go out before the runtime (and the resolvers' tasks) shut down.
+                Ok(rt) => rt.block_on(async {
+                    let facts = policy_facts(domain, &opts, roots, anchor.as_ref(), hosts).await;
+                    let _ = tx.send(facts);
+                }),
+                Err(e) => {
+                    let _ = tx.send(Err(ProbeError::Resolve(dns::ResolveError::SystemConfig(
+                        e.to_string(),
+                    ))));
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        return Err(ProbeError::Resolve(dns::ResolveError::SystemConfig(
+            e.to_string(),
+        )));
+    }
+    rx.await.unwrap_or(Ok(None))
+}
+
+/// The policy facts of a domain target, when any policy is evaluated.
+async fn policy_facts(
+    domain: Option<String>,
+    opts: &ProbeConfig,
+    roots: std::sync::Arc<rustls::RootCertStore>,
+    anchor: Option<&crate::dns::dnssec::TrustAnchorFile>,
+    hosts: tokio::sync::oneshot::Receiver<Vec<String>>,
+) -> Result<Option<crate::record::policy::PolicyFacts>, ProbeError> {
+    let Some(domain) = domain else {
+        return Ok(None);
+    };
+    let resolvers = opts
+        .resolver
+        .iter()
+        .map(|r| dns::parse_resolver(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let wait = opts.timeout.unwrap_or(dns::DEFAULT_WAIT);
+    let dane = opts.dane == PolicyChoice::Auto;
+    let secure = crate::dns::dnssec::SecureDns::new(&resolvers, wait, dane, anchor).await?;
+    let (connect_wait, fetch_wait) = crate::policy::PolicyPlan::waits(opts.timeout);
+    let plan = crate::policy::PolicyPlan {
+        dane,
+        mta_sts: opts.mta_sts == PolicyChoice::Auto,
+        port: opts.port,
+        family: family(opts),
+        roots,
+        connect_wait,
+        fetch_wait,
+    };
+    let hosts = async { hosts.await.unwrap_or_default() };
+    Ok(Some(
+        crate::policy::gather(&secure, &plan, &domain, hosts).await,
+    ))
 }
 
 /// Checks what every probe of a run would check the same way (addresses, names, `--server`,

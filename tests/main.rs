@@ -20,6 +20,7 @@ mod lab_probe;
 mod lab_selftest;
 mod mock;
 mod mock_peers;
+mod policy;
 mod proxy;
 mod scenarios;
 mod snapshots;

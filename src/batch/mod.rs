@@ -106,6 +106,7 @@ pub fn invalid_report(given: &str, why: &str, opts: &ProbeConfig) -> Report {
         aimed: crate::probe::aimed_stage(opts),
         notes: vec![],
         interrupted: false,
+        policy: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod finding;
+pub mod policy;
 pub mod server;
 
 pub use finding::{Anchor, Finding};

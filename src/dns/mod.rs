@@ -2,6 +2,8 @@
 //!
 //! The result is plain data ([`DnsReport`], [`PlannedTarget`]); the DNS checks judge it later.
 
+pub mod dnssec;
+
 pub use crate::record::dns::{DnsReport, LookupFailure, MxHost, PtrResult};
 use hickory_resolver::config::{LookupIpStrategy, NameServerConfig, ResolveHosts, ResolverConfig};
 use hickory_resolver::net::NetError;
@@ -54,7 +56,7 @@ impl Family {
 }
 
 impl LookupFailure {
-    fn from_error(e: &NetError) -> LookupFailure {
+    pub(crate) fn from_error(e: &NetError) -> LookupFailure {
         let kind = if e.is_nx_domain() {
             "nxdomain"
         } else if e.is_no_records_found() {
@@ -92,11 +94,59 @@ pub struct Dns {
     wait: Duration,
 }
 
-fn timed_out(wait: Duration) -> LookupFailure {
+pub(crate) fn timed_out(wait: Duration) -> LookupFailure {
     LookupFailure {
         kind: "timeout",
         message: format!("no answer within {}", humantime::format_duration(wait)),
     }
+}
+
+/// A resolver builder for the given servers (system configuration when empty) with the
+/// probe's options, and the label naming those servers.
+pub(crate) fn resolver_builder(
+    servers: &[SocketAddr],
+    wait: Duration,
+) -> Result<
+    (
+        hickory_resolver::ResolverBuilder<TokioRuntimeProvider>,
+        String,
+    ),
+    ResolveError,
+> {
+    let provider = TokioRuntimeProvider::default();
+    let (mut builder, label) = if servers.is_empty() {
+        let b = TokioResolver::builder_tokio()
+            .map_err(|e| ResolveError::SystemConfig(e.to_string()))?;
+        (b, "system".to_string())
+    } else {
+        let ns = servers
+            .iter()
+            .map(|sa| {
+                let mut c = NameServerConfig::udp_and_tcp(sa.ip());
+                for conn in &mut c.connections {
+                    conn.port = sa.port();
+                }
+                c
+            })
+            .collect();
+        let config = ResolverConfig::from_parts(None, vec![], ns);
+        let label = servers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        (Resolver::builder_with_config(config, provider), label)
+    };
+    let opts = builder.options_mut();
+    opts.timeout = wait.min(Duration::from_secs(5));
+    opts.attempts = 2;
+    opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
+    opts.ndots = 0;
+    if !servers.is_empty() {
+        // The chosen servers answer alone: /etc/hosts would mask what they say.
+        opts.use_hosts_file = ResolveHosts::Never;
+    }
+    Ok((builder, label))
 }
 
 impl Dns {
@@ -129,42 +179,11 @@ impl Dns {
         wait: Duration,
         run_cache: Option<u64>,
     ) -> Result<Dns, ResolveError> {
-        let provider = TokioRuntimeProvider::default();
-        let (mut builder, label) = if servers.is_empty() {
-            let b = TokioResolver::builder_tokio()
-                .map_err(|e| ResolveError::SystemConfig(e.to_string()))?;
-            (b, "system".to_string())
-        } else {
-            let ns = servers
-                .iter()
-                .map(|sa| {
-                    let mut c = NameServerConfig::udp_and_tcp(sa.ip());
-                    for conn in &mut c.connections {
-                        conn.port = sa.port();
-                    }
-                    c
-                })
-                .collect();
-            let config = ResolverConfig::from_parts(None, vec![], ns);
-            let label = servers
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
-            (Resolver::builder_with_config(config, provider), label)
-        };
-        let opts = builder.options_mut();
-        opts.timeout = wait.min(Duration::from_secs(5));
-        opts.attempts = 2;
-        opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
-        opts.ndots = 0;
+        let (mut builder, label) = resolver_builder(servers, wait)?;
         if let Some(entries) = run_cache {
+            let opts = builder.options_mut();
             opts.cache_size = entries;
             opts.positive_min_ttl = Some(Duration::from_secs(3600));
-        }
-        if !servers.is_empty() {
-            // The chosen servers answer alone: /etc/hosts would mask what they say.
-            opts.use_hosts_file = ResolveHosts::Never;
         }
         let resolver = builder
             .build()
@@ -402,7 +421,7 @@ async fn host_lookup(
     host
 }
 
-fn fqdn(name: &str) -> String {
+pub(crate) fn fqdn(name: &str) -> String {
     if name.ends_with('.') {
         name.to_string()
     } else {
@@ -410,7 +429,7 @@ fn fqdn(name: &str) -> String {
     }
 }
 
-fn trim_dot(name: &str) -> String {
+pub(crate) fn trim_dot(name: &str) -> String {
     let t = name.strip_suffix('.').unwrap_or(name);
     if t.is_empty() {
         ".".into()

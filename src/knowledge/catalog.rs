@@ -1893,7 +1893,10 @@ pub static ENTRIES: &[Entry] = &[
 
 /// The entry for a finding id, if it exists.
 pub fn entry(id: &str) -> Option<&'static Entry> {
-    ENTRIES.iter().find(|e| e.id == id)
+    ENTRIES
+        .iter()
+        .chain(super::policy::POLICY_ENTRIES)
+        .find(|e| e.id == id)
 }
 
 /// Every finding id the contract names (SPEC §3, §4) with its severity, plus the decisions

@@ -79,6 +79,7 @@ pub fn match_known(input: &str) -> Vec<&'static KnownError> {
     let family = mta_family(&input.to_ascii_lowercase());
     let mut scored: Vec<(usize, usize, &'static KnownError)> = KNOWN_ERRORS
         .iter()
+        .chain(super::policy::POLICY_KNOWN_ERRORS)
         .enumerate()
         .filter_map(|(i, known)| {
             let best = known

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod explain;
 pub mod known_errors;
+pub mod policy;
 pub mod severity;
 
 pub use severity::Severity;

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod json;
 pub mod live;
 pub mod nagios;
+mod policy_text;
 pub mod text;
 
 use crate::config::{ColorChoice, Format, OutputConfig};

@@ -162,6 +162,9 @@ impl TextPrinter {
         if let Some(d) = &r.dns {
             self.write_dns(r, d, &p, out)?;
         }
+        if let Some(pol) = r.policy.as_ref().filter(|_| self.detail != Detail::Quiet) {
+            super::policy_text::write_dns(pol, &p, out)?;
+        }
         for f in r.findings.iter().filter(|f| f.attempt.is_none()) {
             if self.detail != Detail::Quiet {
                 self.write_finding_inline(f, &p, out)?;
@@ -201,6 +204,9 @@ impl TextPrinter {
                     && let Some(tls) = &a.tls
                 {
                     self.write_tls(tls, &p, out)?;
+                    if let Some(pol) = &r.policy {
+                        super::policy_text::write_attempt(pol, i, &p, out)?;
+                    }
                 }
                 for &f in e
                     .findings
@@ -209,6 +215,9 @@ impl TextPrinter {
                 {
                     self.write_finding_inline(&r.findings[f], &p, out)?;
                 }
+            }
+            if let Some(pol) = r.policy.as_ref().filter(|_| a.tls.is_none()) {
+                super::policy_text::write_attempt(pol, i, &p, out)?;
             }
             for &f in t.unplaced() {
                 self.write_finding_inline(&r.findings[f], &p, out)?;
@@ -548,6 +557,9 @@ impl TextPrinter {
                 self.write_data_summary(d, p, out)?;
             }
         }
+        if let Some(pol) = &r.policy {
+            super::policy_text::write_summary(pol, p, out)?;
+        }
         for note in &r.notes {
             writeln!(out, "  {} {}", p.dim("note:"), safe_text(note))?;
         }
@@ -636,6 +648,7 @@ mod tests {
             findings,
             aimed: "rcpt",
             notes: vec![],
+            policy: None,
             interrupted: false,
         }
     }

@@ -10,6 +10,7 @@ mod client;
 pub mod data;
 pub mod decision;
 pub mod dns;
+pub mod policy;
 mod stage;
 pub mod tls;
 

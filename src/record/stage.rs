@@ -10,6 +10,8 @@ pub enum Stage {
     Input,
     /// MX, A/AAAA and PTR lookups.
     Dns,
+    /// Delivery security policy: DNSSEC, DANE, MTA-STS and TLS-RPT (SPEC §9).
+    Policy,
     /// TCP connect.
     Connect,
     /// Waiting for and reading the 220 greeting.
@@ -73,6 +75,7 @@ impl Stage {
         match self {
             Stage::Input => "input".into(),
             Stage::Dns => "dns".into(),
+            Stage::Policy => "policy".into(),
             Stage::Connect => "connect".into(),
             Stage::Greeting => "greeting".into(),
             Stage::Ehlo => "ehlo".into(),

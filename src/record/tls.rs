@@ -138,6 +138,9 @@ pub struct CertInfo {
     pub sans: Vec<String>,
     /// Size of the DER encoding.
     pub der_len: usize,
+    /// The DER encoding itself, for DANE matching (not in the JSON).
+    #[serde(skip)]
+    pub der: Vec<u8>,
 }
 
 /// What the TLS session negotiated.

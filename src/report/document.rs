@@ -67,6 +67,8 @@ pub struct Document<'a> {
     pub notes: &'a [String],
     /// Which hosts and addresses were tried or skipped.
     pub plan: &'a [PlanEntry],
+    /// Delivery security policy (SPEC §9), null where not evaluated.
+    pub policy: KeysSorted<Option<super::policy::PolicyDoc<'a>>>,
     /// [`SCHEMA`].
     pub schema: &'static str,
     /// Start time, RFC 3339 with milliseconds.
@@ -98,6 +100,7 @@ impl<'a> Document<'a> {
             interrupted: r.interrupted,
             notes: &r.notes,
             plan: &r.plan,
+            policy: KeysSorted(r.policy.as_ref().map(super::policy::PolicyDoc::new)),
             schema: SCHEMA,
             started_at: humantime::format_rfc3339_millis(r.started_at).to_string(),
             target: &r.target,

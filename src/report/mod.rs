@@ -6,6 +6,7 @@
 pub mod client;
 pub mod document;
 pub mod explain;
+pub mod policy;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod transcript;
@@ -82,6 +83,8 @@ pub struct Report {
     pub aimed: &'static str,
     /// Things the probe decided not to do, and why (e.g. active tests without a usable server).
     pub notes: Vec<String>,
+    /// Delivery security policy (SPEC §9); `None` where it was not evaluated.
+    pub policy: Option<policy::PolicyReport>,
     /// The probe was interrupted (Ctrl-C) and judged on what was recorded until then.
     pub interrupted: bool,
 }

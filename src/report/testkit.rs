@@ -118,6 +118,7 @@ pub fn hostile_report() -> Report {
             not_after_unix: 1_893_456_000,
             sans: vec!["mx.example.test".into()],
             der_len: 1234,
+            der: vec![],
         }],
         verification: Verification {
             trusted: false,
@@ -222,6 +223,7 @@ pub fn hostile_report() -> Report {
         findings,
         aimed: "rcpt",
         notes: vec!["a note \x1b".into()],
+        policy: None,
         interrupted: false,
     }
 }

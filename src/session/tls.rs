@@ -434,6 +434,7 @@ pub fn describe(der: &CertificateDer<'_>) -> CertInfo {
                 not_after_unix: validity.not_after.timestamp(),
                 sans,
                 der_len: der.as_ref().len(),
+                der: der.as_ref().to_vec(),
             }
         }
         Err(e) => CertInfo {
@@ -444,6 +445,7 @@ pub fn describe(der: &CertificateDer<'_>) -> CertInfo {
             not_after_unix: i64::MAX,
             sans: vec![],
             der_len: der.as_ref().len(),
+            der: der.as_ref().to_vec(),
         },
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod exim_lab;
 pub mod lab;
+pub mod policy_lab;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;

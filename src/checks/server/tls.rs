@@ -431,6 +431,7 @@ mod tests {
                 not_after_unix: 1_000 + 5 * 86400,
                 sans: vec!["DNS:other".into()],
                 der_len: 100,
+                der: vec![],
             }],
             verification: Verification {
                 trusted: false,
