@@ -155,6 +155,9 @@ pub struct Shared {
     pub controls: crate::session::Controls,
     /// A resolver for the whole run; None: each probe makes its own.
     pub dns: Option<std::sync::Arc<Dns>>,
+    /// The validating policy resolver for the whole run (its anchor check made once, its
+    /// cache bounded); None: each probe makes its own.
+    pub policy_dns: Option<std::sync::Arc<crate::dns::dnssec::SecureDns>>,
 }
 
 /// The stage a probe with these options aims at (`--quit-after`, or `data` with a message).
@@ -220,7 +223,7 @@ pub async fn run_shared(
     let on_thread = shared.dns.is_none();
     let policy = async {
         tokio::select! {
-            f = policy_beside(policy_domain, opts, &cfg, anchor, hosts_rx, on_thread) => f,
+            f = policy_beside(policy_domain, opts, &cfg, anchor, hosts_rx, on_thread, shared.policy_dns.clone()) => f,
             _ = stop.cancelled() => Ok(None),
         }
     };
@@ -291,12 +294,21 @@ async fn policy_beside(
     anchor: Option<crate::dns::dnssec::TrustAnchorFile>,
     hosts: tokio::sync::oneshot::Receiver<Vec<String>>,
     on_thread: bool,
+    run_dns: Option<std::sync::Arc<crate::dns::dnssec::SecureDns>>,
 ) -> Result<Option<crate::record::policy::PolicyFacts>, ProbeError> {
     if domain.is_none() {
         return Ok(None);
     }
-    if !on_thread {
-        return policy_facts(domain, opts, cfg.roots.clone(), anchor.as_ref(), hosts).await;
+    if !on_thread || run_dns.is_some() {
+        return policy_facts(
+            domain,
+            opts,
+            cfg.roots.clone(),
+            anchor.as_ref(),
+            hosts,
+            run_dns,
+        )
+        .await;
     }
     let (opts, roots) = (opts.clone(), cfg.roots.clone());
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -309,7 +321,8 @@ async fn policy_beside(
             {
                 // The facts go out before the runtime (and the resolvers' tasks) shut down.
                 Ok(rt) => rt.block_on(async {
-                    let facts = policy_facts(domain, &opts, roots, anchor.as_ref(), hosts).await;
+                    let facts =
+                        policy_facts(domain, &opts, roots, anchor.as_ref(), hosts, None).await;
                     let _ = tx.send(facts);
                 }),
                 Err(e) => {
@@ -334,18 +347,26 @@ async fn policy_facts(
     roots: std::sync::Arc<rustls::RootCertStore>,
     anchor: Option<&crate::dns::dnssec::TrustAnchorFile>,
     hosts: tokio::sync::oneshot::Receiver<Vec<String>>,
+    run_dns: Option<std::sync::Arc<crate::dns::dnssec::SecureDns>>,
 ) -> Result<Option<crate::record::policy::PolicyFacts>, ProbeError> {
     let Some(domain) = domain else {
         return Ok(None);
     };
-    let resolvers = opts
-        .resolver
-        .iter()
-        .map(|r| dns::parse_resolver(r))
-        .collect::<Result<Vec<_>, _>>()?;
-    let wait = opts.timeout.unwrap_or(dns::DEFAULT_WAIT);
     let dane = opts.dane == PolicyChoice::Auto;
-    let secure = crate::dns::dnssec::SecureDns::new(&resolvers, wait, dane, anchor).await?;
+    let secure = match run_dns {
+        Some(d) => d,
+        None => {
+            let resolvers = opts
+                .resolver
+                .iter()
+                .map(|r| dns::parse_resolver(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let wait = opts.timeout.unwrap_or(dns::DEFAULT_WAIT);
+            std::sync::Arc::new(
+                crate::dns::dnssec::SecureDns::new(&resolvers, wait, dane, anchor).await?,
+            )
+        }
+    };
     let (connect_wait, fetch_wait) = crate::policy::PolicyPlan::waits(opts.timeout);
     let plan = crate::policy::PolicyPlan {
         dane,
@@ -391,6 +412,38 @@ pub fn run_resolver(opts: &ProbeConfig, entries: u64) -> Result<Dns, ProbeError>
         opts.timeout.unwrap_or(dns::DEFAULT_WAIT),
         entries,
     )?)
+}
+
+/// The validating policy resolver a run of many targets shares (see
+/// [`crate::dns::dnssec::SecureDns::for_run`]), when a policy is evaluated for domain targets.
+pub async fn run_policy_resolver(
+    server: Option<&str>,
+    opts: &ProbeConfig,
+    entries: u64,
+) -> Result<Option<crate::dns::dnssec::SecureDns>, ProbeError> {
+    if server.is_some() || (opts.dane == PolicyChoice::Off && opts.mta_sts == PolicyChoice::Off) {
+        return Ok(None);
+    }
+    let servers = opts
+        .resolver
+        .iter()
+        .map(|r| dns::parse_resolver(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let anchor = opts
+        .trust_anchor
+        .as_deref()
+        .map(crate::dns::dnssec::read_trust_anchor)
+        .transpose()?;
+    Ok(Some(
+        crate::dns::dnssec::SecureDns::for_run(
+            &servers,
+            opts.timeout.unwrap_or(dns::DEFAULT_WAIT),
+            opts.dane == PolicyChoice::Auto,
+            anchor.as_ref(),
+            entries,
+        )
+        .await?,
+    ))
 }
 
 /// The address family `-4`/`-6` ask for.

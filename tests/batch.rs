@@ -435,9 +435,8 @@ fn per_host_is_never_exceeded() {
 fn the_run_resolves_a_shared_mx_host_once() {
     let _serial = serial();
     let w = world();
+    // Alone, the probe's own resolver asks once for ten domains.
     let mut args = probe_args(w);
-    // The policy lookups (DANE, MTA-STS) ask with a resolver of their own: counted here are
-    // the probe's own lookups.
     args.extend(["--json", "-j", "1", "--dane", "off", "--mta-sts", "off"].map(String::from));
     args.extend((10..20).map(|i| format!("s{i}.batch.test")));
     let before = count_queries(&w.dns.log());
@@ -448,6 +447,25 @@ fn the_run_resolves_a_shared_mx_host_once() {
         after - before,
         1,
         "one A query for shared.batch.test for ten domains"
+    );
+    // With the policy lookups (the default), their resolvers are the run's too: at most one
+    // query for the shared host from each (the probe's, the policy lookups' plain and
+    // validating ones), however many domains name it.
+    let mut args = probe_args(w);
+    args.extend(["--json", "-j", "1"].map(String::from));
+    args.extend((20..30).map(|i| format!("s{i}.batch.test")));
+    let before = count_queries(&w.dns.log());
+    let (_, out, _) = run(&args);
+    let docs = documents(&out);
+    assert_eq!(docs.len(), 10);
+    assert!(
+        docs.values().all(|d| !d["policy"].is_null()),
+        "policy evaluated"
+    );
+    let asked = count_queries(&w.dns.log()) - before;
+    assert!(
+        (1..=3).contains(&asked),
+        "{asked} A queries for shared.batch.test for ten domains: bounded per run, not per target"
     );
 }
 

@@ -168,12 +168,18 @@ pub async fn run(
     let dns = crate::probe::run_resolver(&opts, DNS_CACHE_ENTRIES)
         .ok()
         .map(Arc::new);
+    // The policy lookups share one validating resolver too: the trust anchor check is made
+    // once per run, and a zone's DNSKEY/DS chain is fetched once for all its targets.
+    let policy_dns = crate::probe::run_policy_resolver(server.as_deref(), &opts, DNS_CACHE_ENTRIES)
+        .await?
+        .map(Arc::new);
     let shared = Shared {
         controls: crate::session::Controls {
             stop: tokio_util::sync::CancellationToken::new(),
             limits: Some(limits::Limits::new(batch.per_host, batch.rate)),
         },
         dns,
+        policy_dns,
     };
     let stop = shared.controls.stop.clone();
     let job = Arc::new(Job {

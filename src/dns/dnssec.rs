@@ -133,7 +133,36 @@ impl SecureDns {
         validate: bool,
         anchor: Option<&TrustAnchorFile>,
     ) -> Result<SecureDns, ResolveError> {
-        let build = |b: hickory_resolver::ResolverBuilder<_>| {
+        SecureDns::build(servers, wait, validate, anchor, None).await
+    }
+
+    /// The resolvers shared by the probes of a run (SPEC §10), as [`super::Dns::for_run`]:
+    /// each cache holds up to `entries` answers for the whole run, so the anchor check is
+    /// made once per run and the DNSKEY/DS chain of a zone is fetched once, however many
+    /// targets are in it.
+    pub async fn for_run(
+        servers: &[SocketAddr],
+        wait: Duration,
+        validate: bool,
+        anchor: Option<&TrustAnchorFile>,
+        entries: u64,
+    ) -> Result<SecureDns, ResolveError> {
+        SecureDns::build(servers, wait, validate, anchor, Some(entries)).await
+    }
+
+    async fn build(
+        servers: &[SocketAddr],
+        wait: Duration,
+        validate: bool,
+        anchor: Option<&TrustAnchorFile>,
+        run_cache: Option<u64>,
+    ) -> Result<SecureDns, ResolveError> {
+        let build = |mut b: hickory_resolver::ResolverBuilder<_>| {
+            if let Some(entries) = run_cache {
+                let opts = b.options_mut();
+                opts.cache_size = entries;
+                opts.positive_min_ttl = Some(Duration::from_secs(3600));
+            }
             b.build()
                 .map_err(|e| ResolveError::SystemConfig(e.to_string()))
         };
