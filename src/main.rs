@@ -83,6 +83,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo(args) => demo(args).await,
         Command::Mock(args) => mock(args).await,
         Command::Proxy(args) => proxy(args).await,
+        Command::Report(args) => report(&args),
         Command::Explain(args) => {
             let input = args.text.join(" ");
             let explanation = smtpdoctor::knowledge::explain::explain(&input);
@@ -103,6 +104,42 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 explanation,
                 smtpdoctor::knowledge::explain::Explanation::Unknown
             )))
+        }
+    }
+}
+
+/// `report`: print saved JSON documents as their run printed them.
+fn report(args: &smtpdoctor::cli::ReportArgs) -> anyhow::Result<u8> {
+    use smtpdoctor::output::saved::{SavedError, print_saved};
+    let output = OutputConfig::from(args);
+    let stdout = std::io::stdout();
+    let color = smtpdoctor::output::use_color(
+        output.color,
+        stdout.is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = if args.file == "-" {
+        print_saved(std::io::stdin().lock(), &output, color, &mut out)
+    } else {
+        match std::fs::File::open(&args.file) {
+            Ok(f) => print_saved(f, &output, color, &mut out),
+            Err(e) => {
+                eprintln!(
+                    "smtpdoctor: error [input]: cannot read {}: {e}",
+                    smtpdoctor::wire::escape::escape_str(&args.file)
+                );
+                return Ok(UNKNOWN);
+            }
+        }
+    };
+    out.flush()?;
+    match result {
+        Ok(code) => Ok(code),
+        Err(SavedError::Io(e)) => Err(e.into()),
+        Err(e) => {
+            eprintln!("smtpdoctor: error [input]: {e}");
+            Ok(UNKNOWN)
         }
     }
 }

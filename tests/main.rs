@@ -19,5 +19,6 @@ mod lab_selftest;
 mod mock;
 mod mock_peers;
 mod proxy;
+mod report;
 mod scenarios;
 mod snapshots;

@@ -7,6 +7,7 @@ pub mod client;
 pub mod explain;
 pub mod json;
 pub mod nagios;
+pub mod saved;
 pub mod text;
 
 use crate::config::{ColorChoice, Format, OutputConfig};
@@ -36,7 +37,7 @@ pub fn print(
 ) -> std::io::Result<()> {
     match args.format {
         Format::Json => json::write(&r.annotate(), out),
-        Format::Nagios => nagios::write(r, out),
+        Format::Nagios => nagios::write(&r.annotate(), out),
         Format::Text => text::TextPrinter {
             color,
             detail: args.detail,

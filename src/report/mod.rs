@@ -21,7 +21,7 @@ use crate::record::dns::DnsReport;
 use std::time::SystemTime;
 
 /// Overall verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Nothing of warning or error severity, and the dialogue got through.
@@ -47,7 +47,7 @@ impl Verdict {
 ///
 /// Serialized as it stands in the JSON document: its fields are declared in the document's
 /// (lexicographic) key order.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PlanEntry {
     /// Address, when it had one.
     pub address: Option<std::net::IpAddr>,
