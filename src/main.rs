@@ -99,10 +99,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 smtpdoctor::output::explain::render_explanation(&explanation, &input, &mut out)?;
             }
             out.flush()?;
-            // Exit 0 when recognised, 1 when not, so scripts can tell.
-            Ok(u8::from(matches!(
-                explanation,
-                smtpdoctor::knowledge::explain::Explanation::Unknown
+            // Exit 0 when recognised (by wording or by code), 1 when not, so scripts can tell.
+            Ok(u8::from(!smtpdoctor::knowledge::explain::recognised(
+                &explanation,
+                &input,
             )))
         }
     }
