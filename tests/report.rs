@@ -3,7 +3,7 @@
 //! colors, and as a Nagios line; the mock's client reports of every demo client; a proxy's.
 //! Malformed input ends in a clear error and exit 3.
 
-use crate::common::{DemoCa, Mock, rt, smtpdoctor};
+use crate::common::{DemoCa, Mock, assert_schema_valid, rt, schema_errors, smtpdoctor};
 use smtpdoctor::cli::{Cli, Command};
 use smtpdoctor::config::{ColorChoice, Detail, Format, OutputConfig, ProbeConfig};
 use smtpdoctor::output::saved::print_saved;
@@ -42,7 +42,10 @@ fn probe_round_trip(name: &str, report: &smtpdoctor::report::Report) -> Vec<Stri
         out
     };
     let json = render(Format::Json, Detail::Normal, false);
-    let mut failures = Vec::new();
+    let mut failures: Vec<String> = schema_errors(&serde_json::from_slice(&json).unwrap())
+        .into_iter()
+        .map(|e| format!("{name}: not valid against the schema: {e}"))
+        .collect();
     for (format, detail, color) in VARIANTS {
         let live = String::from_utf8(render(format, detail, color)).unwrap();
         let (code, saved) = reported(&json, format, detail, color);
@@ -126,6 +129,9 @@ fn client_round_trip(name: &str, reports: &[smtpdoctor::report::client::ClientRe
         out
     };
     let json = render(Format::Json, Detail::Normal, false);
+    for line in json.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        assert_schema_valid(name, &serde_json::from_slice(line).unwrap());
+    }
     let worst = reports
         .iter()
         .map(|r| r.verdict().exit_code())
@@ -300,4 +306,26 @@ fn malformed_reports_exit_3_with_a_clear_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "json is not a report format");
+}
+
+/// The schema says what a document must hold: one that lacks a field or has a wrong type fails.
+#[test]
+fn the_schema_rejects_a_broken_document() {
+    let mock = Mock::named("clean");
+    let out = smtpdoctor()
+        .args(["probe", "demo.test", "--server", &mock.addr.to_string()])
+        .args(["--json", "--starttls", "never"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_schema_valid("clean", &doc);
+    let mut broken = doc.clone();
+    broken.as_object_mut().unwrap().remove("verdict");
+    assert!(!schema_errors(&broken).is_empty(), "missing verdict");
+    let mut broken = doc.clone();
+    broken["attempts"][0]["transcript"][0]["at_ms"] = "soon".into();
+    assert!(!schema_errors(&broken).is_empty(), "a string for a time");
+    let mut broken = doc;
+    broken["schema"] = "smtpdoctor.report/v2".into();
+    assert!(!schema_errors(&broken).is_empty(), "another schema");
 }

@@ -54,7 +54,7 @@ pub struct StageTime {
 }
 
 /// How an attempt ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Went through the dialogue to the stage aimed at.
@@ -124,7 +124,7 @@ impl Attempt {
 }
 
 /// What happened during DATA.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DataResult {
     /// Bytes of the message on the wire after the 354: dot-stuffed, the final `\r\n.\r\n`
     /// included (the transcript's "sent N bytes" and the summary show the same number).

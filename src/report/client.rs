@@ -151,7 +151,7 @@ impl AnnotatedClient<'_> {
 
 /// The whole `smtpdoctor.client-report/v1` document of one connection. It reads back too: the
 /// printers render from it (see [`crate::report::document`]).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClientDocument<'a> {
     /// `n`, `peer`, `started_at`, `duration_ms`.
     pub connection: ConnectionDoc,
@@ -186,7 +186,7 @@ pub struct ClientDocument<'a> {
 }
 
 /// `tls`: the mock's view of the client's TLS, or the proxy's object of SPEC §8.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum TlsField<'a> {
     /// The mock's.
@@ -196,7 +196,7 @@ pub enum TlsField<'a> {
 }
 
 /// The proxy's `tls`: `{certificate_sha256, client, mode, upstream}`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProxyTlsDoc<'a> {
     /// Fingerprint of the certificate shown to the client (terminate mode).
     pub certificate_sha256: Option<Cow<'a, str>>,
@@ -209,7 +209,7 @@ pub struct ProxyTlsDoc<'a> {
 }
 
 /// The client's side of a terminated TLS.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProxyClientTlsDoc<'a> {
     /// e.g. `TLS13_AES_256_GCM_SHA384`.
     pub cipher: Cow<'a, str>,
@@ -292,7 +292,7 @@ impl<'a> ClientDocument<'a> {
 }
 
 /// `connection`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConnectionDoc {
     /// How long it lasted, ms.
     pub duration_ms: f64,
@@ -305,7 +305,7 @@ pub struct ConnectionDoc {
 }
 
 /// One entry of `messages`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MessageDoc<'a> {
     /// The server took the message (also when the client left before the reply).
     pub accepted: bool,
@@ -324,7 +324,7 @@ pub struct MessageDoc<'a> {
 }
 
 /// `duplicate_of`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DuplicateDoc<'a> {
     /// The earlier connection.
     pub connection: u64,
@@ -333,7 +333,7 @@ pub struct DuplicateDoc<'a> {
 }
 
 /// `tls`: what the client negotiated (the mock is the server: no chain to verify).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsDoc<'a> {
     /// e.g. `TLS13_AES_256_GCM_SHA384`.
     pub cipher: Cow<'a, str>,
@@ -346,7 +346,7 @@ pub struct TlsDoc<'a> {
 }
 
 /// `limits`: what of the connection was counted but not kept.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClientLimitsDoc {
     /// Client lines not kept.
     pub dropped_lines: u64,
@@ -377,7 +377,7 @@ pub struct ClientLimitsDoc {
 }
 
 /// One entry of `limits.hit`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LimitHit {
     /// Limit name.
     pub limit: Cow<'static, str>,

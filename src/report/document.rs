@@ -49,6 +49,24 @@ impl<T: Serialize> Serialize for KeysSorted<T> {
     }
 }
 
+impl<T: schemars::JsonSchema> schemars::JsonSchema for KeysSorted<T> {
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+}
+
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for KeysSorted<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         T::deserialize(d).map(KeysSorted)
@@ -56,7 +74,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for KeysSorted<T> {
 }
 
 /// The whole document of one probe.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Document<'a> {
     /// The stage the probe aimed at (`--quit-after`).
     pub aimed_stage: Cow<'a, str>,
@@ -114,7 +132,7 @@ impl<'a> Document<'a> {
 }
 
 /// `tool`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tool<'a> {
     /// `smtpdoctor`.
     pub name: Cow<'a, str>,
@@ -132,7 +150,7 @@ impl Default for Tool<'_> {
 }
 
 /// One attempt.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AttemptDoc<'a> {
     /// Server address.
     pub address: String,
@@ -207,7 +225,7 @@ impl<'a> AttemptDoc<'a> {
 }
 
 /// `data`: the DATA result with `rfc_minimum_ms` among its keys.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DataDoc<'a> {
     /// The DATA result.
     #[serde(flatten)]
@@ -217,7 +235,7 @@ pub struct DataDoc<'a> {
 }
 
 /// `rfc_minimum_ms`, ms.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RfcMinimums {
     /// Each block of message data.
     pub block: u64,
@@ -238,7 +256,7 @@ impl Default for RfcMinimums {
 }
 
 /// `ehlo` and `ehlo_plain`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EhloDoc<'a> {
     /// Extensions.
     pub capabilities: KeysSorted<Cow<'a, [Capability]>>,
@@ -259,7 +277,7 @@ impl<'a> EhloDoc<'a> {
 }
 
 /// One entry of `stages`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageDoc {
     /// Duration, ms.
     pub duration_ms: f64,
@@ -268,7 +286,7 @@ pub struct StageDoc {
 }
 
 /// `limits`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LimitsDoc {
     /// Server lines not kept.
     pub dropped_lines: u64,
@@ -313,7 +331,7 @@ impl LimitsDoc {
 }
 
 /// One entry of `limits.hit`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LimitHitDoc {
     /// Limit name.
     pub limit: Cow<'static, str>,
@@ -370,6 +388,16 @@ impl Serialize for TranscriptDoc<'_> {
     }
 }
 
+impl schemars::JsonSchema for TranscriptDoc<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        "Transcript".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <Vec<EntryDoc<'static>>>::json_schema(generator)
+    }
+}
+
 impl<'de> Deserialize<'de> for TranscriptDoc<'_> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Vec::deserialize(d).map(TranscriptDoc::Entries)
@@ -377,7 +405,7 @@ impl<'de> Deserialize<'de> for TranscriptDoc<'_> {
 }
 
 /// One transcript entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EntryDoc<'a> {
     /// Time, ms since the attempt started.
     pub at_ms: f64,
@@ -446,7 +474,7 @@ impl<'a> EntryDoc<'a> {
 }
 
 /// One finding.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FindingDoc<'a> {
     /// Attempt number (0-based), null for DNS-level findings.
     pub attempt: Option<usize>,

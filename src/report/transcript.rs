@@ -22,7 +22,9 @@ use std::net::SocketAddr;
 mod served;
 
 /// Direction of a transcript entry (SPEC §5 `dir`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dir {
     /// Sent by the client (the probe).
@@ -46,7 +48,7 @@ impl From<Peer> for Dir {
 ///
 /// Serialized as it stands in the JSON document: its fields are declared in the document's
 /// (lexicographic) key order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ReadRef {
     /// Time of the read, ms.
     pub at_ms: f64,
