@@ -79,7 +79,7 @@ _smtpdoctor() {
             return 0
             ;;
         smtpdoctor__subcmd__demo)
-            opts="-4 -6 -v -q -h -V --client --list --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --format --json --color --verbose --quiet --help --version"
+            opts="-4 -6 -v -q -h -V --client --list --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --no-live --format --json --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,7 +341,7 @@ _smtpdoctor() {
             return 0
             ;;
         smtpdoctor__subcmd__probe)
-            opts="-4 -6 -v -q -h -V --server --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --format --json --color --verbose --quiet --help --version"
+            opts="-4 -6 -v -q -h -V --server --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --no-live --format --json --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

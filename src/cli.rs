@@ -300,6 +300,11 @@ pub struct ProbeOptions {
         value_name = "NAME[,NAME]"
     )]
     pub test: Vec<ActiveTest>,
+    /// Do not show the dialogue live. On a terminal, the text output shows each line as it is
+    /// sent or received (with its time and direction), then the judged report; with --no-live,
+    /// or when stdout is no terminal, only the report is printed.
+    #[arg(env = "SMTPDOCTOR_NO_LIVE", long)]
+    pub no_live: bool,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,

@@ -61,11 +61,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             let mut worst = 0u8;
             for target in &args.target {
-                let report = match smtpdoctor::probe::run(
+                let echo = live_echo(&args.options);
+                let live = echo.is_some();
+                let report = match smtpdoctor::probe::run_live(
                     target,
                     args.server.as_deref(),
                     opts,
                     smtpdoctor::session::live_notes_wanted(),
+                    echo,
                 )
                 .await
                 {
@@ -75,6 +78,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                         return Ok(UNKNOWN);
                     }
                 };
+                if live {
+                    // The judged report follows the live transcript.
+                    println!();
+                }
                 print_report(&report, &output)?;
                 worst = worst.max(report.verdict().exit_code() as u8);
             }
@@ -217,15 +224,21 @@ async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
                 "smtpdoctor demo: scenario {} on {addr}: {}",
                 scenario.name, scenario.summary
             );
-            let report = smtpdoctor::probe::run(
+            let echo = live_echo(&p.options);
+            let live = echo.is_some();
+            let report = smtpdoctor::probe::run_live(
                 &p.target[0],
                 p.server.as_deref(),
                 &ProbeConfig::from(&p.options),
                 smtpdoctor::session::live_notes_wanted(),
+                echo,
             )
             .await;
             match report {
                 Ok(r) => {
+                    if live {
+                        println!();
+                    }
                     print_report(&r, &OutputConfig::from(&p.options.output))?;
                     Ok(r.verdict().exit_code() as u8)
                 }
@@ -504,6 +517,22 @@ fn print_client_report(
     smtpdoctor::output::client::print(report, args, color, &mut out)?;
     out.flush()?;
     Ok(())
+}
+
+/// The live transcript: text output on a terminal, unless quiet or `--no-live`.
+fn live_echo(o: &smtpdoctor::cli::ProbeOptions) -> Option<smtpdoctor::session::LiveEcho> {
+    use smtpdoctor::config::{Detail, Format};
+    let out = OutputConfig::from(&o.output);
+    if o.no_live
+        || out.format != Format::Text
+        || out.detail == Detail::Quiet
+        || !std::io::stdout().is_terminal()
+    {
+        return None;
+    }
+    let color =
+        smtpdoctor::output::use_color(out.color, true, std::env::var_os("NO_COLOR").as_deref());
+    Some(smtpdoctor::output::live::echo(color, out.detail))
 }
 
 fn print_report(report: &smtpdoctor::report::Report, args: &OutputConfig) -> anyhow::Result<()> {

@@ -151,10 +151,22 @@ pub async fn run(
     opts: &ProbeConfig,
     live: bool,
 ) -> Result<Report, ProbeError> {
+    run_live(target_arg, server, opts, live, None).await
+}
+
+/// [`run`], showing each connection's transcript through `echo` as it is recorded.
+pub async fn run_live(
+    target_arg: &str,
+    server: Option<&str>,
+    opts: &ProbeConfig,
+    live: bool,
+    echo: Option<crate::session::LiveEcho>,
+) -> Result<Report, ProbeError> {
     let started_at = SystemTime::now();
     let started = Instant::now();
     let target = parse_target(target_arg)?;
-    let cfg = session_config(&target, opts, live).await?;
+    let mut cfg = session_config(&target, opts, live).await?;
+    cfg.echo = echo;
     let mut probe = Probe::new(opts, check_context(opts, started_at));
     let dns = probe.plan(&target, server, opts).await?;
     probe.attempts(&cfg, dns.as_ref()).await;
@@ -248,6 +260,7 @@ async fn session_config(
         no_pipelining: opts.no_pipelining,
         cap: opts.timeout,
         live,
+        echo: None,
         message,
         scan,
     })

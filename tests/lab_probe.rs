@@ -154,6 +154,42 @@ fn domain_to_mx_to_postfix_is_clean_with_its_certificate_trusted() {
     assert!(a["ptr"].is_null());
 }
 
+/// Issue 14 item 4 against a real MTA: a plain run and a DATA run name each step once, and the
+/// steps add up to no more than the attempt (RSET and QUIT are not both `quit`, the final dot is
+/// `dot`).
+#[test]
+fn stage_names_and_durations_against_postfix() {
+    let cases: [(&[&str], &[&str]); 2] = [
+        (
+            &[],
+            &[
+                "connect", "greeting", "ehlo", "starttls", "tls", "ehlo", "mail", "rcpt", "rset",
+                "quit",
+            ],
+        ),
+        (
+            &["--data"],
+            &[
+                "connect", "greeting", "ehlo", "starttls", "tls", "ehlo", "mail", "rcpt", "data",
+                "dot", "quit",
+            ],
+        ),
+    ];
+    for (extra, expected) in cases {
+        let (code, doc) = probe_json("lab.test", &[&["--ca-file", &ca()], extra].concat());
+        assert_eq!(code, 0, "{extra:?}: {:#}", doc["findings"]);
+        let a = &doc["attempts"][0];
+        let names: Vec<&str> = a["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["stage"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, expected, "{extra:?}");
+        crate::common::assert_stages_add_up("postfix", a);
+    }
+}
+
 #[test]
 fn self_signed_certificate_is_the_only_finding_without_a_trust_anchor() {
     let (code, doc) = probe_json("lab.test", &[]);

@@ -14,6 +14,7 @@ mod generated;
 mod hostile;
 mod hostile_clients;
 mod lab_active;
+mod lab_exim;
 mod lab_probe;
 mod lab_selftest;
 mod mock;

@@ -6,6 +6,7 @@
 pub mod client;
 pub mod explain;
 pub mod json;
+pub mod live;
 pub mod nagios;
 pub mod saved;
 pub mod text;

@@ -58,7 +58,7 @@ impl Palette {
 }
 
 /// `host [address]`, or just `[address]` when the host is the address itself.
-fn host_label(host: &str, address: &str) -> String {
+pub(super) fn host_label(host: &str, address: &str) -> String {
     if host == address {
         format!("[{}]", escape_str(address))
     } else {

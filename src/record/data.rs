@@ -25,7 +25,7 @@ impl DataResult {
                 }
                 EventKind::Write {
                     from: Peer::Client,
-                    stage: Stage::Data,
+                    stage: Stage::Data | Stage::Dot,
                     bytes,
                     expects,
                     ..

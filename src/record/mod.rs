@@ -156,6 +156,14 @@ pub enum EventKind {
         /// The slowest single write, µs.
         slowest_write_us: u64,
     },
+    /// Message data written after the first bytes the record keeps of it (whole lines are
+    /// kept, then this): what the transcript leaves out.
+    DataElided {
+        /// Bytes on the wire not kept.
+        bytes: u64,
+        /// Lines they hold; a last line whose end came with the final dot counts as one.
+        lines: u64,
+    },
     /// Something the probe decided or noticed locally, worth showing in the transcript.
     Note {
         /// The stage.

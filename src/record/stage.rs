@@ -12,8 +12,10 @@ pub enum Stage {
     Connect,
     /// Waiting for and reading the 220 greeting.
     Greeting,
-    /// EHLO or HELO (before or after TLS).
+    /// EHLO (before or after TLS).
     Ehlo,
+    /// HELO, the fallback after a refused EHLO.
+    Helo,
     /// The STARTTLS command and its reply.
     Starttls,
     /// The TLS handshake and certificate.
@@ -22,9 +24,13 @@ pub enum Stage {
     Mail,
     /// RCPT TO.
     Rcpt,
-    /// DATA, the message and the reply to the final dot.
+    /// DATA, its 354 and the message.
     Data,
-    /// RSET and QUIT.
+    /// The final dot and the wait for its reply.
+    Dot,
+    /// RSET.
+    Rset,
+    /// QUIT.
     Quit,
     /// An opt-in active test (`test:<name>`).
     Test(&'static str),
@@ -49,11 +55,14 @@ impl Stage {
             Stage::Connect => "connect".into(),
             Stage::Greeting => "greeting".into(),
             Stage::Ehlo => "ehlo".into(),
+            Stage::Helo => "helo".into(),
             Stage::Starttls => "starttls".into(),
             Stage::Tls => "tls".into(),
             Stage::Mail => "mail".into(),
             Stage::Rcpt => "rcpt".into(),
             Stage::Data => "data".into(),
+            Stage::Dot => "dot".into(),
+            Stage::Rset => "rset".into(),
             Stage::Quit => "quit".into(),
             Stage::Test(name) => format!("test:{name}"),
         }

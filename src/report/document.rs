@@ -439,7 +439,8 @@ pub struct EntryDoc<'a> {
 }
 
 impl<'a> EntryDoc<'a> {
-    fn new(e: &'a Entry<'a>) -> EntryDoc<'a> {
+    /// The document of a transcript entry.
+    pub fn new(e: &'a Entry<'a>) -> EntryDoc<'a> {
         let (text, reads, writes, truncated_bytes, discarded, event) = match &e.kind {
             EntryKind::Line(l) => (
                 l.text(),

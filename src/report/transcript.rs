@@ -138,6 +138,13 @@ pub enum Local<'a> {
         /// How long it took, µs.
         elapsed_us: u64,
     },
+    /// Message data left out of the record: bytes and lines.
+    DataElided {
+        /// Bytes on the wire.
+        bytes: u64,
+        /// Lines.
+        lines: u64,
+    },
     /// A note of the session, as it wrote it.
     Note(&'a str),
     /// A bound on what is kept was reached.
@@ -173,6 +180,10 @@ impl Local<'_> {
                 *elapsed_us as f64 / 1000.0,
                 *bytes as f64 / (*elapsed_us).max(1) as f64
             ),
+            Local::DataElided { bytes, lines } => format!(
+                "… {lines} more line{} of message data ({bytes} bytes) sent, not shown …",
+                if *lines == 1 { "" } else { "s" }
+            ),
             Local::LimitReached(limit) => format!("limit reached: {}", limit.describe()),
             Local::TlsEstablished(m) => format!("TLS handshake complete ({})", quote(m)),
             Local::TlsFailed(m) => format!("TLS handshake failed: {}", quote(m)),
@@ -191,6 +202,7 @@ impl Local<'_> {
             Local::Timeout { .. } => "timeout",
             Local::PlaintextDiscarded(_) => "plaintext-discarded",
             Local::DataSent { .. } => "data-sent",
+            Local::DataElided { .. } => "data-elided",
             Local::Note(_) => "note",
             Local::LimitReached(_) => "limit-reached",
             Local::TlsEstablished(_) => "tls-established",
@@ -202,6 +214,100 @@ impl Local<'_> {
     /// The event in words, messages exact.
     pub fn note(&self) -> String {
         self.describe(str::to_string)
+    }
+}
+
+/// The local event an event shows as, when it has an entry of its own (reads, writes,
+/// duplicates and policy stops have not).
+fn local_of(kind: &EventKind) -> Option<Local<'_>> {
+    Some(match kind {
+        EventKind::Connecting { addr } => Local::Connecting(*addr),
+        EventKind::Connected { local } => Local::Connected(*local),
+        EventKind::ConnectFailed { message, .. } => Local::ConnectFailed(message),
+        // The session records only the server's close; `from` names whose it was.
+        EventKind::Eof { from, .. } => Local::Closed(*from),
+        EventKind::IoError { message, .. } => Local::IoError(message),
+        EventKind::Timeout { stage, waited_ms } => Local::Timeout {
+            stage,
+            waited_ms: *waited_ms,
+        },
+        EventKind::PlaintextDiscarded { len } => Local::PlaintextDiscarded(*len),
+        EventKind::DataSent {
+            bytes, elapsed_us, ..
+        } => Local::DataSent {
+            bytes: *bytes,
+            elapsed_us: *elapsed_us,
+        },
+        EventKind::DataElided { bytes, lines } => Local::DataElided {
+            bytes: *bytes,
+            lines: *lines,
+        },
+        EventKind::Note { message, .. } => Local::Note(message),
+        EventKind::LimitReached { limit } => Local::LimitReached(*limit),
+        EventKind::TlsHandshake { ok: true, message } => Local::TlsEstablished(message),
+        EventKind::TlsHandshake { ok: false, message } => Local::TlsFailed(message),
+        EventKind::MessageNotSent { reason } => Local::MessageNotSent(reason),
+        // The finding (`starttls-policy-failed`) says this where it happened.
+        EventKind::TlsPolicyUnmet { .. }
+        | EventKind::DuplicateMessage { .. }
+        | EventKind::Read { .. }
+        | EventKind::Write { .. } => return None,
+    })
+}
+
+/// A probe's transcript shown while it is recorded: each [`Growing::advance`] hands over, in
+/// order, the entries completed since the last call (client writes, server lines at the read
+/// that completed them, local events), so that each call costs only what is new.
+#[derive(Debug, Default)]
+pub struct Growing {
+    /// Events already shown.
+    next_event: usize,
+    /// Server lines already shown.
+    next_line: usize,
+    /// The read number of each event seen (0 for other events).
+    read_no: Vec<usize>,
+    /// Reads seen.
+    reads: usize,
+}
+
+impl Growing {
+    /// Shows, through `show`, what the record gained since the last call.
+    pub fn advance(&mut self, rec: &Record, mut show: impl FnMut(&Entry<'_>)) {
+        for e in &rec.events[self.read_no.len().min(rec.events.len())..] {
+            if matches!(e.kind, EventKind::Read { .. }) {
+                self.reads += 1;
+                self.read_no.push(self.reads);
+            } else {
+                self.read_no.push(0);
+            }
+        }
+        let mut t = Transcript::default();
+        for i in self.next_event..rec.events.len() {
+            let e = &rec.events[i];
+            match &e.kind {
+                EventKind::Read { .. } => {
+                    t.push_server_lines(rec, &self.read_no, i, &mut self.next_line)
+                }
+                EventKind::Write { tls, bytes, .. } => t.push_client_write(e.at_us, i, *tls, bytes),
+                other => {
+                    if let Some(l) = local_of(other) {
+                        t.push(Entry {
+                            at_us: e.at_us,
+                            tls: false,
+                            kind: EntryKind::Local(l),
+                            anchor: Anchor::Event(i),
+                            findings: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+        // Lines completed late (a CR settled, a partial line kept at a deadline).
+        t.push_server_lines(rec, &self.read_no, usize::MAX, &mut self.next_line);
+        self.next_event = rec.events.len();
+        for e in &t.entries {
+            show(e);
+        }
     }
 }
 
@@ -343,69 +449,18 @@ impl<'a> Transcript<'a> {
                     bytes,
                     ..
                 } => t.push_written(rec, i, *tls, bytes, &mut server),
-                EventKind::Write { tls, bytes, .. } => {
-                    for (k, piece) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
-                        t.push(Entry {
-                            at_us: e.at_us,
-                            tls: *tls,
-                            kind: EntryKind::Line(Line {
-                                from: Peer::Client,
-                                raw: Cow::Borrowed(piece),
-                                ending: ending_of(piece),
-                                reads: Vec::new(),
-                                observed: false,
-                                dropped: 0,
-                                discarded: false,
-                            }),
-                            anchor: if k == 0 {
-                                Anchor::Event(i)
-                            } else {
-                                Anchor::None
-                            },
-                            findings: Vec::new(),
-                        });
-                    }
-                }
-                EventKind::Connecting { addr } => t.push(local(Local::Connecting(*addr))),
-                EventKind::Connected { local: a } => t.push(local(Local::Connected(*a))),
-                EventKind::ConnectFailed { message, .. } => {
-                    t.push(local(Local::ConnectFailed(message)))
-                }
-                // The session records only the server's close; `from` names whose it was.
-                EventKind::Eof { from, .. } => t.push(local(Local::Closed(*from))),
-                EventKind::IoError { message, .. } => t.push(local(Local::IoError(message))),
-                EventKind::Timeout { stage, waited_ms } => t.push(local(Local::Timeout {
-                    stage,
-                    waited_ms: *waited_ms,
-                })),
-                EventKind::PlaintextDiscarded { len } => {
-                    t.push(local(Local::PlaintextDiscarded(*len)))
-                }
-                EventKind::DataSent {
-                    bytes, elapsed_us, ..
-                } => t.push(local(Local::DataSent {
-                    bytes: *bytes,
-                    elapsed_us: *elapsed_us,
-                })),
-                EventKind::Note { message, .. } => t.push(local(Local::Note(message))),
-                EventKind::LimitReached { limit } => t.push(local(Local::LimitReached(*limit))),
-                EventKind::TlsHandshake { ok: true, message } => {
-                    t.push(local(Local::TlsEstablished(message)))
-                }
-                EventKind::TlsHandshake { ok: false, message } => {
-                    t.push(local(Local::TlsFailed(message)))
-                }
-                EventKind::MessageNotSent { reason } => {
-                    t.push(local(Local::MessageNotSent(reason)))
-                }
+                EventKind::Write { tls, bytes, .. } => t.push_client_write(e.at_us, i, *tls, bytes),
                 // A duplicate is the message's: its finding points at the message's final dot.
                 EventKind::DuplicateMessage { .. } => {
                     if let (Some(slot), Some(dot)) = (t.by_event.get_mut(i), server.last_dot) {
                         *slot = Some(dot);
                     }
                 }
-                // The finding (`starttls-policy-failed`) says this where it happened.
-                EventKind::TlsPolicyUnmet { .. } => {}
+                other => {
+                    if let Some(l) = local_of(other) {
+                        t.push(local(l));
+                    }
+                }
             }
         }
         t.push_server_lines(rec, &read_no, usize::MAX, &mut next_line);
@@ -428,6 +483,31 @@ impl<'a> Transcript<'a> {
             }
         }
         t
+    }
+
+    /// One entry per line of bytes the recorder wrote as the client (event `i`).
+    fn push_client_write(&mut self, at_us: u64, i: usize, tls: bool, bytes: &'a [u8]) {
+        for (k, piece) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
+            self.push(Entry {
+                at_us,
+                tls,
+                kind: EntryKind::Line(Line {
+                    from: Peer::Client,
+                    raw: Cow::Borrowed(piece),
+                    ending: ending_of(piece),
+                    reads: Vec::new(),
+                    observed: false,
+                    dropped: 0,
+                    discarded: false,
+                }),
+                anchor: if k == 0 {
+                    Anchor::Event(i)
+                } else {
+                    Anchor::None
+                },
+                findings: Vec::new(),
+            });
+        }
     }
 
     /// Server lines completed by reads up to event `upto`, not yet placed.

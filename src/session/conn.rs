@@ -67,6 +67,8 @@ pub(crate) struct Conn {
     pub(crate) tls: bool,
     pub(crate) eof: bool,
     pub(crate) live: bool,
+    /// Shows the record as it grows (the live transcript), when asked.
+    pub(crate) echo: Option<Box<dyn crate::session::LiveSink>>,
     pub(crate) label: String,
     pub(crate) buf: Vec<u8>,
 }
@@ -84,6 +86,13 @@ impl Conn {
     /// What was recorded so far.
     pub(crate) fn record(&self) -> &Record {
         &self.record
+    }
+
+    /// Shows what the record gained, when a live transcript is asked for.
+    pub(crate) fn echo(&mut self) {
+        if let Some(e) = &mut self.echo {
+            e.update(&self.record);
+        }
     }
 
     /// Whether the connection can still be used.
@@ -108,6 +117,7 @@ impl Conn {
                 bytes: bytes.to_vec(),
             },
         );
+        self.echo();
         let res = match &mut self.stream {
             Stream::Plain(s) => write_all(s, bytes).await,
             Stream::Tls(s) => write_all(s.as_mut(), bytes).await,
@@ -123,6 +133,7 @@ impl Conn {
                     message: format!("write failed: {e}"),
                 },
             );
+            self.echo();
             return false;
         }
         true
@@ -147,6 +158,7 @@ impl Conn {
                 unsolicited: false,
             });
         }
+        self.echo();
     }
 
     /// Keeps an unterminated tail in the transcript without letting it complete a reply (used
@@ -155,6 +167,7 @@ impl Conn {
         let now = self.now_us();
         self.record
             .absorb_partial(&mut self.parser, &self.assembler, now);
+        self.echo();
     }
 
     /// Waits for the next complete reply for `stage`; the deadline is total, not idle.
@@ -258,6 +271,7 @@ impl Conn {
                 waited_ms: wait.as_millis() as u64,
             },
         );
+        self.echo();
     }
 
     /// One read (or the settling of a trailing CR), recorded and fed to the parser.
@@ -364,6 +378,21 @@ impl Conn {
         };
         ticker.clear();
         let at = self.now_us();
+        let started = self.finish_tls(res, at, wait);
+        self.echo();
+        started
+    }
+
+    /// Records how the handshake ended and, when it succeeded, goes on inside TLS.
+    fn finish_tls(
+        &mut self,
+        res: Result<
+            std::io::Result<tokio_rustls::client::TlsStream<TcpStream>>,
+            tokio::time::error::Elapsed,
+        >,
+        at: u64,
+        wait: Duration,
+    ) -> Result<rustls::ProtocolVersion, TlsStartError> {
         match res {
             Ok(Ok(stream)) => {
                 let (_, conn) = stream.get_ref();

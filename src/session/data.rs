@@ -69,6 +69,7 @@ impl Run {
         cfg: &SessionConfig,
     ) -> bool {
         use crate::session::message::Source;
+        let data_from = self.conn.now_us();
         let Some(r) = self
             .command(
                 Stage::Data,
@@ -110,6 +111,12 @@ impl Run {
                 return false;
             }
         };
+        // The `data` stage is DATA, its 354 and the message; the final dot is `dot`.
+        if let Some(last) = self.attempt.stages.last_mut()
+            && last.stage == Stage::Data
+        {
+            last.duration_ms = self.conn.now_us().saturating_sub(data_from) as f64 / 1000.0;
+        }
         self.final_dot(stuffer, tally, cfg).await
     }
 
@@ -124,6 +131,21 @@ impl Run {
                 content_bytes: content,
                 elapsed_us: at.saturating_sub(tally.started_us),
                 slowest_write_us: tally.slowest_us,
+            },
+        );
+    }
+
+    /// Records how much of the message data the record does not keep, when any.
+    fn data_elided(&mut self, e: &Elided) {
+        if e.bytes == 0 {
+            return;
+        }
+        let at = self.conn.now_us();
+        self.conn.record.push(
+            at,
+            EventKind::DataElided {
+                bytes: e.bytes,
+                lines: e.newlines + u64::from(!e.ends_with_lf),
             },
         );
     }
@@ -155,8 +177,10 @@ impl Run {
             slowest_us: 0,
         };
         let mut kept = 0usize;
+        let mut elided = Elided::default();
         loop {
             if let Err(e) = source.next(&mut input).await {
+                self.data_elided(&elided);
                 self.data_sent(tally, stuffer.input_bytes);
                 return Streamed::NotSent(NotSent::Unreadable {
                     error: e.to_string(),
@@ -164,11 +188,13 @@ impl Run {
                 });
             }
             if input.is_empty() {
+                self.data_elided(&elided);
                 return Streamed::Complete(tally);
             }
             wire.clear();
             stuffer.push(&input, &mut wire);
             if stuffer.longest_line > MAX_LINE || (stuffer.eight_bit && !eight_bit_ok) {
+                self.data_elided(&elided);
                 self.data_sent(tally, stuffer.input_bytes);
                 return Streamed::NotSent(if stuffer.longest_line > MAX_LINE {
                     NotSent::LineTooLong {
@@ -179,8 +205,16 @@ impl Run {
                     NotSent::EightBitWithout8BitMime { aborted: true }
                 });
             }
+            let mut take = 0;
             if kept < KEEP {
-                let take = (KEEP - kept).min(wire.len());
+                take = (KEEP - kept).min(wire.len());
+                if take < wire.len() {
+                    // The record keeps whole lines; what follows is elided, and the transcript
+                    // says how much (a cut mid-line would read as a write boundary).
+                    if let Some(p) = memchr::memrchr(b'\n', &wire[..take]) {
+                        take = p + 1;
+                    }
+                }
                 let at = self.conn.now_us();
                 self.conn.record.push(
                     at,
@@ -192,8 +226,9 @@ impl Run {
                         bytes: wire[..take].to_vec(),
                     },
                 );
-                kept += take;
+                kept = if take < wire.len() { KEEP } else { kept + take };
             }
+            elided.add(&wire[take..]);
             let t0 = Instant::now();
             let res = match &mut self.conn.stream {
                 Stream::Plain(s) => tokio::time::timeout(block_wait, write_all(s, &wire)).await,
@@ -219,6 +254,7 @@ impl Run {
             let timed_out = matches!(failure, EventKind::Timeout { .. });
             let at = self.conn.now_us();
             self.conn.record.push(at, failure);
+            self.data_elided(&elided);
             self.data_sent(tally, stuffer.input_bytes);
             if timed_out {
                 return Streamed::Failed(Outcome::Timeout);
@@ -244,25 +280,25 @@ impl Run {
         stuffer.finish(&mut wire);
         let dot_at = self.conn.now_us();
         let t0 = Instant::now();
-        let written = self.conn.write(Stage::Data, &wire, 1).await;
+        let written = self.conn.write(Stage::Dot, &wire, 1).await;
         if written {
             tally.sent += wire.len() as u64;
             tally.slowest_us = tally.slowest_us.max(t0.elapsed().as_micros() as u64);
         }
         self.data_sent(tally, stuffer.input_bytes);
         if !written {
-            self.fail(Outcome::IoError, Stage::Data);
+            self.fail(Outcome::IoError, Stage::Dot);
             return false;
         }
         let reply = self
             .await_reply(
-                Stage::Data,
+                Stage::Dot,
                 cfg.wait(rfc_timeouts::DATA_END),
                 "reply to the final dot",
             )
             .await;
         if reply.is_some() {
-            self.stage_time(Stage::Data, dot_at);
+            self.stage_time(Stage::Dot, dot_at);
         }
         reply.is_some()
     }
@@ -277,6 +313,27 @@ struct Tally {
     sent: u64,
     /// The slowest single write, µs.
     slowest_us: u64,
+}
+
+/// Message data written but not kept in the record.
+#[derive(Debug, Default)]
+struct Elided {
+    /// Bytes on the wire.
+    bytes: u64,
+    /// Line feeds among them.
+    newlines: u64,
+    /// The last of them was a line feed.
+    ends_with_lf: bool,
+}
+
+impl Elided {
+    fn add(&mut self, wire: &[u8]) {
+        if let Some(&last) = wire.last() {
+            self.bytes += wire.len() as u64;
+            self.newlines += memchr::memchr_iter(b'\n', wire).count() as u64;
+            self.ends_with_lf = last == b'\n';
+        }
+    }
 }
 
 /// How streaming the content ended.

@@ -22,13 +22,17 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    /// Records how long a stage took, from `from_us` to now.
+    /// Records how long a stage took, from `from_us` to now. A step that repeats at once (one
+    /// RCPT per recipient) is one stage: the times add up.
     pub(crate) fn stage_time(&mut self, stage: Stage, from_us: u64) {
         let ms = (self.conn.now_us().saturating_sub(from_us)) as f64 / 1000.0;
-        self.attempt.stages.push(StageTime {
-            stage,
-            duration_ms: ms,
-        });
+        match self.attempt.stages.last_mut() {
+            Some(last) if last.stage == stage => last.duration_ms += ms,
+            _ => self.attempt.stages.push(StageTime {
+                stage,
+                duration_ms: ms,
+            }),
+        }
     }
 
     /// Marks the attempt as ended at `stage`.
@@ -94,7 +98,9 @@ impl Run {
         self.conn.record.replies[reply].code.unwrap_or(0)
     }
 
-    /// Says goodbye: RSET (after an envelope) and QUIT while the connection is usable.
+    /// Says goodbye: RSET (after an envelope) and QUIT while the connection is usable. RSET and
+    /// QUIT are stages of their own, each timed from the step before it, so that the stages
+    /// add up even when both go in one write.
     pub(crate) async fn quit(&mut self, rset: bool, cfg: &SessionConfig) {
         if !self.conn.is_open() {
             return;
@@ -105,21 +111,22 @@ impl Run {
             // RFC 2920 §3.1: RSET and QUIT may go as one group, QUIT last: one round trip.
             let group = [Command::Rset.to_wire(), Command::Quit.to_wire()].concat();
             self.attempt.quit_sent = true;
-            if !self.conn.write(Stage::Quit, &group, 2).await {
+            if !self.conn.write(Stage::Rset, &group, 2).await {
                 return;
             }
             let w = cfg.wait(rfc_timeouts::OTHER);
             if !matches!(
-                self.conn.reply(Stage::Quit, w, "reply to RSET").await,
+                self.conn.reply(Stage::Rset, w, "reply to RSET").await,
                 Wait::Reply(_)
             ) {
                 return;
             }
-            self.stage_time(Stage::Quit, from);
+            self.stage_time(Stage::Rset, from);
+            from = self.conn.now_us();
         } else {
             if rset {
                 let w = cfg.wait(rfc_timeouts::OTHER);
-                if self.command(Stage::Quit, &Command::Rset, w).await.is_none() {
+                if self.command(Stage::Rset, &Command::Rset, w).await.is_none() {
                     return;
                 }
             }
@@ -160,12 +167,12 @@ impl Run {
         // EHLO refused: fall back to HELO (RFC 5321 §4.1.1.1, §3.2).
         self.attempt.ehlo_refused = Some(r);
         let r = self
-            .command(Stage::Ehlo, &Command::Helo(cfg.helo.clone()), w)
+            .command(Stage::Helo, &Command::Helo(cfg.helo.clone()), w)
             .await?;
         if (200..300).contains(&self.code(r)) {
             Some(self.ehlo_result("HELO", r))
         } else {
-            self.fail(Outcome::Refused, Stage::Ehlo);
+            self.fail(Outcome::Refused, Stage::Helo);
             None
         }
     }
@@ -433,7 +440,7 @@ impl Run {
                 ));
             }
         }
-        group.push((Stage::Quit, Command::Rset, cfg.wait(rfc_timeouts::OTHER)));
+        group.push((Stage::Rset, Command::Rset, cfg.wait(rfc_timeouts::OTHER)));
         group.push((Stage::Quit, Command::Quit, cfg.wait(rfc_timeouts::QUIT)));
         let wire: Vec<u8> = group.iter().flat_map(|(_, c, _)| c.to_wire()).collect();
         let mut from = self.conn.now_us();

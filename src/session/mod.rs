@@ -17,7 +17,7 @@ mod data;
 mod dialogue;
 mod live;
 
-pub use live::live_notes_wanted;
+pub use live::{LiveEcho, LiveSink, clear_note_line, live_notes_wanted};
 
 use crate::config::{QuitAfter, StartTlsPolicy};
 use crate::record::{ConnectFailure, EventKind, Record, Stage};
@@ -57,6 +57,8 @@ pub struct SessionConfig {
     pub cap: Option<Duration>,
     /// Show live waiting notes on stderr.
     pub live: bool,
+    /// Show each connection's transcript as it is recorded.
+    pub echo: Option<LiveEcho>,
     /// Send a message with DATA.
     pub message: Option<crate::session::message::MessageSpec>,
     /// What a scan of `--body FILE` found (decided before MAIL).
@@ -108,6 +110,10 @@ pub(crate) async fn open(
     let start = Instant::now();
     let mut record = Record::with_budget(budget);
     record.push(0, EventKind::Connecting { addr: target.addr });
+    let mut echo = cfg.echo.as_ref().map(|make| (make.0)(&target, test));
+    if let Some(e) = &mut echo {
+        e.update(&record);
+    }
     let label = format!(
         "{} [{}]",
         crate::wire::escape::escape_str(&target.host),
@@ -167,6 +173,9 @@ pub(crate) async fn open(
                     message: e.to_string(),
                 },
             );
+            if let Some(e) = &mut echo {
+                e.update(&record);
+            }
             attempt.record = record;
             attempt.outcome = Outcome::ConnectFailed;
             attempt.failed_stage = Some(Stage::Connect);
@@ -181,6 +190,9 @@ pub(crate) async fn open(
                     message: format!("no answer within {}", humantime::format_duration(wait)),
                 },
             );
+            if let Some(e) = &mut echo {
+                e.update(&record);
+            }
             attempt.record = record;
             attempt.outcome = Outcome::ConnectFailed;
             attempt.failed_stage = Some(Stage::Connect);
@@ -198,6 +210,7 @@ pub(crate) async fn open(
         tls: false,
         eof: false,
         live: cfg.live,
+        echo,
         label,
         buf: vec![0; READ_BUF],
     };
@@ -210,6 +223,7 @@ impl Run {
         // Replies that arrived but were never taken.
         self.conn.record.replies.extend(self.conn.ready.drain(..));
         self.conn.record.mark_unsolicited();
+        self.conn.echo();
         let mut attempt = self.attempt;
         attempt.record = self.conn.record;
         if attempt.test.is_none() {
@@ -239,6 +253,7 @@ mod tests {
             no_pipelining: false,
             cap: Some(cap),
             live: false,
+            echo: None,
             message: None,
             scan: None,
         }
@@ -352,7 +367,18 @@ mod tests {
             server.abort();
             assert!(a.completed(), "{:?}", a.outcome);
             let stages: Vec<_> = a.record.replies.iter().map(|r| r.stage.name()).collect();
-            assert_eq!(stages, ["greeting", "ehlo", "mail", "rcpt", "quit", "quit"]);
+            assert_eq!(stages, ["greeting", "ehlo", "mail", "rcpt", "rset", "quit"]);
+            // Each step once, timed from the step before it: they add up to no more than
+            // the attempt.
+            let names: Vec<_> = a.stages.iter().map(|s| s.stage.name()).collect();
+            assert_eq!(
+                names,
+                [
+                    "connect", "greeting", "ehlo", "mail", "rcpt", "rset", "quit"
+                ]
+            );
+            let sum: f64 = a.stages.iter().map(|s| s.duration_ms).sum();
+            assert!(sum <= a.duration_ms, "{sum} > {}", a.duration_ms);
             assert!(a.record.replies.iter().all(|r| !r.unsolicited));
             assert_eq!(
                 a.quit_reply.map(|i| a.record.replies[i].code),

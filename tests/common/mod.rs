@@ -2,6 +2,7 @@
 //! must pass, the in-process servers (built-in mock scenarios on a shared runtime), and the test
 //! lab ([`lab`]: a private Postfix and DNS server).
 
+pub mod exim_lab;
 pub mod lab;
 
 use std::collections::BTreeSet;
@@ -120,6 +121,7 @@ pub fn assert_report_shape(name: &str, doc: &Value, code: i32) {
     );
     for a in doc["attempts"].as_array().expect("attempts") {
         assert!(a["limits"].is_object(), "{name}: attempts[].limits");
+        assert_stages_add_up(name, a);
         for e in a["transcript"].as_array().expect("transcript") {
             assert!(e["at_ms"].is_number(), "{name}");
             assert!(
@@ -158,6 +160,46 @@ pub fn assert_report_shape(name: &str, doc: &Value, code: i32) {
             assert!((i as usize) < len, "{name}: transcript_index in range");
         }
     }
+}
+
+/// SPEC §5 `stages` of one attempt: known names, the probe's own steps each once (the EHLO
+/// inside TLS is a second `ehlo`), durations that add up to no more than the attempt's.
+pub fn assert_stages_add_up(name: &str, a: &Value) {
+    const NAMES: [&str; 14] = [
+        "connect", "greeting", "ehlo", "helo", "starttls", "tls", "mail", "rcpt", "data", "dot",
+        "rset", "quit", "dns", "policy",
+    ];
+    let stages = a["stages"].as_array().expect("stages");
+    let names: Vec<&str> = stages
+        .iter()
+        .map(|s| s["stage"].as_str().expect("stage name"))
+        .collect();
+    for n in &names {
+        assert!(
+            NAMES.contains(n) || n.starts_with("test:"),
+            "{name}: unknown stage {n}"
+        );
+    }
+    if a["test"].is_null() {
+        for n in &names {
+            let times = names.iter().filter(|m| *m == n).count();
+            let allowed = if *n == "ehlo" { 2 } else { 1 };
+            assert!(
+                times <= allowed,
+                "{name}: stage {n} {times} times: {names:?}"
+            );
+        }
+    }
+    let sum: f64 = stages
+        .iter()
+        .map(|s| s["duration_ms"].as_f64().expect("duration_ms"))
+        .sum();
+    let total = a["duration_ms"].as_f64().expect("attempt duration_ms");
+    // Each duration is rounded to a microsecond.
+    assert!(
+        sum <= total + 0.001 * stages.len() as f64,
+        "{name}: stages add up to {sum} ms, more than the attempt's {total} ms: {stages:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
     let dropped = matches!(a.outcome, Outcome::Closed | Outcome::IoError)
         && !matches!(
             a.failed_stage,
-            Some(Stage::Quit) | Some(Stage::Connect) | None
+            Some(Stage::Rset) | Some(Stage::Quit) | Some(Stage::Connect) | None
         );
     if dropped {
         let last_code = rec.replies.last().and_then(|r| r.code);

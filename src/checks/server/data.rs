@@ -36,7 +36,10 @@ pub fn reply_timeout(a: &Attempt) -> Option<Finding> {
         return None;
     }
     let stage = a.failed_stage.clone()?;
-    if !matches!(stage, Stage::Ehlo | Stage::Mail | Stage::Rcpt | Stage::Data) {
+    if !matches!(
+        stage,
+        Stage::Ehlo | Stage::Helo | Stage::Mail | Stage::Rcpt | Stage::Data
+    ) {
         return None;
     }
     let rec = &a.record;
@@ -103,7 +106,7 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     {
         out.push(Finding::new(
             "data-rejected",
-            Stage::Data,
+            Stage::Dot,
             reply_anchor(r),
             format!("the message was refused after the final dot ({code})"),
             format!("reply `{}`", reply_wire(rec, r)),
@@ -112,7 +115,7 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     let Some(dot_at) = d.dot_written_us else {
         return out;
     };
-    if d.dot_reply.is_none() && a.outcome == Outcome::Timeout && a.failed_stage == Some(Stage::Data)
+    if d.dot_reply.is_none() && a.outcome == Outcome::Timeout && a.failed_stage == Some(Stage::Dot)
     {
         let waited = rec
             .events
@@ -120,7 +123,7 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
             .rposition(|e| matches!(e.kind, EventKind::Timeout { .. }));
         out.push(Finding::new(
             "dot-timeout",
-            Stage::Data,
+            Stage::Dot,
             waited.map_or(Anchor::None, Anchor::Event),
             "no reply to the final dot before the timeout",
             "the message was sent completely, but the server never confirmed it; senders report \"Error reading SMTP packet; response to dot-stuffed message expected\" or \"timed out while sending end of data -- message may be sent more than once\", then retry and deliver a duplicate".to_string(),
@@ -136,7 +139,7 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     if last_us > ctx.dot_slow.as_micros() as u64 {
         out.push(Finding::new(
             "dot-slow",
-            Stage::Data,
+            Stage::Dot,
             last_line,
             format!("the reply to the final dot took {}", ms(last_us)),
             format!(
@@ -162,7 +165,7 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
         if spread > 500_000 {
             out.push(Finding::new(
                 "data-keepalive-lines",
-                Stage::Data,
+                Stage::Dot,
                 last_line,
                 format!("{} continuation lines trickled out while the server processed the message", lines.len() + r.dropped_lines - 1),
                 format!("lines arrived {} after the dot; clients that time out per line survive, others do not", times.join(", ")),
@@ -176,21 +179,28 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
                 .map(crate::checks::reply_us),
             rfc_timeouts::DATA_INIT,
             "DATA command",
+            Stage::Data,
         ),
         (
             d.slowest_block_ms.map(|m| (m * 1000.0) as u64),
             rfc_timeouts::DATA_BLOCK,
             "a data block",
+            Stage::Data,
         ),
-        (Some(last_us), rfc_timeouts::DATA_END, "final dot"),
+        (
+            Some(last_us),
+            rfc_timeouts::DATA_END,
+            "final dot",
+            Stage::Dot,
+        ),
     ];
-    for (took, min, what) in stages {
+    for (took, min, what, stage) in stages {
         if let Some(t) = took
             && t > min.as_micros() as u64
         {
             out.push(Finding::new(
                 "timing-rfc-exceeded",
-                Stage::Data,
+                stage,
                 reply_anchor(r),
                 format!(
                     "the {what} took {}, beyond the RFC 5321 minimum timeout",
@@ -219,7 +229,7 @@ mod tests {
             write(2, Stage::Data, b"DATA\r\n"),
             read(3, b"354 go\r\n"),
             write_expecting(4, Stage::Data, b"Subject: t\r\n\r\nhello", 0),
-            write_expecting(10, Stage::Data, b"\r\n.\r\n", 1),
+            write_expecting(10, Stage::Dot, b"\r\n.\r\n", 1),
             ev(
                 10,
                 EventKind::DataSent {
@@ -272,13 +282,13 @@ mod tests {
         let mut a = with_dot_reply(vec![ev(
             1000,
             EventKind::Timeout {
-                stage: Stage::Data,
+                stage: Stage::Dot,
                 waited_ms: 990,
             },
         )]);
         assert_eq!(a.data.as_ref().unwrap().dot_reply, None);
         a.outcome = Outcome::Timeout;
-        a.failed_stage = Some(Stage::Data);
+        a.failed_stage = Some(Stage::Dot);
         assert_eq!(ids(&check(&a, &ctx())), vec!["dot-timeout"]);
     }
 
@@ -356,12 +366,12 @@ mod tests {
         let mut a = with_dot_reply(vec![ev(
             1000,
             EventKind::Timeout {
-                stage: Stage::Data,
+                stage: Stage::Dot,
                 waited_ms: 990,
             },
         )]);
         a.outcome = Outcome::Timeout;
-        a.failed_stage = Some(Stage::Data);
+        a.failed_stage = Some(Stage::Dot);
         assert_eq!(ids(&check(&a, &ctx())), vec!["dot-timeout"]);
     }
 }

@@ -78,7 +78,7 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
         if rec.reply_lines(r).len() > 1 {
             out.push(Finding::new(
                 "helo-extended",
-                Stage::Ehlo,
+                Stage::Helo,
                 reply_anchor(r),
                 "HELO answered with a multi-line extension list",
                 format!(
@@ -108,7 +108,11 @@ pub fn check(a: &Attempt) -> Vec<Finding> {
     {
         let from = e.reply + 1;
         for r in rec.replies.iter().skip(from) {
-            if matches!(r.stage, Stage::Ehlo | Stage::Greeting | Stage::Tls) || r.unsolicited {
+            if matches!(
+                r.stage,
+                Stage::Ehlo | Stage::Helo | Stage::Greeting | Stage::Tls
+            ) || r.unsolicited
+            {
                 continue;
             }
             let Some(code) = r.code else { continue };

@@ -159,6 +159,9 @@ fn answered(a: &Attempt, r: &ReplyRecord) -> Option<Answered> {
     let rec = &a.record;
     let event = r.command_event?;
     let bytes = written(rec, event);
+    if r.stage == Stage::Dot {
+        return Some(Answered::Dot);
+    }
     if r.stage == Stage::Data {
         return (!bytes
             .get(..4)

@@ -35,7 +35,7 @@ pub fn check(rec: &Record, ctx: &CheckContext) -> Vec<Finding> {
                 ),
             ));
         }
-        let reply_slow_applies = !matches!(r.stage, Stage::Greeting | Stage::Data);
+        let reply_slow_applies = !matches!(r.stage, Stage::Greeting | Stage::Data | Stage::Dot);
         if reply_slow_applies && !slow_flagged && took > ctx.slow.as_micros() as u64 {
             slow_flagged = true;
             out.push(Finding::new(

@@ -297,6 +297,7 @@ mod tests {
             no_pipelining: false,
             cap: None,
             live: false,
+            echo: None,
             message: None,
             scan: None,
         };

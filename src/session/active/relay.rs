@@ -44,7 +44,7 @@ pub(super) async fn relay(cfg: &SessionConfig, main: &Attempt) -> Attempt {
             return run.finish();
         }
         let w = cfg.wait(rfc_timeouts::OTHER);
-        if run.command(Stage::Quit, &Command::Rset, w).await.is_none() {
+        if run.command(Stage::Rset, &Command::Rset, w).await.is_none() {
             return run.finish();
         }
     }
