@@ -201,6 +201,21 @@ mod tests {
         assert_eq!(saved(&two, &c, false).unwrap().1, live(&c, false).repeat(2));
     }
 
+    /// A document written before local entries named their event still shows its TLS details
+    /// after the handshake.
+    #[test]
+    fn documents_without_events_still_print_as_their_run() {
+        let mut v: serde_json::Value = serde_json::from_slice(&json()).unwrap();
+        for a in v["attempts"].as_array_mut().unwrap() {
+            for e in a["transcript"].as_array_mut().unwrap() {
+                e.as_object_mut().unwrap().remove("event");
+            }
+        }
+        let c = cfg(Format::Text, Detail::Verbose);
+        let (_, text) = saved(&serde_json::to_vec(&v).unwrap(), &c, false).unwrap();
+        assert_eq!(text, live(&c, false));
+    }
+
     /// Whatever the input, an error or a rendering; never a panic. Truncated at every point,
     /// garbage, other JSON, wrong types, bad escapes.
     #[test]

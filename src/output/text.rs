@@ -191,6 +191,15 @@ impl Placement {
     }
 }
 
+/// The local entry of a completed TLS handshake (documents written before entries named their
+/// event are known by its words).
+fn tls_established(e: &EntryDoc) -> bool {
+    match e.event.as_deref() {
+        Some(event) => event == "tls-established",
+        None => e.dir == Dir::Local && e.text.starts_with("TLS handshake complete ("),
+    }
+}
+
 impl Document<'_> {
     /// Whether some attempt of the probe's own dialogue (not an active test) went through to
     /// the aimed stage.
@@ -265,7 +274,7 @@ impl TextPrinter {
             let mut placement = Placement::of(&r.findings, i, a.transcript.len());
             for (ei, e) in a.transcript.iter().enumerate() {
                 self.write_entry(&e, &p, out)?;
-                if e.event.as_deref() == Some("tls-established")
+                if tls_established(&e)
                     && let Some(tls) = a.tls.0.as_ref()
                 {
                     self.write_tls(tls, &p, out)?;
