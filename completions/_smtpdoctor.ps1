@@ -36,6 +36,12 @@ Register-ArgumentCompleter -Native -CommandName 'smtpdoctor' -ScriptBlock {
         }
         'smtpdoctor;probe' {
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT')
+            [CompletionResult]::new('--targets', '--targets', [CompletionResultType]::ParameterName, 'Many targets: also probe each line of FILE (- for stdin), streamed: one domain, address or IP per line; blank lines and # comments are ignored, a target listed twice is probed once, an invalid line becomes a target-invalid document. JSON: one document per line as each finishes; text: a status line per target, then a summary')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Targets probed at once (each with the budgets of a probe alone)')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Targets probed at once (each with the budgets of a probe alone)')
+            [CompletionResult]::new('--per-host', '--per-host', [CompletionResultType]::ParameterName, 'Connections open to one IP address at a time, across all targets (shared MX hosts)')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'New connections per second overall (e.g. 50, 0.5). Default: no cap')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Probe only shard I of N (0-based): the targets whose stable hash (XXH3-64 of the normalized target, seed 0) modulo N is I; shards 0..N-1 together cover the list once')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port used for MX hosts')
             [CompletionResult]::new('--resolver', '--resolver', [CompletionResultType]::ParameterName, 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration')
             [CompletionResult]::new('--helo', '--helo', [CompletionResultType]::ParameterName, 'Name sent in EHLO/HELO. Default: this host''s name')

@@ -341,13 +341,37 @@ _smtpdoctor() {
             return 0
             ;;
         smtpdoctor__subcmd__probe)
-            opts="-4 -6 -v -q -h -V --server --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --no-live --format --json --color --verbose --quiet --help --version"
+            opts="-j -4 -6 -v -q -h -V --server --targets --jobs --per-host --rate --shard --port --all --resolver --helo --from --to --starttls --tls-on-connect --sni --ca-file --quit-after --no-pipelining --timeout --slow --data --body --size --dot-slow --cert-warn --test --no-live --format --json --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --per-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

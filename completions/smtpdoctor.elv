@@ -32,6 +32,12 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
         }
         &'smtpdoctor;probe'= {
             cand --server 'Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT'
+            cand --targets 'Many targets: also probe each line of FILE (- for stdin), streamed: one domain, address or IP per line; blank lines and # comments are ignored, a target listed twice is probed once, an invalid line becomes a target-invalid document. JSON: one document per line as each finishes; text: a status line per target, then a summary'
+            cand -j 'Targets probed at once (each with the budgets of a probe alone)'
+            cand --jobs 'Targets probed at once (each with the budgets of a probe alone)'
+            cand --per-host 'Connections open to one IP address at a time, across all targets (shared MX hosts)'
+            cand --rate 'New connections per second overall (e.g. 50, 0.5). Default: no cap'
+            cand --shard 'Probe only shard I of N (0-based): the targets whose stable hash (XXH3-64 of the normalized target, seed 0) modulo N is I; shards 0..N-1 together cover the list once'
             cand --port 'Port used for MX hosts'
             cand --resolver 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration'
             cand --helo 'Name sent in EHLO/HELO. Default: this host''s name'

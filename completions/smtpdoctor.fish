@@ -34,6 +34,11 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "explain" -d '
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "report" -d 'Print a saved JSON report (of probe, mock or proxy; one document or JSON Lines) as the text or Nagios output of the run that wrote it'
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l server -d 'Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l targets -d 'Many targets: also probe each line of FILE (- for stdin), streamed: one domain, address or IP per line; blank lines and # comments are ignored, a target listed twice is probed once, an invalid line becomes a target-invalid document. JSON: one document per line as each finishes; text: a status line per target, then a summary' -r -F
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -s j -l jobs -d 'Targets probed at once (each with the budgets of a probe alone)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l per-host -d 'Connections open to one IP address at a time, across all targets (shared MX hosts)' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l rate -d 'New connections per second overall (e.g. 50, 0.5). Default: no cap' -r
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l shard -d 'Probe only shard I of N (0-based): the targets whose stable hash (XXH3-64 of the normalized target, seed 0) modulo N is I; shards 0..N-1 together cover the list once' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l port -d 'Port used for MX hosts' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l resolver -d 'Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l helo -d 'Name sent in EHLO/HELO. Default: this host\'s name' -r

@@ -213,6 +213,15 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("size {s:?} is too large"))
 }
 
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "invalid rate {s:?}: new connections per second, a positive number (50, 0.5)"
+        )),
+    }
+}
+
 /// Options of `probe` (and of the probe that `demo` runs).
 #[derive(Debug, Clone, Args)]
 pub struct ProbeOptions {
@@ -314,13 +323,33 @@ pub struct ProbeOptions {
 #[derive(Debug, Clone, Args)]
 pub struct ProbeArgs {
     /// A mail domain (MX lookup), an address user@domain (its domain; the address becomes the
-    /// default RCPT), or an IP address. Several targets are probed one after the other (JSON:
-    /// one document per line); the exit code is the worst of them.
-    #[arg(required = true, num_args = 1..)]
+    /// default RCPT), or an IP address. Several targets are probed as those of --targets (up
+    /// to -j at once; JSON: one document per line as each finishes); the exit code is the worst
+    /// of them.
+    #[arg(required_unless_present = "targets", num_args = 1..)]
     pub target: Vec<String>,
     /// Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub server: Option<String>,
+    /// Many targets: also probe each line of FILE (- for stdin), streamed: one domain, address
+    /// or IP per line; blank lines and # comments are ignored, a target listed twice is probed
+    /// once, an invalid line becomes a target-invalid document. JSON: one document per line as
+    /// each finishes; text: a status line per target, then a summary.
+    #[arg(env = "SMTPDOCTOR_TARGETS", long, value_name = "FILE|-")]
+    pub targets: Option<std::path::PathBuf>,
+    /// Targets probed at once (each with the budgets of a probe alone).
+    #[arg(env = "SMTPDOCTOR_JOBS", short = 'j', long = "jobs", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub jobs: u32,
+    /// Connections open to one IP address at a time, across all targets (shared MX hosts).
+    #[arg(env = "SMTPDOCTOR_PER_HOST", long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub per_host: u32,
+    /// New connections per second overall (e.g. 50, 0.5). Default: no cap.
+    #[arg(env = "SMTPDOCTOR_RATE", long, value_name = "R", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Probe only shard I of N (0-based): the targets whose stable hash (XXH3-64 of the
+    /// normalized target, seed 0) modulo N is I; shards 0..N-1 together cover the list once.
+    #[arg(env = "SMTPDOCTOR_SHARD", long, value_name = "I/N", value_parser = crate::batch::shard::Shard::parse)]
+    pub shard: Option<crate::batch::shard::Shard>,
     /// Probe options.
     #[command(flatten)]
     pub options: ProbeOptions,
@@ -534,6 +563,18 @@ impl From<&ProbeOptions> for ProbeConfig {
             dot_slow: o.dot_slow,
             cert_warn: o.cert_warn,
             test: o.test.clone(),
+        }
+    }
+}
+
+impl From<&ProbeArgs> for crate::config::BatchConfig {
+    fn from(a: &ProbeArgs) -> Self {
+        crate::config::BatchConfig {
+            targets: a.targets.clone(),
+            jobs: a.jobs as usize,
+            per_host: a.per_host as usize,
+            rate: a.rate,
+            shard: a.shard,
         }
     }
 }

@@ -156,3 +156,19 @@ pub struct ProbeConfig {
     /// Opt-in active tests.
     pub test: Vec<ActiveTest>,
 }
+
+/// How many targets are probed, and how (SPEC §10): the list, the concurrency, the limits, the
+/// shard.
+#[derive(Debug, Clone)]
+pub struct BatchConfig {
+    /// `--targets FILE|-`: one target per line, streamed (`-` is stdin).
+    pub targets: Option<std::path::PathBuf>,
+    /// `-j`: targets probed at once.
+    pub jobs: usize,
+    /// `--per-host`: connections open to one IP address at a time.
+    pub per_host: usize,
+    /// `--rate`: new connections per second overall.
+    pub rate: Option<f64>,
+    /// `--shard I/N`: only the targets of shard I of N.
+    pub shard: Option<crate::batch::shard::Shard>,
+}

@@ -7,6 +7,7 @@
 //! [`output`] printers format it. [`wire`] is the sans-IO protocol code both sides share, and
 //! [`knowledge`] holds the catalog of findings and the known MTA error texts behind `explain`.
 
+pub mod batch;
 pub mod checks;
 pub mod cli;
 pub mod config;

@@ -59,33 +59,46 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     return Ok(UNKNOWN);
                 }
             }
-            let mut worst = 0u8;
-            for target in &args.target {
-                let echo = live_echo(&args.options);
-                let live = echo.is_some();
-                let report = match smtpdoctor::probe::run_live(
-                    target,
-                    args.server.as_deref(),
-                    opts,
-                    smtpdoctor::session::live_notes_wanted(),
-                    echo,
-                )
-                .await
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        eprintln!("smtpdoctor: error [input]: {e}");
-                        return Ok(UNKNOWN);
-                    }
-                };
-                if live {
-                    // The judged report follows the live transcript.
-                    println!();
-                }
-                print_report(&report, &output)?;
-                worst = worst.max(report.verdict().exit_code() as u8);
+            if args.target.len() != 1 || args.targets.is_some() {
+                return many(&args, opts, &output).await;
             }
-            Ok(worst)
+            // One target: the first Ctrl-C ends every wait and the report judges what was
+            // recorded (marked interrupted); a second one ends the process.
+            let shared = smtpdoctor::probe::Shared::default();
+            let stop = shared.controls.stop.clone();
+            let mut sigint = smtpdoctor::batch::interrupts();
+            tokio::spawn(async move {
+                if sigint.recv().await.is_some() {
+                    stop.cancel();
+                }
+                if sigint.recv().await.is_some() {
+                    std::process::exit(2);
+                }
+            });
+            let echo = live_echo(&args.options);
+            let live = echo.is_some();
+            let report = match smtpdoctor::probe::run_shared(
+                &args.target[0],
+                args.server.as_deref(),
+                opts,
+                smtpdoctor::session::live_notes_wanted(),
+                echo,
+                &shared,
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("smtpdoctor: error [input]: {e}");
+                    return Ok(UNKNOWN);
+                }
+            };
+            if live {
+                // The judged report follows the live transcript.
+                println!();
+            }
+            print_report(&report, &output)?;
+            Ok(report.verdict().exit_code() as u8)
         }
         Command::Demo(args) => demo(args).await,
         Command::Mock(args) => mock(args).await,
@@ -144,6 +157,39 @@ fn report(args: &smtpdoctor::cli::ReportArgs) -> anyhow::Result<u8> {
     match result {
         Ok(code) => Ok(code),
         Err(SavedError::Io(e)) => Err(e.into()),
+        Err(e) => {
+            eprintln!("smtpdoctor: error [input]: {e}");
+            Ok(UNKNOWN)
+        }
+    }
+}
+
+/// `probe` with several targets or `--targets`: the batch engine (SPEC §10).
+async fn many(
+    args: &smtpdoctor::cli::ProbeArgs,
+    opts: &ProbeConfig,
+    output: &OutputConfig,
+) -> anyhow::Result<u8> {
+    let stdout = std::io::stdout();
+    let color = smtpdoctor::output::use_color(
+        output.color,
+        stdout.is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match smtpdoctor::batch::run(
+        args.target.clone(),
+        args.server.clone(),
+        opts.clone(),
+        smtpdoctor::config::BatchConfig::from(args),
+        *output,
+        color,
+        &mut out,
+    )
+    .await
+    {
+        Ok(code) => Ok(code),
+        Err(smtpdoctor::batch::BatchError::Output(e)) => Err(e.into()),
         Err(e) => {
             eprintln!("smtpdoctor: error [input]: {e}");
             Ok(UNKNOWN)

@@ -144,6 +144,24 @@ fn aimed(q: QuitAfter, data: bool) -> &'static str {
     }
 }
 
+/// What the probes of one run share: the interrupt and connection limits every session obeys,
+/// and one resolver whose bounded cache serves every target (batch runs).
+#[derive(Clone, Default)]
+pub struct Shared {
+    /// Interrupt and connection limits.
+    pub controls: crate::session::Controls,
+    /// A resolver for the whole run; None: each probe makes its own.
+    pub dns: Option<std::sync::Arc<Dns>>,
+}
+
+/// The stage a probe with these options aims at (`--quit-after`, or `data` with a message).
+pub fn aimed_stage(opts: &ProbeConfig) -> &'static str {
+    aimed(
+        opts.quit_after,
+        opts.data || opts.body.is_some() || opts.size.is_some(),
+    )
+}
+
 /// Runs a probe: the session configuration, the plan, the attempts and the active tests.
 pub async fn run(
     target_arg: &str,
@@ -162,18 +180,49 @@ pub async fn run_live(
     live: bool,
     echo: Option<crate::session::LiveEcho>,
 ) -> Result<Report, ProbeError> {
+    run_shared(target_arg, server, opts, live, echo, &Shared::default()).await
+}
+
+/// [`run_live`] with what the run shares. When `shared.controls.stop` fires, every wait ends
+/// at once and the report judges what was recorded, marked `interrupted`.
+pub async fn run_shared(
+    target_arg: &str,
+    server: Option<&str>,
+    opts: &ProbeConfig,
+    live: bool,
+    echo: Option<crate::session::LiveEcho>,
+    shared: &Shared,
+) -> Result<Report, ProbeError> {
     let started_at = SystemTime::now();
     let started = Instant::now();
     let target = parse_target(target_arg)?;
     let mut cfg = session_config(&target, opts, live).await?;
     cfg.echo = echo;
+    cfg.controls = shared.controls.clone();
+    let stop = &shared.controls.stop;
     let mut probe = Probe::new(opts, check_context(opts, started_at));
-    let dns = probe.plan(&target, server, opts).await?;
-    probe.attempts(&cfg, dns.as_ref()).await;
-    if !opts.test.is_empty() {
-        probe.active_tests(&cfg, &opts.test).await;
+    probe.shared_dns = shared.dns.clone();
+    let mut dns_interrupted = false;
+    let dns = tokio::select! {
+        d = probe.plan(&target, server, opts) => d?,
+        _ = stop.cancelled() => {
+            dns_interrupted = true;
+            None
+        }
+    };
+    if dns_interrupted {
+        probe
+            .notes
+            .push("interrupted while resolving: nothing was probed".into());
+    } else {
+        probe.attempts(&cfg, dns.as_deref()).await;
+        if !opts.test.is_empty() && !stop.is_cancelled() {
+            probe.active_tests(&cfg, &opts.test).await;
+        }
     }
+    let interrupted = dns_interrupted || probe.attempts.iter().any(|a| a.interrupted());
     Ok(Report {
+        interrupted,
         target: target_arg.to_string(),
         started_at,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -184,6 +233,37 @@ pub async fn run_live(
         aimed: aimed(opts.quit_after, cfg.message.is_some()),
         notes: probe.notes,
     })
+}
+
+/// Checks what every probe of a run would check the same way (addresses, names, `--server`,
+/// `--resolver`, `--ca-file`, `--body`), so that a run of many targets stops before the first
+/// when the options are wrong, rather than once per target.
+pub async fn preflight(server: Option<&str>, opts: &ProbeConfig) -> Result<(), ProbeError> {
+    let target = parse_target("preflight.invalid")?;
+    session_config(&target, opts, false).await?;
+    if let Some(s) = server {
+        parse_server(s, opts.port)?;
+    }
+    for r in &opts.resolver {
+        dns::parse_resolver(r)?;
+    }
+    Ok(())
+}
+
+/// The resolver a run of many targets shares (see [`Dns::for_run`]), with the options' servers,
+/// family and wait.
+pub fn run_resolver(opts: &ProbeConfig, entries: u64) -> Result<Dns, ProbeError> {
+    let servers = opts
+        .resolver
+        .iter()
+        .map(|r| dns::parse_resolver(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Dns::for_run(
+        &servers,
+        family(opts),
+        opts.timeout.unwrap_or(dns::DEFAULT_WAIT),
+        entries,
+    )?)
 }
 
 /// The address family `-4`/`-6` ask for.
@@ -263,6 +343,7 @@ async fn session_config(
         echo: None,
         message,
         scan,
+        controls: crate::session::Controls::default(),
     })
 }
 
@@ -308,6 +389,8 @@ struct Probe {
     budget: crate::record::Budget,
     /// An attempt completed and `--all` was not given: the rest is not tried.
     done: bool,
+    /// The run's resolver, when it shares one.
+    shared_dns: Option<std::sync::Arc<Dns>>,
 }
 
 impl Probe {
@@ -327,6 +410,19 @@ impl Probe {
             notes: Vec::new(),
             budget: crate::record::Budget::default(),
             done: false,
+            shared_dns: None,
+        }
+    }
+
+    /// The run's resolver, or a new one for this probe.
+    fn dns(&self) -> Result<std::sync::Arc<Dns>, ProbeError> {
+        match &self.shared_dns {
+            Some(d) => Ok(d.clone()),
+            None => Ok(std::sync::Arc::new(Dns::new(
+                &self.resolvers,
+                self.family,
+                self.dns_wait,
+            )?)),
         }
     }
 
@@ -336,7 +432,7 @@ impl Probe {
         target: &Target,
         server: Option<&str>,
         opts: &ProbeConfig,
-    ) -> Result<Option<Dns>, ProbeError> {
+    ) -> Result<Option<std::sync::Arc<Dns>>, ProbeError> {
         self.resolvers = opts
             .resolver
             .iter()
@@ -360,7 +456,10 @@ impl Probe {
     }
 
     /// `--server HOST[:PORT]`: its addresses, without an MX lookup.
-    async fn plan_server(&mut self, server: &str) -> Result<Option<Dns>, ProbeError> {
+    async fn plan_server(
+        &mut self,
+        server: &str,
+    ) -> Result<Option<std::sync::Arc<Dns>>, ProbeError> {
         let (host, port) = parse_server(server, self.port)?;
         if let Ok(ip) = host.parse::<IpAddr>() {
             self.targets.push(AttemptTarget {
@@ -370,7 +469,7 @@ impl Probe {
             });
             return Ok(None);
         }
-        let d = Dns::new(&self.resolvers, self.family, self.dns_wait)?;
+        let d = self.dns()?;
         let h = d.host(0, &host).await;
         if h.addresses.is_empty() {
             let why = h
@@ -390,8 +489,8 @@ impl Probe {
     }
 
     /// A domain: its MX hosts in order, each with its addresses; the DNS findings.
-    async fn plan_mx(&mut self, domain: &str) -> Result<Dns, ProbeError> {
-        let d = Dns::new(&self.resolvers, self.family, self.dns_wait)?;
+    async fn plan_mx(&mut self, domain: &str) -> Result<std::sync::Arc<Dns>, ProbeError> {
+        let d = self.dns()?;
         let report = d.mx(domain).await;
         self.findings.extend(checks::dns::check(&report));
         for h in report.mx.iter().filter(|h| h.exchange != ".") {
@@ -429,8 +528,10 @@ impl Probe {
     }
 
     /// Why the next address is not tried, if it is not.
-    fn skip_reason(&self) -> Option<String> {
-        if self.done {
+    fn skip_reason(&self, cfg: &SessionConfig) -> Option<String> {
+        if cfg.controls.stop.is_cancelled() {
+            Some("not tried: the probe was interrupted".to_string())
+        } else if self.done {
             Some(
                 "not tried: an earlier host completed the dialogue (use --all to probe every host)"
                     .to_string(),
@@ -447,7 +548,7 @@ impl Probe {
     /// Every planned address in turn, until one completes (unless `--all`).
     async fn attempts(&mut self, cfg: &SessionConfig, dns: Option<&Dns>) {
         for t in std::mem::take(&mut self.targets) {
-            if let Some(why) = self.skip_reason() {
+            if let Some(why) = self.skip_reason(cfg) {
                 self.skip(&t.host, Some(t.addr.ip()), t.preference, why);
                 continue;
             }
@@ -461,7 +562,7 @@ impl Probe {
             let failed_tls = self.attempt(t, cfg, dns).await;
             // Opportunistic TLS: when the handshake fails, an MTA delivers over a new
             // connection without STARTTLS. The retry shows whether mail still gets through.
-            if let Some(target) = failed_tls {
+            if let Some(target) = failed_tls.filter(|_| !cfg.controls.stop.is_cancelled()) {
                 let plain = SessionConfig {
                     starttls: crate::config::StartTlsPolicy::Never,
                     ..cfg.clone()
@@ -486,8 +587,14 @@ impl Probe {
         // (RFC 6761), so it says nothing about the server: skipped.
         let (mut attempt, ptr) = match dns {
             Some(d) if self.dns_report.is_some() && !ip.is_loopback() => {
-                let (a, p) = tokio::join!(session::run_with_budget(t, cfg, self.budget), d.ptr(ip));
-                (a, Some(p))
+                // The reverse lookup ends with the attempt when the probe is interrupted.
+                let ptr = async {
+                    tokio::select! {
+                        p = d.ptr(ip) => Some(p),
+                        _ = cfg.controls.stop.cancelled() => None,
+                    }
+                };
+                tokio::join!(session::run_with_budget(t, cfg, self.budget), ptr)
             }
             _ => (session::run_with_budget(t, cfg, self.budget).await, None),
         };
@@ -541,7 +648,7 @@ impl Probe {
                     .join(", ")
             ));
         }
-        for base in bases {
+        'bases: for base in bases {
             if let Some(failed) = self.attempts[base].plaintext_retry_of {
                 self.notes.push(format!(
                     "active tests against {} ran without STARTTLS, as attempt {} did: the TLS \
@@ -552,7 +659,18 @@ impl Probe {
                     failed + 1
                 ));
             }
-            for &test in &tests {
+            for (n, &test) in tests.iter().enumerate() {
+                if cfg.controls.stop.is_cancelled() {
+                    self.notes.push(format!(
+                        "active tests not run ({}): the probe was interrupted",
+                        tests[n..]
+                            .iter()
+                            .map(|t| t.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                    break 'bases;
+                }
                 let made = crate::session::active::run(test, cfg, &self.attempts[base]).await;
                 for a in made {
                     let index = self.attempts.len();

@@ -218,13 +218,15 @@ fn several_targets_give_json_lines_and_the_worst_exit_code() {
         .args([
             "probe",
             "127.0.0.1",
-            "127.0.0.1",
+            "[127.0.0.1]",
+            "127.0.0.1.",
             "--port",
             &refused.port().to_string(),
             "--json",
         ])
         .output()
         .unwrap();
+    // A target listed twice (here with a trailing dot) is probed once (SPEC §10).
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
     assert_eq!(out.status.code(), Some(2));
     let out = smtpdoctor()

@@ -7,6 +7,7 @@
 mod common;
 
 mod accuracy;
+mod batch;
 mod cli;
 mod dns_and_network;
 mod fragmentation;

@@ -329,3 +329,44 @@ fn the_schema_rejects_a_broken_document() {
     broken["schema"] = "smtpdoctor.report/v2".into();
     assert!(!schema_errors(&broken).is_empty(), "another schema");
 }
+
+/// The JSON Lines of a run of many targets print as that run prints in text: a status line per
+/// target and the summary (durations aside, which each run has its own; completion order too).
+#[test]
+fn a_run_of_many_targets_reports_as_it_printed() {
+    let mock = Mock::named("classic");
+    let addr = mock.addr.to_string();
+    let run = |extra: &[&str]| {
+        smtpdoctor()
+            .args(["probe", "a.test", "b.test", "c.test", "--server", &addr])
+            .args(["--starttls", "never", "-j", "3"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let text = run(&[]);
+    let json = run(&["--json"]);
+    assert_eq!(String::from_utf8_lossy(&json.stdout).lines().count(), 3);
+    let out = smtpdoctor()
+        .args(["report", "-"])
+        .write_stdin(json.stdout)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), text.status.code());
+    // Status lines end in the target's duration: cut it off, and compare them as sets.
+    let shape = |stdout: &[u8]| {
+        let s = String::from_utf8(stdout.to_vec()).unwrap();
+        let (lines, summary) = s.split_once("\n\n").expect("a summary");
+        let mut lines: Vec<String> = lines
+            .lines()
+            .map(|l| l.rsplit_once("  ").map_or(l, |(head, _)| head).to_string())
+            .collect();
+        lines.sort();
+        (lines, summary.to_string())
+    };
+    let (want_lines, want_summary) = shape(&text.stdout);
+    let (lines, summary) = shape(&out.stdout);
+    assert_eq!(lines, want_lines);
+    assert_eq!(summary, want_summary);
+    assert!(summary.starts_with("Summary: 3 target(s)"), "{summary}");
+}

@@ -111,6 +111,27 @@ impl Dns {
         family: Family,
         wait: Duration,
     ) -> Result<Dns, ResolveError> {
+        Dns::build(servers, family, wait, None)
+    }
+
+    /// A resolver shared by the probes of a run (SPEC §10): its cache holds up to `entries`
+    /// answers, each for the whole run (at least an hour, even when its TTL is shorter), so a
+    /// shared MX host is resolved once however many domains name it.
+    pub fn for_run(
+        servers: &[SocketAddr],
+        family: Family,
+        wait: Duration,
+        entries: u64,
+    ) -> Result<Dns, ResolveError> {
+        Dns::build(servers, family, wait, Some(entries))
+    }
+
+    fn build(
+        servers: &[SocketAddr],
+        family: Family,
+        wait: Duration,
+        run_cache: Option<u64>,
+    ) -> Result<Dns, ResolveError> {
         let provider = TokioRuntimeProvider::default();
         let (mut builder, label) = if servers.is_empty() {
             let b = TokioResolver::builder_tokio()
@@ -140,6 +161,10 @@ impl Dns {
         opts.attempts = 2;
         opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
         opts.ndots = 0;
+        if let Some(entries) = run_cache {
+            opts.cache_size = entries;
+            opts.positive_min_ttl = Some(Duration::from_secs(3600));
+        }
         if !servers.is_empty() {
             // The chosen servers answer alone: /etc/hosts would mask what they say.
             opts.use_hosts_file = ResolveHosts::Never;

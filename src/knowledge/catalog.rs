@@ -45,6 +45,25 @@ pub const POSTSCREEN_WORDING: &str = "4.3.2 Service currently unavailable";
 
 /// Every finding id, in the order of SPEC §3, §4 and §8.
 pub static ENTRIES: &[Entry] = &[
+    // ---------------------------------------------------------------- Input (SPEC §10)
+    Entry {
+        id: "target-invalid",
+        severity: Severity::Error,
+        title: "A line of the target list is not a valid target",
+        meaning: "A line of the list given with --targets is neither a mail domain (example.com), \
+                  an address (user@example.com) nor an IP address, so nothing was probed for it. \
+                  The run went on with the other lines; the line stands in the report as it was \
+                  given (escaped).",
+        causes: &[
+            "a typing error, a space inside a name, or a stray character pasted with the list",
+            "a list exported with extra columns (CSV) or with URLs instead of domains",
+            "a line longer than any domain or address can be",
+        ],
+        fix: "Correct or remove the line: one domain, address or IP per line; blank lines and \
+              `#` comments are ignored.",
+        reference: "RFC 5321 §4.1.2 (Domain, Mailbox); RFC 1035 §2.3.1",
+        reproduce: "smtpdoctor probe --targets - <<< 'bad domain!'",
+    },
     // ---------------------------------------------------------------- DNS
     Entry {
         id: "mx-nxdomain",
@@ -1856,6 +1875,8 @@ pub fn entry(id: &str) -> Option<&'static Entry> {
 /// the record holds; the tests hold the catalog, the scenarios and the docs to this one list.
 #[cfg(test)]
 pub(crate) const SPEC_IDS: &[(&str, Severity)] = &[
+    // §10 many targets
+    ("target-invalid", Severity::Error),
     // §3 DNS
     ("mx-nxdomain", Severity::Error),
     ("mx-lookup-failed", Severity::Error),

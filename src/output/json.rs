@@ -39,6 +39,7 @@ mod tests {
             findings: vec![],
             aimed: "rcpt",
             notes: vec![],
+            interrupted: false,
         }
     }
 

@@ -42,6 +42,9 @@ pub fn write_document(r: &Document, out: &mut dyn Write) -> std::io::Result<()> 
             safe_text(&r.aimed_stage)
         ));
     }
+    if r.interrupted {
+        text.push_str(" (interrupted)");
+    }
     let ids: Vec<String> = r
         .findings
         .iter()

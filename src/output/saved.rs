@@ -95,9 +95,11 @@ fn check_transcript(t: &TranscriptDoc) -> Result<(), String> {
 }
 
 /// Reads every document of `input` and prints each as `cfg` asks (text or Nagios), as the run
-/// that wrote it printed it: client reports after the first separated by a blank line, as the
-/// mock and the proxy do. Returns the worst exit code of the verdicts (SPEC §2). A malformed
-/// document stops the run with an error (what came before it is printed).
+/// that wrote it printed it: one probe report as `probe` prints it; consecutive probe reports,
+/// which a run of many targets writes (SPEC §10), in text as that run prints them, a status line
+/// each and the summary; client reports after the first separated by a blank line, as the mock
+/// and the proxy do. Returns the worst exit code of the verdicts (SPEC §2). A malformed document
+/// stops the run with an error (what came before it is printed).
 pub fn print_saved(
     input: impl Read,
     cfg: &OutputConfig,
@@ -111,6 +113,9 @@ pub fn print_saved(
     let mut worst = 0u8;
     let mut clients = 0usize;
     let mut n = 0usize;
+    // Text: the probe reports of the current run of consecutive ones, until it is known whether
+    // it is one (a report) or many (status lines and a summary).
+    let mut group = ProbeGroup::default();
     let stream = serde_json::Deserializer::from_reader(std::io::BufReader::new(input))
         .into_iter::<serde_json::Value>();
     for value in stream {
@@ -123,26 +128,74 @@ pub fn print_saved(
             },
         })?;
         let saved = Saved::from_value(value).map_err(|why| SavedError::Malformed { n, why })?;
-        match (&saved, cfg.format) {
-            (Saved::Probe(d), Format::Nagios) => super::nagios::write_document(d, out)?,
-            (Saved::Probe(d), _) => printer.write_document(d, out)?,
-            (Saved::Client(d), Format::Nagios) => super::client::write_nagios(d, out)?,
+        worst = worst.max(saved.exit_code());
+        match (saved, cfg.format) {
+            (Saved::Probe(d), Format::Nagios) => super::nagios::write_document(&d, out)?,
+            (Saved::Probe(d), _) => group.push(d, out)?,
+            (Saved::Client(d), Format::Nagios) => super::client::write_nagios(&d, out)?,
             (Saved::Client(d), _) => {
+                group.end(&printer, out)?;
                 if clients > 0 {
                     writeln!(out)?;
                 }
-                super::client::write_text(&printer, d, out)?;
+                super::client::write_text(&printer, &d, out)?;
+                clients += 1;
             }
         }
-        if let Saved::Client(_) = saved {
-            clients += 1;
-        }
-        worst = worst.max(saved.exit_code());
     }
+    group.end(&printer, out)?;
     if n == 0 {
         return Err(SavedError::Empty);
     }
     Ok(worst)
+}
+
+/// Consecutive probe reports in text: one is printed as a report, several as a run of many
+/// targets prints them.
+#[derive(Default)]
+struct ProbeGroup {
+    /// The first report, held until the next document shows whether more follow.
+    first: Option<Box<Document<'static>>>,
+    /// The tally, once the group is a run of many.
+    many: Option<crate::batch::summary::Summary>,
+}
+
+impl ProbeGroup {
+    fn push(&mut self, d: Box<Document<'static>>, out: &mut dyn Write) -> std::io::Result<()> {
+        use crate::batch::summary::{Finished, Summary, status_line};
+        if self.many.is_none() {
+            let Some(first) = self.first.take() else {
+                self.first = Some(d);
+                return Ok(());
+            };
+            let mut summary = Summary::default();
+            let f = Finished::from(&*first);
+            writeln!(out, "{}", status_line(&f))?;
+            summary.add(&f);
+            self.many = Some(summary);
+        }
+        if let Some(summary) = &mut self.many {
+            let f = Finished::from(&*d);
+            writeln!(out, "{}", status_line(&f))?;
+            summary.add(&f);
+        }
+        Ok(())
+    }
+
+    /// The group is over: its report, or its summary.
+    fn end(
+        &mut self,
+        printer: &super::text::TextPrinter,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        if let Some(first) = self.first.take() {
+            printer.write_document(&first, out)?;
+        }
+        if let Some(summary) = self.many.take() {
+            summary.write_text(out)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -197,8 +250,18 @@ mod tests {
         let pretty = serde_json::to_vec_pretty(&v).unwrap();
         let c = cfg(Format::Text, Detail::Normal);
         assert_eq!(saved(&pretty, &c, false).unwrap().1, live(&c, false));
-        let two = [doc.clone(), doc].concat();
-        assert_eq!(saved(&two, &c, false).unwrap().1, live(&c, false).repeat(2));
+        // Several in a row (JSON Lines of a run of many targets): a status line each and the
+        // summary, as that run prints them; in Nagios, a line each.
+        let two = [doc.clone(), doc.clone()].concat();
+        let (_, text) = saved(&two, &c, false).unwrap();
+        let r = hostile_report();
+        let line = crate::batch::summary::status_line(&(&r).into());
+        assert!(
+            text.starts_with(&format!("{line}\n{line}\n\nSummary: 2 target(s)")),
+            "{text}"
+        );
+        let n = cfg(Format::Nagios, Detail::Normal);
+        assert_eq!(saved(&two, &n, false).unwrap().1, live(&n, false).repeat(2));
     }
 
     /// A document written before local entries named their event still shows its TLS details

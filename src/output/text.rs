@@ -232,9 +232,10 @@ impl TextPrinter {
         let p = Palette { on: self.color };
         writeln!(
             out,
-            "{} {}",
+            "{} {}{}",
             p.bold("smtpdoctor probe"),
-            escape_str(&r.target)
+            escape_str(&r.target),
+            if r.interrupted { "  (interrupted)" } else { "" }
         )?;
         if let Some(d) = r.dns.0.as_ref() {
             self.write_dns(r, d, &p, out)?;
@@ -647,11 +648,14 @@ impl TextPrinter {
             Verdict::Warning => p.paint("WARNING", Style::new().yellow().bold()),
             Verdict::Error => p.paint("CRITICAL", Style::new().red().bold()),
         };
-        let through = if r.got_through() {
+        let mut through = if r.got_through() {
             String::new()
         } else {
             format!("; no attempt got through to {aimed}")
         };
+        if r.interrupted {
+            through.push_str("; interrupted (Ctrl-C): judged on what was recorded");
+        }
         writeln!(out)?;
         writeln!(
             out,
@@ -700,6 +704,7 @@ mod tests {
             findings,
             aimed: "rcpt",
             notes: vec![],
+            interrupted: false,
         }
     }
 

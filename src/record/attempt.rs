@@ -75,6 +75,8 @@ pub enum Outcome {
     PolicyFailed,
     /// A reply could not be understood.
     BadReply,
+    /// The probe was interrupted (Ctrl-C) before the dialogue got through.
+    Interrupted,
 }
 
 /// Everything one attempt produced.
@@ -167,5 +169,15 @@ impl Attempt {
     /// Whether the attempt reached the stage aimed at.
     pub fn completed(&self) -> bool {
         self.outcome == Outcome::Completed
+    }
+
+    /// Whether a wait of this attempt was cut short by an interrupt (Ctrl-C).
+    pub fn interrupted(&self) -> bool {
+        self.outcome == Outcome::Interrupted
+            || self
+                .record
+                .events
+                .iter()
+                .any(|e| matches!(e.kind, crate::record::EventKind::Interrupted { .. }))
     }
 }

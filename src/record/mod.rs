@@ -138,6 +138,13 @@ pub enum EventKind {
         /// How long the wait lasted, in ms.
         waited_ms: u64,
     },
+    /// A wait was cut short because the probe was interrupted (Ctrl-C).
+    Interrupted {
+        /// What was awaited.
+        stage: Stage,
+        /// How long it had been awaited, in ms.
+        waited_ms: u64,
+    },
     /// Plaintext bytes that were buffered when TLS started and were thrown away (RFC 3207 §4.2).
     PlaintextDiscarded {
         /// How many bytes.

@@ -6,6 +6,8 @@ use std::fmt;
 /// The stage of the dialogue a finding or a transcript line belongs to (SPEC §5 `stage`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Stage {
+    /// The target as given (a line of `--targets` that is no target).
+    Input,
     /// MX, A/AAAA and PTR lookups.
     Dns,
     /// TCP connect.
@@ -51,6 +53,7 @@ impl Stage {
     /// The name used in JSON (`dns`, `connect`, ..., `test:<name>`).
     pub fn name(&self) -> String {
         match self {
+            Stage::Input => "input".into(),
             Stage::Dns => "dns".into(),
             Stage::Connect => "connect".into(),
             Stage::Greeting => "greeting".into(),

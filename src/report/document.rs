@@ -88,6 +88,9 @@ pub struct Document<'a> {
     pub exit_code: i32,
     /// Every finding.
     pub findings: Vec<FindingDoc<'a>>,
+    /// `true` when the probe was interrupted (SPEC §10); absent otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     /// Things the probe decided not to do.
     pub notes: Cow<'a, [String]>,
     /// Which hosts and addresses were tried or skipped.
@@ -120,6 +123,7 @@ impl<'a> Document<'a> {
                 .iter()
                 .map(|f| FindingDoc::new(f, a.transcript_index(f)))
                 .collect(),
+            interrupted: r.interrupted,
             notes: Cow::Borrowed(&r.notes),
             plan: Cow::Borrowed(&r.plan),
             schema: SCHEMA.into(),

@@ -85,6 +85,8 @@ pub struct Report {
     pub aimed: &'static str,
     /// Things the probe decided not to do, and why (e.g. active tests without a usable server).
     pub notes: Vec<String>,
+    /// The probe was interrupted (Ctrl-C) and judged on what was recorded until then.
+    pub interrupted: bool,
 }
 
 impl Report {
@@ -99,7 +101,8 @@ impl Report {
     /// The verdict (SPEC §2).
     pub fn verdict(&self) -> Verdict {
         let worst = self.findings.iter().map(|f| f.severity).max();
-        if worst == Some(Severity::Error) || !self.got_through() {
+        // An interrupted probe counts as CRITICAL: what it did not see may hide anything.
+        if worst == Some(Severity::Error) || !self.got_through() || self.interrupted {
             Verdict::Error
         } else if worst == Some(Severity::Warning) {
             Verdict::Warning

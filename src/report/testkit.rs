@@ -222,5 +222,6 @@ pub fn hostile_report() -> Report {
         findings,
         aimed: "rcpt",
         notes: vec!["a note \x1b".into()],
+        interrupted: false,
     }
 }

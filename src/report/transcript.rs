@@ -129,6 +129,13 @@ pub enum Local<'a> {
         /// How long the wait lasted, ms.
         waited_ms: u64,
     },
+    /// A wait was cut short by an interrupt (Ctrl-C).
+    Interrupted {
+        /// What was awaited.
+        stage: &'a Stage,
+        /// How long it had been awaited, ms.
+        waited_ms: u64,
+    },
     /// Plaintext buffered before the TLS handshake was thrown away (this many bytes).
     PlaintextDiscarded(usize),
     /// Message data was streamed.
@@ -172,6 +179,10 @@ impl Local<'_> {
                 "gave up waiting ({stage}) after {}",
                 humantime::format_duration(std::time::Duration::from_millis(*waited_ms))
             ),
+            Local::Interrupted { stage, waited_ms } => format!(
+                "interrupted (Ctrl-C) while waiting ({stage}) for {}",
+                humantime::format_duration(std::time::Duration::from_millis(*waited_ms))
+            ),
             Local::PlaintextDiscarded(len) => {
                 format!("discarded {len} byte(s) of plaintext buffered before the handshake")
             }
@@ -203,6 +214,7 @@ impl Local<'_> {
             Local::PlaintextDiscarded(_) => "plaintext-discarded",
             Local::DataSent { .. } => "data-sent",
             Local::DataElided { .. } => "data-elided",
+            Local::Interrupted { .. } => "interrupted",
             Local::Note(_) => "note",
             Local::LimitReached(_) => "limit-reached",
             Local::TlsEstablished(_) => "tls-established",
@@ -228,6 +240,10 @@ fn local_of(kind: &EventKind) -> Option<Local<'_>> {
         EventKind::Eof { from, .. } => Local::Closed(*from),
         EventKind::IoError { message, .. } => Local::IoError(message),
         EventKind::Timeout { stage, waited_ms } => Local::Timeout {
+            stage,
+            waited_ms: *waited_ms,
+        },
+        EventKind::Interrupted { stage, waited_ms } => Local::Interrupted {
             stage,
             waited_ms: *waited_ms,
         },

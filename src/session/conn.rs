@@ -52,6 +52,8 @@ enum ReadStep {
     Progress,
     /// The deadline passed.
     TimedOut,
+    /// The probe was told to stop waiting.
+    Interrupted,
     /// The read failed (recorded; the connection is closed).
     Failed,
 }
@@ -71,6 +73,12 @@ pub(crate) struct Conn {
     pub(crate) echo: Option<Box<dyn crate::session::LiveSink>>,
     pub(crate) label: String,
     pub(crate) buf: Vec<u8>,
+    /// Fired when the probe must stop waiting (Ctrl-C).
+    pub(crate) stop: tokio_util::sync::CancellationToken,
+    /// A wait was interrupted: the connection is not used any more.
+    pub(crate) interrupted: bool,
+    /// The connection slot to this address, held while the connection lives (batch runs).
+    pub(crate) _permit: Option<crate::batch::limits::HostPermit>,
 }
 
 pub(crate) const READ_BUF: usize = 16 * 1024;
@@ -97,7 +105,26 @@ impl Conn {
 
     /// Whether the connection can still be used.
     pub(crate) fn is_open(&self) -> bool {
-        !self.eof && !matches!(self.stream, Stream::Closed)
+        !self.eof && !self.interrupted && !matches!(self.stream, Stream::Closed)
+    }
+
+    /// Records that a wait for `stage` was interrupted (once per connection) and returns
+    /// [`Wait::Timeout`]: the dialogue ends there, and [`crate::session::Run::fail`] makes the
+    /// outcome [`crate::session::Outcome::Interrupted`].
+    fn interrupt(&mut self, stage: &Stage, awaited_at_us: u64) -> Wait {
+        if !self.interrupted {
+            self.interrupted = true;
+            let at = self.now_us();
+            self.record.push(
+                at,
+                EventKind::Interrupted {
+                    stage: stage.clone(),
+                    waited_ms: at.saturating_sub(awaited_at_us) / 1000,
+                },
+            );
+            self.echo();
+        }
+        Wait::Timeout
     }
 
     /// Writes `bytes` in one write and records them with the number of replies they ask for;
@@ -225,6 +252,11 @@ impl Conn {
                     self.record_partial_line();
                     return Wait::Failed;
                 }
+                ReadStep::Interrupted => {
+                    ticker.clear();
+                    self.record_partial_line();
+                    return self.interrupt(&stage, awaited_at_us);
+                }
             }
         }
     }
@@ -258,6 +290,10 @@ impl Conn {
                     self.record_partial_line();
                     return Wait::Failed;
                 }
+                ReadStep::Interrupted => {
+                    self.record_partial_line();
+                    return self.interrupt(&stage, awaited_at_us);
+                }
             }
         }
     }
@@ -287,8 +323,12 @@ impl Conn {
         } else {
             deadline
         };
+        if self.interrupted || self.stop.is_cancelled() {
+            return ReadStep::Interrupted;
+        }
         let read = tokio::select! {
             r = timeout_at(limit.into(), read_some(&mut self.stream, &mut self.buf)) => r,
+            _ = self.stop.cancelled() => return ReadStep::Interrupted,
             _ = ticker.tick() => return ReadStep::Progress,
         };
         match read {
@@ -370,13 +410,19 @@ impl Conn {
         let hs = connector.connect(name, tcp);
         tokio::pin!(hs);
         let deadline = Instant::now() + wait;
+        let stop = self.stop.clone();
         let res = loop {
             tokio::select! {
-                r = timeout_at(deadline.into(), &mut hs) => break r,
+                r = timeout_at(deadline.into(), &mut hs) => break Some(r),
+                _ = stop.cancelled() => break None,
                 _ = ticker.tick() => {}
             }
         };
         ticker.clear();
+        let Some(res) = res else {
+            self.interrupt(&Stage::Tls, awaited);
+            return Err(TlsStartError::Timeout(wait));
+        };
         let at = self.now_us();
         let started = self.finish_tls(res, at, wait);
         self.echo();

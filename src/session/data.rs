@@ -230,12 +230,36 @@ impl Run {
             }
             elided.add(&wire[take..]);
             let t0 = Instant::now();
-            let res = match &mut self.conn.stream {
-                Stream::Plain(s) => tokio::time::timeout(block_wait, write_all(s, &wire)).await,
-                Stream::Tls(s) => {
-                    tokio::time::timeout(block_wait, write_all(s.as_mut(), &wire)).await
+            let stop = self.conn.stop.clone();
+            let write = async {
+                match &mut self.conn.stream {
+                    Stream::Plain(s) => tokio::time::timeout(block_wait, write_all(s, &wire)).await,
+                    Stream::Tls(s) => {
+                        tokio::time::timeout(block_wait, write_all(s.as_mut(), &wire)).await
+                    }
+                    Stream::Closed => {
+                        Ok(Err(std::io::Error::from(std::io::ErrorKind::NotConnected)))
+                    }
                 }
-                Stream::Closed => Ok(Err(std::io::Error::from(std::io::ErrorKind::NotConnected))),
+            };
+            let res = tokio::select! {
+                r = write => Some(r),
+                _ = stop.cancelled() => None,
+            };
+            let Some(res) = res else {
+                // Interrupted while the server was not reading the message.
+                let at = self.conn.now_us();
+                self.conn.interrupted = true;
+                self.conn.record.push(
+                    at,
+                    EventKind::Interrupted {
+                        stage: Stage::Data,
+                        waited_ms: t0.elapsed().as_millis() as u64,
+                    },
+                );
+                self.conn.echo();
+                self.data_sent(tally, stuffer.input_bytes);
+                return Streamed::Failed(Outcome::Interrupted);
             };
             tally.slowest_us = tally.slowest_us.max(t0.elapsed().as_micros() as u64);
             tally.sent += wire.len() as u64;

@@ -37,7 +37,12 @@ impl Run {
 
     /// Marks the attempt as ended at `stage`.
     pub(crate) fn fail(&mut self, outcome: Outcome, stage: Stage) {
-        self.attempt.outcome = outcome;
+        // A wait cut short by Ctrl-C ends the dialogue, whatever the step made of it.
+        self.attempt.outcome = if self.conn.interrupted {
+            Outcome::Interrupted
+        } else {
+            outcome
+        };
         self.attempt.failed_stage = Some(stage);
     }
 
@@ -237,7 +242,7 @@ impl Run {
                 true
             }
             Err(e) => {
-                if cfg.starttls == StartTlsPolicy::Require {
+                if cfg.starttls == StartTlsPolicy::Require && !self.conn.interrupted {
                     self.policy_unmet(
                         Stage::Tls,
                         TlsPolicyFailure::HandshakeFailed {

@@ -63,6 +63,19 @@ pub struct SessionConfig {
     pub message: Option<crate::session::message::MessageSpec>,
     /// What a scan of `--body FILE` found (decided before MAIL).
     pub scan: Option<crate::session::message::Scan>,
+    /// What the run around the session controls: the interrupt and the connection limits.
+    pub controls: Controls,
+}
+
+/// What the run around a session controls. `stop` fired (Ctrl-C) ends every wait at once: the
+/// wait is recorded as interrupted, the attempt ends [`Outcome::Interrupted`] and is judged on
+/// what was recorded. `limits` (batch runs) gates each TCP connect.
+#[derive(Debug, Clone, Default)]
+pub struct Controls {
+    /// Fired when the probe must stop waiting.
+    pub stop: tokio_util::sync::CancellationToken,
+    /// Connection limits shared by the probes of a run.
+    pub limits: Option<Arc<crate::batch::limits::Limits>>,
 }
 
 impl SessionConfig {
@@ -107,6 +120,14 @@ pub(crate) async fn open(
     test: Option<&'static str>,
     budget: crate::record::Budget,
 ) -> Result<Run, Attempt> {
+    // The slot to this address (batch runs) is awaited before the attempt's clock starts.
+    let permit = match &cfg.controls.limits {
+        Some(limits) => tokio::select! {
+            p = limits.admit(target.addr.ip()) => Some(p),
+            _ = cfg.controls.stop.cancelled() => None,
+        },
+        None => None,
+    };
     let start = Instant::now();
     let mut record = Record::with_budget(budget);
     record.push(0, EventKind::Connecting { addr: target.addr });
@@ -142,9 +163,15 @@ pub(crate) async fn open(
     let connect = TcpStream::connect(target.addr);
     tokio::pin!(connect);
     let deadline = Instant::now() + wait;
+    let stopped =
+        cfg.controls.stop.is_cancelled() || (cfg.controls.limits.is_some() && permit.is_none());
     let res = loop {
+        if stopped {
+            break Err(None);
+        }
         tokio::select! {
-            r = timeout_at(deadline.into(), &mut connect) => break r,
+            r = timeout_at(deadline.into(), &mut connect) => break r.map_err(Some),
+            _ = cfg.controls.stop.cancelled() => break Err(None),
             _ = note.tick() => {}
         }
     };
@@ -182,7 +209,24 @@ pub(crate) async fn open(
             attempt.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
             return Err(attempt);
         }
-        Err(_) => {
+        Err(None) => {
+            record.push(
+                at,
+                EventKind::Interrupted {
+                    stage: Stage::Connect,
+                    waited_ms: at / 1000,
+                },
+            );
+            if let Some(e) = &mut echo {
+                e.update(&record);
+            }
+            attempt.record = record;
+            attempt.outcome = Outcome::Interrupted;
+            attempt.failed_stage = Some(Stage::Connect);
+            attempt.duration_ms = start.elapsed().as_secs_f64() * 1000.0;
+            return Err(attempt);
+        }
+        Err(Some(_)) => {
             record.push(
                 at,
                 EventKind::ConnectFailed {
@@ -213,6 +257,9 @@ pub(crate) async fn open(
         echo,
         label,
         buf: vec![0; READ_BUF],
+        stop: cfg.controls.stop.clone(),
+        interrupted: false,
+        _permit: permit,
     };
     Ok(Run { conn, attempt })
 }
@@ -256,6 +303,7 @@ mod tests {
             echo: None,
             message: None,
             scan: None,
+            controls: Controls::default(),
         }
     }
 
@@ -441,6 +489,67 @@ mod tests {
         assert_eq!(lines.last().unwrap().text(), "mx.test final words");
         assert_eq!(g.dropped_lines, 501);
         assert_eq!(a.record.dropped_reply_lines, 501);
+    }
+
+    /// Ctrl-C (the stop token) ends a wait at once: the attempt is interrupted where it waited,
+    /// the wait is recorded as interrupted (not as a timeout), and no QUIT follows; in the
+    /// middle of a TLS handshake too (no TLS failure, so no plaintext retry either).
+    #[tokio::test]
+    async fn a_stop_ends_the_wait_where_it_is() {
+        let cases = [
+            (None, Stage::Greeting),
+            (Some("starttls-stall"), Stage::Tls),
+        ];
+        for (scenario, stage) in cases {
+            let (addr, task) = match scenario {
+                None => (server(b"220-teaser\r\n").await, None),
+                Some(name) => {
+                    let (a, s) = crate::server::spawn(crate::server::find(name).unwrap())
+                        .await
+                        .unwrap();
+                    (a, Some(s))
+                }
+            };
+            let cfg = config(Duration::from_secs(30));
+            let stop = cfg.controls.stop.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                stop.cancel();
+            });
+            let started = Instant::now();
+            let a = run(target(addr), &cfg).await;
+            assert!(started.elapsed() < Duration::from_secs(5), "{stage}");
+            assert_eq!(a.outcome, Outcome::Interrupted, "{stage}");
+            assert_eq!(a.failed_stage, Some(stage.clone()));
+            assert!(a.interrupted());
+            assert!(!a.starttls_handshake_failed());
+            let kinds =
+                |f: fn(&EventKind) -> bool| a.record.events.iter().filter(|e| f(&e.kind)).count();
+            assert_eq!(
+                kinds(|k| matches!(k, EventKind::Interrupted { .. })),
+                1,
+                "{stage}"
+            );
+            assert_eq!(
+                kinds(|k| matches!(k, EventKind::Timeout { .. })),
+                0,
+                "{stage}"
+            );
+            assert!(!a.quit_sent, "{stage}: no goodbye after an interrupt");
+            let ctx = crate::checks::CheckContext::default();
+            let ids: Vec<_> = crate::checks::attempt(&a, 0, &ctx)
+                .iter()
+                .map(|f| f.id)
+                .collect();
+            assert!(
+                !ids.iter()
+                    .any(|id| id.ends_with("timeout") || id.contains("tls-handshake")),
+                "{stage}: {ids:?}"
+            );
+            if let Some(t) = task {
+                t.abort();
+            }
+        }
     }
 
     /// A CR that waits in vain for its LF still ends its line, and that line may be a reply.

@@ -300,6 +300,7 @@ mod tests {
             echo: None,
             message: None,
             scan: None,
+            controls: Default::default(),
         };
         for seq in SMUGGLING_SEQUENCES {
             let m = smuggling_message(&cfg, seq);
