@@ -120,14 +120,24 @@ pub fn print_saved(
         .into_iter::<serde_json::Value>();
     for value in stream {
         n += 1;
-        let value = value.map_err(|e| match e.classify() {
-            serde_json::error::Category::Io => SavedError::Io(e.into()),
-            _ => SavedError::Malformed {
+        let parsed = match value {
+            Ok(value) => Saved::from_value(value).map_err(|why| SavedError::Malformed { n, why }),
+            Err(e) if e.classify() == serde_json::error::Category::Io => {
+                Err(SavedError::Io(e.into()))
+            }
+            Err(e) => Err(SavedError::Malformed {
                 n,
                 why: format!("not valid JSON: {e}"),
-            },
-        })?;
-        let saved = Saved::from_value(value).map_err(|why| SavedError::Malformed { n, why })?;
+            }),
+        };
+        let saved = match parsed {
+            Ok(saved) => saved,
+            Err(e) => {
+                // What came before the bad document is printed, a report held back included.
+                group.end(&printer, out)?;
+                return Err(e);
+            }
+        };
         worst = worst.max(saved.exit_code());
         match (saved, cfg.format) {
             (Saved::Probe(d), Format::Nagios) => super::nagios::write_document(&d, out)?,
@@ -343,6 +353,11 @@ mod tests {
                 "document 2",
             ),
         ];
+        // The good document before a bad one is printed, then the error comes.
+        let mut out = Vec::new();
+        let r = print_saved(&[json(), b"{]".to_vec()].concat()[..], &c, false, &mut out);
+        assert!(matches!(r, Err(SavedError::Malformed { n: 2, .. })));
+        assert_eq!(String::from_utf8(out).unwrap(), live(&c, false));
         for (what, input, want) in table {
             match saved(&input, &c, false) {
                 Err(e) => assert!(e.to_string().contains(want), "{what}: {e}"),
