@@ -362,6 +362,7 @@ fn serve_options(
         hold: args.hold,
         tls,
         max_connections: if args.once { Some(1) } else { args.count },
+        idle: None,
     })
 }
 
@@ -422,7 +423,7 @@ async fn proxy_options(
     args: &smtpdoctor::cli::ProxyArgs,
 ) -> Result<smtpdoctor::server::proxy::ProxyOptions, String> {
     use smtpdoctor::server::proxy;
-    let (host, addr) = proxy::resolve_upstream(&args.upstream)
+    let (host, addrs) = proxy::resolve_upstream(&args.upstream)
         .await
         .map_err(|e| format!("--upstream {}: {e}", args.upstream))?;
     let roots =
@@ -449,7 +450,7 @@ async fn proxy_options(
     };
     Ok(proxy::ProxyOptions {
         upstream_host: host,
-        upstream: addr,
+        upstreams: addrs,
         mode,
         certificate: certificate.map(std::sync::Arc::new),
         roots,
@@ -486,7 +487,12 @@ async fn proxy(args: smtpdoctor::cli::ProxyArgs) -> anyhow::Result<u8> {
     eprintln!(
         "smtpdoctor proxy: relaying {} to {} ({}), TLS {}{}",
         listener.local_addr()?,
-        options.upstream,
+        options
+            .upstreams
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         match limit {
             Some(1) => "one connection".to_string(),
             Some(n) => format!("{n} connections"),

@@ -881,3 +881,63 @@ fn live_transcript_on_a_terminal() {
     assert_eq!(text.matches("EHLO ").count(), 1, "{text}");
     assert!(text.contains("Summary"), "{text}");
 }
+
+/// Regression: with `--data`, the built-in message's last line read "(line continues in the
+/// next write)", because the final dot's write `\r\n.\r\n` carries that line's CRLF. The text
+/// shows the line complete; `-v` says where its ending went; the JSON keeps both writes as
+/// they were.
+#[test]
+fn data_transcript_shows_the_last_line_complete() {
+    let mock = Mock::named("clean");
+    let text = |extra: &[&str]| {
+        let out = smtpdoctor()
+            .args(["probe", "demo.test", "--server", &mock.addr.to_string()])
+            .args([
+                "--data",
+                "--starttls",
+                "never",
+                "--no-live",
+                "--color",
+                "never",
+            ])
+            .args(extra)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let last = "takes to accept a message. It can be deleted.";
+    for (extra, note) in [(&[][..], false), (&["-v"][..], true)] {
+        let out = text(extra);
+        let lines: Vec<&str> = out.lines().collect();
+        let i = lines
+            .iter()
+            .position(|l| l.contains(last))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(!out.contains("line continues"), "{out}");
+        let tail = lines[i].split(last).nth(1).unwrap();
+        assert!(tail.starts_with("\\r\\n"), "complete: {:?}", lines[i]);
+        assert_eq!(
+            tail.contains("its line ending went in the next write"),
+            note,
+            "{:?}",
+            lines[i]
+        );
+        assert!(
+            lines[i + 1].trim_end().ends_with(">>       .\\r\\n"),
+            "{out}"
+        );
+    }
+    let (_, doc) = probe_json(mock.addr, &["--data", "--starttls", "never"]);
+    let t = doc["attempts"][0]["transcript"].as_array().unwrap();
+    let i = t
+        .iter()
+        .position(|e| e["raw"] == last)
+        .unwrap_or_else(|| panic!("{t:#?}"));
+    assert_eq!(
+        t[i + 1]["raw"],
+        "\\r\\n",
+        "the JSON keeps the write boundary"
+    );
+    assert_eq!(t[i + 2]["raw"], ".\\r\\n");
+}

@@ -30,6 +30,7 @@ pub(crate) const IMPLEMENTED_CLIENT_CHECKS: &[&str] = &[
     "client-timeout-short",
     "client-duplicate",
     "client-no-quit",
+    "client-silent",
 ];
 
 /// SPEC §8 shape checks of one `smtpdoctor.client-report/v1` document.

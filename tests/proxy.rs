@@ -357,8 +357,21 @@ fn a_client_that_never_speaks_ends_in_bounded_time() {
     assert!(
         texts(&doc, "local")
             .iter()
-            .any(|t| t.contains("sent nothing")),
+            .any(|t| t.starts_with("gave up waiting (greeting) after 2")),
         "{doc:#}"
+    );
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "client-silent")
+        .unwrap_or_else(|| panic!("client-silent: {doc:#}"));
+    assert!(
+        f["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("the client connected and sent nothing for 2"),
+        "{f}"
     );
 }
 
@@ -450,5 +463,86 @@ fn a_message_relayed_twice_in_one_run_is_a_duplicate() {
     assert_eq!(
         second["messages"][0]["duplicate_of"]["connection"], 1,
         "{second:#}"
+    );
+}
+
+/// `--upstream` names a host with two addresses, the first dead: the proxy tries them in the
+/// resolver's order and relays through the second, and its report says which it used. The
+/// name comes from a hosts file of a mount namespace of the test's own (`unshare -m -n`, so
+/// /etc/hosts and the loopback addresses are the test's alone): `::1`, where nothing listens,
+/// then `127.0.0.1`, where a mock does (RFC 6724 puts `::1` first whatever the file's order).
+#[test]
+fn an_upstream_with_a_dead_first_address_is_reached_at_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let script = format!(
+        r#"
+        ip link set lo up
+        printf '127.0.0.1 multi.proxy.test\n::1 multi.proxy.test\n' > {d}/hosts
+        mount --bind {d}/hosts /etc/hosts
+        {bin} mock --listen 127.0.0.1:2525 --scenario clean >/dev/null 2>{d}/mock.err &
+        mock=$!
+        {bin} proxy --listen 127.0.0.1:2526 --upstream multi.proxy.test:2525 --once --json \
+            --timeout 5s >{d}/report.json 2>{d}/proxy.err &
+        proxy=$!
+        until grep -q serving {d}/mock.err && grep -q relaying {d}/proxy.err; do
+            kill -0 $proxy; kill -0 $mock; sleep 0.02
+        done
+        exec 3<>/dev/tcp/127.0.0.1/2526
+        IFS= read -r greeting <&3
+        printf 'QUIT\r\n' >&3
+        IFS= read -r bye <&3
+        exec 3<&-
+        wait $proxy || true
+        kill $mock
+        cat {d}/proxy.err >&2
+        printf '%s\n%s\n' "$greeting" "$bye" >&2
+        cat {d}/report.json
+        "#,
+        bin = crate::common::BIN,
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "-n", "bash", "-euo", "pipefail", "-c", &script])
+        .output()
+        .expect("unshare (util-linux) must be installed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("to [::1]:2525, 127.0.0.1:2525"),
+        "both addresses, ::1 first: {stderr}"
+    );
+    assert!(
+        stderr.contains("221 "),
+        "the session went through: {stderr}"
+    );
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(
+        doc["upstream"], "multi.proxy.test (127.0.0.1:2525)",
+        "{doc:#}"
+    );
+    let local = texts(&doc, "local");
+    let at = |needle: &str| {
+        local
+            .iter()
+            .position(|t| t.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in {local:#?}"))
+    };
+    assert!(at("connecting to [::1]:2525") < at("connect failed"));
+    assert!(at("connect failed") < at("connecting to 127.0.0.1:2525"));
+    assert!(at("connected to 127.0.0.1:2525, address 2 of 2 of multi.proxy.test") > 0);
+    let refused: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "connect-refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "{doc:#}");
+    assert!(
+        refused[0]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("[::1]:2525 refused"),
+        "{doc:#}"
     );
 }

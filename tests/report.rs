@@ -177,7 +177,7 @@ fn a_proxy_report_prints_as_the_proxy_printed_it() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let options = ProxyOptions {
         upstream_host: "mx.demo.test".into(),
-        upstream: upstream.addr,
+        upstreams: vec![upstream.addr],
         mode: TlsMode::Passthrough,
         certificate: None,
         roots: std::sync::Arc::new(rustls::RootCertStore::empty()),

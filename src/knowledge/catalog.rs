@@ -1864,6 +1864,31 @@ pub static ENTRIES: &[Entry] = &[
         reference: "RFC 5321 §4.1.1.10, §3.8",
         reproduce: "smtpdoctor demo --client no-quit",
     },
+    Entry {
+        id: "client-silent",
+        severity: Severity::Warning,
+        title: "The client sent nothing until the server gave up waiting",
+        meaning: "It was the client's turn (the greeting, or the reply to its last command, had been \
+                  written) and it sent no byte until the server's timeout ran out: the server closed \
+                  the connection (the mock answers 421). RFC 5321 §4.5.3.2.7 has a server wait at \
+                  least 5 minutes for the next command, so a client that is silent that long holds a \
+                  connection slot for nothing, and its mail does not move. A client that never sends \
+                  a byte after connecting usually never saw the greeting.",
+        causes: &[
+            "the greeting did not reach the client: a firewall, an SMTP-inspecting middlebox (Cisco \
+             \"fixup smtp\") or a proxy that holds server bytes back",
+            "a client that does not take the greeting for one: a line it cannot parse, a multi-line greeting it reads wrongly",
+            "a TCP health check or port scanner that connects and never speaks",
+            "a client stalled between two commands: a slow DNS lookup, a content scanner, a hung process, a lost connection on its side (NAT or firewall idle timer)",
+        ],
+        fix: "Check what the client received: a packet capture on the client's side (`tcpdump -A port \
+              25`) or `swaks --server HOST --quit-after CONNECT` from the client's host shows whether the \
+              220 greeting arrives. Remove SMTP inspection from firewalls between the two (Cisco ASA \
+              `no fixup protocol smtp` / `no inspect esmtp`). Exclude health checks from mail logs, or \
+              let them send QUIT. Keep NAT and firewall idle timers above the server's timeout.",
+        reference: "RFC 5321 §4.5.3.2.7, §4.5.3.2",
+        reproduce: "smtpdoctor demo --client silent",
+    },
 ];
 
 /// The entry for a finding id, if it exists.
@@ -1992,6 +2017,7 @@ pub(crate) const CLIENT_SPEC_IDS: &[(&str, Severity)] = &[
     ("client-timeout-short", Severity::Warning),
     ("client-duplicate", Severity::Error),
     ("client-no-quit", Severity::Info),
+    ("client-silent", Severity::Warning),
 ];
 
 /// The mock scenarios made for judging clients (SPEC §8).
@@ -2025,6 +2051,7 @@ pub(crate) const DEMO_CLIENTS: &[&str] = &[
     "impatient",
     "redeliverer",
     "no-quit",
+    "silent",
     "clean",
 ];
 

@@ -88,9 +88,14 @@ pub fn write_text(
     if printer.detail != Detail::Quiet {
         let attempt = usize::try_from(n).unwrap_or(usize::MAX);
         let mut placement = Placement::of(&r.findings, attempt, r.transcript.len());
-        for (ei, e) in r.transcript.iter().enumerate() {
-            printer.write_entry(&e, &p, out)?;
-            for f in placement.at(ei) {
+        for (ei, e, end) in super::text::shown(&r.transcript) {
+            printer.write_entry_ended(&e, end.as_deref(), &p, out)?;
+            let ended = end.is_some().then_some(ei + 1);
+            for f in placement
+                .at(ei)
+                .into_iter()
+                .chain(ended.into_iter().flat_map(|n| placement.at(n)))
+            {
                 printer.write_finding_inline(&r.findings[f], &p, out)?;
             }
         }

@@ -7,12 +7,13 @@
 
 use crate::knowledge::Severity;
 use crate::record::attempt::Outcome;
-use crate::report::document::{Document, EntryDoc, FindingDoc, LimitsDoc};
+use crate::report::document::{Document, EntryDoc, FindingDoc, LimitsDoc, TranscriptDoc};
 use crate::report::transcript::ending_of;
 use crate::report::{Annotated, Dir, Verdict};
 use crate::wire::escape::{escape_for_terminal, escape_str, safe_text, unescape_bytes};
 use crate::wire::reply::Terminator;
 use owo_colors::{OwoColorize, Style};
+use std::borrow::Cow;
 use std::io::Write;
 
 pub use crate::config::Detail;
@@ -68,6 +69,42 @@ pub(super) fn host_label(host: &str, address: &str) -> String {
 
 fn fmt_ms(ms: f64) -> String {
     format!("{ms:>9.1}ms")
+}
+
+/// The exact bytes of a line entry: its `raw` unescaped (a document that does not hold them
+/// escaped falls back to its text).
+fn line_bytes(e: &EntryDoc) -> Vec<u8> {
+    unescape_bytes(&e.raw).unwrap_or_else(|_| e.text.as_bytes().to_vec())
+}
+
+/// The entries as the text shows them, each with its index and with the next entry when that
+/// one is nothing but the rest of its line ending, written on its own by the client side of the
+/// record (the final dot's `\r\n.\r\n` carries the CRLF of the message's last line): the line
+/// is shown complete and that entry is not shown again (the JSON keeps both, exactly).
+pub(super) fn shown<'t>(
+    t: &'t TranscriptDoc<'t>,
+) -> impl Iterator<Item = (usize, Cow<'t, EntryDoc<'t>>, Option<Cow<'t, EntryDoc<'t>>>)> {
+    let mut it = t.iter().enumerate().peekable();
+    std::iter::from_fn(move || {
+        let (i, e) = it.next()?;
+        let end = it.next_if(|(_, n)| ends_line_of(&e, n)).map(|(_, n)| n);
+        Some((i, e, end))
+    })
+}
+
+/// `n` holds only the rest of the line ending of the written client line `e`.
+fn ends_line_of(e: &EntryDoc, n: &EntryDoc) -> bool {
+    let written =
+        |l: &EntryDoc| l.dir == Dir::Client && l.reads.is_none() && l.truncated_bytes.is_none();
+    if !written(e) || !written(n) {
+        return false;
+    }
+    let rest = line_bytes(n);
+    match ending_of(&line_bytes(e)) {
+        Terminator::Unterminated => matches!(&rest[..], b"\r\n" | b"\n"),
+        Terminator::BareCr => &rest[..] == b"\n",
+        _ => false,
+    }
 }
 
 /// The visible line ending of a line.
@@ -273,14 +310,19 @@ impl TextPrinter {
                 ))
             )?;
             let mut placement = Placement::of(&r.findings, i, a.transcript.len());
-            for (ei, e) in a.transcript.iter().enumerate() {
-                self.write_entry(&e, &p, out)?;
+            for (ei, e, end) in shown(&a.transcript) {
+                self.write_entry_ended(&e, end.as_deref(), &p, out)?;
                 if tls_established(&e)
                     && let Some(tls) = a.tls.0.as_ref()
                 {
                     self.write_tls(tls, &p, out)?;
                 }
-                for f in placement.at(ei) {
+                let ended = end.is_some().then_some(ei + 1);
+                for f in placement
+                    .at(ei)
+                    .into_iter()
+                    .chain(ended.into_iter().flat_map(|n| placement.at(n)))
+                {
                     self.write_finding_inline(&r.findings[f], &p, out)?;
                 }
             }
@@ -348,6 +390,18 @@ impl TextPrinter {
         p: &Palette,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
+        self.write_entry_ended(e, None, p, out)
+    }
+
+    /// [`TextPrinter::write_entry`] for a line whose ending alone came in `end`, the next
+    /// entry (see [`shown`]): the line is shown complete; `-v` says where its ending went.
+    pub(super) fn write_entry_ended(
+        &self,
+        e: &EntryDoc,
+        end: Option<&EntryDoc>,
+        p: &Palette,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
         let time = p.dim(&fmt_ms(e.at_ms));
         let tls = if e.tls {
             p.dim("tls")
@@ -381,8 +435,20 @@ impl TextPrinter {
         let observed = e.reads.is_some();
         let line_reads = e.reads.as_deref().or(e.writes.as_deref()).unwrap_or(&[]);
         // A line the recorder wrote as a client that ends mid-line goes on in the next write.
-        let end = match (from_client, observed, line_ending) {
-            (true, false, Terminator::BareCr | Terminator::Unterminated) => {
+        let end = match (end, from_client, observed, line_ending) {
+            (Some(rest), ..) => {
+                let whole = ending_of(&[&raw[..], &line_bytes(rest)[..]].concat());
+                let moved = if self.detail == Detail::Verbose {
+                    p.dim(&format!(
+                        "  (its line ending went in the next write, at {:.1}ms)",
+                        rest.at_ms
+                    ))
+                } else {
+                    String::new()
+                };
+                format!("{}{moved}", ending(whole, p))
+            }
+            (None, true, false, Terminator::BareCr | Terminator::Unterminated) => {
                 p.dim(" (line continues in the next write)")
             }
             _ => ending(line_ending, p),

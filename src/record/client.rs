@@ -15,8 +15,12 @@ pub const REDACTED: &[u8] = b"<redacted>";
 /// Messages a connection's record describes; later ones are counted.
 pub const MAX_MESSAGES: usize = 1000;
 
-/// The client's TLS as the server negotiated it (the mock's view of the handshake).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Client TLS handshakes a record describes; later ones are not kept.
+pub const MAX_HANDSHAKES: usize = 16;
+
+/// The client's TLS as the server negotiated it (the mock's view of the handshake), recorded
+/// as facts at the handshake.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientTls {
     /// e.g. `TLSv1.3`.
     pub version: String,
@@ -24,6 +28,82 @@ pub struct ClientTls {
     pub cipher: String,
     /// The server name the client asked for (SNI), if any.
     pub sni: Option<String>,
+    /// The ALPN protocol agreed on, if any.
+    pub alpn: Option<String>,
+    /// The client presented a certificate (the server asks for one, optionally).
+    pub client_certificate: bool,
+}
+
+/// What the client's ClientHello asked for, as the server read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientHello {
+    /// The server name it named (SNI), if any.
+    pub sni: Option<String>,
+    /// The ALPN protocols it offered, in its order (escaped text).
+    pub alpn: Vec<String>,
+}
+
+/// Why a client's TLS handshake failed, as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientTlsFailure {
+    /// No handshake within the server's limit.
+    Timeout,
+    /// The client closed (or reset) the connection during the handshake.
+    Closed,
+    /// What the client sent after the 220 to STARTTLS was not TLS.
+    NotTls,
+    /// The client refused the server's certificate, with this TLS alert (e.g. `bad_certificate`).
+    CertificateRejected {
+        /// The alert's name.
+        alert: String,
+    },
+    /// Client and server share no protocol version, cipher suite or signature scheme.
+    NoCommonParameters,
+    /// The client ended the handshake with another alert.
+    Alert {
+        /// The alert's name.
+        alert: String,
+    },
+    /// Anything else (the library's words are in the transcript).
+    Other,
+}
+
+impl std::fmt::Display for ClientTlsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientTlsFailure::Timeout => {
+                f.write_str("the client did not complete the handshake in time")
+            }
+            ClientTlsFailure::Closed => {
+                f.write_str("the client closed the connection during the handshake")
+            }
+            ClientTlsFailure::NotTls => {
+                f.write_str("the client did not speak TLS after the 220 to STARTTLS")
+            }
+            ClientTlsFailure::CertificateRejected { alert } => write!(
+                f,
+                "the client refused the server's certificate (alert {alert})"
+            ),
+            ClientTlsFailure::NoCommonParameters => f.write_str(
+                "client and server share no TLS version, cipher suite or signature scheme",
+            ),
+            ClientTlsFailure::Alert { alert } => {
+                write!(f, "the client ended the handshake with alert {alert}")
+            }
+            ClientTlsFailure::Other => f.write_str("the handshake failed"),
+        }
+    }
+}
+
+/// One TLS handshake of the client, as facts: what it asked for, what was agreed or why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientHandshake {
+    /// The event that ends it in the transcript (the handshake, or the timeout).
+    pub event: usize,
+    /// Its ClientHello, when one arrived.
+    pub hello: Option<ClientHello>,
+    /// What was negotiated, or why nothing was.
+    pub result: Result<ClientTls, ClientTlsFailure>,
 }
 
 /// The earlier arrival of a message that came again.
@@ -68,6 +148,8 @@ pub struct ClientInput {
     redacting: bool,
     /// The client's TLS, once a handshake succeeded.
     pub tls: Option<ClientTls>,
+    /// Every TLS handshake of the client, in order (at most [`MAX_HANDSHAKES`]).
+    pub handshakes: Vec<ClientHandshake>,
     /// The messages received, in order (at most [`MAX_MESSAGES`]).
     pub messages: Vec<ReceivedMessage>,
     /// Messages received beyond [`MAX_MESSAGES`].
@@ -181,13 +263,14 @@ impl Record {
         Some(line)
     }
 
-    /// Records the client's TLS: the negotiated version and cipher and the SNI it sent.
-    pub fn set_client_tls(&mut self, version: String, cipher: String, sni: Option<String>) {
-        self.client.tls = Some(ClientTls {
-            version,
-            cipher,
-            sni,
-        });
+    /// Records a TLS handshake of the client as facts: the TLS then in use when it succeeded.
+    pub fn client_handshake(&mut self, h: ClientHandshake) {
+        if let Ok(tls) = &h.result {
+            self.client.tls = Some(tls.clone());
+        }
+        if self.client.handshakes.len() < MAX_HANDSHAKES {
+            self.client.handshakes.push(h);
+        }
     }
 
     /// While `on`, every client line cut (but a cancelling `*`) is a credential and kept as [`REDACTED`]: the server

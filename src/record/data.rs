@@ -25,20 +25,21 @@ impl DataResult {
                 }
                 EventKind::Write {
                     from: Peer::Client,
-                    stage: Stage::Data | Stage::Dot,
+                    stage: Stage::Data,
                     bytes,
-                    expects,
                     ..
-                } => {
-                    if data_write.is_none() && bytes.eq_ignore_ascii_case(b"DATA\r\n") {
-                        seen = true;
-                        data_write = Some(i);
-                    } else if data_write.is_some() && *expects > 0 && d.dot_event.is_none() {
-                        // The final dot: the one write after DATA that awaits a reply (the
-                        // content's writes await none).
-                        d.dot_event = Some(i);
-                        d.dot_written_us = Some(e.at_us);
-                    }
+                } if data_write.is_none() && bytes.eq_ignore_ascii_case(b"DATA\r\n") => {
+                    seen = true;
+                    data_write = Some(i);
+                }
+                EventKind::Write {
+                    from: Peer::Client,
+                    stage: Stage::Dot,
+                    ..
+                } if data_write.is_some() && d.dot_event.is_none() => {
+                    // The final dot: the write of stage `dot` after DATA.
+                    d.dot_event = Some(i);
+                    d.dot_written_us = Some(e.at_us);
                 }
                 EventKind::DataSent {
                     bytes,

@@ -21,7 +21,7 @@ pub use budget::{
     ATTEMPT_FLOOR, Budget, LINE_KEEP_OVER_BUDGET, Limit, MAX_KEPT_LINE_BYTES, MAX_KEPT_LINES,
     MAX_KEPT_READ_BYTES, MAX_KEPT_WRITE_BYTES, MAX_READ_EVENTS,
 };
-pub use client::ClientInput;
+pub use client::{ClientHandshake, ClientHello, ClientInput, ClientTls, ClientTlsFailure};
 pub use stage::Stage;
 use std::net::SocketAddr;
 

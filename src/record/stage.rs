@@ -50,6 +50,24 @@ impl Stage {
         }
     }
 
+    /// The stage a client command opens, on either side of the wire (the probe's own commands,
+    /// the commands a mock or a proxy reads); `None` for commands of no stage of their own
+    /// (NOOP, VRFY, AUTH, unknown ones). The final dot is [`Stage::Dot`], not a command.
+    pub fn of_verb(verb: crate::wire::request::Verb) -> Option<Stage> {
+        use crate::wire::request::Verb;
+        Some(match verb {
+            Verb::Ehlo => Stage::Ehlo,
+            Verb::Helo => Stage::Helo,
+            Verb::Starttls => Stage::Starttls,
+            Verb::Mail => Stage::Mail,
+            Verb::Rcpt => Stage::Rcpt,
+            Verb::Data | Verb::Bdat => Stage::Data,
+            Verb::Rset => Stage::Rset,
+            Verb::Quit => Stage::Quit,
+            _ => return None,
+        })
+    }
+
     /// The name used in JSON (`dns`, `connect`, ..., `test:<name>`).
     pub fn name(&self) -> String {
         match self {

@@ -158,6 +158,7 @@ pub async fn run_demo_client(client: &DemoClient) -> io::Result<Vec<ClientRecord
     })?;
     let options = ServeOptions {
         hold: client.hold_ms.map(Duration::from_millis),
+        idle: client.idle_ms.map(Duration::from_millis),
         ..ServeOptions::default()
     };
     let (addr, server, mut records) = spawn_recorded_with(scenario, options).await?;

@@ -312,3 +312,98 @@ async fn multiline_and_keepalive_write_line_by_line() {
     let m = next_record(&mut records).await.record.client.messages;
     assert!(m[0].accepted && m[0].reply_written);
 }
+
+/// The mock records the client's TLS as facts at the handshake: the ALPN it offered, the
+/// client certificate it presented (the mock asks for one, optionally), or, when the client
+/// refuses the mock's certificate, that it did and with which alert; `client-tls` says so.
+#[tokio::test]
+async fn client_tls_facts_are_recorded_at_the_handshake() {
+    use crate::record::ClientTlsFailure;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+    let (addr, _server, mut records) = spawn_recorded(scenario("starttls-injection-fixed"))
+        .await
+        .expect("spawn");
+    let starttls = || async {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        expect(&mut s, GREETING).await;
+        chat(&mut s, b"EHLO c.test\r\n", EHLO_PLAIN).await;
+        chat(&mut s, b"STARTTLS\r\n", STARTTLS_READY).await;
+        s
+    };
+    let name = || ServerName::try_from(HOSTNAME.to_string()).expect("name");
+
+    // A client with a certificate of its own, offering ALPN.
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["client.test".to_string()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("cert");
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_slice_iter(demo_certificate_pem().as_bytes()) {
+        roots.add(c.expect("pem")).expect("root");
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_client_auth_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .expect("client cert");
+    config.alpn_protocols = vec![b"smtp-test".to_vec()];
+    let s = starttls().await;
+    let mut t = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name(), s)
+        .await
+        .expect("handshake");
+    chat(&mut t, b"QUIT\r\n", BYE).await;
+    drop(t);
+    let rec = next_record(&mut records).await.record;
+    let h = &rec.client.handshakes[0];
+    assert_eq!(h.hello.as_ref().unwrap().alpn, ["smtp-test"]);
+    assert_eq!(h.hello.as_ref().unwrap().sni.as_deref(), Some(HOSTNAME));
+    let tls = h.result.as_ref().expect("established");
+    assert!(tls.client_certificate, "the client certificate was seen");
+    assert_eq!(tls.alpn, None, "the mock agrees on no ALPN protocol");
+    let f = crate::checks::client::check(&rec);
+    let d = &f
+        .iter()
+        .find(|f| f.id == "client-tls")
+        .expect("client-tls")
+        .detail;
+    assert!(
+        d.contains("ALPN offered (smtp-test) and none agreed"),
+        "{d}"
+    );
+    assert!(d.contains("with a client certificate"), "{d}");
+
+    // A client that does not trust the mock's certificate.
+    let s = starttls().await;
+    let empty = super::tests::client_config("");
+    let err = tokio_rustls::TlsConnector::from(empty)
+        .connect(name(), s)
+        .await
+        .expect_err("untrusted");
+    assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+    let rec = next_record(&mut records).await.record;
+    let h = &rec.client.handshakes[0];
+    assert_eq!(
+        h.result,
+        Err(ClientTlsFailure::CertificateRejected {
+            alert: "unknown_ca".into()
+        })
+    );
+    assert!(rec.client.tls.is_none());
+    let f = crate::checks::client::check(&rec);
+    let f = f.iter().find(|f| f.id == "client-tls").expect("client-tls");
+    assert_eq!(f.summary, "the client's TLS handshake failed");
+    assert!(
+        f.detail
+            .contains("the client refused the server's certificate (alert unknown_ca)"),
+        "{}",
+        f.detail
+    );
+}

@@ -37,6 +37,8 @@ pub struct DemoClient {
     pub scenario: &'static str,
     /// The scenario's hold (`mock --hold`), in ms, when the default would be too long.
     pub hold_ms: Option<u64>,
+    /// The mock's wait for the next command, in ms, when its 5 minutes would be too long.
+    pub idle_ms: Option<u64>,
     /// One script per connection, run one after the other.
     pub connections: &'static [&'static [Act]],
     /// The client finding ids of SPEC §8 the report must show, over all its connections.
@@ -189,6 +191,7 @@ pub static DEMO_CLIENTS: &[DemoClient] = &[
                   writes HELO before the greeting has ended, then one command per read",
         scenario: "greeting-fragmented",
         hold_ms: None,
+        idle_ms: None,
         connections: &[CCNOTES],
         expect: &["client-pregreet", "client-helo-only"],
     },
@@ -197,6 +200,7 @@ pub static DEMO_CLIENTS: &[DemoClient] = &[
         summary: "reads one line of the multi-line EHLO reply and sends MAIL while the rest is still coming",
         scenario: "client-multiline",
         hold_ms: None,
+        idle_ms: None,
         connections: &[ONE_LINE_READER],
         expect: &["client-multiline-early"],
     },
@@ -205,6 +209,7 @@ pub static DEMO_CLIENTS: &[DemoClient] = &[
         summary: "ends a command with a bare LF instead of CRLF",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[BARE_LF],
         expect: &["client-bare-lf"],
     },
@@ -213,6 +218,7 @@ pub static DEMO_CLIENTS: &[DemoClient] = &[
         summary: "ends a command with a bare CR (the server reads it as part of the next line)",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[BARE_CR],
         expect: &["client-bare-cr"],
     },
@@ -221,6 +227,7 @@ pub static DEMO_CLIENTS: &[DemoClient] = &[
         summary: "sends message content with a line ended by a bare LF (what SMTP smuggling relies on)",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&concat_acts::<3, 10, 13>(HELLO, transaction(MAIL, MESSAGE_BARE_LF))],
         expect: &["client-data-bare-lf"],
     },
@@ -229,6 +236,7 @@ pub static DEMO_CLIENTS: &[DemoClient] = &[
         summary: "sends a 607-octet command line (RFC 5321 allows 512)",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&[Reply, Send(EHLO), Reply, Send(&LONG_COMMAND), Reply, Send(QUIT), Reply]],
         expect: &["client-command-too-long"],
     },
@@ -237,6 +245,7 @@ pub static DEMO_CLIENTS: &[DemoClient] = &[
         summary: "sends a message line of 1202 octets (RFC 5321 allows 1000)",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&[
             Reply,
             Send(EHLO),
@@ -261,6 +270,7 @@ pub static DEMO_CLIENTS: &[DemoClient] = &[
         summary: "pipelines MAIL and RCPT to a server that does not advertise PIPELINING",
         scenario: "client-minimal",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&[
             Reply,
             Send(EHLO),
@@ -282,6 +292,7 @@ pub static DEMO_CLIENTS: &[DemoClient] = &[
         summary: "pipelines MAIL, RCPT, DATA and the message in one write: message data before the 354",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&[
             Reply,
             Send(EHLO),
@@ -304,6 +315,7 @@ Message-ID: <misordered@client.demo.test>\r\nSubject: too early\r\n\r\nbody\r\n.
         summary: "greets with EHLO my-pc: neither a fully qualified domain name nor an address literal",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&[Reply, Send(b"EHLO my-pc\r\n"), Reply, Send(QUIT), Reply]],
         expect: &["client-ehlo-invalid"],
     },
@@ -312,6 +324,7 @@ Message-ID: <misordered@client.demo.test>\r\nSubject: too early\r\n\r\nbody\r\n.
         summary: "says HELO to a server that would have done EHLO, and so gets no extension",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&concat_acts::<3, 10, 13>([Reply, Send(HELO), Reply], transaction(MAIL, MESSAGE))],
         expect: &["client-helo-only"],
     },
@@ -320,6 +333,7 @@ Message-ID: <misordered@client.demo.test>\r\nSubject: too early\r\n\r\nbody\r\n.
         summary: "delivers in plaintext although the server offers STARTTLS",
         scenario: "clean",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&SESSION],
         expect: &["client-starttls-unused"],
     },
@@ -328,6 +342,7 @@ Message-ID: <misordered@client.demo.test>\r\nSubject: too early\r\n\r\nbody\r\n.
         summary: "sends AUTH PLAIN with its password before STARTTLS (the report shows it redacted)",
         scenario: "client-strict",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&[
             Reply,
             Send(EHLO),
@@ -345,6 +360,7 @@ Message-ID: <misordered@client.demo.test>\r\nSubject: too early\r\n\r\nbody\r\n.
         summary: "sends 8-bit UTF-8 content without BODY=8BITMIME on MAIL",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&concat_acts::<3, 10, 13>(HELLO, transaction(MAIL, MESSAGE_8BIT))],
         expect: &["client-8bit-undeclared"],
     },
@@ -353,6 +369,7 @@ Message-ID: <misordered@client.demo.test>\r\nSubject: too early\r\n\r\nbody\r\n.
         summary: "declares SIZE=100 on MAIL and sends more octets than that",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&concat_acts::<3, 10, 13>(
             HELLO,
             transaction(b"MAIL FROM:<sender@client.demo.test> SIZE=100\r\n", MESSAGE_OVERSIZE),
@@ -365,6 +382,7 @@ Message-ID: <misordered@client.demo.test>\r\nSubject: too early\r\n\r\nbody\r\n.
                   the message was accepted and will be sent again",
         scenario: "client-dot-hold",
         hold_ms: Some(4000),
+        idle_ms: None,
         connections: &[&[
             Reply,
             Send(EHLO),
@@ -391,6 +409,7 @@ Message-ID: <misordered@client.demo.test>\r\nSubject: too early\r\n\r\nbody\r\n.
         summary: "delivers the same message (same Message-ID) on two connections",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&SESSION, &SESSION],
         expect: &["client-duplicate"],
     },
@@ -399,6 +418,7 @@ Message-ID: <misordered@client.demo.test>\r\nSubject: too early\r\n\r\nbody\r\n.
         summary: "delivers a message and closes the connection without QUIT",
         scenario: "no-starttls",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&concat_acts::<11, 1, 12>(
             concat_acts::<3, 8, 11>(
                 HELLO,
@@ -409,10 +429,20 @@ Message-ID: <misordered@client.demo.test>\r\nSubject: too early\r\n\r\nbody\r\n.
         expect: &["client-no-quit"],
     },
     DemoClient {
+        name: "silent",
+        summary: "connects, reads the greeting and sends nothing until the server gives up (here after 1 s, not 5 min)",
+        scenario: "no-starttls",
+        hold_ms: None,
+        idle_ms: Some(1000),
+        connections: &[&[Reply, Reply]],
+        expect: &["client-silent"],
+    },
+    DemoClient {
         name: "clean",
         summary: "a correct client: STARTTLS, EHLO again, AUTH LOGIN inside TLS, SIZE on MAIL, one reply at a time, QUIT",
         scenario: "client-strict",
         hold_ms: None,
+        idle_ms: None,
         connections: &[&[
             Reply,
             Send(EHLO),

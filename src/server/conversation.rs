@@ -73,6 +73,8 @@ pub(super) struct Run {
     pub n: u64,
     /// `mock --hold`: the scenario's deliberate delay.
     pub hold: Option<Duration>,
+    /// The wait for the client's next command or data instead of [`IDLE`].
+    pub idle: Option<Duration>,
     /// `mock --cert/--key`: the certificate presented after STARTTLS instead of the script's.
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The run's recent messages (duplicates).
@@ -84,6 +86,7 @@ impl Default for Run {
         Run {
             n: 1,
             hold: None,
+            idle: None,
             tls: None,
             recent: Arc::default(),
         }
@@ -188,16 +191,20 @@ fn classify_recipient(arg: &[u8]) -> Recipient {
     }
 }
 
-/// The stage a command belongs to; commands of no stage of their own (NOOP, VRFY, unknown
-/// ones) stay in the current stage.
+/// The stage a command belongs to, named as the probe names its own (SPEC §5: `helo`, `dot`,
+/// `rset`); commands of no stage of their own (NOOP, VRFY, unknown ones) stay in the current
+/// stage.
 fn stage_of(cmd: Cmd, current: &Stage) -> Stage {
     match cmd {
-        Cmd::Ehlo | Cmd::Helo => Stage::Ehlo,
+        Cmd::Ehlo => Stage::Ehlo,
+        Cmd::Helo => Stage::Helo,
         Cmd::Starttls => Stage::Starttls,
         Cmd::Mail => Stage::Mail,
         Cmd::Rcpt => Stage::Rcpt,
-        Cmd::Data | Cmd::Dot => Stage::Data,
-        Cmd::Rset | Cmd::Quit => Stage::Quit,
+        Cmd::Data => Stage::Data,
+        Cmd::Dot => Stage::Dot,
+        Cmd::Rset => Stage::Rset,
+        Cmd::Quit => Stage::Quit,
         Cmd::Noop | Cmd::Vrfy | Cmd::Auth | Cmd::Unknown | Cmd::Any => current.clone(),
     }
 }
@@ -510,7 +517,8 @@ impl Conversation {
     /// Reads more input within [`IDLE`]; false when the client went away or idled out (then
     /// 421 was sent and the connection closed).
     async fn more_input(&mut self) -> bool {
-        match timeout(IDLE, self.fill()).await {
+        let idle = self.run.idle.unwrap_or(IDLE);
+        match timeout(idle, self.fill()).await {
             Ok(Ok(0)) | Ok(Err(_)) => false,
             Ok(Ok(_)) => true,
             Err(_) => {
@@ -520,7 +528,7 @@ impl Conversation {
                     at,
                     EventKind::Timeout {
                         stage,
-                        waited_ms: IDLE.as_millis() as u64,
+                        waited_ms: idle.as_millis() as u64,
                     },
                 );
                 let _ = self.write(IDLE_TIMEOUT).await;

@@ -24,6 +24,7 @@ mod client_runner;
 pub mod clients;
 mod conn;
 mod conversation;
+mod handshake;
 mod pki;
 pub mod proxy;
 mod recent;
@@ -90,6 +91,9 @@ pub struct ServeOptions {
     /// Accept this many connections, then stop listening (the ones accepted are served to
     /// their end). Default: no limit.
     pub max_connections: Option<u64>,
+    /// How long the server waits for the client's next command or data before it answers 421
+    /// and closes (default 5 minutes, RFC 5321 §4.5.3.2.7; shorter only for demos and tests).
+    pub idle: Option<Duration>,
 }
 
 /// Serves `scenario` on `listener` forever, one task per connection.
@@ -139,6 +143,7 @@ async fn accept_loop(
                 let run = conversation::Run {
                     n,
                     hold: options.hold,
+                    idle: options.idle,
                     tls: options.tls.clone(),
                     recent: Arc::clone(&recent),
                 };

@@ -158,7 +158,7 @@ fn server_config(
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
+        .with_client_cert_verifier(super::handshake::AskClientCertificate::new())
         .with_single_cert(
             vec![cert],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8)),
@@ -186,7 +186,7 @@ pub fn server_config_from_pem(cert_pem: &[u8], key_pem: &[u8]) -> io::Result<Arc
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| invalid("TLS", &e))?
-        .with_no_client_auth()
+        .with_client_cert_verifier(super::handshake::AskClientCertificate::new())
         .with_single_cert(chain, key)
         .map_err(|e| invalid("certificate and key", &e))?;
     Ok(Arc::new(config))

@@ -109,7 +109,7 @@ pub(super) async fn expect_eof<S: AsyncRead + Unpin>(s: &mut S) {
     );
 }
 
-fn client_config(pem: &str) -> Arc<rustls::ClientConfig> {
+pub(super) fn client_config(pem: &str) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
         roots.add(cert.expect("pem")).expect("add root");
@@ -1089,9 +1089,9 @@ async fn a_connection_record_holds_bytes_lines_verbs_and_replies() {
         server_writes(rec),
         vec![
             (Stage::Greeting, GREETING.to_vec()),
-            (Stage::Ehlo, HELO_OK.to_vec()),
+            (Stage::Helo, HELO_OK.to_vec()),
             (
-                Stage::Ehlo,
+                Stage::Helo,
                 b"500 5.5.2 Error: bare <LF> received\r\n".to_vec()
             ),
             (Stage::Mail, MAIL_OK.to_vec()),
@@ -1131,6 +1131,41 @@ async fn a_connection_record_holds_bytes_lines_verbs_and_replies() {
         .collect();
     assert_eq!(closes, vec![Peer::Server, Peer::Client]);
     assert!(matches!(rec.events[0].kind, EventKind::Connected { .. }));
+}
+
+/// The mock names each step as the probe names its own (SPEC §5): HELO is `helo`, the reply to
+/// the final dot `dot` (DATA and its 354 stay `data`), RSET `rset`, QUIT `quit`.
+#[tokio::test]
+async fn the_record_names_helo_dot_and_rset_as_the_probe_does() {
+    let (addr, _server, mut records) = spawn_recorded(scenario("client-strict"))
+        .await
+        .expect("spawn");
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    expect(&mut s, GREETING).await;
+    chat(&mut s, b"HELO client.test\r\n", HELO_OK).await;
+    chat(&mut s, b"MAIL FROM:<a@client.test>\r\n", MAIL_OK).await;
+    chat(&mut s, b"RCPT TO:<postmaster@demo.test>\r\n", RCPT_OK).await;
+    chat(&mut s, b"DATA\r\n", DATA_GO).await;
+    chat(&mut s, b"Subject: t\r\n\r\nbody\r\n.\r\n", QUEUED).await;
+    chat(&mut s, b"RSET\r\n", OK).await;
+    chat(&mut s, b"QUIT\r\n", BYE).await;
+    expect_eof(&mut s).await;
+    drop(s);
+    let rec = next_record(&mut records).await.record;
+    let stages: Vec<Stage> = server_writes(&rec).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(
+        stages,
+        [
+            Stage::Greeting,
+            Stage::Helo,
+            Stage::Mail,
+            Stage::Rcpt,
+            Stage::Data,
+            Stage::Dot,
+            Stage::Rset,
+            Stage::Quit,
+        ]
+    );
 }
 
 /// Talking between a teaser and the final greeting line shows in the record: the client's read

@@ -86,7 +86,7 @@ fn invalid(tl: &Timeline) -> Option<Finding> {
     };
     Some(Finding::new(
         "client-ehlo-invalid",
-        Stage::Ehlo,
+        Stage::of_verb(l.verb().unwrap_or(Verb::Ehlo)).unwrap_or(Stage::Ehlo),
         Anchor::Event(l.first_read),
         format!(
             "the client's {} argument is neither a host name nor an address literal",
@@ -122,7 +122,7 @@ fn helo_only(tl: &Timeline) -> Option<Finding> {
     }
     Some(Finding::new(
         "client-helo-only",
-        Stage::Ehlo,
+        Stage::Helo,
         Anchor::Event(lines[first].first_read),
         "the client greeted with HELO although the server speaks ESMTP",
         format!(
@@ -200,6 +200,12 @@ mod tests {
         s.talk(10, b"EHLO DESKTOP-1234\r\n");
         let f = run(&s.finish());
         assert_eq!(ids(&f), ["client-ehlo-invalid"]);
+        assert_eq!(f[0].stage, Stage::Ehlo);
+        let mut s = Sim::greeted(1);
+        s.talk(10, b"HELO DESKTOP-1234\r\n");
+        let h = run(&s.finish());
+        assert_eq!(ids(&h), ["client-ehlo-invalid", "client-helo-only"]);
+        assert_eq!(h[0].stage, Stage::Helo);
         assert!(
             f[0].detail.contains("DESKTOP-1234\": a single label"),
             "{}",
@@ -217,6 +223,7 @@ mod tests {
         s.talk(10, b"HELO client.example.org\r\n");
         let f = run(&s.finish());
         assert_eq!(ids(&f), ["client-helo-only"]);
+        assert_eq!(f[0].stage, Stage::Helo, "HELO is stage helo, as in a probe");
         // EHLO refused, then HELO: what RFC 5321 asks for.
         let mut s = Sim::greeted(1);
         s.read(10, b"EHLO client.example.org\r\n");

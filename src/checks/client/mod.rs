@@ -91,6 +91,19 @@ fn no_quit(rec: &Record) -> Option<Finding> {
     {
         return None;
     }
+    // The server closed first (after its 421, say): the client had nothing left to QUIT.
+    let server_closed = rec.events[..close].iter().any(|e| {
+        matches!(
+            e.kind,
+            EventKind::Eof {
+                from: Peer::Server,
+                ..
+            }
+        )
+    });
+    if server_closed {
+        return None;
+    }
     Some(Finding::new(
         "client-no-quit",
         Stage::Quit,
@@ -124,6 +137,18 @@ mod tests {
         assert_eq!(ids(&check(&rec)), ["client-no-quit"]);
         let rec = client_record(&[b"EHLO client.test\r\n", b"QUIT\r\n"], true);
         assert!(check(&rec).is_empty());
+        // The server closed first: the client had nothing left to QUIT.
+        let mut s = Sim::greeted(0);
+        s.talk(1, b"EHLO client.test\r\n");
+        s.rec.push(
+            5_000,
+            EventKind::Eof {
+                from: Peer::Server,
+                tls: false,
+            },
+        );
+        s.eof(6);
+        assert!(check(&s.finish()).is_empty());
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! reads the client's bytes into the record and answers each complete line the way the mock
 //! does (the same record API, the same replies), at times the test chooses.
 
-use crate::record::{EventKind, Peer, Record, Stage};
+use crate::record::{
+    ClientHandshake, ClientHello, ClientTls, ClientTlsFailure, EventKind, Peer, Record, Stage,
+};
 use crate::server::{
     BYE, DATA_GO, EHLO_PLAIN, EHLO_TLS, GREETING, HELO_OK, MAIL_OK, OK, QUEUED, RCPT_OK,
     STARTTLS_READY, UNRECOGNIZED,
@@ -12,12 +14,25 @@ use crate::wire::request::{ClientLineKind, Verb};
 /// What the simulated server's handshake reports (the mock's format).
 pub const TLS_MESSAGE: &str = "TLSv1.3, TLS13_AES_256_GCM_SHA384, SNI mx.demo.test";
 
+/// The facts of the simulated server's handshakes.
+pub fn tls_facts() -> ClientTls {
+    ClientTls {
+        version: "TLSv1.3".into(),
+        cipher: "TLS13_AES_256_GCM_SHA384".into(),
+        sni: Some("mx.demo.test".into()),
+        alpn: None,
+        client_certificate: false,
+    }
+}
+
 /// A simulated server recording one connection.
 pub struct Sim {
     /// The record being built.
     pub rec: Record,
     tls: bool,
     closed: bool,
+    /// The stage of the command answered last (NOOP and the like stay in it, as in the mock).
+    stage: Stage,
     /// The EHLO reply before TLS.
     pub ehlo: &'static [u8],
     /// The EHLO reply inside TLS.
@@ -33,6 +48,7 @@ impl Sim {
             rec,
             tls: false,
             closed: false,
+            stage: Stage::Greeting,
             ehlo: EHLO_PLAIN,
             ehlo_tls: EHLO_TLS,
         }
@@ -83,21 +99,23 @@ impl Sim {
             && let Some(line) = self.rec.next_client_line()
         {
             let (stage, reply): (Stage, &[u8]) = match line.kind {
-                ClientLineKind::Message(_) => (Stage::Data, QUEUED),
+                ClientLineKind::Message(_) => (Stage::Dot, QUEUED),
                 ClientLineKind::Command(verb) => match verb {
                     Verb::Ehlo if self.tls => (Stage::Ehlo, self.ehlo_tls),
                     Verb::Ehlo => (Stage::Ehlo, self.ehlo),
-                    Verb::Helo => (Stage::Ehlo, HELO_OK),
+                    Verb::Helo => (Stage::Helo, HELO_OK),
                     Verb::Mail => (Stage::Mail, MAIL_OK),
                     Verb::Rcpt => (Stage::Rcpt, RCPT_OK),
                     Verb::Data => (Stage::Data, DATA_GO),
-                    Verb::Rset | Verb::Noop => (Stage::Quit, OK),
+                    Verb::Rset => (Stage::Rset, OK),
+                    Verb::Noop => (self.stage.clone(), OK),
                     Verb::Quit => (Stage::Quit, BYE),
                     Verb::Starttls => (Stage::Starttls, STARTTLS_READY),
                     Verb::Auth => (Stage::Ehlo, b"235 2.7.0 Authentication successful\r\n"),
                     _ => (Stage::Ehlo, UNRECOGNIZED),
                 },
             };
+            self.stage = stage.clone();
             self.write_us(at, stage, reply);
             at += 1;
             match line.verb() {
@@ -117,19 +135,56 @@ impl Sim {
                     if len > 0 {
                         self.rec.push(at, EventKind::PlaintextDiscarded { len });
                     }
-                    self.rec.push(
-                        at,
-                        EventKind::TlsHandshake {
-                            ok: true,
-                            message: TLS_MESSAGE.into(),
-                        },
-                    );
-                    self.tls = true;
+                    let hello = ClientHello {
+                        sni: Some("mx.demo.test".into()),
+                        alpn: vec![],
+                    };
+                    self.handshake_us(at, Some(hello), Ok(tls_facts()), TLS_MESSAGE);
                 }
                 _ => {}
             }
             at += 1;
         }
+    }
+
+    /// A TLS handshake at `at_ms` with these facts (TLS is on from here when it succeeded); the
+    /// transcript's words are `message`.
+    pub fn handshake(
+        &mut self,
+        at_ms: u64,
+        hello: Option<ClientHello>,
+        result: Result<ClientTls, ClientTlsFailure>,
+        message: &str,
+    ) {
+        let len = self.rec.discard_client_input();
+        if len > 0 {
+            self.rec
+                .push(at_ms * 1000, EventKind::PlaintextDiscarded { len });
+        }
+        self.handshake_us(at_ms * 1000, hello, result, message);
+    }
+
+    fn handshake_us(
+        &mut self,
+        at_us: u64,
+        hello: Option<ClientHello>,
+        result: Result<ClientTls, ClientTlsFailure>,
+        message: &str,
+    ) {
+        let ok = result.is_ok();
+        let event = self.rec.push(
+            at_us,
+            EventKind::TlsHandshake {
+                ok,
+                message: message.into(),
+            },
+        );
+        self.rec.client_handshake(ClientHandshake {
+            event,
+            hello,
+            result,
+        });
+        self.tls = ok;
     }
 
     /// Takes the next complete line without answering it (a server that holds its reply).

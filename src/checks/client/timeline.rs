@@ -446,16 +446,8 @@ impl<'a> Timeline<'a> {
             return stage.clone();
         }
         match self.lines().get(line).map(|l| l.kind) {
-            Some(ClientLineKind::Message(_)) => Stage::Data,
-            Some(ClientLineKind::Command(verb)) => match verb {
-                Verb::Ehlo | Verb::Helo | Verb::Auth => Stage::Ehlo,
-                Verb::Starttls => Stage::Starttls,
-                Verb::Mail => Stage::Mail,
-                Verb::Rcpt => Stage::Rcpt,
-                Verb::Data | Verb::Bdat => Stage::Data,
-                Verb::Rset | Verb::Quit => Stage::Quit,
-                _ => Stage::Ehlo,
-            },
+            Some(ClientLineKind::Message(_)) => Stage::Dot,
+            Some(ClientLineKind::Command(verb)) => Stage::of_verb(verb).unwrap_or(Stage::Ehlo),
             None => Stage::Greeting,
         }
     }

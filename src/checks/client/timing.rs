@@ -1,6 +1,7 @@
 //! Client timing (SPEC §8): writing before the greeting had ended (`client-pregreet`), sending a
 //! command in the middle of a multi-line reply (`client-multiline-early`), and giving up while a
-//! reply was due, earlier than RFC 5321 §4.5.3.2 allows (`client-timeout-short`).
+//! reply was due, earlier than RFC 5321 §4.5.3.2 allows (`client-timeout-short`), and sending
+//! nothing until the server gave up waiting for it (`client-silent`).
 
 use super::timeline::{QUOTE_BYTES, Sent, Timeline, quote_bytes, redact};
 use crate::checks::{Anchor, Finding, ms};
@@ -22,7 +23,65 @@ pub(super) fn check(tl: &Timeline) -> Vec<Finding> {
     out.extend(pregreet(tl));
     out.extend(multiline_early(tl));
     out.extend(timeout_short(tl));
+    out.extend(silent(tl));
     out
+}
+
+/// `client-silent`: the server gave up waiting for the client (a timeout recorded while the
+/// greeting was out and no reply was due: the client's turn), the client having sent nothing
+/// in all that time. A handshake that timed out is `client-tls`'s.
+fn silent(tl: &Timeline) -> Option<Finding> {
+    let (event, stage, waited_ms) = tl.rec.events.iter().enumerate().find_map(|(i, e)| match &e
+        .kind
+    {
+        EventKind::Timeout { stage, waited_ms } if *stage != Stage::Tls => {
+            Some((i, stage.clone(), *waited_ms))
+        }
+        _ => None,
+    })?;
+    if event >= tl.horizon {
+        return None;
+    }
+    let lines = tl.lines().partition_point(|l| l.last_read < event);
+    let due = tl.due_at(event, lines);
+    if due.greeting || !tl.due_lines(&due).is_empty() {
+        return None;
+    }
+    let read_any = tl.rec.events[..event].iter().any(|e| {
+        matches!(
+            e.kind,
+            EventKind::Read {
+                from: Peer::Client,
+                ..
+            }
+        )
+    });
+    let waited = ms(waited_ms * 1000);
+    let (summary, after) = match lines.checked_sub(1) {
+        _ if !read_any => (
+            format!("the client connected and sent nothing for {waited}, until the server gave up"),
+            "after the greeting".to_string(),
+        ),
+        None => (
+            format!("the client stopped sending for {waited}, until the server gave up"),
+            "after its first bytes, before any complete command,".to_string(),
+        ),
+        Some(last) => (
+            format!("the client stopped sending for {waited}, until the server gave up"),
+            format!("after \"{}\" had been answered", tl.quote(last)),
+        ),
+    };
+    Some(Finding::new(
+        "client-silent",
+        stage,
+        Anchor::Event(event),
+        summary,
+        format!(
+            "{after} the client sent no byte for {waited}, while it was the client's turn, and \
+             the server closed the connection; RFC 5321 §4.5.3.2.7 has a server wait at least 5 \
+             minutes for the next command"
+        ),
+    ))
 }
 
 /// `client-pregreet`: client reads recorded before the write that completed the greeting's
@@ -211,7 +270,7 @@ fn timeout_short(tl: &Timeline) -> Option<Finding> {
         let l = &tl.lines()[oldest];
         let (stage, min, what, section) = match l.kind {
             ClientLineKind::Message(_) => (
-                Stage::Data,
+                Stage::Dot,
                 timeouts::DATA_END,
                 "the final dot, while the reply to it",
                 "§4.5.3.2.6",
@@ -408,15 +467,15 @@ mod tests {
             s.talk(40, b"DATA\r\n");
             s.read(50, b"Subject: x\r\n\r\nbody\r\n.\r\n");
             assert!(s.take().is_some());
-            s.write(51, Stage::Data, b"250-2.0.0 Message received\r\n");
+            s.write(51, Stage::Dot, b"250-2.0.0 Message received\r\n");
             if quit_at_us < 10_051_000 {
                 s.read_us(quit_at_us, b"QUIT\r\n");
             }
-            s.write(10_051, Stage::Data, b"250-2.0.0 Still checking\r\n");
+            s.write(10_051, Stage::Dot, b"250-2.0.0 Still checking\r\n");
             if quit_at_us > 10_051_000 {
                 s.read_us(quit_at_us, b"QUIT\r\n");
             }
-            s.write(20_051, Stage::Data, QUEUED);
+            s.write(20_051, Stage::Dot, QUEUED);
             s.answer(20_052);
             s.eof(20_060);
             let f = run(&s.finish());
@@ -475,7 +534,11 @@ mod tests {
         });
         let f = run(&rec);
         assert_eq!(ids(&f), ["client-timeout-short"]);
-        assert_eq!(f[0].stage, Stage::Data);
+        assert_eq!(
+            f[0].stage,
+            Stage::Dot,
+            "the wait after the dot is stage dot"
+        );
         let d = &f[0].detail;
         assert!(
             d.contains("closed the connection 30.0 s after the final dot"),
@@ -509,7 +572,7 @@ mod tests {
         s.talk(40, b"DATA\r\n");
         s.read(50, b"Subject: x\r\n\r\nbody\r\n.\r\nQUIT\r\n");
         assert!(s.take().is_some());
-        s.write(660_050, Stage::Data, QUEUED);
+        s.write(660_050, Stage::Dot, QUEUED);
         s.answer(660_051);
         s.eof(660_060);
         assert!(run(&s.finish()).is_empty());
@@ -600,6 +663,79 @@ mod tests {
         s.read(10, b"EHLO client.example.org\r\n");
         assert!(s.take().is_some());
         s.eof(1000);
+        assert!(run(&s.finish()).is_empty());
+    }
+
+    /// The server's idle timeout at `at_ms` in `stage`, its 421 and its close.
+    fn idled_out(s: &mut Sim, at_ms: u64, stage: Stage) {
+        s.rec.push(
+            at_ms * 1000,
+            EventKind::Timeout {
+                stage: stage.clone(),
+                waited_ms: 300_000,
+            },
+        );
+        s.write(
+            at_ms,
+            stage,
+            b"421 4.4.2 mx.demo.test Error: timeout exceeded\r\n",
+        );
+        s.rec.push(
+            at_ms * 1000 + 1,
+            EventKind::Eof {
+                from: Peer::Server,
+                tls: false,
+            },
+        );
+    }
+
+    #[test]
+    fn a_client_that_never_speaks_is_silent() {
+        let mut s = Sim::greeted(1);
+        idled_out(&mut s, 300_001, Stage::Greeting);
+        s.eof(300_002);
+        let f = run(&s.finish());
+        assert_eq!(ids(&f), ["client-silent"]);
+        assert_eq!(f[0].stage, Stage::Greeting);
+        assert_eq!(
+            f[0].summary,
+            "the client connected and sent nothing for 300.0 s, until the server gave up"
+        );
+        assert!(
+            f[0].detail.starts_with("after the greeting"),
+            "{}",
+            f[0].detail
+        );
+        assert!(f[0].detail.contains("§4.5.3.2.7"), "{}", f[0].detail);
+    }
+
+    #[test]
+    fn a_client_that_stops_after_a_command_is_silent_and_a_due_reply_is_not_its_turn() {
+        let mut s = Sim::greeted(1);
+        s.talk(10, b"EHLO client.example.org\r\n");
+        idled_out(&mut s, 300_011, Stage::Ehlo);
+        let f = run(&s.finish());
+        assert_eq!(ids(&f), ["client-silent"]);
+        assert_eq!(f[0].stage, Stage::Ehlo);
+        assert!(
+            f[0].detail
+                .starts_with("after \"EHLO client.example.org\" had been answered"),
+            "{}",
+            f[0].detail
+        );
+        // A reply was due (the server held it): the wait was the client's, not its silence.
+        let mut s = Sim::greeted(1);
+        s.talk(10, b"EHLO client.example.org\r\n");
+        s.read(20, b"MAIL FROM:<a@example.org>\r\n");
+        assert!(s.take().is_some());
+        idled_out(&mut s, 300_021, Stage::Mail);
+        assert!(!ids(&run(&s.finish())).contains(&"client-silent"));
+        // Before the greeting was out, or in a TLS handshake: not this finding.
+        let mut s = Sim::new();
+        idled_out(&mut s, 300_000, Stage::Greeting);
+        assert!(!ids(&run(&s.finish())).contains(&"client-silent"));
+        let mut s = Sim::greeted(1);
+        idled_out(&mut s, 60_000, Stage::Tls);
         assert!(run(&s.finish()).is_empty());
     }
 }

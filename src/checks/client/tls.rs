@@ -3,7 +3,7 @@
 
 use super::timeline::{Timeline, quote_bytes};
 use crate::checks::{Anchor, Finding};
-use crate::record::{EventKind, Stage};
+use crate::record::{ClientHandshake, ClientTls, ClientTlsFailure, Stage};
 use crate::wire::request::Verb;
 
 /// The TLS findings of one connection.
@@ -79,50 +79,99 @@ fn auth_plaintext(tl: &Timeline) -> Option<Finding> {
     ))
 }
 
-/// `client-tls`: each successful TLS handshake, with what the server recorded of it (the mock
-/// writes `version, cipher, SNI name`).
+/// `client-tls`: each TLS handshake of the client, from the facts the server recorded at it:
+/// what was negotiated (version, cipher, SNI, ALPN, a client certificate), or why it failed.
 fn client_tls(tl: &Timeline) -> Vec<Finding> {
     tl.rec
-        .events
+        .client
+        .handshakes
         .iter()
-        .enumerate()
-        .filter_map(|(i, e)| match &e.kind {
-            EventKind::TlsHandshake { ok: true, message } => Some(Finding::new(
+        .map(|h| {
+            let (summary, detail) = match &h.result {
+                Ok(tls) => ("the client used TLS".to_string(), describe(h, tls)),
+                Err(why) => (
+                    "the client's TLS handshake failed".to_string(),
+                    failed(h, why),
+                ),
+            };
+            Finding::new(
                 "client-tls",
                 Stage::Tls,
-                Anchor::Event(i),
-                "the client used TLS",
-                describe(message),
-            )),
-            _ => None,
+                Anchor::Event(h.event),
+                summary,
+                detail,
+            )
         })
         .collect()
 }
 
-/// The detail of `client-tls` from the handshake summary `TLSv1.3, <cipher>, SNI <name>`.
-fn describe(message: &str) -> String {
-    let parts: Vec<&str> = message.splitn(3, ", ").collect();
-    let safe = |s: &str| quote_bytes(s.as_bytes(), s.len());
-    match parts[..] {
-        [version, cipher, sni] if sni.starts_with("SNI ") => {
-            let sni = match &sni[4..] {
-                "none" => "no SNI (the client did not name the server)".to_string(),
-                name => format!("SNI {}", safe(name)),
-            };
-            let old = if matches!(version, "TLSv1.0" | "TLSv1.1" | "TLSv1" | "SSLv3") {
-                "; that version is deprecated (RFC 8996)"
-            } else {
-                ""
-            };
-            format!("{}, cipher {}, {sni}{old}", safe(version), safe(cipher))
+fn safe(s: &str) -> String {
+    quote_bytes(s.as_bytes(), s.len())
+}
+
+/// `TLSv1.3, cipher TLS13_AES_256_GCM_SHA384, SNI mx.demo.test`, then ALPN and the client
+/// certificate when there is something to say, and a note on deprecated versions.
+fn describe(h: &ClientHandshake, tls: &ClientTls) -> String {
+    let sni = match &tls.sni {
+        None => "no SNI (the client did not name the server)".to_string(),
+        Some(name) => format!("SNI {}", safe(name)),
+    };
+    let offered = h.hello.as_ref().map_or(&[][..], |hello| &hello.alpn[..]);
+    let alpn = match (&tls.alpn, offered) {
+        (Some(agreed), _) => format!(", ALPN {}", safe(agreed)),
+        (None, []) => String::new(),
+        (None, offered) => format!(
+            ", ALPN offered ({}) and none agreed",
+            offered
+                .iter()
+                .map(|p| safe(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let cert = if tls.client_certificate {
+        ", with a client certificate"
+    } else {
+        ""
+    };
+    let old = if matches!(
+        tls.version.as_str(),
+        "TLSv1.0" | "TLSv1.1" | "TLSv1" | "SSLv3"
+    ) {
+        "; that version is deprecated (RFC 8996)"
+    } else {
+        ""
+    };
+    format!(
+        "{}, cipher {}, {sni}{alpn}{cert}{old}",
+        safe(&tls.version),
+        safe(&tls.cipher)
+    )
+}
+
+/// Why the handshake failed, with what the ClientHello asked for and what to look at.
+fn failed(h: &ClientHandshake, why: &ClientTlsFailure) -> String {
+    let asked = match h.hello.as_ref().and_then(|hello| hello.sni.as_deref()) {
+        Some(name) => format!(" (its ClientHello named {})", safe(name)),
+        None if h.hello.is_some() => " (its ClientHello named no server)".to_string(),
+        None => String::new(),
+    };
+    let hint = match why {
+        ClientTlsFailure::CertificateRejected { .. } => {
+            "; give the client the server's CA as trust anchor, or the server a certificate the client trusts for the name it asked for"
         }
-        _ => safe(message),
-    }
+        ClientTlsFailure::NoCommonParameters => {
+            "; the client offers only versions or ciphers the server does not (TLS 1.2 is the oldest accepted)"
+        }
+        ClientTlsFailure::NotTls => "; the client took the 220 to STARTTLS for something else",
+        _ => "",
+    };
+    format!("{why}{asked}{hint}")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{Sim, TLS_MESSAGE, patient_client};
+    use super::super::testkit::{Sim, patient_client, tls_facts};
     use super::*;
     use crate::checks::testkit::ids;
     use crate::record::Record;
@@ -139,9 +188,72 @@ mod tests {
             f[0].detail,
             "TLSv1.3, cipher TLS13_AES_256_GCM_SHA384, SNI mx.demo.test"
         );
-        assert!(describe("TLSv1.1, X, SNI none").contains("no SNI"));
-        assert!(describe("TLSv1.1, X, SNI none").contains("RFC 8996"));
-        assert_eq!(describe("odd\x1b[31m"), "odd\\x1b[31m");
+    }
+
+    /// The detail is built from the facts recorded at the handshake, never from its prose.
+    #[test]
+    fn the_detail_comes_from_the_recorded_facts() {
+        let tls = ClientTls {
+            version: "TLSv1.1".into(),
+            cipher: "X\x1b[31m".into(),
+            sni: None,
+            alpn: None,
+            client_certificate: true,
+        };
+        let hello = crate::record::ClientHello {
+            sni: None,
+            alpn: vec!["smtp".into(), "h2".into()],
+        };
+        let mut s = Sim::greeted(1);
+        s.talk(10, b"EHLO client.example.org\r\n");
+        s.read(20, b"STARTTLS\r\n");
+        assert!(s.take().is_some());
+        s.write(21, Stage::Starttls, crate::server::STARTTLS_READY);
+        s.handshake(
+            25,
+            Some(hello),
+            Ok(tls),
+            "prose that says TLSv1.3, Y, SNI z",
+        );
+        let f = run(&s.finish());
+        assert_eq!(ids(&f), ["client-tls"]);
+        let d = &f[0].detail;
+        assert!(d.starts_with("TLSv1.1, cipher X\\x1b[31m, no SNI"), "{d}");
+        assert!(d.contains("ALPN offered (smtp, h2) and none agreed"), "{d}");
+        assert!(d.contains("with a client certificate"), "{d}");
+        assert!(d.contains("RFC 8996"), "{d}");
+        assert!(!d.contains("TLSv1.3") && !d.contains("SNI z"), "{d}");
+    }
+
+    #[test]
+    fn a_failed_handshake_says_why() {
+        let hello = crate::record::ClientHello {
+            sni: Some("mx.example.org".into()),
+            alpn: vec![],
+        };
+        let mut s = Sim::greeted(1);
+        s.talk(10, b"EHLO client.example.org\r\n");
+        s.read(20, b"STARTTLS\r\n");
+        assert!(s.take().is_some());
+        s.write(21, Stage::Starttls, crate::server::STARTTLS_READY);
+        s.handshake(
+            25,
+            Some(hello),
+            Err(ClientTlsFailure::CertificateRejected {
+                alert: "unknown_ca".into(),
+            }),
+            "received fatal alert: UnknownCA",
+        );
+        let f = run(&s.finish());
+        assert_eq!(ids(&f), ["client-tls"]);
+        assert_eq!(f[0].summary, "the client's TLS handshake failed");
+        assert!(
+            f[0].detail.starts_with(
+                "the client refused the server's certificate (alert unknown_ca) (its ClientHello named mx.example.org)"
+            ),
+            "{}",
+            f[0].detail
+        );
     }
 
     #[test]
@@ -184,9 +296,6 @@ mod tests {
         s.talk(40, b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
         let f = run(&s.finish());
         assert_eq!(ids(&f), ["client-tls"]);
-        assert!(
-            f[0].detail
-                .contains(TLS_MESSAGE.split(", ").nth(1).unwrap())
-        );
+        assert!(f[0].detail.contains(&tls_facts().cipher), "{}", f[0].detail);
     }
 }

@@ -9,8 +9,13 @@ use crate::record::{ConnectFailure, EventKind};
 pub fn check(a: &Attempt) -> Vec<Finding> {
     let rec = &a.record;
     let mut out = Vec::new();
-    let addr = a.target.addr;
+    // The address each failure is about: the one being connected to (a proxy tries the
+    // upstream's addresses in turn), else the attempt's.
+    let mut addr = a.target.addr;
     for e in &rec.events {
+        if let EventKind::Connecting { addr: tried } = &e.kind {
+            addr = *tried;
+        }
         if let EventKind::ConnectFailed { failure, message } = &e.kind {
             let (id, what) = match failure {
                 ConnectFailure::Refused => ("connect-refused", "refused the connection"),
@@ -85,10 +90,25 @@ mod tests {
         a.outcome = Outcome::ConnectFailed;
         a.failed_stage = Some(Stage::Connect);
         a.target.addr = "127.0.0.1:2525".parse().unwrap();
+        if let EventKind::Connecting { addr } = &mut a.record.events[0].kind {
+            *addr = a.target.addr;
+        }
         let f = check(&a);
         assert_eq!(ids(&f), vec!["connect-refused"]);
         // The command names the port that was probed, not 25.
         assert!(f[0].detail.contains("'sport = :2525'"), "{}", f[0].detail);
+        // Each failure names the address being connected to (a proxy tries several).
+        let other: std::net::SocketAddr = "[::1]:2526".parse().unwrap();
+        a.record
+            .events
+            .insert(1, ev(50, EventKind::Connecting { addr: other }));
+        let f = check(&a);
+        assert!(
+            f[0].summary.starts_with("[::1]:2526 refused"),
+            "{}",
+            f[0].summary
+        );
+        assert!(f[0].detail.contains("'sport = :2526'"), "{}", f[0].detail);
     }
 
     #[test]

@@ -246,6 +246,35 @@ mod tests {
         a
     }
 
+    /// The final dot is the write of stage `dot`: a write after DATA that awaits a reply but is
+    /// labelled `data` (the old label) is content, not the dot.
+    #[test]
+    fn the_dot_is_the_write_of_stage_dot() {
+        let a = with_dot_reply(vec![read(20, b"250 2.0.0 Ok: queued as X\r\n")]);
+        let dot = a
+            .record
+            .events
+            .iter()
+            .position(
+                |e| matches!(&e.kind, EventKind::Write { bytes, .. } if bytes == b"\r\n.\r\n"),
+            )
+            .unwrap();
+        let d = a.data.as_ref().unwrap();
+        assert_eq!(d.dot_event, Some(dot), "the write of stage dot");
+        assert_eq!(d.dot_written_us, Some(10_000));
+        assert!(d.dot_reply.is_some());
+        let mut old = a.record.clone();
+        if let EventKind::Write { stage, .. } = &mut old.events[dot].kind {
+            *stage = Stage::Data;
+        }
+        let d = DataResult::from_record(&old).unwrap();
+        assert_eq!(
+            d.dot_event, None,
+            "a `data` write is never taken for the dot"
+        );
+        assert_eq!(d.dot_reply, None);
+    }
+
     fn ctx() -> CheckContext {
         CheckContext {
             dot_slow: std::time::Duration::from_secs(2),

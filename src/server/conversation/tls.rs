@@ -1,12 +1,8 @@
 //! STARTTLS on the scripted server's side: the handshake, and what the client negotiated recorded as facts.
 
-use tokio::net::TcpStream;
-use tokio::time::timeout;
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
-
 use super::{Conn, Conversation, Flow, HANDSHAKE_MAX};
-use crate::record::{EventKind, Record, Stage};
+use crate::record::{ClientHandshake, ClientTls, ClientTlsFailure, EventKind, Stage};
+use crate::server::handshake::accept;
 use crate::server::pki::tls_config;
 
 impl Conversation {
@@ -40,69 +36,57 @@ impl Conversation {
         let Conn::Plain(tcp) = std::mem::replace(&mut self.conn, Conn::Gone) else {
             return Flow::Done;
         };
-        let result = timeout(HANDSHAKE_MAX, TlsAcceptor::from(config).accept(tcp)).await;
+        let result = accept(config, tcp, HANDSHAKE_MAX).await;
         let at = self.now_us();
         match result {
-            Ok(Ok(tls)) => {
-                record_client_tls(&mut self.record, &tls);
-                let message = describe_tls(&tls);
-                self.record
+            Ok((hello, tls, stream)) => {
+                let message = describe(&tls);
+                let event = self
+                    .record
                     .push(at, EventKind::TlsHandshake { ok: true, message });
-                self.conn = Conn::Tls(Box::new(tls));
+                self.record.client_handshake(ClientHandshake {
+                    event,
+                    hello: Some(hello),
+                    result: Ok(tls),
+                });
+                self.conn = Conn::Tls(Box::new(stream));
                 self.tls = true;
                 self.greeted = false;
                 self.mail = false;
                 self.rcpts = 0;
                 Flow::Go
             }
-            Ok(Err(e)) => {
-                let message = e.to_string();
-                self.record
-                    .push(at, EventKind::TlsHandshake { ok: false, message });
-                Flow::Done
-            }
-            Err(_) => {
-                self.record.push(
-                    at,
+            Err(f) => {
+                let kind = if f.failure == ClientTlsFailure::Timeout {
                     EventKind::Timeout {
                         stage: Stage::Tls,
                         waited_ms: HANDSHAKE_MAX.as_millis() as u64,
-                    },
-                );
+                    }
+                } else {
+                    EventKind::TlsHandshake {
+                        ok: false,
+                        message: f.message,
+                    }
+                };
+                let event = self.record.push(at, kind);
+                self.record.client_handshake(ClientHandshake {
+                    event,
+                    hello: f.hello,
+                    result: Err(f.failure),
+                });
                 Flow::Done
             }
         }
     }
 }
 
-/// Records what the client negotiated, as facts: version, cipher, SNI.
-fn record_client_tls(record: &mut Record, tls: &TlsStream<TcpStream>) {
-    let conn = tls.get_ref().1;
-    let version = match conn.protocol_version() {
-        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
-        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
-        Some(v) => format!("{v:?}"),
-        None => "unknown".to_string(),
-    };
-    let cipher = conn
-        .negotiated_cipher_suite()
-        .map_or_else(|| "unknown".to_string(), |s| format!("{:?}", s.suite()));
-    record.set_client_tls(version, cipher, conn.server_name().map(str::to_string));
-}
-
-/// `TLSv1.3, TLS13_AES_256_GCM_SHA384, SNI mx.demo.test`: what the client negotiated.
-fn describe_tls(tls: &TlsStream<TcpStream>) -> String {
-    let conn = tls.get_ref().1;
-    let version = match conn.protocol_version() {
-        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_string(),
-        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_string(),
-        Some(v) => format!("{v:?}"),
-        None => "unknown version".to_string(),
-    };
-    let suite = conn.negotiated_cipher_suite().map_or_else(
-        || "unknown cipher".to_string(),
-        |s| format!("{:?}", s.suite()),
-    );
-    let sni = conn.server_name().unwrap_or("none");
-    format!("{version}, {suite}, SNI {sni}")
+/// `TLSv1.3, TLS13_AES_256_GCM_SHA384, SNI mx.demo.test` (the transcript's line; the facts
+/// are in the record).
+pub(crate) fn describe(tls: &ClientTls) -> String {
+    format!(
+        "{}, {}, SNI {}",
+        tls.version,
+        tls.cipher,
+        tls.sni.as_deref().unwrap_or("none")
+    )
 }

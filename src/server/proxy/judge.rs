@@ -132,11 +132,13 @@ fn server_view(p: &ProxyRecord) -> Record {
 }
 
 /// The upstream side as an [`Attempt`]: target, outcome, EHLO, TLS, stages, DATA.
-fn attempt(p: &ProxyRecord) -> Attempt {
+pub(super) fn attempt(p: &ProxyRecord) -> Attempt {
     let rec = server_view(p);
     let mut ehlos = Vec::new();
     for (i, r) in rec.replies.iter().enumerate() {
-        if r.stage != Stage::Ehlo || !r.code.is_some_and(|c| (200..300).contains(&c)) {
+        if !matches!(r.stage, Stage::Ehlo | Stage::Helo)
+            || !r.code.is_some_and(|c| (200..300).contains(&c))
+        {
             continue;
         }
         let Some(verb) = command_verb(p, r.command_event) else {
@@ -171,14 +173,7 @@ fn attempt(p: &ProxyRecord) -> Attempt {
         .find(|e| !e.tls)
         .cloned()
         .filter(|_| ehlo.as_ref().is_some_and(|e| e.tls));
-    let stages = rec
-        .replies
-        .iter()
-        .map(|r| StageTime {
-            stage: r.stage.clone(),
-            duration_ms: r.completed_at_us.saturating_sub(r.awaited_at_us) as f64 / 1000.0,
-        })
-        .collect();
+    let stages = stages(&rec);
     let quit_sent = p
         .record
         .client_lines
@@ -212,6 +207,37 @@ fn attempt(p: &ProxyRecord) -> Attempt {
     }
 }
 
+/// The upstream's steps as a probe lists them (SPEC §5): each step once under its own name,
+/// from the end of the step before it (the connect from the accept) to its reply, so that the
+/// durations add up to the time of the last reply. A reply in the stage of the one before it
+/// (one RCPT per recipient, a NOOP) adds to that step.
+fn stages(rec: &Record) -> Vec<StageTime> {
+    let mut out: Vec<StageTime> = Vec::new();
+    let connected = rec.events.iter().find_map(|e| match e.kind {
+        EventKind::Connected { .. } => Some(e.at_us),
+        _ => None,
+    });
+    if let Some(at) = connected {
+        out.push(StageTime {
+            stage: Stage::Connect,
+            duration_ms: at as f64 / 1000.0,
+        });
+    }
+    let mut from = connected.unwrap_or(0);
+    for r in &rec.replies {
+        let ms = r.completed_at_us.saturating_sub(from) as f64 / 1000.0;
+        from = from.max(r.completed_at_us);
+        match out.last_mut() {
+            Some(last) if last.stage == r.stage => last.duration_ms += ms,
+            _ => out.push(StageTime {
+                stage: r.stage.clone(),
+                duration_ms: ms,
+            }),
+        }
+    }
+    out
+}
+
 /// The verb of the client line that ended at `event` (the last one there).
 fn command_verb(p: &ProxyRecord, event: Option<usize>) -> Option<Verb> {
     let event = event?;
@@ -242,7 +268,7 @@ fn data_result(p: &ProxyRecord, rec: &Record) -> Option<DataResult> {
         .iter()
         .enumerate()
         .skip(data_reply + 1)
-        .find(|(_, r)| r.stage == Stage::Data)
+        .find(|(_, r)| r.stage == Stage::Dot)
     {
         d.dot_reply = Some(i);
         d.dot_code = dot.code;

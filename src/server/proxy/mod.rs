@@ -55,8 +55,8 @@ pub const IDLE_DEFAULT: Duration = Duration::from_secs(10 * 60);
 pub struct ProxyOptions {
     /// The upstream as the user named it (host name for SNI and the report).
     pub upstream_host: String,
-    /// The upstream address, resolved once.
-    pub upstream: SocketAddr,
+    /// The upstream's addresses, resolved once, tried in this order on each connection.
+    pub upstreams: Vec<SocketAddr>,
     /// Passthrough or terminate.
     pub mode: TlsMode,
     /// The certificate shown to clients in terminate mode.
@@ -65,7 +65,7 @@ pub struct ProxyOptions {
     pub roots: Arc<rustls::RootCertStore>,
     /// Wait without a byte in either direction before ending (capped at [`IDLE_MAX`]).
     pub idle: Duration,
-    /// Wait for the upstream's TCP connect.
+    /// Wait for each of the upstream's addresses to accept the TCP connect.
     pub connect_timeout: Duration,
     /// Accept this many connections, then stop listening.
     pub max_connections: Option<u64>,
@@ -82,7 +82,7 @@ pub struct ProxyRecord {
     pub listen: Option<SocketAddr>,
     /// The upstream as named.
     pub upstream_host: String,
-    /// The upstream address.
+    /// The upstream address connected to (the last one tried when none answered).
     pub upstream: SocketAddr,
     /// When the connection was accepted.
     pub started_at: SystemTime,
@@ -167,14 +167,22 @@ pub fn split_upstream(s: &str) -> io::Result<(String, u16)> {
     }
 }
 
-/// Resolves the upstream once: its first address.
-pub async fn resolve_upstream(s: &str) -> io::Result<(String, SocketAddr)> {
+/// Resolves the upstream once: all its addresses, in the resolver's order, each once.
+pub async fn resolve_upstream(s: &str) -> io::Result<(String, Vec<SocketAddr>)> {
     let (host, port) = split_upstream(s)?;
-    let addr = tokio::net::lookup_host((host.as_str(), port))
-        .await?
-        .next()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address")))?;
-    Ok((host, addr))
+    let mut addrs: Vec<SocketAddr> = Vec::new();
+    for a in tokio::net::lookup_host((host.as_str(), port)).await? {
+        if !addrs.contains(&a) {
+            addrs.push(a);
+        }
+    }
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{host} has no address"),
+        ));
+    }
+    Ok((host, addrs))
 }
 
 #[cfg(test)]

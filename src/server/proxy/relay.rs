@@ -24,8 +24,11 @@ use super::tls::{cipher_name, version_name};
 use super::{IDLE_MAX, ProxyOptions, ProxyRecord, TlsMode};
 use crate::record::attempt::Outcome;
 use crate::record::tls::TlsInfo;
-use crate::record::{Budget, ConnectFailure, EventKind, Peer, Record, ReplyRecord, Stage};
+use crate::record::{
+    Budget, ClientHandshake, ConnectFailure, EventKind, Peer, Record, ReplyRecord, Stage,
+};
 use crate::server::RecentMessages;
+use crate::server::handshake::accept;
 use crate::wire::reply::{ReplyAssembler, ReplyParser};
 use crate::wire::request::{ClientLine, Verb};
 
@@ -215,21 +218,16 @@ struct Session {
     upstream_tls: Option<TlsInfo>,
     outcome: Outcome,
     failed_stage: Option<Stage>,
+    /// The upstream address connected to (or being tried).
+    upstream: std::net::SocketAddr,
     /// This connection's number in the run, and the run's recent messages (duplicates).
     n: u64,
     recent: Arc<Mutex<RecentMessages>>,
 }
 
+/// The stage of a relayed command (SPEC §5 names); NOOP, AUTH and the like count as `ehlo`.
 fn stage_of(verb: Verb) -> Stage {
-    match verb {
-        Verb::Ehlo | Verb::Helo => Stage::Ehlo,
-        Verb::Starttls => Stage::Starttls,
-        Verb::Mail => Stage::Mail,
-        Verb::Rcpt => Stage::Rcpt,
-        Verb::Data | Verb::Bdat => Stage::Data,
-        Verb::Rset | Verb::Quit => Stage::Quit,
-        _ => Stage::Ehlo,
-    }
+    Stage::of_verb(verb).unwrap_or(Stage::Ehlo)
 }
 
 impl Session {
@@ -314,7 +312,8 @@ impl Session {
                         self.rec.message_duplicate(at, index, connection, id);
                     }
                 }
-                (Stage::Data, None, m)
+                // The final dot: what the client waits for now is the reply to it.
+                (Stage::Dot, None, m)
             }
             (None, Some(v)) if self.redacting => (Stage::Ehlo, Some(v), None),
             (None, Some(v)) => (stage_of(v), Some(v), None),
@@ -456,6 +455,11 @@ pub(super) async fn connection(
         upstream_tls: None,
         outcome: Outcome::Completed,
         failed_stage: None,
+        upstream: opts
+            .upstreams
+            .first()
+            .copied()
+            .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0))),
         n,
         recent,
     };
@@ -475,7 +479,7 @@ pub(super) async fn connection(
         peer,
         listen,
         upstream_host: opts.upstream_host.clone(),
-        upstream: opts.upstream,
+        upstream: s.upstream,
         started_at,
         duration: s.start.elapsed(),
         record: s.rec,
@@ -498,53 +502,82 @@ pub(super) async fn connection(
 
 /// Connects to the upstream and relays until both sides are done or a wait runs out.
 async fn run(s: &mut Session, client: TcpStream, opts: &ProxyOptions) {
-    s.rec.push(
-        0,
-        EventKind::Connecting {
-            addr: opts.upstream,
-        },
-    );
-    let upstream = match timeout(opts.connect_timeout, TcpStream::connect(opts.upstream)).await {
-        Ok(Ok(u)) => u,
-        Ok(Err(e)) => {
-            let failure = match e.kind() {
-                io::ErrorKind::ConnectionRefused => ConnectFailure::Refused,
-                io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
-                    ConnectFailure::Unreachable
-                }
-                io::ErrorKind::TimedOut => ConnectFailure::Timeout,
-                _ => ConnectFailure::Other,
-            };
-            return connect_failed(s, failure, e.to_string());
-        }
-        Err(_) => {
-            let msg = format!(
-                "no answer within {}",
-                humantime::format_duration(opts.connect_timeout)
-            );
-            return connect_failed(s, ConnectFailure::Timeout, msg);
-        }
+    let Some(upstream) = connect(s, opts).await else {
+        s.due.clear();
+        s.outcome(Outcome::ConnectFailed, Some(Stage::Connect));
+        return;
     };
     let _ = upstream.set_nodelay(true);
     let _ = client.set_nodelay(true);
-    let at = s.now();
-    s.rec.push(
-        at,
-        EventKind::Connected {
-            local: upstream.local_addr().ok(),
-        },
-    );
     let mut c = Link::Plain(client);
     let mut u = Link::Plain(upstream);
     relay(s, &mut c, &mut u, opts).await;
 }
 
-fn connect_failed(s: &mut Session, failure: ConnectFailure, message: String) {
-    let at = s.now();
-    s.rec
-        .push(at, EventKind::ConnectFailed { failure, message });
-    s.due.clear();
-    s.outcome(Outcome::ConnectFailed, Some(Stage::Connect));
+/// Tries the upstream's addresses in order, each within the connect timeout, until one
+/// accepts; every try is in the record, and [`Session::upstream`] names the one used.
+async fn connect(s: &mut Session, opts: &ProxyOptions) -> Option<TcpStream> {
+    let total = opts.upstreams.len();
+    for (n, &addr) in opts.upstreams.iter().enumerate() {
+        s.upstream = addr;
+        let at = s.now();
+        s.rec.push(at, EventKind::Connecting { addr });
+        let (failure, message) = match timeout(opts.connect_timeout, TcpStream::connect(addr)).await
+        {
+            Ok(Ok(u)) => {
+                let at = s.now();
+                s.rec.push(
+                    at,
+                    EventKind::Connected {
+                        local: u.local_addr().ok(),
+                    },
+                );
+                if total > 1 {
+                    s.note(
+                        Stage::Connect,
+                        format!(
+                            "connected to {addr}, address {} of {total} of {}",
+                            n + 1,
+                            opts.upstream_host
+                        ),
+                    );
+                }
+                return Some(u);
+            }
+            Ok(Err(e)) => {
+                let failure = match e.kind() {
+                    io::ErrorKind::ConnectionRefused => ConnectFailure::Refused,
+                    io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+                        ConnectFailure::Unreachable
+                    }
+                    io::ErrorKind::TimedOut => ConnectFailure::Timeout,
+                    _ => ConnectFailure::Other,
+                };
+                (failure, e.to_string())
+            }
+            Err(_) => (
+                ConnectFailure::Timeout,
+                format!(
+                    "no answer within {}",
+                    humantime::format_duration(opts.connect_timeout)
+                ),
+            ),
+        };
+        let at = s.now();
+        s.rec
+            .push(at, EventKind::ConnectFailed { failure, message });
+    }
+    if total == 0 {
+        let at = s.now();
+        s.rec.push(
+            at,
+            EventKind::ConnectFailed {
+                failure: ConnectFailure::Other,
+                message: format!("{} has no address", opts.upstream_host),
+            },
+        );
+    }
+    None
 }
 
 async fn relay(s: &mut Session, c: &mut Link, u: &mut Link, opts: &ProxyOptions) {
@@ -722,16 +755,13 @@ fn idle_timeout(s: &mut Session, waited: Duration) {
             s.outcome(Outcome::Timeout, Some(stage));
         }
         None => {
-            s.rec.push(
-                at,
-                EventKind::Note {
-                    stage: Stage::Quit,
-                    message: format!(
-                        "the client sent nothing for {} while no reply was due; the proxy closed both sides",
-                        humantime::format_duration(Duration::from_millis(waited_ms))
-                    ),
-                },
-            );
+            // Nobody owed the client a reply: the proxy waited for the client (its fault,
+            // `client-silent`), in the stage of the last reply.
+            let stage = s
+                .replies
+                .last()
+                .map_or(Stage::Greeting, |r| r.stage.clone());
+            s.rec.push(at, EventKind::Timeout { stage, waited_ms });
             s.outcome(Outcome::Timeout, None);
         }
     }
@@ -759,7 +789,7 @@ async fn upgrade(s: &mut Session, c: &mut Link, u: &mut Link, opts: &ProxyOption
     let name = match opts.upstream_host.parse::<std::net::IpAddr>() {
         Ok(ip) => ServerName::IpAddress(ip.into()),
         Err(_) => ServerName::try_from(opts.upstream_host.clone())
-            .unwrap_or_else(|_| ServerName::IpAddress(opts.upstream.ip().into())),
+            .unwrap_or_else(|_| ServerName::IpAddress(s.upstream.ip().into())),
     };
     let sni = match &name {
         ServerName::DnsName(d) => Some(d.as_ref().to_string()),
@@ -768,8 +798,14 @@ async fn upgrade(s: &mut Session, c: &mut Link, u: &mut Link, opts: &ProxyOption
     let connector = tokio_rustls::TlsConnector::from(config);
     let upstream = match timeout(HANDSHAKE_MAX, connector.connect(name, utcp)).await {
         Ok(Ok(t)) => t,
-        Ok(Err(e)) => return handshake_failed(s, Peer::Server, e.to_string()),
-        Err(_) => return handshake_failed(s, Peer::Server, "no handshake within 1m".into()),
+        Ok(Err(e)) => {
+            handshake_failed(s, Peer::Server, e.to_string());
+            return false;
+        }
+        Err(_) => {
+            handshake_failed(s, Peer::Server, "no handshake within 1m".into());
+            return false;
+        }
     };
     let (_, conn) = upstream.get_ref();
     let info = {
@@ -796,31 +832,41 @@ async fn upgrade(s: &mut Session, c: &mut Link, u: &mut Link, opts: &ProxyOption
     ));
     s.upstream_tls = Some(info);
     *u = Link::Connected(Box::new(upstream));
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&cert.config));
-    let client = match timeout(HANDSHAKE_MAX, acceptor.accept(ctcp)).await {
-        Ok(Ok(t)) => t,
-        Ok(Err(e)) => return handshake_failed(s, Peer::Client, e.to_string()),
-        Err(_) => return handshake_failed(s, Peer::Client, "no handshake within 1m".into()),
+    let client = match accept(Arc::clone(&cert.config), ctcp, HANDSHAKE_MAX).await {
+        Ok((hello, tls, stream)) => {
+            let at = s.now();
+            let event = s.rec.push(
+                at,
+                EventKind::TlsHandshake {
+                    ok: true,
+                    message: format!("client: {} {}", tls.version, tls.cipher),
+                },
+            );
+            s.client_handshake = Some(event);
+            s.rec.client_handshake(ClientHandshake {
+                event,
+                hello: Some(hello),
+                result: Ok(tls),
+            });
+            stream
+        }
+        Err(f) => {
+            let event = handshake_failed(s, Peer::Client, f.message);
+            s.rec.client_handshake(ClientHandshake {
+                event,
+                hello: f.hello,
+                result: Err(f.failure),
+            });
+            return false;
+        }
     };
-    let (_, conn) = client.get_ref();
-    let version = version_name(conn.protocol_version());
-    let cipher = cipher_name(conn.negotiated_cipher_suite());
-    let sni = conn.server_name().map(str::to_string);
-    let at = s.now();
-    s.client_handshake = Some(s.rec.push(
-        at,
-        EventKind::TlsHandshake {
-            ok: true,
-            message: format!("client: {version} {cipher}"),
-        },
-    ));
-    s.rec.set_client_tls(version, cipher, sni);
     *c = Link::Accepted(Box::new(client));
     s.tls = true;
     true
 }
 
-fn handshake_failed(s: &mut Session, side: Peer, message: String) -> bool {
+/// Records a failed handshake with `side`; returns its event.
+fn handshake_failed(s: &mut Session, side: Peer, message: String) -> usize {
     let at = s.now();
     let idx = s.rec.push(
         at,
@@ -843,5 +889,5 @@ fn handshake_failed(s: &mut Session, side: Peer, message: String) -> bool {
         }
         Peer::Client => s.client_handshake = Some(idx),
     }
-    false
+    idx
 }

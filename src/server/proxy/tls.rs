@@ -60,7 +60,7 @@ pub fn generated_certificate(names: &[String]) -> io::Result<ProxyCertificate> {
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| invalid("TLS", e))?
-        .with_no_client_auth()
+        .with_client_cert_verifier(crate::server::handshake::AskClientCertificate::new())
         .with_single_cert(
             vec![der],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
