@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpdoctor' -ScriptBlock {
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream''s)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain a finding id or an MTA''s queue or log error text')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Print a saved JSON report (of probe, mock or proxy; one document or JSON Lines) as the text or Nagios output of the run that wrote it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -174,12 +175,26 @@ Register-ArgumentCompleter -Native -CommandName 'smtpdoctor' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'smtpdoctor;report' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colors (NO_COLOR set and non-empty means never)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose: show TCP read boundaries with their times, and TLS details')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose: show TCP read boundaries with their times, and TLS details')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the findings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Quiet: only the summary and the findings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'smtpdoctor;help' {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a mail domain, an address or a server and print an annotated transcript')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)')
             [CompletionResult]::new('proxy', 'proxy', [CompletionResultType]::ParameterValue, 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream''s)')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Explain a finding id or an MTA''s queue or log error text')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Print a saved JSON report (of probe, mock or proxy; one document or JSON Lines) as the text or Nagios output of the run that wrote it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -196,6 +211,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpdoctor' -ScriptBlock {
             break
         }
         'smtpdoctor;help;explain' {
+            break
+        }
+        'smtpdoctor;help;report' {
             break
         }
         'smtpdoctor;help;help' {

@@ -34,6 +34,9 @@ _smtpdoctor() {
             smtpdoctor,proxy)
                 cmd="smtpdoctor__subcmd__proxy"
                 ;;
+            smtpdoctor,report)
+                cmd="smtpdoctor__subcmd__report"
+                ;;
             smtpdoctor__subcmd__help,demo)
                 cmd="smtpdoctor__subcmd__help__subcmd__demo"
                 ;;
@@ -52,6 +55,9 @@ _smtpdoctor() {
             smtpdoctor__subcmd__help,proxy)
                 cmd="smtpdoctor__subcmd__help__subcmd__proxy"
                 ;;
+            smtpdoctor__subcmd__help,report)
+                cmd="smtpdoctor__subcmd__help__subcmd__report"
+                ;;
             *)
                 ;;
         esac
@@ -59,7 +65,7 @@ _smtpdoctor() {
 
     case "${cmd}" in
         smtpdoctor)
-            opts="-h -V --help --version probe demo mock proxy explain help"
+            opts="-h -V --help --version probe demo mock proxy explain report help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,7 +195,7 @@ _smtpdoctor() {
             return 0
             ;;
         smtpdoctor__subcmd__help)
-            opts="probe demo mock proxy explain help"
+            opts="probe demo mock proxy explain report help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,6 +279,20 @@ _smtpdoctor() {
             return 0
             ;;
         smtpdoctor__subcmd__help__subcmd__proxy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpdoctor__subcmd__help__subcmd__report)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -499,6 +519,28 @@ _smtpdoctor() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json nagios" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpdoctor__subcmd__report)
+            opts="-v -q -h -V --format --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "text nagios" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -27,6 +27,7 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
             cand mock 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
             cand proxy 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream''s)'
             cand explain 'Explain a finding id or an MTA''s queue or log error text'
+            cand report 'Print a saved JSON report (of probe, mock or proxy; one document or JSON Lines) as the text or Nagios output of the run that wrote it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'smtpdoctor;probe'= {
@@ -165,12 +166,25 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'smtpdoctor;report'= {
+            cand --format 'Output format'
+            cand --color 'When to use colors (NO_COLOR set and non-empty means never)'
+            cand -v 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand --verbose 'Verbose: show TCP read boundaries with their times, and TLS details'
+            cand -q 'Quiet: only the summary and the findings'
+            cand --quiet 'Quiet: only the summary and the findings'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'smtpdoctor;help'= {
             cand probe 'Probe a mail domain, an address or a server and print an annotated transcript'
             cand demo 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline'
             cand mock 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
             cand proxy 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream''s)'
             cand explain 'Explain a finding id or an MTA''s queue or log error text'
+            cand report 'Print a saved JSON report (of probe, mock or proxy; one document or JSON Lines) as the text or Nagios output of the run that wrote it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'smtpdoctor;help;probe'= {
@@ -182,6 +196,8 @@ set edit:completion:arg-completer[smtpdoctor] = {|@words|
         &'smtpdoctor;help;proxy'= {
         }
         &'smtpdoctor;help;explain'= {
+        }
+        &'smtpdoctor;help;report'= {
         }
         &'smtpdoctor;help;help'= {
         }

@@ -31,6 +31,7 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "demo" -d 'Sta
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "mock" -d 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "proxy" -d 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream\'s)'
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "explain" -d 'Explain a finding id or an MTA\'s queue or log error text'
+complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "report" -d 'Print a saved JSON report (of probe, mock or proxy; one document or JSON Lines) as the text or Nagios output of the run that wrote it'
 complete -c smtpdoctor -n "__fish_smtpdoctor_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l server -d 'Connect here and skip the MX lookup: HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT' -r
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand probe" -l targets -d 'Many targets: also probe each line of FILE (- for stdin), streamed: one domain, address or IP per line; blank lines and # comments are ignored, a target listed twice is probed once, an invalid line becomes a target-invalid document. JSON: one document per line as each finishes; text: a status line per target, then a summary' -r -F
@@ -186,9 +187,19 @@ complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand proxy" -s V -l ver
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand explain" -l json -d 'Print JSON'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand explain" -s V -l version -d 'Print version'
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "probe" -d 'Probe a mail domain, an address or a server and print an annotated transcript'
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "demo" -d 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline'
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "mock" -d 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "proxy" -d 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream\'s)'
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "explain" -d 'Explain a finding id or an MTA\'s queue or log error text'
-complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand report" -l format -d 'Output format' -r -f -a "text\t'Annotated transcript, as the run printed it'
+nagios\t'One status line with performance data'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand report" -l color -d 'When to use colors (NO_COLOR set and non-empty means never)' -r -f -a "auto\t'Colors when stdout is a terminal and NO_COLOR is not set'
+always\t'Always color'
+never\t'Never color'"
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand report" -s v -l verbose -d 'Verbose: show TCP read boundaries with their times, and TLS details'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand report" -s q -l quiet -d 'Quiet: only the summary and the findings'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand report" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand report" -s V -l version -d 'Print version'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain report help" -f -a "probe" -d 'Probe a mail domain, an address or a server and print an annotated transcript'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain report help" -f -a "demo" -d 'Start the built-in scripted SMTP server on a loopback port and probe it, or run a built-in misbehaving client against it (--client); works offline'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain report help" -f -a "mock" -d 'Serve one built-in scenario on ADDR and judge every client that connects: a client report per connection (annotated transcript, client findings, verdict)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain report help" -f -a "proxy" -d 'Relay live sessions between clients and one upstream server on ADDR, unchanged, and judge both sides: a client report per connection (client findings and the upstream\'s)'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain report help" -f -a "explain" -d 'Explain a finding id or an MTA\'s queue or log error text'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain report help" -f -a "report" -d 'Print a saved JSON report (of probe, mock or proxy; one document or JSON Lines) as the text or Nagios output of the run that wrote it'
+complete -c smtpdoctor -n "__fish_smtpdoctor_using_subcommand help; and not __fish_seen_subcommand_from probe demo mock proxy explain report help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

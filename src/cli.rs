@@ -50,6 +50,9 @@ pub enum Command {
     Proxy(ProxyArgs),
     /// Explain a finding id or an MTA's queue or log error text.
     Explain(ExplainArgs),
+    /// Print a saved JSON report (of probe, mock or proxy; one document or JSON Lines) as the
+    /// text or Nagios output of the run that wrote it.
+    Report(ReportArgs),
 }
 
 // The value enums are domain types of `config`; their command-line names and help live here.
@@ -489,10 +492,66 @@ pub struct ExplainArgs {
     pub json: bool,
 }
 
+/// Arguments of `report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The saved JSON (`--json` output of probe, demo, mock or proxy), or `-` for standard input.
+    #[arg(value_name = "FILE|-")]
+    pub file: String,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = report_format())]
+    pub format: Format,
+    /// When to use colors (NO_COLOR set and non-empty means never).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Verbose: show TCP read boundaries with their times, and TLS details.
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Quiet: only the summary and the findings.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// `report --format`: the formats a saved report is rendered in.
+fn report_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new([
+        PossibleValue::new("text").help("Annotated transcript, as the run printed it"),
+        PossibleValue::new("nagios").help("One status line with performance data"),
+    ])
+    .map(|s| {
+        if s == "nagios" {
+            Format::Nagios
+        } else {
+            Format::Text
+        }
+    })
+}
+
+impl From<&ReportArgs> for OutputConfig {
+    fn from(a: &ReportArgs) -> Self {
+        OutputArgs {
+            format: a.format,
+            json: false,
+            color: a.color,
+            verbose: a.verbose,
+            quiet: a.quiet,
+        }
+        .as_config()
+    }
+}
+
 // Lowering: the parsed command line into the domain configuration of `config`.
 
 impl From<&OutputArgs> for OutputConfig {
     fn from(a: &OutputArgs) -> Self {
+        a.as_config()
+    }
+}
+
+impl OutputArgs {
+    fn as_config(&self) -> OutputConfig {
+        let a = self;
         OutputConfig {
             format: if a.json { Format::Json } else { a.format },
             color: a.color,

@@ -103,6 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo(args) => demo(args).await,
         Command::Mock(args) => mock(args).await,
         Command::Proxy(args) => proxy(args).await,
+        Command::Report(args) => report(&args),
         Command::Explain(args) => {
             let input = args.text.join(" ");
             let explanation = smtpdoctor::knowledge::explain::explain(&input);
@@ -118,11 +119,47 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 smtpdoctor::output::explain::render_explanation(&explanation, &input, &mut out)?;
             }
             out.flush()?;
-            // Exit 0 when recognised, 1 when not, so scripts can tell.
-            Ok(u8::from(matches!(
-                explanation,
-                smtpdoctor::knowledge::explain::Explanation::Unknown
+            // Exit 0 when recognised (by wording or by code), 1 when not, so scripts can tell.
+            Ok(u8::from(!smtpdoctor::knowledge::explain::recognised(
+                &explanation,
+                &input,
             )))
+        }
+    }
+}
+
+/// `report`: print saved JSON documents as their run printed them.
+fn report(args: &smtpdoctor::cli::ReportArgs) -> anyhow::Result<u8> {
+    use smtpdoctor::output::saved::{SavedError, print_saved};
+    let output = OutputConfig::from(args);
+    let stdout = std::io::stdout();
+    let color = smtpdoctor::output::use_color(
+        output.color,
+        stdout.is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = if args.file == "-" {
+        print_saved(std::io::stdin().lock(), &output, color, &mut out)
+    } else {
+        match std::fs::File::open(&args.file) {
+            Ok(f) => print_saved(f, &output, color, &mut out),
+            Err(e) => {
+                eprintln!(
+                    "smtpdoctor: error [input]: cannot read {}: {e}",
+                    smtpdoctor::wire::escape::escape_str(&args.file)
+                );
+                return Ok(UNKNOWN);
+            }
+        }
+    };
+    out.flush()?;
+    match result {
+        Ok(code) => Ok(code),
+        Err(SavedError::Io(e)) => Err(e.into()),
+        Err(e) => {
+            eprintln!("smtpdoctor: error [input]: {e}");
+            Ok(UNKNOWN)
         }
     }
 }

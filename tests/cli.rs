@@ -132,6 +132,48 @@ fn explain_knows_ids_and_log_lines() {
     assert_eq!(out.status.code(), Some(1), "unknown text");
 }
 
+/// `explain` says what the codes of a reply mean also when the wording is not known (SPEC §11).
+#[test]
+fn explain_by_codes() {
+    let run = |args: &[&str]| {
+        let out = smtpdoctor().arg("explain").args(args).output().unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap())
+    };
+    let (code, text) = run(&["550 5.7.26 a wording nobody wrote down"]);
+    assert_eq!(code, Some(0), "{text}");
+    for want in [
+        "Reply codes",
+        "550: Requested action not taken",
+        "5.7.26: Multiple authentication checks failed",
+        "class 5: Permanent Failure",
+        "subject 7: Security or Policy Status",
+    ] {
+        assert!(text.contains(want), "{want}: {text}");
+    }
+    let (code, text) = run(&["421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred"]);
+    assert_eq!(code, Some(0));
+    assert!(text.contains("Recognised: yahoo-tss04-deferred"), "{text}");
+    assert!(
+        text.contains("class 4: Persistent Transient Failure"),
+        "{text}"
+    );
+    let (code, text) = run(&["550 5.7.708 whatever"]);
+    assert_eq!(code, Some(0));
+    assert!(text.contains("5.7.708: not in the IANA registry"), "{text}");
+    let (code, json) = run(&["--json", "452 4.3.1 odd words"]);
+    assert_eq!(code, Some(0));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["kind"], "codes");
+    assert_eq!(doc["codes"][0]["found"], "452 4.3.1");
+    assert_eq!(
+        doc["codes"][0]["enhanced"]["detail"]["name"],
+        "Mail system full"
+    );
+    assert_eq!(doc["codes"][0]["basic"]["code"], 452);
+    let (code, _) = run(&["no code in here, port 465"]);
+    assert_eq!(code, Some(1));
+}
+
 #[test]
 fn demo_list_names_every_scenario() {
     let out = smtpdoctor().args(["demo", "--list"]).output().unwrap();

@@ -88,7 +88,9 @@ fn greeting_split_at_every_offset() {
             );
             let gap = line["reads"][1]["at_ms"].as_f64().unwrap()
                 - line["reads"][0]["at_ms"].as_f64().unwrap();
-            assert!(gap >= 200.0, "the pieces came {gap} ms apart");
+            // The server waits 200 ms between the pieces; the reads' gap is that, less however
+            // late the first read was taken on a loaded machine.
+            assert!(gap >= 150.0, "the pieces came {gap} ms apart");
         }
         assert_eq!(doc["exit_code"], if want.len() > 1 { 1 } else { 0 });
     }

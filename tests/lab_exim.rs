@@ -278,8 +278,12 @@ fn exim_every_active_test_without_false_alarm() {
     );
 
     // With early pipelining allowed to no host, Exim refuses the early talker, and the probe
-    // says that instead.
-    let Some(strict) = Exim::start("pipelining_connect_advertise_hosts =") else {
+    // says that instead. The connect ACL's pause makes Exim look for early input after the
+    // EHLO has surely arrived (without it, whether Exim saw the EHLO before its banner was a
+    // race on a loaded machine).
+    let Some(strict) =
+        Exim::start("pipelining_connect_advertise_hosts =\nacl_smtp_connect = acl_check_connect")
+    else {
         return;
     };
     let (_, doc) = probe_json(&strict, &["--starttls", "never", "--test", "pregreet"]);

@@ -22,5 +22,6 @@ mod mock;
 mod mock_peers;
 mod policy;
 mod proxy;
+mod report;
 mod scenarios;
 mod snapshots;

@@ -2,7 +2,9 @@
 //! scenario declares (no more: false alarms are bugs), the JSON must be valid and complete, and
 //! the exit code must follow the verdict.
 
-use crate::common::{ACTIVE_TESTS, DemoCa, Mock, assert_report_shape, ids, run_json, smtpdoctor};
+use crate::common::{
+    ACTIVE_TESTS, DemoCa, Mock, assert_report_shape, assert_schema_valid, ids, run_json, smtpdoctor,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -93,6 +95,7 @@ fn every_scenario_produces_exactly_its_findings() {
     });
     for (s, code, doc) in results.into_inner().unwrap() {
         assert_report_shape(s.name, &doc, code);
+        assert_schema_valid(s.name, &doc);
         assert_active_tests_shape(s.probe_args, &doc);
         let got = ids(&doc);
         let want: BTreeSet<String> = s.expect.iter().map(|e| e.to_string()).collect();
@@ -113,6 +116,7 @@ fn connect_refused_and_connect_timeout_on_loopback() {
     let refused = smtpdoctor::server::refused_addr();
     let (code, doc) = probe_json(&refused.to_string(), &ca.path(), &[]);
     assert_report_shape("connect refused", &doc, code);
+    assert_schema_valid("connect refused", &doc);
     assert_eq!(code, 2);
     assert_eq!(ids(&doc), BTreeSet::from(["connect-refused".to_string()]));
     assert!(doc["findings"][0]["transcript_index"].is_null());

@@ -245,7 +245,7 @@ pub async fn run(
                 };
                 progress.clear();
                 write_result(&report, &output, color, out)?;
-                summary.add(&report);
+                summary.add(&summary::Finished::from(&report));
             }
             item = input.next(), if can_admit => {
                 match item {
@@ -261,7 +261,7 @@ pub async fn run(
                         let report = invalid_report(&given, &why, &job.opts);
                         progress.clear();
                         write_result(&report, &output, color, out)?;
-                        summary.add(&report);
+                        summary.add(&summary::Finished::from(&report));
                     }
                     Ok(None) => {
                         input_done = true;
@@ -323,7 +323,7 @@ fn write_result(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match output.format {
-        Format::Text => writeln!(out, "{}", summary::status_line(r))?,
+        Format::Text => writeln!(out, "{}", summary::status_line(&summary::Finished::from(r)))?,
         _ => crate::output::print(r, output, color, out)?,
     }
     out.flush()

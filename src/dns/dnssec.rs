@@ -260,7 +260,7 @@ impl SecureDns {
             rtype: type_name(rtype),
             status: DnssecStatus::Indeterminate,
             error: Some(LookupFailure {
-                kind: "no-records",
+                kind: "no-records".into(),
                 message: "not asked (another address family was chosen)".into(),
             }),
         }
@@ -329,7 +329,7 @@ async fn query(
                 .collect();
             if rdata.is_empty() {
                 v.error = Some(LookupFailure {
-                    kind: "no-records",
+                    kind: "no-records".into(),
                     message: "the name exists but has no record of this type (NODATA)".into(),
                 });
             }
@@ -368,26 +368,26 @@ fn status_of(p: Proof) -> DnssecStatus {
 fn failure(e: &NetError) -> LookupFailure {
     match e {
         NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => LookupFailure {
-            kind: "servfail",
+            kind: "servfail".into(),
             message: "the server answered SERVFAIL".into(),
         },
         NetError::Dns(DnsError::DnssecBogus) => LookupFailure {
-            kind: "failed",
+            kind: "failed".into(),
             message: "the answer failed DNSSEC validation (bogus)".into(),
         },
         NetError::Dns(DnsError::Nsec { proof, .. }) if *proof == Proof::Bogus => LookupFailure {
-            kind: "failed",
+            kind: "failed".into(),
             message: "the proof of non-existence failed DNSSEC validation (bogus)".into(),
         },
         NetError::Dns(DnsError::Nsec { response, .. }) => {
             if response.response_code == ResponseCode::NXDomain {
                 LookupFailure {
-                    kind: "nxdomain",
+                    kind: "nxdomain".into(),
                     message: "the name does not exist (NXDOMAIN)".into(),
                 }
             } else {
                 LookupFailure {
-                    kind: "no-records",
+                    kind: "no-records".into(),
                     message: "the name exists but has no record of this type (NODATA)".into(),
                 }
             }

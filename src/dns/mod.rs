@@ -73,7 +73,10 @@ impl LookupFailure {
             "no-records" => "the name exists but has no record of this type (NODATA)".to_string(),
             _ => e.to_string(),
         };
-        LookupFailure { kind, message }
+        LookupFailure {
+            kind: kind.into(),
+            message,
+        }
     }
 }
 
@@ -96,7 +99,7 @@ pub struct Dns {
 
 pub(crate) fn timed_out(wait: Duration) -> LookupFailure {
     LookupFailure {
-        kind: "timeout",
+        kind: "timeout".into(),
         message: format!("no answer within {}", humantime::format_duration(wait)),
     }
 }
@@ -411,7 +414,7 @@ async fn host_lookup(
             host.addresses = seen;
             if host.addresses.is_empty() {
                 host.error = Some(LookupFailure {
-                    kind: "no-records",
+                    kind: "no-records".into(),
                     message: "no address of the wanted family".into(),
                 });
             }

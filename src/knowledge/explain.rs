@@ -69,13 +69,27 @@ pub fn explain(input: &str) -> Explanation {
     }
 }
 
+/// The codes of the replies found in `input` (none when the input is a finding id).
+pub fn reply_codes(e: &Explanation, input: &str) -> Vec<crate::knowledge::codes::ReplyCodes> {
+    match e {
+        Explanation::Finding(_) => Vec::new(),
+        _ => crate::knowledge::codes::find(input),
+    }
+}
+
+/// Whether `explain` recognised the input: a finding id, a known wording, or a reply whose
+/// codes it can explain (exit 0; else 1).
+pub fn recognised(e: &Explanation, input: &str) -> bool {
+    !matches!(e, Explanation::Unknown) || !reply_codes(e, input).is_empty()
+}
+
 /// Every known error whose wording occurs in `input`, best match first.
 ///
 /// A match scores the number of literal tokens its phrases matched; an entry for the MTA that the
 /// log line evidently comes from (`postfix/smtp[...]`, `sendmail[...]`, ...) gets a small bonus.
 /// Ties keep table order.
 pub fn match_known(input: &str) -> Vec<&'static KnownError> {
-    let tokens = tokenize(input);
+    let tokens = without_continuations(tokenize(input));
     let family = mta_family(&input.to_ascii_lowercase());
     let mut scored: Vec<(usize, usize, &'static KnownError)> = KNOWN_ERRORS
         .iter()
@@ -87,15 +101,54 @@ pub fn match_known(input: &str) -> Vec<&'static KnownError> {
                 .iter()
                 .filter_map(|p| pattern_score(p, &tokens))
                 .max()?;
-            let bonus = match family {
+            let mut bonus = match family {
                 Some(f) if known.mta.contains(f) => 2,
                 _ => 0,
             };
+            // A provider's wording names the cause; the MTA's line around it (`said: 550 ...
+            // in reply to end of DATA command`) only the stage.
+            if super::known_errors::PROVIDERS.contains(&known.mta) {
+                bonus += 10;
+            }
             Some((best + bonus, i, known))
         })
         .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().map(|(_, _, k)| k).collect()
+}
+
+/// Drops the repeated reply codes of a multi-line reply (`550-5.7.26 ... 550-5.7.26 ...`, as
+/// bounces quote them, often wrapped mid-sentence), so that a wording split across its lines
+/// reads as one phrase. The first occurrence stays.
+fn without_continuations(tokens: Vec<String>) -> Vec<String> {
+    let is_code = |t: &str| {
+        t.len() == 3
+            && t.bytes().all(|b| b.is_ascii_digit())
+            && (b'2'..=b'5').contains(&t.as_bytes()[0])
+    };
+    let is_num = |t: &str, max: usize| {
+        !t.is_empty() && t.len() <= max && t.bytes().all(|b| b.is_ascii_digit())
+    };
+    let mut seen: Vec<Vec<String>> = Vec::new();
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        if is_code(&tokens[i]) {
+            let group_len = match tokens.get(i + 1..i + 4) {
+                Some([c, s, d]) if is_num(c, 1) && is_num(s, 3) && is_num(d, 3) => 4,
+                _ => 1,
+            };
+            let group = tokens[i..i + group_len].to_vec();
+            if seen.contains(&group) {
+                i += group_len;
+                continue;
+            }
+            seen.push(group);
+        }
+        out.push(tokens[i].clone());
+        i += 1;
+    }
+    out
 }
 
 /// Lower-cases `text` and cuts it into tokens (see the module documentation).
@@ -396,6 +449,98 @@ mod tests {
             );
             assert_eq!(first_key(&line), Some(known.key), "in a log line: {line}");
         }
+    }
+
+    /// The providers' wordings as their servers write them, inside the bounces and log lines
+    /// that carry them (line breaks and continuation codes of a multi-line reply included).
+    #[test]
+    fn provider_wordings_in_real_bounces() {
+        let cases = [
+            (
+                "host gmail-smtp-in.l.google.com[192.0.2.27] said: 550-5.7.26 This mail has been blocked because the sender is\n550-5.7.26 unauthenticated. Gmail requires all senders to authenticate with either\n550-5.7.26 SPF or DKIM. (in reply to end of DATA command)",
+                "gmail-unauthenticated",
+            ),
+            (
+                "550-5.7.26 Unauthenticated email from example.com is not accepted due to\n550-5.7.26 domain's DMARC policy. Please contact the administrator of example.com",
+                "gmail-unauthenticated",
+            ),
+            (
+                "SMTP error from remote mail server after end of data: 421-4.7.0 [192.0.2.80 15] Our system has detected an unusual rate of\n421-4.7.0 unsolicited mail originating from your IP address. To protect our\n421-4.7.0 users from spam, mail sent from your IP address has been temporarily\n421-4.7.0 rate limited. Please visit",
+                "gmail-rate-limited",
+            ),
+            (
+                "421-4.7.28 Gmail has detected an unusual rate of unsolicited email originating from your DKIM domain example.com. To protect our users from spam, email sent from your domain has been temporarily rate limited.",
+                "gmail-rate-limited",
+            ),
+            (
+                "said: 550-5.7.1 [192.0.2.158 1] Our system has detected an unusual rate of 550-5.7.1 unsolicited mail originating from your IP address. To protect our 550-5.7.1 users from spam, mail sent from your IP address has been blocked.",
+                "gmail-unsolicited-blocked",
+            ),
+            (
+                "550-5.7.1 [192.0.2.216 12] Our system has detected that this message is\n550-5.7.1 likely unsolicited mail. To reduce the amount of spam sent to Gmail,\n550-5.7.1 this message has been blocked.",
+                "gmail-unsolicited-blocked",
+            ),
+            (
+                "550-5.1.1 The email account that you tried to reach does not exist. Please try\n550-5.1.1 double-checking the recipient's email address for typos or",
+                "gmail-no-such-user",
+            ),
+            (
+                "dkarausch-eu.mail.protection.outlook.com[192.0.2.36] said: 550 5.7.606 Access denied, banned sending IP [192.0.2.45]. To request removal from this list please visit https://sender.office.com/ and follow the directions. AS(1430) (in reply to RCPT TO command)",
+                "microsoft-banned-sending-ip",
+            ),
+            (
+                "550 5.7.1 Unfortunately, messages from [192.0.2.44] weren't sent. Please contact your Internet service provider since part of their network is on our block list (AS3150). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors.",
+                "microsoft-block-list-s3150",
+            ),
+            (
+                "Remote server returned '550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP. For more information please go to http://go.microsoft.com/fwlink/?LinkId=526653 AS(7230)'",
+                "microsoft-tenant-outbound-blocked",
+            ),
+            (
+                "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains",
+                "microsoft-unregistered-domain",
+            ),
+            (
+                "host mx-eu.mail.am0.yahoodns.net[192.0.2.1] said: 421 4.7.0 [TSS04] Messages from 192.0.2.35 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes (in reply to MAIL FROM command)",
+                "yahoo-tss04-deferred",
+            ),
+            (
+                "553 5.7.2 [TSS09] All messages from 192.0.2.45 will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes",
+                "yahoo-tss09-permanent",
+            ),
+            (
+                "Diagnostic-Code: smtp;554 Message not allowed - [PH01] Email not accepted for policy reasons. Please visit https://postmaster.yahooinc.com/error-codes [120]",
+                "yahoo-ph01-content",
+            ),
+            (
+                "554 5.7.9 Message not accepted for policy reasons. See https://postmaster.yahooinc.com/error-codes",
+                "yahoo-authentication-failed",
+            ),
+        ];
+        for (line, key) in cases {
+            assert_eq!(first_key(line), Some(key), "{line}");
+            assert!(recognised(&explain(line), line));
+            assert!(!reply_codes(&explain(line), line).is_empty(), "{line}");
+        }
+    }
+
+    /// Recognised by its codes alone: exit 0 with the codes explained; nothing at all: exit 1.
+    #[test]
+    fn replies_are_recognised_by_their_codes() {
+        for line in [
+            "550 5.7.26 some wording nobody wrote down",
+            "421 4.7.0 [XYZ] brand new wording",
+            "Status: 4.4.7",
+        ] {
+            let e = explain(line);
+            assert!(matches!(e, Explanation::Unknown), "{line}");
+            assert!(recognised(&e, line), "{line}");
+        }
+        let line =
+            "Nov 22 10:00:00 host sshd[1]: Accepted publickey for root from 192.0.2.1 port 50022";
+        assert!(!recognised(&explain(line), line));
+        // A finding id is explained as such, not by codes.
+        assert!(reply_codes(&explain("greeting-421"), "greeting-421").is_empty());
     }
 
     #[test]

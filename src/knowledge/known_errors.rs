@@ -9,6 +9,13 @@ const EXIM: &str = "Exim";
 const SENDMAIL: &str = "Sendmail";
 const EXCHANGE: &str = "Exchange";
 const DOMINO: &str = "Domino";
+const GMAIL: &str = "Gmail / Google Workspace";
+const MICROSOFT: &str = "Microsoft 365 / Outlook.com";
+const YAHOO: &str = "Yahoo / AOL";
+
+/// The large mailbox providers: their wordings name the cause, and win over the generic line of
+/// the MTA that quotes them.
+pub const PROVIDERS: &[&str] = &[GMAIL, MICROSOFT, YAHOO];
 
 /// Every error text `explain` recognises.
 pub static KNOWN_ERRORS: &[KnownError] = &[
@@ -1994,5 +2001,270 @@ pub static KNOWN_ERRORS: &[KnownError] = &[
         findings: &["pix-banner", "pix-ehlo-mangled"],
         reproduce: "smtpdoctor probe example.com -v --quit-after ehlo",
         patterns: &[&["220 ***"]],
+    },
+    // ------------------------------------------------------------ Large mailbox providers
+    // Wordings as the providers' own pages give them (Google's "Gmail SMTP errors and codes",
+    // Microsoft's "Email non-delivery reports and SMTP errors in Exchange Online", Yahoo's "SMTP
+    // error codes" for senders) and as their servers write them in bounces.
+    KnownError {
+        key: "gmail-unauthenticated",
+        mta: GMAIL,
+        example: "550-5.7.26 This mail has been blocked because the sender is unauthenticated. Gmail requires all senders to authenticate with either SPF or DKIM.",
+        meaning: "Gmail refused the message after the final dot because it could not authenticate \
+                  it: neither SPF nor DKIM passed for the sending domain, or the From domain's DMARC \
+                  policy (p=reject or quarantine) asked for mail that fails alignment to be refused. \
+                  The connection, sender and recipients were fine; the message itself is judged.",
+        causes: &[
+            "the sending host or service is not in the domain's SPF record",
+            "no DKIM signature, or one by a domain that does not align with the From domain",
+            "a DMARC policy of reject on a domain whose mail goes out through an unauthorised path (a newsletter service, a forwarder)",
+            "an SPF record ending in -all that does not list the sending address",
+        ],
+        findings: &["data-rejected"],
+        reproduce: "smtpdoctor probe postmaster@gmail.com --from you@your-domain --data -v",
+        patterns: &[
+            &["sender is unauthenticated"],
+            &["does not have authentication information"],
+            &["not accepted due to", "dmarc policy"],
+            &["hard fail policy", "fails to pass spf checks"],
+        ],
+    },
+    KnownError {
+        key: "gmail-rate-limited",
+        mta: GMAIL,
+        example: "421-4.7.28 Gmail has detected an unusual rate of email originating from your IP address. To protect our users from spam, email sent from your IP address has been temporarily rate limited.",
+        meaning: "Gmail defers mail from the sending IP address (or its netblock, its SPF or DKIM \
+                  domain, or a URL domain in the message) because of an unusual rate of mail it \
+                  judges unsolicited. The reply is temporary: the message stays queued and is \
+                  retried, and retrying fast makes it worse.",
+        causes: &[
+            "a sudden rise in volume from an address or domain without a sending history",
+            "recipients marking the mail as spam, or low engagement",
+            "a shared address whose other senders send spam",
+            "a compromised account or web form sending through the host",
+        ],
+        findings: &["mail-deferred", "rcpt-deferred"],
+        reproduce: "smtpdoctor probe postmaster@gmail.com --from you@your-domain -v",
+        patterns: &[
+            &[
+                "has detected an unusual rate of",
+                "temporarily rate limited",
+            ],
+            &["has detected an unusual rate of", "temporarily blocked"],
+            &[
+                "detected an unusual amount of unsolicited",
+                "temporarily blocked",
+            ],
+        ],
+    },
+    KnownError {
+        key: "gmail-unsolicited-blocked",
+        mta: GMAIL,
+        example: "550-5.7.1 Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked.",
+        meaning: "Gmail refused the message, or all mail from the sending address, as spam: a \
+                  permanent verdict on the content or on the reputation of the sending address, \
+                  not a fault of the SMTP dialogue.",
+        causes: &[
+            "content, links or attachments that Gmail's filters judge as spam",
+            "the sending address or domain has a bad reputation (spam reports, blocklists)",
+            "mail forwarded in bulk from a server that also relays spam",
+        ],
+        findings: &["data-rejected", "mail-rejected"],
+        reproduce: "smtpdoctor probe postmaster@gmail.com --from you@your-domain --data -v",
+        patterns: &[
+            &["this message is likely unsolicited mail"],
+            &[
+                "unusual rate of unsolicited",
+                "has been blocked",
+                "!temporarily",
+            ],
+        ],
+    },
+    KnownError {
+        key: "gmail-tls-required",
+        mta: GMAIL,
+        example: "421-4.7.29 Your email has been rate limited because you're not using a TLS connection. Gmail requires all bulk email senders to use TLS/SSL for SMTP connections.",
+        meaning: "Gmail defers (4.7.29) or refuses (5.7.29) mail that was not sent over TLS: the \
+                  sending client did not use STARTTLS although Gmail offers it.",
+        causes: &[
+            "the sending MTA has opportunistic TLS switched off (Postfix smtp_tls_security_level = none)",
+            "its TLS handshake fails and it falls back to plaintext",
+            "an appliance in the path strips STARTTLS from the EHLO reply",
+        ],
+        findings: &["client-starttls-unused", "starttls-absent"],
+        reproduce: "smtpdoctor mock --listen 127.0.0.1:2525 --scenario client-strict --once",
+        patterns: &[
+            &["not using a tls connection"],
+            &["wasn t sent over a tls connection"],
+        ],
+    },
+    KnownError {
+        key: "gmail-no-such-user",
+        mta: GMAIL,
+        example: "550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces.",
+        meaning: "Gmail refused the recipient at RCPT: there is no such account. Retrying does not \
+                  help; the address is wrong or gone.",
+        causes: &[
+            "a typing error in the address",
+            "an account that was deleted",
+            "a list that was never cleaned of bounced addresses",
+        ],
+        findings: &["rcpt-rejected"],
+        reproduce: "smtpdoctor probe user@gmail.com -v",
+        patterns: &[&["the email account that you tried to reach does not exist"]],
+    },
+    KnownError {
+        key: "microsoft-banned-sending-ip",
+        mta: MICROSOFT,
+        example: "550 5.7.606 Access denied, banned sending IP [192.0.2.45]. To request removal from this list please visit https://sender.office.com/ and follow the directions.",
+        meaning: "Exchange Online Protection refuses every message from the sending IP address \
+                  (codes 5.7.606 to 5.7.649): the address is on Microsoft's own block list, for \
+                  spam or compromise seen from it. The delist portal named in the reply can take \
+                  it off once the cause is gone.",
+        causes: &[
+            "spam or malware sent from the address or its neighbours",
+            "a new address in a range with a bad history",
+            "a compromised account or open relay on the sending host",
+        ],
+        findings: &["rcpt-rejected", "mail-rejected"],
+        reproduce: "smtpdoctor probe postmaster@outlook.com --from you@your-domain -v",
+        patterns: &[&["access denied banned sending ip"]],
+    },
+    KnownError {
+        key: "microsoft-block-list-s3150",
+        mta: MICROSOFT,
+        example: "550 5.7.1 Unfortunately, messages from [192.0.2.45] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150).",
+        meaning: "Outlook.com / Hotmail refuses mail from the sending address at MAIL FROM because \
+                  it lies in a network range on Microsoft's block list (S3150, S3140 and similar): \
+                  the verdict is about the range, not the message.",
+        causes: &[
+            "the sending address is in a hosting or dial-up range that Microsoft blocks",
+            "spam from other customers of the same provider",
+            "a new server address without a sending history",
+        ],
+        findings: &["mail-rejected"],
+        reproduce: "smtpdoctor probe postmaster@outlook.com --from you@your-domain -v --quit-after mail",
+        patterns: &[
+            &["part of their network is on our block list"],
+            &["s3150"],
+            &["as3150"],
+            &["s3140"],
+        ],
+    },
+    KnownError {
+        key: "microsoft-tenant-outbound-blocked",
+        mta: MICROSOFT,
+        example: "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP",
+        meaning: "Exchange Online itself refuses to send for the tenant (5.7.705, 5.7.708): most of \
+                  its traffic was judged suspicious and its sending was banned. The message did not \
+                  reach the destination; the destination is not at fault.",
+        causes: &[
+            "a compromised mailbox of the tenant sending spam",
+            "an open relay or connector through which others send",
+            "a new tenant sending much mail at once",
+        ],
+        findings: &["mail-rejected", "rcpt-rejected"],
+        reproduce: "smtpdoctor probe recipient-domain.example -v",
+        patterns: &[
+            &["access denied traffic not accepted from this ip"],
+            &["access denied tenant has exceeded threshold"],
+        ],
+    },
+    KnownError {
+        key: "microsoft-unregistered-domain",
+        mta: MICROSOFT,
+        example: "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains",
+        meaning: "Exchange Online blocks the tenant from sending mail from domains it has not added \
+                  and verified: a suspicious number of messages came from unprovisioned domains.",
+        causes: &[
+            "a From or MAIL FROM domain that is not an accepted domain of the tenant",
+            "a device or application relaying through the tenant with another domain",
+        ],
+        findings: &["mail-rejected"],
+        reproduce: "smtpdoctor probe recipient-domain.example -v",
+        patterns: &[&["client blocked from sending from unregistered domains"]],
+    },
+    KnownError {
+        key: "microsoft-dmarc-reject",
+        mta: MICROSOFT,
+        example: "550 5.7.509 Access denied, sending domain [example.com] does not pass DMARC verification and has a DMARC policy of reject.",
+        meaning: "Microsoft refused the message because its From domain failed DMARC and publishes \
+                  p=reject: neither an aligned SPF nor an aligned DKIM pass.",
+        causes: &[
+            "mail sent through a service that neither is in the domain's SPF record nor signs with its DKIM key",
+            "forwarding that breaks SPF, with no DKIM signature to survive it",
+        ],
+        findings: &["data-rejected"],
+        reproduce: "smtpdoctor probe postmaster@outlook.com --from you@your-domain --data -v",
+        patterns: &[&["does not pass dmarc verification"]],
+    },
+    KnownError {
+        key: "yahoo-tss04-deferred",
+        mta: YAHOO,
+        example: "421 4.7.0 [TSS04] Messages from 192.0.2.45 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes",
+        meaning: "Yahoo defers mail from the sending address for now: unusual traffic from it, or \
+                  complaints of Yahoo users about its mail. The reply is temporary and the queue \
+                  retries; Yahoo asks senders to slow down and to review their lists and content.",
+        causes: &[
+            "recipients marking the mail as spam",
+            "a rise in volume from the address",
+            "a shared address whose other senders cause complaints",
+        ],
+        findings: &["mail-deferred", "greeting-421"],
+        reproduce: "smtpdoctor probe postmaster@yahoo.com --from you@your-domain -v",
+        patterns: &[
+            &["tss04"],
+            &["temporarily deferred due to unexpected volume or user complaints"],
+        ],
+    },
+    KnownError {
+        key: "yahoo-tss09-permanent",
+        mta: YAHOO,
+        example: "553 5.7.2 [TSS09] All messages from 192.0.2.45 will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes",
+        meaning: "Yahoo refuses all mail from the sending address for good; retrying will not \
+                  succeed. The address's reputation, a listing at Spamhaus, or mail failing the \
+                  sending domain's DMARC or DKIM policy are the usual reasons.",
+        causes: &[
+            "the sending address is listed by Spamhaus",
+            "mail failing authentication against the sending domain's policy",
+            "a history of spam or invalid recipients from the address",
+        ],
+        findings: &["mail-rejected"],
+        reproduce: "smtpdoctor probe postmaster@yahoo.com --from you@your-domain -v",
+        patterns: &[
+            &["tss09"],
+            &["will be permanently deferred", "retrying will not succeed"],
+        ],
+    },
+    KnownError {
+        key: "yahoo-ph01-content",
+        mta: YAHOO,
+        example: "554 Message not allowed - [PH01] Email not accepted for policy reasons. Please visit https://postmaster.yahooinc.com/error-codes [120]",
+        meaning: "Yahoo refused the message for its content (PH* errors): something in it, often a \
+                  link, looks like phishing, malware or other content Yahoo does not accept.",
+        causes: &[
+            "a link to a domain or page that Yahoo judges malicious (a hacked web site, a shortener)",
+            "an attachment type or content typical of phishing",
+            "a tracking domain shared with spammers",
+        ],
+        findings: &["data-rejected"],
+        reproduce: "smtpdoctor probe postmaster@yahoo.com --from you@your-domain --body message.eml -v",
+        patterns: &[&["ph01"], &["email not accepted for policy reasons"]],
+    },
+    KnownError {
+        key: "yahoo-authentication-failed",
+        mta: YAHOO,
+        example: "554 5.7.9 Message not accepted for policy reasons. See https://postmaster.yahooinc.com/error-codes",
+        meaning: "Yahoo refused the message because it failed the authentication checks of the \
+                  sending domain (DKIM, SPF, DMARC): Yahoo could not verify that it came from the \
+                  domain it claims.",
+        causes: &[
+            "a DKIM signature missing or broken where the domain's policy requires one",
+            "a DMARC policy of reject with no aligned SPF or DKIM pass",
+            "a mailing list sending with its subscribers' From addresses",
+        ],
+        findings: &["data-rejected"],
+        reproduce: "smtpdoctor probe postmaster@yahoo.com --from you@your-domain --data -v",
+        patterns: &[&["message not accepted for policy reasons"]],
     },
 ];

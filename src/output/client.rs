@@ -1,15 +1,18 @@
 //! Printers of the client report (SPEC §8): the annotated transcript of one connection with its findings and verdict, its JSON document, a Nagios line.
+//!
+//! Text and Nagios render from the JSON document ([`ClientDocument`]), a live connection's and a
+//! saved one alike (`smtpdoctor report`).
 
 use crate::config::{Detail, Format, OutputConfig};
 use crate::knowledge::Severity;
 use crate::report::Verdict;
-use crate::report::client::{AnnotatedClient, ClientDocument, ClientReport};
+use crate::report::client::{ClientDocument, ClientReport, TlsField};
+use crate::report::document::FindingDoc;
 use crate::wire::escape::{escape_str, safe_text};
-use crate::wire::request::hex;
 use owo_colors::Style;
 use std::io::Write;
 
-use super::text::{Palette, TextPrinter, limits_note};
+use super::text::{LimitCounts, Palette, Placement, TextPrinter, counts, limits_note};
 
 /// Prints a client report in the chosen format (JSON: one line).
 pub fn print(
@@ -19,89 +22,113 @@ pub fn print(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let a = r.annotate();
+    let doc = ClientDocument::new(&a);
     match args.format {
         Format::Json => {
-            serde_json::to_writer(&mut *out, &ClientDocument::new(&a))?;
+            serde_json::to_writer(&mut *out, &doc)?;
             out.write_all(b"\n")
         }
-        Format::Nagios => write_nagios(r, out),
+        Format::Nagios => write_nagios(&doc, out),
         Format::Text => write_text(
             &TextPrinter {
                 color,
                 detail: args.detail,
             },
-            &a,
+            &doc,
             out,
         ),
     }
 }
 
 /// `address` or `-` when unknown.
-fn addr(a: Option<std::net::SocketAddr>) -> String {
-    a.map_or_else(|| "-".to_string(), |a| a.to_string())
+fn addr(a: Option<&str>) -> String {
+    a.map_or_else(|| "-".to_string(), escape_str)
+}
+
+impl ClientDocument<'_> {
+    /// The proxy's TLS object, for a proxy's report.
+    fn proxy_tls(&self) -> Option<&crate::report::client::ProxyTlsDoc<'_>> {
+        match &self.tls {
+            Some(TlsField::Proxy(t)) => Some(t),
+            _ => None,
+        }
+    }
 }
 
 /// The annotated transcript of one connection, its messages, its findings and the verdict.
 pub fn write_text(
     printer: &TextPrinter,
-    a: &AnnotatedClient,
+    r: &ClientDocument,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let r = a.report;
     let p = Palette { on: printer.color };
-    let what = match &r.proxy {
-        Some(px) => format!("upstream {}, TLS {}", px.upstream, px.mode),
-        None => format!("scenario {}", r.scenario),
+    let n = r.connection.n;
+    let what = match (&r.upstream, r.proxy_tls()) {
+        (Some(up), tls) => format!("upstream {up}, TLS {}", tls.map_or("", |t| t.mode.as_ref())),
+        (None, _) => format!("scenario {}", r.scenario.as_deref().unwrap_or("")),
     };
     writeln!(
         out,
         "{}",
         p.bold(&format!(
-            "smtpdoctor {}: connection {} from {} ({}, listening on {})",
-            r.mode,
-            r.n,
-            addr(r.peer),
+            "smtpdoctor {}: connection {n} from {} ({}, listening on {})",
+            safe_text(&r.mode),
+            addr(r.connection.peer.as_deref()),
             safe_text(&what),
-            addr(r.listen)
+            addr(r.listen.as_deref())
         ))
     )?;
-    if let Some(px) = &r.proxy
-        && let Some(fp) = &px.certificate_sha256
-    {
-        writeln!(out, "certificate shown to the client: sha256 {fp}")?;
+    if let Some(fp) = r.proxy_tls().and_then(|t| t.certificate_sha256.as_deref()) {
+        writeln!(
+            out,
+            "certificate shown to the client: sha256 {}",
+            safe_text(fp)
+        )?;
     }
     if printer.detail != Detail::Quiet {
-        for (e, end) in super::text::shown(&a.transcript) {
-            printer.write_entry_ended(e, end, &p, out)?;
-            for &f in e
-                .findings
-                .iter()
-                .chain(end.iter().flat_map(|n| &n.findings))
+        let attempt = usize::try_from(n).unwrap_or(usize::MAX);
+        let mut placement = Placement::of(&r.findings, attempt, r.transcript.len());
+        for (ei, e, end) in super::text::shown(&r.transcript) {
+            printer.write_entry_ended(&e, end.as_deref(), &p, out)?;
+            let ended = end.is_some().then_some(ei + 1);
+            for f in placement
+                .at(ei)
+                .into_iter()
+                .chain(ended.into_iter().flat_map(|n| placement.at(n)))
             {
                 printer.write_finding_inline(&r.findings[f], &p, out)?;
             }
         }
-        for &f in a.transcript.unplaced() {
+        for &f in &placement.unplaced {
             printer.write_finding_inline(&r.findings[f], &p, out)?;
         }
-        if let Some(note) = limits_note(&r.record) {
+        let l = &r.limits;
+        let server_side = LimitCounts {
+            truncated_lines: l.server_truncated_lines,
+            truncated_bytes: l.server_truncated_bytes,
+            dropped_reply_lines: l.dropped_reply_lines,
+            dropped_lines: l.server_dropped_lines,
+            dropped_read_bytes: l.dropped_read_bytes,
+            merged_reads: l.merged_reads,
+        };
+        if let Some(note) = limits_note(&server_side) {
             writeln!(out, "             {}", p.dim(&note))?;
         }
-        if r.record.client.truncated_lines > 0 || r.record.client.dropped_lines > 0 {
+        if l.truncated_lines > 0 || l.dropped_lines > 0 {
             writeln!(
                 out,
                 "             {}",
                 p.dim(&format!(
                     "(client lines: {} cut short, {} not kept)",
-                    r.record.client.truncated_lines, r.record.client.dropped_lines
+                    l.truncated_lines, l.dropped_lines
                 ))
             )?;
         }
     }
     write_messages(r, &p, out)?;
     write_findings(printer, r, &p, out)?;
-    let (e, w, i) = r.counts();
-    let v = r.verdict();
+    let (e, w, i) = counts(&r.findings);
+    let v = r.verdict;
     let word = match v {
         Verdict::Ok => p.paint("OK", Style::new().green().bold()),
         Verdict::Warning => p.paint("WARNING", Style::new().yellow().bold()),
@@ -110,22 +137,20 @@ pub fn write_text(
     writeln!(out)?;
     writeln!(
         out,
-        "Verdict: {word} (exit {}): connection {} from {}: {e} error(s), {w} warning(s), {i} info in {:.1} ms",
+        "Verdict: {word} (exit {}): connection {n} from {}: {e} error(s), {w} warning(s), {i} info in {:.1} ms",
         v.exit_code(),
-        r.n,
-        addr(r.peer),
-        r.duration_ms
+        addr(r.connection.peer.as_deref()),
+        r.connection.duration_ms
     )
 }
 
-fn write_messages(r: &ClientReport, p: &Palette, out: &mut dyn Write) -> std::io::Result<()> {
-    let messages = &r.record.client.messages;
-    if messages.is_empty() {
+fn write_messages(r: &ClientDocument, p: &Palette, out: &mut dyn Write) -> std::io::Result<()> {
+    if r.messages.is_empty() {
         return Ok(());
     }
     writeln!(out)?;
     writeln!(out, "{}", p.bold("Messages"))?;
-    for (i, m) in messages.iter().enumerate() {
+    for (i, m) in r.messages.iter().enumerate() {
         let id = m.message_id.as_deref().map_or_else(
             || "no Message-ID".to_string(),
             |id| format!("Message-ID <{}>", escape_str(id)),
@@ -143,10 +168,10 @@ fn write_messages(r: &ClientReport, p: &Palette, out: &mut dyn Write) -> std::io
             out,
             "  {}. {} octets, {id}, final dot at {:.1} ms: {fate}",
             i + 1,
-            m.stats.content_size,
-            m.dot_at_us as f64 / 1000.0
+            m.size,
+            m.dot_at_ms
         )?;
-        writeln!(out, "     {} {}", p.dim("sha256"), hex(&m.stats.sha256))?;
+        writeln!(out, "     {} {}", p.dim("sha256"), safe_text(&m.sha256))?;
         if let Some(d) = &m.duplicate_of {
             writeln!(
                 out,
@@ -155,13 +180,13 @@ fn write_messages(r: &ClientReport, p: &Palette, out: &mut dyn Write) -> std::io
             )?;
         }
     }
-    if r.record.client.dropped_messages > 0 {
+    if r.limits.dropped_messages > 0 {
         writeln!(
             out,
             "  {}",
             p.dim(&format!(
                 "(+{} more messages not described)",
-                r.record.client.dropped_messages
+                r.limits.dropped_messages
             ))
         )?;
     }
@@ -170,7 +195,7 @@ fn write_messages(r: &ClientReport, p: &Palette, out: &mut dyn Write) -> std::io
 
 fn write_findings(
     printer: &TextPrinter,
-    r: &ClientReport,
+    r: &ClientDocument,
     p: &Palette,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
@@ -179,40 +204,45 @@ fn write_findings(
     }
     writeln!(out)?;
     writeln!(out, "{}", p.bold("Findings"))?;
-    let mut sorted: Vec<_> = r.findings.iter().collect();
+    let mut sorted: Vec<&FindingDoc> = r.findings.iter().collect();
     sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
     for f in sorted {
         writeln!(
             out,
             "  {:<8} {}  [connection {}, {}]",
             p.severity(f.severity),
-            p.bold(f.id),
-            r.n,
-            f.stage
+            p.bold(&safe_text(&f.id)),
+            r.connection.n,
+            safe_text(&f.stage)
         )?;
         writeln!(out, "           {}", safe_text(&f.summary))?;
         if printer.detail == Detail::Quiet {
             writeln!(out, "           {}", safe_text(&f.detail))?;
         }
-        writeln!(out, "           {} {}", p.dim("fix:"), f.fix)?;
-        writeln!(out, "           {} {}", p.dim("ref:"), f.reference)?;
+        writeln!(out, "           {} {}", p.dim("fix:"), safe_text(&f.fix))?;
+        writeln!(
+            out,
+            "           {} {}",
+            p.dim("ref:"),
+            safe_text(&f.reference)
+        )?;
     }
     Ok(())
 }
 
 /// One Nagios/Icinga status line for the connection.
-pub fn write_nagios(r: &ClientReport, out: &mut dyn Write) -> std::io::Result<()> {
-    let (e, w, i) = r.counts();
-    let state = match r.verdict() {
+pub fn write_nagios(r: &ClientDocument, out: &mut dyn Write) -> std::io::Result<()> {
+    let (e, w, i) = counts(&r.findings);
+    let state = match r.verdict {
         Verdict::Ok => "OK",
         Verdict::Warning => "WARNING",
         Verdict::Error => "CRITICAL",
     };
-    let mut ids: Vec<&str> = r
+    let mut ids: Vec<String> = r
         .findings
         .iter()
         .filter(|f| f.severity != Severity::Info)
-        .map(|f| f.id)
+        .map(|f| safe_text(&f.id))
         .collect();
     ids.dedup();
     let ids = if ids.is_empty() {
@@ -223,9 +253,9 @@ pub fn write_nagios(r: &ClientReport, out: &mut dyn Write) -> std::io::Result<()
     writeln!(
         out,
         "SMTP CLIENT {state} - connection {} from {}: {e} error(s), {w} warning(s), {i} info{ids} | duration={:.3}s messages={}",
-        r.n,
-        addr(r.peer),
-        r.duration_ms / 1000.0,
-        r.record.client.messages.len()
+        r.connection.n,
+        addr(r.connection.peer.as_deref()),
+        r.connection.duration_ms / 1000.0,
+        r.messages.len()
     )
 }

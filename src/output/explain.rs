@@ -1,7 +1,8 @@
 //! Renders an [`Explanation`] as wrapped plain text or as a JSON document.
 
 use crate::knowledge::catalog::{self, Entry};
-use crate::knowledge::explain::{Explanation, KnownError};
+use crate::knowledge::codes::ReplyCodes;
+use crate::knowledge::explain::{Explanation, KnownError, reply_codes};
 use crate::report::explain::ExplainDocument;
 pub use crate::report::explain::SCHEMA as JSON_SCHEMA;
 use std::io::{self, Write};
@@ -20,11 +21,96 @@ const INPUT_ECHO: usize = 300;
 
 /// Writes `e` (the explanation of `input`) as readable plain text.
 pub fn render_explanation(e: &Explanation, input: &str, out: &mut dyn Write) -> io::Result<()> {
+    let codes = reply_codes(e, input);
     match e {
         Explanation::Finding(entry) => render_entry(entry, out),
-        Explanation::Known(matches) => render_known(matches, input, out),
+        Explanation::Known(matches) => {
+            render_known(matches, input, out)?;
+            render_codes(&codes, out)
+        }
+        Explanation::Unknown if !codes.is_empty() => {
+            paragraph(
+                out,
+                "Wording not known; the reply codes in it are explained below (RFC 5321 §4.2, \
+                 RFC 3463 and the IANA registry of enhanced status codes).",
+                "",
+                "  ",
+            )?;
+            paragraph(out, &format!("Input: {}", echo(input)), "", "  ")?;
+            render_codes(&codes, out)?;
+            section(
+                out,
+                "Next step",
+                &format!(
+                    "See the reply in its dialogue: {PROBE_SUGGESTION}\n\
+                     (add --from and --data to see a reply that comes after the message)"
+                ),
+            )
+        }
         Explanation::Unknown => render_unknown(input, out),
     }
+}
+
+/// What the codes of each reply found in the text mean.
+fn render_codes(codes: &[ReplyCodes], out: &mut dyn Write) -> io::Result<()> {
+    if codes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "Reply codes")?;
+    for r in codes {
+        paragraph(out, &r.found, "  ", "  ")?;
+        let mut items = Vec::new();
+        if let Some(b) = &r.basic {
+            items.push(match (&b.text, &b.reference) {
+                (Some(text), Some(reference)) => format!("{}: {text} ({reference})", b.code),
+                _ => format!(
+                    "{}: not a code of RFC 5321 or its common extensions",
+                    b.code
+                ),
+            });
+            items.push(format!(
+                "{}yz: {}; x{}z: {}",
+                b.code / 100,
+                b.class,
+                b.code / 10 % 10,
+                b.category
+            ));
+        }
+        if let Some(e) = &r.enhanced {
+            items.push(match &e.detail {
+                Some(d) => format!(
+                    "{}: {}: {} ({})",
+                    e.code, d.name, d.description, d.reference
+                ),
+                None => format!(
+                    "{}: not in the IANA registry: a code of the server's own; its class and \
+                     subject below still hold",
+                    e.code
+                ),
+            });
+            let class = e.code.split('.').next().unwrap_or("?");
+            items.push(format!(
+                "class {class}: {}: {}",
+                e.class.name, e.class.description
+            ));
+            if let Some(s) = &e.subject {
+                let subject = e.code.split('.').nth(1).unwrap_or("?");
+                items.push(format!("subject {subject}: {}: {}", s.name, s.description));
+            }
+        }
+        if r.classes_disagree {
+            items.push(
+                "the enhanced code's class differs from the reply code's first digit, which \
+                 RFC 3463 §2 asks to be the same"
+                    .to_string(),
+            );
+        }
+        for item in &items {
+            paragraph(out, item, "    - ", "      ")?;
+        }
+    }
+    Ok(())
 }
 
 /// The explanation of `input` as a JSON document (`schema` `smtpdoctor.explain/v1`).

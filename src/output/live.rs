@@ -5,6 +5,7 @@
 use crate::output::text::{Detail, Palette, TextPrinter, host_label};
 use crate::record::Record;
 use crate::record::attempt::AttemptTarget;
+use crate::report::document::EntryDoc;
 use crate::report::transcript::Growing;
 use crate::session::{LiveEcho, LiveSink, clear_note_line};
 use std::io::Write;
@@ -31,7 +32,7 @@ impl LiveSink for LiveTranscript {
         }
         let printer = &self.printer;
         self.growing.advance(rec, |e| {
-            let _ = printer.write_entry(e, &p, &mut buf);
+            let _ = printer.write_entry(&EntryDoc::new(e), &p, &mut buf);
         });
         if buf.is_empty() {
             return;
@@ -60,7 +61,7 @@ pub fn echo(color: bool, detail: Detail) -> LiveEcho {
             growing: Growing::default(),
             heading: Some(format!(
                 "{label}: {}:{}{pref}  (live)",
-                host_label(&target.host, target.addr),
+                host_label(&target.host, &target.addr.ip().to_string()),
                 target.addr.port()
             )),
         }) as Box<dyn LiveSink>

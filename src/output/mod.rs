@@ -9,6 +9,7 @@ pub mod json;
 pub mod live;
 pub mod nagios;
 mod policy_text;
+pub mod saved;
 pub mod text;
 
 use crate::config::{ColorChoice, Format, OutputConfig};
@@ -38,7 +39,7 @@ pub fn print(
 ) -> std::io::Result<()> {
     match args.format {
         Format::Json => json::write(&r.annotate(), out),
-        Format::Nagios => nagios::write(r, out),
+        Format::Nagios => nagios::write(&r.annotate(), out),
         Format::Text => text::TextPrinter {
             color,
             detail: args.detail,

@@ -1,42 +1,55 @@
 //! One Nagios/Icinga status line with performance data (monitoring-plugins convention).
+//!
+//! Rendered from the JSON document, as the text printer is: a saved report prints the same line.
 
-use crate::report::{Report, Verdict};
+use crate::knowledge::Severity;
+use crate::record::attempt::Outcome;
+use crate::report::document::Document;
+use crate::report::{Annotated, Verdict};
+use crate::wire::escape::{escape_str, safe_text};
 use std::io::Write;
 
-/// Writes `SMTP OK - summary | connect=0.003s greeting=0.010s ...`.
-pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let verdict = r.verdict();
-    let state = match verdict {
+/// Writes `SMTP OK - summary | connect=0.003s greeting=0.010s ...` for a run.
+pub fn write(a: &Annotated, out: &mut dyn Write) -> std::io::Result<()> {
+    write_document(&Document::new(a), out)
+}
+
+/// Writes the status line of a probe's document.
+pub fn write_document(r: &Document, out: &mut dyn Write) -> std::io::Result<()> {
+    let state = match r.verdict {
         Verdict::Ok => "OK",
         Verdict::Warning => "WARNING",
         Verdict::Error => "CRITICAL",
     };
     let (e, w, i) = r.counts();
     let own = || r.attempts.iter().filter(|a| a.test.is_none());
-    let best = own().find(|a| a.completed()).or_else(|| own().next_back());
+    let best = own()
+        .find(|a| *a.outcome == Outcome::Completed)
+        .or_else(|| own().next_back());
     let mut text = match best {
-        Some(a) if a.target.host == a.target.addr.ip().to_string() => {
-            format!("[{}]:{}", a.target.addr.ip(), a.target.addr.port())
-        }
+        Some(a) if a.host == a.address => format!("[{}]:{}", escape_str(&a.address), a.port),
         Some(a) => format!(
             "{}[{}]:{}",
-            crate::wire::escape::escape_str(&a.target.host),
-            a.target.addr.ip(),
-            a.target.addr.port()
+            escape_str(&a.host),
+            escape_str(&a.address),
+            a.port
         ),
-        None => crate::wire::escape::escape_str(&r.target),
+        None => escape_str(&r.target),
     };
     if !r.got_through() {
-        text.push_str(&format!(" did not get through to {}", r.aimed));
+        text.push_str(&format!(
+            " did not get through to {}",
+            safe_text(&r.aimed_stage)
+        ));
     }
     if r.interrupted {
         text.push_str(" (interrupted)");
     }
-    let ids: Vec<&str> = r
+    let ids: Vec<String> = r
         .findings
         .iter()
-        .filter(|f| f.severity != crate::knowledge::Severity::Info)
-        .map(|f| f.id)
+        .filter(|f| f.severity != Severity::Info)
+        .map(|f| safe_text(&f.id))
         .collect();
     text.push_str(&format!(": {e} error(s), {w} warning(s), {i} info"));
     if !ids.is_empty() {
@@ -47,7 +60,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let mut seen: Vec<String> = Vec::new();
         for s in &a.stages {
             // Labels must be unique: the second EHLO (inside TLS) becomes ehlo_2, and so on.
-            let base = s.stage.name().replace(':', "_");
+            let base = safe_text(&s.stage).replace(':', "_");
             let n = seen.iter().filter(|l| **l == base).count();
             seen.push(base.clone());
             let label = if n == 0 {

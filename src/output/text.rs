@@ -1,13 +1,19 @@
 //! The annotated transcript for people: every line both ways with its time, direction, TLS mark
 //! and visible line ending; findings under the line they came from; a summary with the verdict.
+//!
+//! It renders the JSON document ([`Document`]): a live run's, made from its report, and a saved
+//! one read back by `smtpdoctor report`, print alike. Every string of the document is escaped
+//! for the terminal here, since a saved document is input like any other.
 
-use crate::checks::Finding;
 use crate::knowledge::Severity;
-use crate::record::Peer;
-use crate::report::{Annotated, Entry, EntryKind, Local, Report, Verdict};
-use crate::wire::escape::{escape_for_terminal, escape_str, safe_text};
+use crate::record::attempt::Outcome;
+use crate::report::document::{Document, EntryDoc, FindingDoc, LimitsDoc, TranscriptDoc};
+use crate::report::transcript::ending_of;
+use crate::report::{Annotated, Dir, Verdict};
+use crate::wire::escape::{escape_for_terminal, escape_str, safe_text, unescape_bytes};
 use crate::wire::reply::Terminator;
 use owo_colors::{OwoColorize, Style};
+use std::borrow::Cow;
 use std::io::Write;
 
 pub use crate::config::Detail;
@@ -53,49 +59,52 @@ impl Palette {
 }
 
 /// `host [address]`, or just `[address]` when the host is the address itself.
-pub(super) fn host_label(host: &str, addr: std::net::SocketAddr) -> String {
-    if host == addr.ip().to_string() {
-        format!("[{}]", addr.ip())
+pub(super) fn host_label(host: &str, address: &str) -> String {
+    if host == address {
+        format!("[{}]", escape_str(address))
     } else {
-        format!("{} [{}]", escape_str(host), addr.ip())
+        format!("{} [{}]", escape_str(host), escape_str(address))
     }
 }
 
-fn fmt_ms(us: u64) -> String {
-    format!("{:>9.1}ms", us as f64 / 1000.0)
+fn fmt_ms(ms: f64) -> String {
+    format!("{ms:>9.1}ms")
 }
 
-/// The entries as the text shows them, each with the next entry when that one is nothing but
-/// the rest of its line ending, written on its own by the client side of the record (the final
-/// dot's `\r\n.\r\n` carries the CRLF of the message's last line): the line is shown
-/// complete and that entry is not shown again (the JSON keeps both, exactly).
-pub(super) fn shown<'e, 'a>(
-    entries: &'e [Entry<'a>],
-) -> impl Iterator<Item = (&'e Entry<'a>, Option<&'e Entry<'a>>)> {
-    let mut i = 0;
+/// The exact bytes of a line entry: its `raw` unescaped (a document that does not hold them
+/// escaped falls back to its text).
+fn line_bytes(e: &EntryDoc) -> Vec<u8> {
+    unescape_bytes(&e.raw).unwrap_or_else(|_| e.text.as_bytes().to_vec())
+}
+
+/// The entries as the text shows them, each with its index and with the next entry when that
+/// one is nothing but the rest of its line ending, written on its own by the client side of the
+/// record (the final dot's `\r\n.\r\n` carries the CRLF of the message's last line): the line
+/// is shown complete and that entry is not shown again (the JSON keeps both, exactly).
+pub(super) fn shown<'t>(
+    t: &'t TranscriptDoc<'t>,
+) -> impl Iterator<Item = (usize, Cow<'t, EntryDoc<'t>>, Option<Cow<'t, EntryDoc<'t>>>)> {
+    let mut it = t.iter().enumerate().peekable();
     std::iter::from_fn(move || {
-        let e = entries.get(i)?;
-        let end = entries.get(i + 1).filter(|n| ends_line_of(e, n));
-        i += if end.is_some() { 2 } else { 1 };
-        Some((e, end))
+        let (i, e) = it.next()?;
+        let end = it.next_if(|(_, n)| ends_line_of(&e, n)).map(|(_, n)| n);
+        Some((i, e, end))
     })
 }
 
 /// `n` holds only the rest of the line ending of the written client line `e`.
-fn ends_line_of(e: &Entry, n: &Entry) -> bool {
-    let (Some(l), Some(m)) = (e.line(), n.line()) else {
+fn ends_line_of(e: &EntryDoc, n: &EntryDoc) -> bool {
+    let written =
+        |l: &EntryDoc| l.dir == Dir::Client && l.reads.is_none() && l.truncated_bytes.is_none();
+    if !written(e) || !written(n) {
         return false;
-    };
-    let written = |l: &crate::report::transcript::Line| {
-        l.from == Peer::Client && !l.observed && l.dropped == 0
-    };
-    written(l)
-        && written(m)
-        && match l.ending {
-            Terminator::Unterminated => matches!(&m.raw[..], b"\r\n" | b"\n"),
-            Terminator::BareCr => &m.raw[..] == b"\n",
-            _ => false,
-        }
+    }
+    let rest = line_bytes(n);
+    match ending_of(&line_bytes(e)) {
+        Terminator::Unterminated => matches!(&rest[..], b"\r\n" | b"\n"),
+        Terminator::BareCr => &rest[..] == b"\n",
+        _ => false,
+    }
 }
 
 /// The visible line ending of a line.
@@ -108,8 +117,33 @@ fn ending(ending: Terminator, p: &Palette) -> String {
     }
 }
 
+/// The counts of what was not kept that [`limits_note`] tells (the record's, as a document
+/// has them).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct LimitCounts {
+    pub(super) truncated_lines: u64,
+    pub(super) truncated_bytes: u64,
+    pub(super) dropped_reply_lines: u64,
+    pub(super) dropped_lines: u64,
+    pub(super) dropped_read_bytes: u64,
+    pub(super) merged_reads: u64,
+}
+
+impl From<&LimitsDoc> for LimitCounts {
+    fn from(l: &LimitsDoc) -> LimitCounts {
+        LimitCounts {
+            truncated_lines: l.truncated_lines,
+            truncated_bytes: l.truncated_bytes,
+            dropped_reply_lines: l.dropped_reply_lines,
+            dropped_lines: l.dropped_lines,
+            dropped_read_bytes: l.dropped_read_bytes,
+            merged_reads: l.merged_reads,
+        }
+    }
+}
+
 /// What was counted but not kept of an attempt, when anything was.
-pub(super) fn limits_note(rec: &crate::record::Record) -> Option<String> {
+pub(super) fn limits_note(rec: &LimitCounts) -> Option<String> {
     use crate::record::{MAX_KEPT_LINES, MAX_KEPT_READ_BYTES};
     use crate::wire::reply::MAX_REPLY_LINES;
     let mut parts = Vec::new();
@@ -147,10 +181,91 @@ pub(super) fn limits_note(rec: &crate::record::Record) -> Option<String> {
     (!parts.is_empty()).then(|| format!("(limits reached: {})", parts.join("; ")))
 }
 
+/// Where the findings of one transcript stand: (entry, finding) pairs in entry order, the
+/// report's order within an entry, and the findings that point at no entry.
+pub(super) struct Placement {
+    placed: Vec<(usize, usize)>,
+    next: usize,
+    /// Findings of the transcript that point at no entry, in the report's order.
+    pub(super) unplaced: Vec<usize>,
+}
+
+impl Placement {
+    /// The findings of `attempt` among `findings`, against a transcript of `len` entries.
+    pub(super) fn of(findings: &[FindingDoc], attempt: usize, len: usize) -> Placement {
+        let mut placed = Vec::new();
+        let mut unplaced = Vec::new();
+        for (fi, f) in findings.iter().enumerate() {
+            if f.attempt != Some(attempt) {
+                continue;
+            }
+            match f.transcript_index.filter(|&ti| ti < len) {
+                Some(ti) => placed.push((ti, fi)),
+                None => unplaced.push(fi),
+            }
+        }
+        placed.sort_unstable();
+        Placement {
+            placed,
+            next: 0,
+            unplaced,
+        }
+    }
+
+    /// The findings at entry `ei`; entries must be asked in order.
+    pub(super) fn at(&mut self, ei: usize) -> Vec<usize> {
+        let mut here = Vec::new();
+        while let Some(&(ti, fi)) = self.placed.get(self.next) {
+            if ti > ei {
+                break;
+            }
+            if ti == ei {
+                here.push(fi);
+            }
+            self.next += 1;
+        }
+        here
+    }
+}
+
+/// The local entry of a completed TLS handshake (documents written before entries named their
+/// event are known by its words).
+fn tls_established(e: &EntryDoc) -> bool {
+    match e.event.as_deref() {
+        Some(event) => event == "tls-established",
+        None => e.dir == Dir::Local && e.text.starts_with("TLS handshake complete ("),
+    }
+}
+
+impl Document<'_> {
+    /// Whether some attempt of the probe's own dialogue (not an active test) went through to
+    /// the aimed stage.
+    pub fn got_through(&self) -> bool {
+        self.attempts
+            .iter()
+            .any(|a| a.test.is_none() && *a.outcome == Outcome::Completed)
+    }
+
+    /// Counts per severity: (errors, warnings, infos).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        counts(&self.findings)
+    }
+}
+
+/// Counts per severity: (errors, warnings, infos).
+pub(super) fn counts(findings: &[FindingDoc]) -> (usize, usize, usize) {
+    let n = |s| findings.iter().filter(|f| f.severity == s).count();
+    (n(Severity::Error), n(Severity::Warning), n(Severity::Info))
+}
+
 impl TextPrinter {
-    /// Writes the report, escaping everything that came from outside for a terminal.
+    /// Writes the report of a run (by way of its document).
     pub fn write(&self, annotated: &Annotated, out: &mut dyn Write) -> std::io::Result<()> {
-        let r = annotated.report;
+        self.write_document(&Document::new(annotated), out)
+    }
+
+    /// Writes a probe's document, escaping everything that came from outside for a terminal.
+    pub fn write_document(&self, r: &Document, out: &mut dyn Write) -> std::io::Result<()> {
         let p = Palette { on: self.color };
         writeln!(
             out,
@@ -159,10 +274,10 @@ impl TextPrinter {
             escape_str(&r.target),
             if r.interrupted { "  (interrupted)" } else { "" }
         )?;
-        if let Some(d) = &r.dns {
+        if let Some(d) = r.dns.0.as_ref() {
             self.write_dns(r, d, &p, out)?;
         }
-        if let Some(pol) = r.policy.as_ref().filter(|_| self.detail != Detail::Quiet) {
+        if let Some(pol) = r.policy_report.filter(|_| self.detail != Detail::Quiet) {
             super::policy_text::write_dns(pol, &p, out)?;
         }
         for f in r.findings.iter().filter(|f| f.attempt.is_none()) {
@@ -170,22 +285,21 @@ impl TextPrinter {
                 self.write_finding_inline(f, &p, out)?;
             }
         }
-        for (i, (a, t)) in annotated.attempts().enumerate() {
+        for (i, a) in r.attempts.iter().enumerate() {
             if self.detail == Detail::Quiet {
                 continue;
             }
             let pref = a
-                .target
                 .preference
                 .map(|p| format!(" (MX {p})"))
                 .unwrap_or_default();
             writeln!(out)?;
-            let label = match (a.test, a.plaintext_retry_of) {
-                (Some(name), _) => format!("Test {name}"),
+            let label = match (&a.test, a.plaintext_retry_of) {
+                (Some(name), _) => format!("Test {}", safe_text(name)),
                 (None, Some(n)) => format!(
                     "Attempt {} (again without STARTTLS, after attempt {}'s failed handshake)",
                     i + 1,
-                    n + 1
+                    n.saturating_add(1)
                 ),
                 (None, None) => format!("Attempt {}", i + 1),
             };
@@ -194,35 +308,37 @@ impl TextPrinter {
                 "{}",
                 p.bold(&format!(
                     "{label}: {}:{}{pref}",
-                    host_label(&a.target.host, a.target.addr),
-                    a.target.addr.port()
+                    host_label(&a.host, &a.address),
+                    a.port
                 ))
             )?;
-            for (e, end) in shown(t) {
-                self.write_entry_ended(e, end, &p, out)?;
-                if let Some(Local::TlsEstablished(_)) = e.local()
-                    && let Some(tls) = &a.tls
+            let mut placement = Placement::of(&r.findings, i, a.transcript.len());
+            for (ei, e, end) in shown(&a.transcript) {
+                self.write_entry_ended(&e, end.as_deref(), &p, out)?;
+                if tls_established(&e)
+                    && let Some(tls) = a.tls.0.as_ref()
                 {
                     self.write_tls(tls, &p, out)?;
-                    if let Some(pol) = &r.policy {
+                    if let Some(pol) = r.policy_report {
                         super::policy_text::write_attempt(pol, i, &p, out)?;
                     }
                 }
-                for &f in e
-                    .findings
-                    .iter()
-                    .chain(end.iter().flat_map(|n| &n.findings))
+                let ended = end.is_some().then_some(ei + 1);
+                for f in placement
+                    .at(ei)
+                    .into_iter()
+                    .chain(ended.into_iter().flat_map(|n| placement.at(n)))
                 {
                     self.write_finding_inline(&r.findings[f], &p, out)?;
                 }
             }
-            if let Some(pol) = r.policy.as_ref().filter(|_| a.tls.is_none()) {
+            if let Some(pol) = r.policy_report.filter(|_| a.tls.0.is_none()) {
                 super::policy_text::write_attempt(pol, i, &p, out)?;
             }
-            for &f in t.unplaced() {
+            for &f in &placement.unplaced {
                 self.write_finding_inline(&r.findings[f], &p, out)?;
             }
-            if let Some(note) = limits_note(&a.record) {
+            if let Some(note) = limits_note(&LimitCounts::from(&a.limits)) {
                 writeln!(out, "             {}", p.dim(&note))?;
             }
         }
@@ -231,7 +347,7 @@ impl TextPrinter {
 
     fn write_dns(
         &self,
-        r: &Report,
+        r: &Document,
         d: &crate::record::dns::DnsReport,
         p: &Palette,
         out: &mut dyn Write,
@@ -279,7 +395,7 @@ impl TextPrinter {
 
     pub(super) fn write_entry(
         &self,
-        e: &Entry,
+        e: &EntryDoc,
         p: &Palette,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
@@ -290,74 +406,87 @@ impl TextPrinter {
     /// entry (see [`shown`]): the line is shown complete; `-v` says where its ending went.
     pub(super) fn write_entry_ended(
         &self,
-        e: &Entry,
-        end: Option<&Entry>,
+        e: &EntryDoc,
+        end: Option<&EntryDoc>,
         p: &Palette,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
-        let time = p.dim(&fmt_ms(e.at_us));
+        let time = p.dim(&fmt_ms(e.at_ms));
         let tls = if e.tls {
             p.dim("tls")
         } else {
             "   ".to_string()
         };
-        let l = match &e.kind {
-            EntryKind::Local(l) => {
-                let note = l.describe(escape_str);
-                return writeln!(out, "{time}  {}  {tls}  {}", p.dim("--"), p.dim(&note));
-            }
-            EntryKind::Line(l) => l,
+        if e.dir == Dir::Local {
+            return writeln!(
+                out,
+                "{time}  {}  {tls}  {}",
+                p.dim("--"),
+                p.dim(&safe_text(&e.text))
+            );
+        }
+        // The exact bytes are in `raw` (`text` is lossy); a document that does not hold them
+        // escaped falls back to its text.
+        let raw = unescape_bytes(&e.raw).unwrap_or_else(|_| e.text.as_bytes().to_vec());
+        let line_ending = ending_of(&raw);
+        let end_of_text = raw
+            .iter()
+            .rposition(|&b| b != b'\r' && b != b'\n')
+            .map_or(0, |p| p + 1);
+        let text = escape_for_terminal(&raw[..end_of_text]);
+        let from_client = e.dir == Dir::Client;
+        let arrow = if from_client {
+            p.paint(">>", Style::new().green())
+        } else {
+            p.paint("<<", Style::new().blue())
         };
-        let text = escape_for_terminal(l.text_bytes());
-        let arrow = match l.from {
-            Peer::Client => p.paint(">>", Style::new().green()),
-            Peer::Server => p.paint("<<", Style::new().blue()),
-        };
+        // Reads for a line of the observed peer; writes for a line the recorder wrote.
+        let observed = e.reads.is_some();
+        let line_reads = e.reads.as_deref().or(e.writes.as_deref()).unwrap_or(&[]);
         // A line the recorder wrote as a client that ends mid-line goes on in the next write.
-        let end = match (end.and_then(Entry::line), l.from, l.observed, l.ending) {
+        let end = match (end, from_client, observed, line_ending) {
             (Some(rest), ..) => {
-                let whole =
-                    crate::report::transcript::ending_of(&[&l.raw[..], &rest.raw[..]].concat());
+                let whole = ending_of(&[&raw[..], &line_bytes(rest)[..]].concat());
                 let moved = if self.detail == Detail::Verbose {
                     p.dim(&format!(
                         "  (its line ending went in the next write, at {:.1}ms)",
-                        end.map_or(0, |n| n.at_us) as f64 / 1000.0
+                        rest.at_ms
                     ))
                 } else {
                     String::new()
                 };
                 format!("{}{moved}", ending(whole, p))
             }
-            (None, Peer::Client, false, Terminator::BareCr | Terminator::Unterminated) => {
+            (None, true, false, Terminator::BareCr | Terminator::Unterminated) => {
                 p.dim(" (line continues in the next write)")
             }
-            _ => ending(l.ending, p),
+            _ => ending(line_ending, p),
         };
         let mut reads = String::new();
-        if !l.reads.is_empty() && (self.detail == Detail::Verbose || l.reads.len() > 1) {
-            let list: Vec<String> = l
-                .reads
+        if !line_reads.is_empty() && (self.detail == Detail::Verbose || line_reads.len() > 1) {
+            let list: Vec<String> = line_reads
                 .iter()
                 .map(|r| format!("#{}@{:.1}ms/{}B", r.n, r.at_ms, r.len))
                 .collect();
-            let what = if l.observed { "read" } else { "write" };
+            let what = if observed { "read" } else { "write" };
             let label = format!(
                 "  [{what}{} {}]",
                 if list.len() > 1 { "s" } else { "" },
                 list.join(" + ")
             );
-            reads = if l.reads.len() > 1 && l.observed {
+            reads = if line_reads.len() > 1 && observed {
                 p.fault(&label)
             } else {
                 p.dim(&label)
             };
         }
-        let cut = if l.dropped > 0 {
-            p.fault(&format!("…(+{} bytes not kept)", l.dropped))
+        let dropped = e.truncated_bytes.unwrap_or(0);
+        let cut = if dropped > 0 {
+            p.fault(&format!("…(+{dropped} bytes not kept)"))
         } else {
             String::new()
         };
-        let discarded = if l.discarded {
+        let discarded = if e.discarded {
             p.dim("  (discarded by the server, not answered)")
         } else {
             String::new()
@@ -380,8 +509,8 @@ impl TextPrinter {
             out,
             "{pad}{} {} {}, SNI {}",
             p.dim("tls:"),
-            t.version,
-            t.cipher,
+            safe_text(&t.version),
+            safe_text(&t.cipher),
             t.sni.as_deref().map_or("(none)".into(), escape_str)
         )?;
         let verdict = if v.verified() {
@@ -410,7 +539,8 @@ impl TextPrinter {
             writeln!(
                 out,
                 "{pad}      valid   {} .. {}",
-                c.not_before, c.not_after
+                safe_text(&c.not_before),
+                safe_text(&c.not_after)
             )?;
             if !c.sans.is_empty() {
                 let mut sans: Vec<String> = c.sans.iter().take(8).map(|s| escape_str(s)).collect();
@@ -482,7 +612,7 @@ impl TextPrinter {
 
     pub(super) fn write_finding_inline(
         &self,
-        f: &Finding,
+        f: &FindingDoc,
         p: &Palette,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
@@ -491,54 +621,50 @@ impl TextPrinter {
             "             {} {} {}: {}",
             p.paint("^", Style::new().bold()),
             p.severity(f.severity),
-            p.bold(f.id),
+            p.bold(&safe_text(&f.id)),
             safe_text(&f.summary)
         )?;
         writeln!(out, "               {}", safe_text(&f.detail))
     }
 
-    fn write_summary(&self, r: &Report, p: &Palette, out: &mut dyn Write) -> std::io::Result<()> {
+    fn write_summary(&self, r: &Document, p: &Palette, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out)?;
         writeln!(out, "{}", p.bold("Summary"))?;
+        let aimed = safe_text(&r.aimed_stage);
         for (i, a) in r.attempts.iter().enumerate() {
             let stages: Vec<String> = a
                 .stages
                 .iter()
-                .map(|s| format!("{} {:.1} ms", s.stage, s.duration_ms))
+                .map(|s| format!("{} {:.1} ms", safe_text(&s.stage), s.duration_ms))
                 .collect();
             let outcome = || {
-                serde_json::to_value(&a.outcome)
+                serde_json::to_value(&*a.outcome)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default()
             };
-            if let Some(name) = a.test {
-                let how = if a.completed() {
+            let completed = *a.outcome == Outcome::Completed;
+            let failed_stage = a.failed_stage.as_deref().map_or("?".into(), safe_text);
+            if let Some(name) = &a.test {
+                let how = if completed {
                     "ran to its end".to_string()
                 } else {
-                    format!(
-                        "ended at {} ({})",
-                        a.failed_stage.as_ref().map_or("?".into(), |s| s.name()),
-                        outcome()
-                    )
+                    format!("ended at {failed_stage} ({})", outcome())
                 };
                 writeln!(
                     out,
-                    "  attempt {} (test {name}): {}  {how} in {:.1} ms",
+                    "  attempt {} (test {}): {}  {how} in {:.1} ms",
                     i + 1,
-                    host_label(&a.target.host, a.target.addr),
+                    safe_text(name),
+                    host_label(&a.host, &a.address),
                     a.duration_ms,
                 )?;
                 continue;
             }
-            let how = if a.completed() {
-                p.paint(&format!("got through to {}", r.aimed), Style::new().green())
+            let how = if completed {
+                p.paint(&format!("got through to {aimed}"), Style::new().green())
             } else {
-                p.fault(&format!(
-                    "stopped at {} ({})",
-                    a.failed_stage.as_ref().map_or("?".into(), |s| s.name()),
-                    outcome()
-                ))
+                p.fault(&format!("stopped at {failed_stage} ({})", outcome()))
             };
             // No stage took time (a failed connect): no empty parentheses.
             let stages = if stages.is_empty() {
@@ -550,45 +676,51 @@ impl TextPrinter {
                 out,
                 "  attempt {}: {}  {how} in {:.1} ms{stages}",
                 i + 1,
-                host_label(&a.target.host, a.target.addr),
+                host_label(&a.host, &a.address),
                 a.duration_ms,
             )?;
             if let Some(d) = &a.data {
-                self.write_data_summary(d, p, out)?;
+                self.write_data_summary(&d.0.result, p, out)?;
             }
         }
-        if let Some(pol) = &r.policy {
+        if let Some(pol) = r.policy_report {
             super::policy_text::write_summary(pol, p, out)?;
         }
-        for note in &r.notes {
+        for note in r.notes.iter() {
             writeln!(out, "  {} {}", p.dim("note:"), safe_text(note))?;
         }
         if !r.findings.is_empty() {
             writeln!(out)?;
             writeln!(out, "{}", p.bold("Findings"))?;
-            let mut sorted: Vec<&Finding> = r.findings.iter().collect();
+            let mut sorted: Vec<&FindingDoc> = r.findings.iter().collect();
             sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
             for f in sorted {
+                let stage = safe_text(&f.stage);
                 let at = match f.attempt {
-                    Some(a) => format!("attempt {}, {}", a + 1, f.stage),
-                    None => f.stage.to_string(),
+                    Some(a) => format!("attempt {}, {stage}", a.saturating_add(1)),
+                    None => stage,
                 };
                 writeln!(
                     out,
                     "  {:<8} {}  [{at}]",
                     p.severity(f.severity),
-                    p.bold(f.id)
+                    p.bold(&safe_text(&f.id))
                 )?;
                 writeln!(out, "           {}", safe_text(&f.summary))?;
                 if self.detail == Detail::Quiet {
                     writeln!(out, "           {}", safe_text(&f.detail))?;
                 }
-                writeln!(out, "           {} {}", p.dim("fix:"), f.fix)?;
-                writeln!(out, "           {} {}", p.dim("ref:"), f.reference)?;
+                writeln!(out, "           {} {}", p.dim("fix:"), safe_text(&f.fix))?;
+                writeln!(
+                    out,
+                    "           {} {}",
+                    p.dim("ref:"),
+                    safe_text(&f.reference)
+                )?;
             }
         }
         let (e, w, i) = r.counts();
-        let v = r.verdict();
+        let v = r.verdict;
         let word = match v {
             Verdict::Ok => p.paint("OK", Style::new().green().bold()),
             Verdict::Warning => p.paint("WARNING", Style::new().yellow().bold()),
@@ -597,7 +729,7 @@ impl TextPrinter {
         let mut through = if r.got_through() {
             String::new()
         } else {
-            format!("; no attempt got through to {}", r.aimed)
+            format!("; no attempt got through to {aimed}")
         };
         if r.interrupted {
             through.push_str("; interrupted (Ctrl-C): judged on what was recorded");
@@ -615,8 +747,10 @@ impl TextPrinter {
 mod tests {
     use super::*;
     use crate::checks::Anchor;
+    use crate::checks::Finding;
     use crate::checks::testkit::{attempt, read};
     use crate::record::Stage;
+    use crate::report::Report;
 
     fn report(lines: usize, findings: usize) -> Report {
         let mut wire = Vec::new();

@@ -74,7 +74,7 @@ fn a_or_aaaa_missing(host: &str) -> crate::record::policy::Validated {
         rtype: "A",
         status: DnssecStatus::Indeterminate,
         error: Some(crate::record::dns::LookupFailure {
-            kind: "no-records",
+            kind: "no-records".into(),
             message: "no A or AAAA record".into(),
         }),
     }

@@ -3,7 +3,7 @@
 use crate::record::tls::TlsInfo;
 use crate::record::{Record, Stage};
 use crate::wire::ehlo::Capabilities;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
 /// One server address to try.
@@ -54,7 +54,7 @@ pub struct StageTime {
 }
 
 /// How an attempt ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Went through the dialogue to the stage aimed at.
@@ -126,7 +126,7 @@ impl Attempt {
 }
 
 /// What happened during DATA.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DataResult {
     /// Bytes of the message on the wire after the 354: dot-stuffed, the final `\r\n.\r\n`
     /// included (the transcript's "sent N bytes" and the summary show the same number).

@@ -1,19 +1,20 @@
 //! What DNS answered: MX hosts with their addresses, reverse DNS and lookup failures.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// How a lookup failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LookupFailure {
     /// `nxdomain`, `no-records`, `timeout` or `failed`.
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     /// The resolver's message.
     pub message: String,
 }
 
 /// One MX host (or the implicit MX) with its addresses.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MxHost {
     /// MX preference (0 for the implicit MX).
     pub preference: u16,
@@ -30,7 +31,7 @@ pub struct MxHost {
 }
 
 /// What DNS said about the target domain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DnsReport {
     /// The domain asked for.
     pub query: String,
@@ -51,7 +52,7 @@ pub struct DnsReport {
 }
 
 /// Reverse DNS of a connected address.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PtrResult {
     /// PTR names.
     pub names: Vec<String>,

@@ -1,9 +1,9 @@
 //! What a TLS handshake showed: the negotiated session, the chain and the verification verdict.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The verification verdict, recorded during the handshake.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verification {
     /// The chain leads to a trust anchor (webpki-roots plus `--ca-file`).
     pub trusted: bool,
@@ -122,7 +122,7 @@ impl CertProblem {
 }
 
 /// One certificate of the chain, as the report shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CertInfo {
     /// Subject DN.
     pub subject: String,
@@ -144,7 +144,7 @@ pub struct CertInfo {
 }
 
 /// What the TLS session negotiated.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsInfo {
     /// e.g. `TLSv1.3`.
     pub version: String,

@@ -11,7 +11,8 @@ use crate::report::document::{FindingDoc, KeysSorted, Tool, TranscriptDoc, round
 use crate::report::{Transcript, Verdict};
 use crate::server::ClientRecord;
 use crate::wire::request::hex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
@@ -148,8 +149,9 @@ impl AnnotatedClient<'_> {
     }
 }
 
-/// The whole `smtpdoctor.client-report/v1` document of one connection.
-#[derive(Debug, Serialize)]
+/// The whole `smtpdoctor.client-report/v1` document of one connection. It reads back too: the
+/// printers render from it (see [`crate::report::document`]).
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClientDocument<'a> {
     /// `n`, `peer`, `started_at`, `duration_ms`.
     pub connection: ConnectionDoc,
@@ -164,27 +166,27 @@ pub struct ClientDocument<'a> {
     /// Each message whose final dot was received.
     pub messages: Vec<MessageDoc<'a>>,
     /// `mock` or `proxy`.
-    pub mode: &'static str,
+    pub mode: Cow<'a, str>,
     /// The scenario served (mock).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scenario: Option<&'static str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<Cow<'a, str>>,
     /// [`CLIENT_SCHEMA`].
-    pub schema: &'static str,
+    pub schema: Cow<'a, str>,
     /// The client's TLS, null without TLS (mock); the proxy's TLS object (proxy).
     pub tls: Option<TlsField<'a>>,
     /// Name and version of the tool.
-    pub tool: Tool,
+    pub tool: Tool<'a>,
     /// The transcript, entry by entry.
     pub transcript: TranscriptDoc<'a>,
     /// The upstream relayed to (proxy).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub upstream: Option<&'a str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<Cow<'a, str>>,
     /// The verdict.
     pub verdict: Verdict,
 }
 
 /// `tls`: the mock's view of the client's TLS, or the proxy's object of SPEC §8.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum TlsField<'a> {
     /// The mock's.
@@ -194,27 +196,27 @@ pub enum TlsField<'a> {
 }
 
 /// The proxy's `tls`: `{certificate_sha256, client, mode, upstream}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProxyTlsDoc<'a> {
     /// Fingerprint of the certificate shown to the client (terminate mode).
-    pub certificate_sha256: Option<&'a str>,
+    pub certificate_sha256: Option<Cow<'a, str>>,
     /// The client's TLS as the proxy terminated it.
     pub client: Option<ProxyClientTlsDoc<'a>>,
     /// `passthrough` or `terminate`.
-    pub mode: &'static str,
+    pub mode: Cow<'a, str>,
     /// The upstream's TLS (the §5 object).
-    pub upstream: Option<KeysSorted<&'a crate::record::tls::TlsInfo>>,
+    pub upstream: Option<KeysSorted<Cow<'a, crate::record::tls::TlsInfo>>>,
 }
 
 /// The client's side of a terminated TLS.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProxyClientTlsDoc<'a> {
     /// e.g. `TLS13_AES_256_GCM_SHA384`.
-    pub cipher: &'a str,
+    pub cipher: Cow<'a, str>,
     /// The SNI the client sent.
-    pub sni: Option<&'a str>,
+    pub sni: Option<Cow<'a, str>>,
     /// e.g. `TLSv1.3`.
-    pub version: &'a str,
+    pub version: Cow<'a, str>,
 }
 
 impl<'a> ClientDocument<'a> {
@@ -247,47 +249,50 @@ impl<'a> ClientDocument<'a> {
                     dot_at_ms: round(m.dot_at_us as f64 / 1000.0),
                     duplicate_of: m.duplicate_of.as_ref().map(|d| DuplicateDoc {
                         connection: d.connection,
-                        message_id: d.message_id.as_deref(),
+                        message_id: d.message_id.as_deref().map(Cow::Borrowed),
                     }),
-                    message_id: m.message_id.as_deref(),
+                    message_id: m.message_id.as_deref().map(Cow::Borrowed),
                     reply_written: m.reply_written,
                     sha256: hex(&m.stats.sha256),
                     size: m.stats.content_size,
                 })
                 .collect(),
-            mode: r.mode,
-            scenario: r.proxy.is_none().then_some(r.scenario),
-            schema: CLIENT_SCHEMA,
+            mode: r.mode.into(),
+            scenario: r.proxy.is_none().then_some(r.scenario.into()),
+            schema: CLIENT_SCHEMA.into(),
             tls: match &r.proxy {
                 None => r.record.client.tls.as_ref().map(|t| {
                     TlsField::Mock(TlsDoc {
-                        cipher: &t.cipher,
-                        client_sni: t.sni.as_deref(),
-                        sni: t.sni.as_deref(),
-                        version: &t.version,
+                        cipher: Cow::Borrowed(&t.cipher),
+                        client_sni: t.sni.as_deref().map(Cow::Borrowed),
+                        sni: t.sni.as_deref().map(Cow::Borrowed),
+                        version: Cow::Borrowed(&t.version),
                     })
                 }),
                 Some(p) => Some(TlsField::Proxy(ProxyTlsDoc {
-                    certificate_sha256: p.certificate_sha256.as_deref(),
+                    certificate_sha256: p.certificate_sha256.as_deref().map(Cow::Borrowed),
                     client: r.record.client.tls.as_ref().map(|t| ProxyClientTlsDoc {
-                        cipher: &t.cipher,
-                        sni: t.sni.as_deref(),
-                        version: &t.version,
+                        cipher: Cow::Borrowed(&t.cipher),
+                        sni: t.sni.as_deref().map(Cow::Borrowed),
+                        version: Cow::Borrowed(&t.version),
                     }),
-                    mode: p.mode,
-                    upstream: p.upstream_tls.as_ref().map(KeysSorted),
+                    mode: p.mode.into(),
+                    upstream: p
+                        .upstream_tls
+                        .as_ref()
+                        .map(|t| KeysSorted(Cow::Borrowed(t))),
                 })),
             },
             tool: Tool::default(),
-            transcript: TranscriptDoc(&a.transcript),
-            upstream: r.proxy.as_ref().map(|p| p.upstream.as_str()),
+            transcript: TranscriptDoc::Model(&a.transcript),
+            upstream: r.proxy.as_ref().map(|p| Cow::Borrowed(p.upstream.as_str())),
             verdict,
         }
     }
 }
 
 /// `connection`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ConnectionDoc {
     /// How long it lasted, ms.
     pub duration_ms: f64,
@@ -300,7 +305,7 @@ pub struct ConnectionDoc {
 }
 
 /// One entry of `messages`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MessageDoc<'a> {
     /// The server took the message (also when the client left before the reply).
     pub accepted: bool,
@@ -309,7 +314,7 @@ pub struct MessageDoc<'a> {
     /// The earlier arrival, when this is a duplicate.
     pub duplicate_of: Option<DuplicateDoc<'a>>,
     /// The Message-ID without `<>`.
-    pub message_id: Option<&'a str>,
+    pub message_id: Option<Cow<'a, str>>,
     /// The reply to the dot was written.
     pub reply_written: bool,
     /// SHA-256 of the content, hex.
@@ -319,29 +324,29 @@ pub struct MessageDoc<'a> {
 }
 
 /// `duplicate_of`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DuplicateDoc<'a> {
     /// The earlier connection.
     pub connection: u64,
     /// The Message-ID both carry.
-    pub message_id: Option<&'a str>,
+    pub message_id: Option<Cow<'a, str>>,
 }
 
 /// `tls`: what the client negotiated (the mock is the server: no chain to verify).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsDoc<'a> {
     /// e.g. `TLS13_AES_256_GCM_SHA384`.
-    pub cipher: &'a str,
+    pub cipher: Cow<'a, str>,
     /// The SNI the client sent.
-    pub client_sni: Option<&'a str>,
+    pub client_sni: Option<Cow<'a, str>>,
     /// The TLS server name of the session (the client's SNI).
-    pub sni: Option<&'a str>,
+    pub sni: Option<Cow<'a, str>>,
     /// e.g. `TLSv1.3`.
-    pub version: &'a str,
+    pub version: Cow<'a, str>,
 }
 
 /// `limits`: what of the connection was counted but not kept.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ClientLimitsDoc {
     /// Client lines not kept.
     pub dropped_lines: u64,
@@ -349,6 +354,8 @@ pub struct ClientLimitsDoc {
     pub dropped_messages: u64,
     /// Read bytes not kept.
     pub dropped_read_bytes: u64,
+    /// Server lines beyond the per-reply limit (the upstream's, through a proxy).
+    pub dropped_reply_lines: u64,
     /// Bytes of server writes not kept.
     pub dropped_write_bytes: u64,
     /// Server writes not recorded as events.
@@ -357,6 +364,12 @@ pub struct ClientLimitsDoc {
     pub hit: Vec<LimitHit>,
     /// Reads counted with an earlier one.
     pub merged_reads: u64,
+    /// Server lines not kept (the upstream's, through a proxy).
+    pub server_dropped_lines: u64,
+    /// Content bytes of cut server lines not kept.
+    pub server_truncated_bytes: u64,
+    /// Server lines cut short.
+    pub server_truncated_lines: u64,
     /// Content bytes of cut client lines not kept.
     pub truncated_bytes: u64,
     /// Client lines cut short.
@@ -364,10 +377,10 @@ pub struct ClientLimitsDoc {
 }
 
 /// One entry of `limits.hit`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LimitHit {
     /// Limit name.
-    pub limit: &'static str,
+    pub limit: Cow<'static, str>,
     /// The bound.
     pub max: usize,
     /// The transcript entry that says so.
@@ -381,6 +394,7 @@ impl ClientLimitsDoc {
             dropped_lines: c.dropped_lines,
             dropped_messages: c.dropped_messages,
             dropped_read_bytes: rec.dropped_read_bytes,
+            dropped_reply_lines: rec.dropped_reply_lines,
             dropped_write_bytes: c.dropped_write_bytes,
             dropped_writes: c.dropped_writes,
             hit: rec
@@ -389,7 +403,7 @@ impl ClientLimitsDoc {
                 .enumerate()
                 .filter_map(|(i, e)| match e.kind {
                     EventKind::LimitReached { limit } => Some(LimitHit {
-                        limit: limit.name(),
+                        limit: limit.name().into(),
                         max: limit.max(),
                         transcript_index: t.position(Anchor::Event(i)),
                     }),
@@ -397,6 +411,9 @@ impl ClientLimitsDoc {
                 })
                 .collect(),
             merged_reads: rec.merged_reads,
+            server_dropped_lines: rec.dropped_lines,
+            server_truncated_bytes: rec.truncated_bytes,
+            server_truncated_lines: rec.truncated_lines,
             truncated_bytes: c.truncated_bytes,
             truncated_lines: c.truncated_lines,
         }

@@ -9,6 +9,10 @@
 //!
 //! Transcripts are serialized entry by entry from the [`Transcript`] model, so writing a document
 //! costs no copy of a transcript ([`TranscriptDoc`]).
+//!
+//! The document also reads back (`Deserialize`, into owned parts): the text and Nagios printers
+//! render from it, for a live run and for `smtpdoctor report` alike, so a saved report prints
+//! as the run printed it.
 
 use crate::checks::Finding;
 use crate::record::attempt::{Attempt, DataResult, EhloResult, Outcome};
@@ -20,8 +24,8 @@ use crate::report::{Annotated, PlanEntry, Verdict};
 use crate::wire::ehlo::Capability;
 use crate::wire::escape::{escape_bytes, escape_str};
 use crate::wire::timeouts as rfc_timeouts;
-use serde::Serialize;
 use serde::ser::{Error as _, SerializeSeq, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::borrow::Cow;
 
 /// Schema identifier.
@@ -45,15 +49,39 @@ impl<T: Serialize> Serialize for KeysSorted<T> {
     }
 }
 
+impl<T: schemars::JsonSchema> schemars::JsonSchema for KeysSorted<T> {
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for KeysSorted<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(KeysSorted)
+    }
+}
+
 /// The whole document of one probe.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Document<'a> {
     /// The stage the probe aimed at (`--quit-after`).
-    pub aimed_stage: &'static str,
+    pub aimed_stage: Cow<'a, str>,
     /// One per attempt.
     pub attempts: Vec<AttemptDoc<'a>>,
     /// The DNS answers (null with `--server`).
-    pub dns: KeysSorted<&'a Option<DnsReport>>,
+    pub dns: KeysSorted<Cow<'a, Option<DnsReport>>>,
     /// Total duration, ms.
     pub duration_ms: f64,
     /// The monitoring-plugins exit code of the verdict.
@@ -61,22 +89,27 @@ pub struct Document<'a> {
     /// Every finding.
     pub findings: Vec<FindingDoc<'a>>,
     /// `true` when the probe was interrupted (SPEC §10); absent otherwise.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
     /// Things the probe decided not to do.
-    pub notes: &'a [String],
+    pub notes: Cow<'a, [String]>,
     /// Which hosts and addresses were tried or skipped.
-    pub plan: &'a [PlanEntry],
+    pub plan: Cow<'a, [PlanEntry]>,
     /// Delivery security policy (SPEC §9), null where not evaluated.
-    pub policy: KeysSorted<Option<super::policy::PolicyDoc<'a>>>,
+    pub policy: KeysSorted<Option<serde_json::Value>>,
+    /// The policy facts behind the text's policy lines. A live run has them; a saved document
+    /// carries the §9 object alone, so `smtpdoctor report` does not reprint those lines.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub policy_report: Option<&'a super::policy::PolicyReport>,
     /// [`SCHEMA`].
-    pub schema: &'static str,
+    pub schema: Cow<'a, str>,
     /// Start time, RFC 3339 with milliseconds.
     pub started_at: String,
     /// The target as the user gave it.
-    pub target: &'a str,
+    pub target: Cow<'a, str>,
     /// Name and version of the tool.
-    pub tool: Tool,
+    pub tool: Tool<'a>,
     /// The verdict.
     pub verdict: Verdict,
 }
@@ -87,9 +120,9 @@ impl<'a> Document<'a> {
         let r = a.report;
         let verdict = r.verdict();
         Document {
-            aimed_stage: r.aimed,
+            aimed_stage: r.aimed.into(),
             attempts: a.attempts().map(|(at, t)| AttemptDoc::new(at, t)).collect(),
-            dns: KeysSorted(&r.dns),
+            dns: KeysSorted(Cow::Borrowed(&r.dns)),
             duration_ms: round(r.duration_ms),
             exit_code: verdict.exit_code(),
             findings: r
@@ -98,12 +131,17 @@ impl<'a> Document<'a> {
                 .map(|f| FindingDoc::new(f, a.transcript_index(f)))
                 .collect(),
             interrupted: r.interrupted,
-            notes: &r.notes,
-            plan: &r.plan,
-            policy: KeysSorted(r.policy.as_ref().map(super::policy::PolicyDoc::new)),
-            schema: SCHEMA,
+            notes: Cow::Borrowed(&r.notes),
+            plan: Cow::Borrowed(&r.plan),
+            policy: KeysSorted(
+                r.policy
+                    .as_ref()
+                    .and_then(|p| serde_json::to_value(super::policy::PolicyDoc::new(p)).ok()),
+            ),
+            policy_report: r.policy.as_ref(),
+            schema: SCHEMA.into(),
             started_at: humantime::format_rfc3339_millis(r.started_at).to_string(),
-            target: &r.target,
+            target: Cow::Borrowed(&r.target),
             tool: Tool::default(),
             verdict,
         }
@@ -111,25 +149,25 @@ impl<'a> Document<'a> {
 }
 
 /// `tool`.
-#[derive(Debug, Serialize)]
-pub struct Tool {
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Tool<'a> {
     /// `smtpdoctor`.
-    pub name: &'static str,
+    pub name: Cow<'a, str>,
     /// The package version.
-    pub version: &'static str,
+    pub version: Cow<'a, str>,
 }
 
-impl Default for Tool {
-    fn default() -> Tool {
+impl Default for Tool<'_> {
+    fn default() -> Self {
         Tool {
-            name: "smtpdoctor",
-            version: env!("CARGO_PKG_VERSION"),
+            name: "smtpdoctor".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
         }
     }
 }
 
 /// One attempt.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AttemptDoc<'a> {
     /// Server address.
     pub address: String,
@@ -144,11 +182,11 @@ pub struct AttemptDoc<'a> {
     /// The stage where the attempt ended, when it did not complete.
     pub failed_stage: Option<String>,
     /// Host name.
-    pub host: &'a str,
+    pub host: Cow<'a, str>,
     /// What was not kept, and where each limit was reached.
     pub limits: LimitsDoc,
     /// How the attempt ended.
-    pub outcome: &'a Outcome,
+    pub outcome: Cow<'a, Outcome>,
     /// The attempt this one retried without STARTTLS.
     pub plaintext_retry_of: Option<usize>,
     /// Server port.
@@ -156,13 +194,13 @@ pub struct AttemptDoc<'a> {
     /// MX preference.
     pub preference: Option<u16>,
     /// Reverse DNS of the address.
-    pub ptr: KeysSorted<&'a Option<PtrResult>>,
+    pub ptr: KeysSorted<Cow<'a, Option<PtrResult>>>,
     /// Each step with its duration, in order.
     pub stages: Vec<StageDoc>,
     /// The active test this attempt ran.
-    pub test: Option<&'static str>,
+    pub test: Option<Cow<'a, str>>,
     /// TLS details.
-    pub tls: KeysSorted<&'a Option<TlsInfo>>,
+    pub tls: KeysSorted<Cow<'a, Option<TlsInfo>>>,
     /// The transcript, written entry by entry.
     pub transcript: TranscriptDoc<'a>,
 }
@@ -173,7 +211,7 @@ impl<'a> AttemptDoc<'a> {
             address: a.target.addr.ip().to_string(),
             data: a.data.as_ref().map(|result| {
                 KeysSorted(DataDoc {
-                    result,
+                    result: Cow::Borrowed(result),
                     rfc_minimum_ms: RfcMinimums::default(),
                 })
             }),
@@ -181,13 +219,13 @@ impl<'a> AttemptDoc<'a> {
             ehlo: a.ehlo.as_ref().map(EhloDoc::new),
             ehlo_plain: a.ehlo_plain.as_ref().map(EhloDoc::new),
             failed_stage: a.failed_stage.as_ref().map(|s| s.name()),
-            host: &a.target.host,
+            host: Cow::Borrowed(&a.target.host),
             limits: LimitsDoc::new(&a.record, t),
-            outcome: &a.outcome,
+            outcome: Cow::Borrowed(&a.outcome),
             plaintext_retry_of: a.plaintext_retry_of,
             port: a.target.addr.port(),
             preference: a.target.preference,
-            ptr: KeysSorted(&a.ptr),
+            ptr: KeysSorted(Cow::Borrowed(&a.ptr)),
             stages: a
                 .stages
                 .iter()
@@ -196,25 +234,25 @@ impl<'a> AttemptDoc<'a> {
                     stage: s.stage.name(),
                 })
                 .collect(),
-            test: a.test,
-            tls: KeysSorted(&a.tls),
-            transcript: TranscriptDoc(t),
+            test: a.test.map(Cow::Borrowed),
+            tls: KeysSorted(Cow::Borrowed(&a.tls)),
+            transcript: TranscriptDoc::Model(t),
         }
     }
 }
 
 /// `data`: the DATA result with `rfc_minimum_ms` among its keys.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DataDoc<'a> {
     /// The DATA result.
     #[serde(flatten)]
-    pub result: &'a DataResult,
+    pub result: Cow<'a, DataResult>,
     /// The RFC 5321 §4.5.3.2 minimum timeouts of the DATA stages.
     pub rfc_minimum_ms: RfcMinimums,
 }
 
 /// `rfc_minimum_ms`, ms.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RfcMinimums {
     /// Each block of message data.
     pub block: u64,
@@ -235,28 +273,28 @@ impl Default for RfcMinimums {
 }
 
 /// `ehlo` and `ehlo_plain`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EhloDoc<'a> {
     /// Extensions.
-    pub capabilities: KeysSorted<&'a [Capability]>,
+    pub capabilities: KeysSorted<Cow<'a, [Capability]>>,
     /// Domain from the first reply line.
-    pub server_name: &'a str,
+    pub server_name: Cow<'a, str>,
     /// `EHLO` or `HELO`.
-    pub verb: &'static str,
+    pub verb: Cow<'a, str>,
 }
 
 impl<'a> EhloDoc<'a> {
     fn new(e: &'a EhloResult) -> EhloDoc<'a> {
         EhloDoc {
-            capabilities: KeysSorted(&e.capabilities[..]),
-            server_name: &e.server_name,
-            verb: e.verb,
+            capabilities: KeysSorted(Cow::Borrowed(&e.capabilities[..])),
+            server_name: Cow::Borrowed(&e.server_name),
+            verb: e.verb.into(),
         }
     }
 }
 
 /// One entry of `stages`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StageDoc {
     /// Duration, ms.
     pub duration_ms: f64,
@@ -265,7 +303,7 @@ pub struct StageDoc {
 }
 
 /// `limits`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LimitsDoc {
     /// Server lines not kept.
     pub dropped_lines: u64,
@@ -295,7 +333,7 @@ impl LimitsDoc {
                 .enumerate()
                 .filter_map(|(i, e)| match e.kind {
                     EventKind::LimitReached { limit } => Some(LimitHitDoc {
-                        limit: limit.name(),
+                        limit: limit.name().into(),
                         max: limit.max(),
                         transcript_index: t.position(crate::checks::Anchor::Event(i)),
                     }),
@@ -310,32 +348,81 @@ impl LimitsDoc {
 }
 
 /// One entry of `limits.hit`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LimitHitDoc {
     /// Limit name.
-    pub limit: &'static str,
+    pub limit: Cow<'static, str>,
     /// The bound.
     pub max: usize,
     /// The transcript entry that says so.
     pub transcript_index: Option<usize>,
 }
 
-/// `transcript`: serialized entry by entry from the model.
-#[derive(Debug, Clone, Copy)]
-pub struct TranscriptDoc<'a>(pub &'a Transcript<'a>);
+/// `transcript`: serialized entry by entry from the model; read back as entries.
+#[derive(Debug, Clone)]
+pub enum TranscriptDoc<'a> {
+    /// The model of a live run: each entry's document is made as it is written.
+    Model(&'a Transcript<'a>),
+    /// Entries read from a saved document.
+    Entries(Vec<EntryDoc<'a>>),
+}
+
+impl TranscriptDoc<'_> {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        match self {
+            TranscriptDoc::Model(t) => t.len(),
+            TranscriptDoc::Entries(v) => v.len(),
+        }
+    }
+
+    /// Whether there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Each entry's document, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Cow<'_, EntryDoc<'_>>> {
+        let (model, entries) = match self {
+            TranscriptDoc::Model(t) => (Some(t.iter()), None),
+            TranscriptDoc::Entries(v) => (None, Some(v.iter())),
+        };
+        let model = model
+            .into_iter()
+            .flatten()
+            .map(|e| Cow::Owned(EntryDoc::new(e)));
+        model.chain(entries.into_iter().flatten().map(Cow::Borrowed))
+    }
+}
 
 impl Serialize for TranscriptDoc<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        for e in self.0.iter() {
-            seq.serialize_element(&EntryDoc::new(e))?;
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for e in self.iter() {
+            seq.serialize_element(&*e)?;
         }
         seq.end()
     }
 }
 
+impl schemars::JsonSchema for TranscriptDoc<'_> {
+    fn schema_name() -> Cow<'static, str> {
+        "Transcript".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <Vec<EntryDoc<'static>>>::json_schema(generator)
+    }
+}
+
+impl<'de> Deserialize<'de> for TranscriptDoc<'_> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::deserialize(d).map(TranscriptDoc::Entries)
+    }
+}
+
 /// One transcript entry.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EntryDoc<'a> {
     /// Time, ms since the attempt started.
     pub at_ms: f64,
@@ -343,68 +430,86 @@ pub struct EntryDoc<'a> {
     pub dir: Dir,
     /// The server threw the line away without acting on it (client lines of a server's
     /// record; written only when true).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub discarded: bool,
+    /// Local entries: which event (`connecting`, `connected`, `tls-established`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Cow<'a, str>>,
     /// The exact bytes, escaped (printable ASCII as is, every other byte as `\r`, `\n`, `\t`,
     /// `\\` or `\xHH`).
     pub raw: String,
     /// The reads a line of the observed peer came in (server lines of a probe, client lines of
     /// the mock).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reads: Option<&'a [ReadRef]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reads: Option<Cow<'a, [ReadRef]>>,
     /// Lines: the exact text without its line ending (invalid UTF-8 as U+FFFD). Local entries:
     /// the event in words, quoted messages escaped as on a terminal (as v1 has it).
     pub text: Cow<'a, str>,
     /// Inside TLS.
     pub tls: bool,
-    /// Bytes of a line of the observed peer beyond what was kept, when any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Bytes of a line beyond what was kept, when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub truncated_bytes: Option<usize>,
+    /// The writes that carried a line the recorder wrote (server lines of the mock), when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writes: Option<Cow<'a, [ReadRef]>>,
 }
 
 impl<'a> EntryDoc<'a> {
-    fn new(e: &'a Entry<'a>) -> EntryDoc<'a> {
-        let (text, reads, truncated_bytes, discarded) = match &e.kind {
+    /// The document of a transcript entry.
+    pub fn new(e: &'a Entry<'a>) -> EntryDoc<'a> {
+        let (text, reads, writes, truncated_bytes, discarded, event) = match &e.kind {
             EntryKind::Line(l) => (
                 l.text(),
-                l.observed.then_some(&l.reads[..]),
-                (l.observed && l.dropped > 0).then_some(l.dropped),
+                l.observed.then_some(Cow::Borrowed(&l.reads[..])),
+                (!l.observed && !l.reads.is_empty()).then_some(Cow::Borrowed(&l.reads[..])),
+                (l.dropped > 0).then_some(l.dropped),
                 l.discarded,
+                None,
             ),
-            EntryKind::Local(l) => (Cow::Owned(l.describe(escape_str)), None, None, false),
+            EntryKind::Local(l) => (
+                Cow::Owned(l.describe(escape_str)),
+                None,
+                None,
+                None,
+                false,
+                Some(Cow::Borrowed(l.event())),
+            ),
         };
         EntryDoc {
             at_ms: round(e.at_us as f64 / 1000.0),
             dir: e.dir(),
             discarded,
+            event,
             raw: escape_bytes(e.raw()),
             reads,
             text,
             tls: e.tls,
             truncated_bytes,
+            writes,
         }
     }
 }
 
 /// One finding.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FindingDoc<'a> {
     /// Attempt number (0-based), null for DNS-level findings.
     pub attempt: Option<usize>,
     /// What was seen.
-    pub detail: &'a str,
+    pub detail: Cow<'a, str>,
     /// What to do about it.
-    pub fix: &'static str,
+    pub fix: Cow<'a, str>,
     /// Catalog id.
-    pub id: &'static str,
+    pub id: Cow<'a, str>,
     /// RFC section or source.
-    pub reference: &'static str,
+    pub reference: Cow<'a, str>,
     /// Severity.
     pub severity: crate::knowledge::Severity,
-    /// Dialogue stage.
-    pub stage: &'a crate::record::Stage,
+    /// Dialogue stage (SPEC §5 `stage`).
+    pub stage: Cow<'a, str>,
     /// One line.
-    pub summary: &'a str,
+    pub summary: Cow<'a, str>,
     /// The transcript entry it points at, null when none applies.
     pub transcript_index: Option<usize>,
 }
@@ -414,13 +519,13 @@ impl<'a> FindingDoc<'a> {
     pub fn new(f: &'a Finding, transcript_index: Option<usize>) -> FindingDoc<'a> {
         FindingDoc {
             attempt: f.attempt,
-            detail: &f.detail,
-            fix: f.fix,
-            id: f.id,
-            reference: f.reference,
+            detail: Cow::Borrowed(&f.detail),
+            fix: f.fix.into(),
+            id: f.id.into(),
+            reference: f.reference.into(),
             severity: f.severity,
-            stage: &f.stage,
-            summary: &f.summary,
+            stage: f.stage.name().into(),
+            summary: Cow::Borrowed(&f.summary),
             transcript_index,
         }
     }

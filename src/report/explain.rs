@@ -19,6 +19,8 @@ pub enum Kind {
     Finding,
     /// One or more known error texts.
     Known,
+    /// No known wording, but reply codes it explains.
+    Codes,
     /// Nothing known.
     Unknown,
 }
@@ -26,6 +28,9 @@ pub enum Kind {
 /// The explanation of one input.
 #[derive(Debug, Serialize)]
 pub struct ExplainDocument<'a> {
+    /// What the codes of each reply found in the input mean (kinds `known` and `codes`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<crate::knowledge::codes::ReplyCodes>,
     /// The catalog entry (kind `finding`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finding: Option<CatalogEntryDoc>,
@@ -46,7 +51,9 @@ impl<'a> ExplainDocument<'a> {
     /// The document of `e`, the explanation of `input`; `probe` is the command suggested when
     /// nothing matched.
     pub fn new(e: &Explanation, input: &'a str, probe: &'static str) -> ExplainDocument<'a> {
+        let codes = crate::knowledge::explain::reply_codes(e, input);
         let doc = |kind, suggestion| ExplainDocument {
+            codes: codes.clone(),
             finding: None,
             input,
             kind,
@@ -63,6 +70,7 @@ impl<'a> ExplainDocument<'a> {
                 matches: Some(matches.iter().map(|k| KnownErrorDoc::new(k)).collect()),
                 ..doc(Kind::Known, matches.first().map(|k| k.reproduce))
             },
+            Explanation::Unknown if !codes.is_empty() => doc(Kind::Codes, Some(probe)),
             Explanation::Unknown => doc(Kind::Unknown, Some(probe)),
         }
     }

@@ -7,6 +7,7 @@ pub mod client;
 pub mod document;
 pub mod explain;
 pub mod policy;
+pub mod schema;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod transcript;
@@ -22,7 +23,9 @@ use crate::record::dns::DnsReport;
 use std::time::SystemTime;
 
 /// Overall verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Nothing of warning or error severity, and the dialogue got through.
@@ -48,7 +51,7 @@ impl Verdict {
 ///
 /// Serialized as it stands in the JSON document: its fields are declared in the document's
 /// (lexicographic) key order.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct PlanEntry {
     /// Address, when it had one.
     pub address: Option<std::net::IpAddr>,

@@ -22,7 +22,9 @@ use std::net::SocketAddr;
 mod served;
 
 /// Direction of a transcript entry (SPEC §5 `dir`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dir {
     /// Sent by the client (the probe).
@@ -46,7 +48,7 @@ impl From<Peer> for Dir {
 ///
 /// Serialized as it stands in the JSON document: its fields are declared in the document's
 /// (lexicographic) key order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ReadRef {
     /// Time of the read, ms.
     pub at_ms: f64,
@@ -197,6 +199,27 @@ impl Local<'_> {
             Local::TlsEstablished(m) => format!("TLS handshake complete ({})", quote(m)),
             Local::TlsFailed(m) => format!("TLS handshake failed: {}", quote(m)),
             Local::MessageNotSent(why) => quote(&why.to_string()),
+        }
+    }
+
+    /// The event's name in the JSON document (`event` of a local entry).
+    pub fn event(&self) -> &'static str {
+        match self {
+            Local::Connecting(_) => "connecting",
+            Local::Connected(_) => "connected",
+            Local::ConnectFailed(_) => "connect-failed",
+            Local::Closed(_) => "closed",
+            Local::IoError(_) => "io-error",
+            Local::Timeout { .. } => "timeout",
+            Local::PlaintextDiscarded(_) => "plaintext-discarded",
+            Local::DataSent { .. } => "data-sent",
+            Local::DataElided { .. } => "data-elided",
+            Local::Interrupted { .. } => "interrupted",
+            Local::Note(_) => "note",
+            Local::LimitReached(_) => "limit-reached",
+            Local::TlsEstablished(_) => "tls-established",
+            Local::TlsFailed(_) => "tls-failed",
+            Local::MessageNotSent(_) => "message-not-sent",
         }
     }
 

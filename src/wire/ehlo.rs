@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// One advertised extension.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Capability {
     /// The keyword as sent (case kept).
     pub keyword: String,

@@ -22,6 +22,36 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     s
 }
 
+/// The inverse of [`escape_bytes`]: the exact bytes of an escaped `raw` string (SPEC §5). Any
+/// other backslash sequence, or a character outside printable ASCII, is an error (the string
+/// was not written by [`escape_bytes`]).
+pub fn unescape_bytes(s: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut it = s.bytes().enumerate();
+    while let Some((i, b)) = it.next() {
+        match b {
+            b'\\' => match it.next().map(|(_, b)| b) {
+                Some(b'\\') => out.push(b'\\'),
+                Some(b'r') => out.push(b'\r'),
+                Some(b'n') => out.push(b'\n'),
+                Some(b't') => out.push(b'\t'),
+                Some(b'x') => {
+                    let hex = [it.next().map(|(_, b)| b), it.next().map(|(_, b)| b)];
+                    let digit = |d: Option<u8>| (d? as char).to_digit(16);
+                    match (digit(hex[0]), digit(hex[1])) {
+                        (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
+                        _ => return Err(format!("bad \\x escape at offset {i}")),
+                    }
+                }
+                _ => return Err(format!("bad escape at offset {i}")),
+            },
+            0x20..=0x7e => out.push(b),
+            _ => return Err(format!("unescaped byte 0x{b:02x} at offset {i}")),
+        }
+    }
+    Ok(out)
+}
+
 /// Whether a character must not reach a terminal as is: C0/C1 controls, DEL, bidi controls,
 /// zero-width and other invisible formatting characters.
 pub fn is_dangerous(c: char) -> bool {
@@ -95,6 +125,22 @@ mod tests {
             escape_bytes(b"\x00\x1b[31m\xff\\"),
             "\\x00\\x1b[31m\\xff\\\\"
         );
+    }
+
+    #[test]
+    fn unescape_inverts_escape() {
+        let all: Vec<u8> = (0..=255u8).chain(*b"\\x41\\r\r\n").collect();
+        assert_eq!(unescape_bytes(&escape_bytes(&all)).unwrap(), all);
+        for bad in ["\\", "\\q", "\\x4", "\\xzz", "a\u{e9}", "\x01"] {
+            assert!(unescape_bytes(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn unescape_round_trips(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            proptest::prop_assert_eq!(unescape_bytes(&escape_bytes(&bytes)).unwrap(), bytes);
+        }
     }
 
     #[test]

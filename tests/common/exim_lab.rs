@@ -255,6 +255,11 @@ acl_check_rcpt:
 acl_check_data:
   accept
 
+# Used only where a test sets acl_smtp_connect: the pause before the banner in which Exim
+# notices a client that talks first.
+acl_check_connect:
+  accept delay = 1s
+
 begin routers
 
 local:

@@ -267,3 +267,44 @@ impl DemoCa {
         self.dir.path().join("demo-ca.pem")
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// JSON Schemas
+
+/// Validates `doc` against the committed schema of its kind (`schema/`, by its `schema` field);
+/// the errors, when any.
+pub fn schema_errors(doc: &Value) -> Vec<String> {
+    static VALIDATORS: OnceLock<(jsonschema::Validator, jsonschema::Validator)> = OnceLock::new();
+    let (report, client) = VALIDATORS.get_or_init(|| {
+        let load = |name: &str| {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("schema")
+                .join(name);
+            let schema: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"))
+        };
+        (
+            load("smtpdoctor.report.v1.schema.json"),
+            load("smtpdoctor.client-report.v1.schema.json"),
+        )
+    });
+    let validator = match doc["schema"].as_str() {
+        Some("smtpdoctor.report/v1") => report,
+        Some("smtpdoctor.client-report/v1") => client,
+        other => return vec![format!("no schema for {other:?}")],
+    };
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+/// Fails unless `doc` is valid against its committed schema.
+pub fn assert_schema_valid(what: &str, doc: &Value) {
+    let errors = schema_errors(doc);
+    assert!(
+        errors.is_empty(),
+        "{what}: not valid against its schema:\n{}",
+        errors.join("\n")
+    );
+}

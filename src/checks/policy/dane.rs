@@ -533,7 +533,7 @@ mod tests {
         assert_eq!(v[0].verdict, "unusable", "unknown selector");
         let mut failed = host(vec![]);
         failed.lookup.as_mut().unwrap().error = Some(crate::record::dns::LookupFailure {
-            kind: "servfail",
+            kind: "servfail".into(),
             message: "the server answered SERVFAIL".into(),
         });
         failed.lookup.as_mut().unwrap().status = DnssecStatus::Indeterminate;
@@ -542,7 +542,7 @@ mod tests {
         assert!(f[0].detail.contains("SERVFAIL"), "{}", f[0].detail);
         let mut none = host(vec![]);
         none.lookup.as_mut().unwrap().error = Some(crate::record::dns::LookupFailure {
-            kind: "nxdomain",
+            kind: "nxdomain".into(),
             message: "x".into(),
         });
         assert_eq!(run(none).0[0].verdict, "not-published");

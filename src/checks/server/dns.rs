@@ -173,7 +173,7 @@ mod tests {
             ip_literal: false,
             cname: None,
             error: (addrs == 0).then(|| LookupFailure {
-                kind: "no-records",
+                kind: "no-records".into(),
                 message: "no A".into(),
             }),
         }
@@ -191,7 +191,7 @@ mod tests {
         );
         let mut d = report();
         d.error = Some(LookupFailure {
-            kind: "nxdomain",
+            kind: "nxdomain".into(),
             message: "NXDOMAIN".into(),
         });
         assert_eq!(check(&d)[0].id, "mx-nxdomain");
