@@ -689,7 +689,7 @@ pub fn relay(listen: std::net::SocketAddr) -> Questions {
                 let Ok(mut up) = std::net::TcpStream::connect("127.0.0.1:53") else {
                     return;
                 };
-                let mut frame = |from: &mut std::net::TcpStream| {
+                let frame = |from: &mut std::net::TcpStream| {
                     let mut len = [0u8; 2];
                     from.read_exact(&mut len).ok()?;
                     let mut msg = vec![0u8; u16::from_be_bytes(len) as usize];
