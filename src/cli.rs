@@ -5,7 +5,7 @@ use crate::config::{
     ActiveTest, ColorChoice, Detail, Format, OutputConfig, PolicyChoice, ProbeConfig, QuitAfter,
     StartTlsPolicy,
 };
-use clap::builder::PossibleValue;
+use clap::builder::{BoolishValueParser, PossibleValue};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::Path;
 use std::time::Duration;
@@ -242,13 +242,13 @@ pub struct ProbeOptions {
     #[arg(env = "SMTPDOCTOR_PORT", long, default_value_t = 25)]
     pub port: u16,
     /// Probe every MX host and every address, not only the first that answers.
-    #[arg(env = "SMTPDOCTOR_ALL", long)]
+    #[arg(env = "SMTPDOCTOR_ALL", value_parser = BoolishValueParser::new(), long)]
     pub all: bool,
     /// Only IPv4 addresses.
-    #[arg(env = "SMTPDOCTOR_IPV4", short = '4', conflicts_with = "ipv6")]
+    #[arg(env = "SMTPDOCTOR_IPV4", value_parser = BoolishValueParser::new(), short = '4', conflicts_with = "ipv6")]
     pub ipv4: bool,
     /// Only IPv6 addresses.
-    #[arg(env = "SMTPDOCTOR_IPV6", short = '6')]
+    #[arg(env = "SMTPDOCTOR_IPV6", value_parser = BoolishValueParser::new(), short = '6')]
     pub ipv6: bool,
     /// Ask this DNS server, IP[:PORT] or [IPv6]:PORT (repeatable). Default: system configuration.
     #[arg(
@@ -271,7 +271,7 @@ pub struct ProbeOptions {
     #[arg(env = "SMTPDOCTOR_STARTTLS", long, value_enum, default_value_t = StartTlsPolicy::Auto)]
     pub starttls: StartTlsPolicy,
     /// Implicit TLS from the first byte (port 465 style).
-    #[arg(env = "SMTPDOCTOR_TLS_ON_CONNECT", long)]
+    #[arg(env = "SMTPDOCTOR_TLS_ON_CONNECT", value_parser = BoolishValueParser::new(), long)]
     pub tls_on_connect: bool,
     /// TLS server name (SNI and certificate name check). Default: the MX or server host name.
     #[arg(env = "SMTPDOCTOR_SNI", long, value_name = "NAME")]
@@ -284,7 +284,7 @@ pub struct ProbeOptions {
     pub quit_after: QuitAfter,
     /// Send one command at a time. By default, when the server advertises PIPELINING, MAIL,
     /// RCPT, RSET and QUIT go as one group (RFC 2920), as a sending MTA does: one round trip.
-    #[arg(env = "SMTPDOCTOR_NO_PIPELINING", long)]
+    #[arg(env = "SMTPDOCTOR_NO_PIPELINING", value_parser = BoolishValueParser::new(), long)]
     pub no_pipelining: bool,
     /// Every wait (connect, each reply) lasts at most this. Default: the RFC 5321 §4.5.3.2
     /// minimums (5m greeting, MAIL, RCPT; 2m DATA; 3m per data block; 10m after the dot),
@@ -295,7 +295,7 @@ pub struct ProbeOptions {
     #[arg(env = "SMTPDOCTOR_SLOW", long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
     pub slow: Duration,
     /// Send a short test message with DATA and time the reply to the final dot.
-    #[arg(env = "SMTPDOCTOR_DATA", long)]
+    #[arg(env = "SMTPDOCTOR_DATA", value_parser = BoolishValueParser::new(), long)]
     pub data: bool,
     /// Send this content (a file, or - for stdin) as the message; implies --data. Line ends
     /// are sent as CRLF and lines starting with a dot are dot-stuffed, on the fly.
@@ -337,7 +337,7 @@ pub struct ProbeOptions {
     /// Do not show the dialogue live. On a terminal, the text output shows each line as it is
     /// sent or received (with its time and direction), then the judged report; with --no-live,
     /// or when stdout is no terminal, only the report is printed.
-    #[arg(env = "SMTPDOCTOR_NO_LIVE", long)]
+    #[arg(env = "SMTPDOCTOR_NO_LIVE", value_parser = BoolishValueParser::new(), long)]
     pub no_live: bool,
     /// Output options.
     #[command(flatten)]

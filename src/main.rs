@@ -170,14 +170,21 @@ async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
             out,
             "Scenarios (smtpdoctor demo NAME, smtpdoctor mock --listen ADDR --scenario NAME):"
         )?;
+        // One column for the names, as wide as the longest of them.
+        let width = server::scenarios()
+            .iter()
+            .map(|s| s.name.len())
+            .chain(server::DEMO_CLIENTS.iter().map(|c| c.name.len()))
+            .max()
+            .unwrap_or(0);
         for s in server::scenarios() {
             let expect = if s.expect.is_empty() {
                 "no finding".to_string()
             } else {
                 s.expect.join(", ")
             };
-            writeln!(out, "  {:<30} {}", s.name, s.summary)?;
-            writeln!(out, "  {:<30} -> {expect}", "")?;
+            writeln!(out, "  {:<width$} {}", s.name, s.summary)?;
+            writeln!(out, "  {:<width$} -> {expect}", "")?;
         }
         writeln!(out)?;
         writeln!(
@@ -185,10 +192,10 @@ async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
             "Clients (smtpdoctor demo --client NAME: a built-in client against the mock):"
         )?;
         for c in server::DEMO_CLIENTS {
-            writeln!(out, "  {:<30} {}", c.name, c.summary)?;
+            writeln!(out, "  {:<width$} {}", c.name, c.summary)?;
             writeln!(
                 out,
-                "  {:<30} -> {} (against {})",
+                "  {:<width$} -> {} (against {})",
                 "",
                 c.expect.join(", "),
                 c.scenario
@@ -206,7 +213,7 @@ async fn demo(args: smtpdoctor::cli::DemoArgs) -> anyhow::Result<u8> {
         .unwrap_or(smtpdoctor::server::scenarios::DEMO_SCENARIO);
     let Some(scenario) = server::find(name) else {
         eprintln!(
-            "smtpdoctor: error [input]: no scenario {:?}; `smtpdoctor demo --list` names them",
+            "smtpdoctor: error [input]: no scenario \"{}\"; `smtpdoctor demo --list` names them",
             smtpdoctor::wire::escape::escape_str(name)
         );
         return Ok(UNKNOWN);
@@ -287,7 +294,7 @@ fn user_demo_args(scenario: Option<&str>) -> Vec<std::ffi::OsString> {
 async fn demo_client(name: &str, output: &OutputConfig) -> anyhow::Result<u8> {
     let Some(client) = smtpdoctor::server::find_client(name) else {
         eprintln!(
-            "smtpdoctor: error [input]: no demo client {:?}; `smtpdoctor demo --list` names them",
+            "smtpdoctor: error [input]: no demo client \"{}\"; `smtpdoctor demo --list` names them",
             smtpdoctor::wire::escape::escape_str(name)
         );
         return Ok(UNKNOWN);
@@ -333,7 +340,7 @@ fn serve_options(
 async fn mock(args: smtpdoctor::cli::MockArgs) -> anyhow::Result<u8> {
     let Some(scenario) = smtpdoctor::server::find(&args.scenario) else {
         eprintln!(
-            "smtpdoctor: error [input]: no scenario {:?}; `smtpdoctor demo --list` names them",
+            "smtpdoctor: error [input]: no scenario \"{}\"; `smtpdoctor demo --list` names them",
             smtpdoctor::wire::escape::escape_str(&args.scenario)
         );
         return Ok(UNKNOWN);

@@ -21,15 +21,15 @@ pub const MAX_ADDRESSES_TRIED: usize = 10;
 pub enum ProbeError {
     /// The target is not a domain, an address or an IP.
     #[error(
-        "invalid target {0:?}: expected a domain (example.com), an address (user@example.com) or an IP address"
+        "invalid target \"{0}\": expected a domain (example.com), an address (user@example.com) or an IP address"
     )]
     Target(String),
     /// `--server` could not be parsed.
-    #[error("invalid --server {0:?}: expected HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT")]
+    #[error("invalid --server \"{0}\": expected HOST, HOST:PORT, IPv4:PORT or [IPv6]:PORT")]
     Server(String),
     /// An address option with unsafe characters.
     #[error(
-        "invalid {option} {value:?}: an address must be printable ASCII without spaces or angle brackets, at most 256 bytes"
+        "invalid {option} \"{value}\": an address must be printable ASCII without spaces or angle brackets, at most 256 bytes"
     )]
     Address {
         /// Which option.

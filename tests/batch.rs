@@ -918,6 +918,51 @@ fn the_list_from_stdin_the_rate_cap_and_an_unreadable_list() {
     );
 }
 
+/// A list that opens but cannot be read (a directory): exit 3, and the summary says so.
+/// A line that is no target is shown escaped once, in JSON, in its finding and in the status
+/// line alike (`\x1b`, not `\\x1b`). Neither needs a server.
+#[test]
+fn an_unreadable_list_is_exit_3_and_invalid_lines_are_escaped_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(&[
+        "probe".into(),
+        "--targets".into(),
+        dir.path().display().to_string(),
+    ]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("cannot read --targets"), "{err}");
+    assert!(
+        out.contains("(exit 3)"),
+        "the summary names the run's exit code: {out}"
+    );
+
+    let list = dir.path().join("list.txt");
+    std::fs::write(&list, "\u{1b}[31mred\n").unwrap();
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "probe".to_string(),
+            "--targets".into(),
+            list.display().to_string(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let (code, out, _) = run(&args(&["--json"]));
+    assert_eq!(code, 2);
+    let doc: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(doc["target"], "\\x1b[31mred");
+    let f = &doc["findings"][0];
+    for text in [&f["summary"], &f["detail"]] {
+        let text = text.as_str().unwrap();
+        assert!(text.contains("\"\\x1b[31mred\""), "{text}");
+        assert!(!text.contains("\\\\"), "escaped twice: {text}");
+    }
+    let (code, out, _) = run(&args(&[]));
+    assert_eq!(code, 2);
+    assert!(out.starts_with("CRITICAL \\x1b[31mred "), "{out}");
+    assert!(!out.contains('\u{1b}') && !out.contains("\\\\"), "{out}");
+}
+
 #[test]
 fn ctrl_c_while_resolving_gives_a_valid_document() {
     // A resolver that reads the query and never answers.

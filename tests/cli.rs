@@ -140,6 +140,34 @@ fn demo_list_names_every_scenario() {
     for s in smtpdoctor::server::scenarios() {
         assert!(text.contains(s.name), "{} missing", s.name);
     }
+    // One column: every summary starts where the others do, however long the name.
+    let starts: std::collections::BTreeSet<usize> = text
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.trim_start().contains(' '))
+        .map(|l| {
+            2 + l[2..].find(' ').unwrap()
+                + l[2..]
+                    .chars()
+                    .skip_while(|c| *c != ' ')
+                    .take_while(|c| *c == ' ')
+                    .count()
+        })
+        .collect();
+    assert_eq!(
+        starts.len(),
+        1,
+        "names and summaries are not aligned: {starts:?}\n{text}"
+    );
+    let out = smtpdoctor()
+        .args(["demo", "no-such\u{1b}"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("no scenario \"no-such\\x1b\""),
+        "escaped once: {err}"
+    );
 }
 
 #[test]
@@ -222,4 +250,26 @@ fn probe_options_come_from_the_environment() {
     };
     assert_eq!(probe(&[]), "greeting");
     assert_eq!(probe(&["--quit-after", "ehlo"]), "ehlo");
+
+    // A flag's variable takes the usual spellings of yes and no (`SMTPDOCTOR_NO_LIVE=1`, as
+    // the README writes it), not only `true` and `false`.
+    let with_data = |value: &str| {
+        let out = smtpdoctor()
+            .args(["probe", "demo.test", "--server", &clean.addr.to_string()])
+            .args(["--json", "--to", "postmaster@demo.test"])
+            .env("SMTPDOCTOR_DATA", value)
+            .env("SMTPDOCTOR_NO_LIVE", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_ne!(out.status.code(), Some(3), "SMTPDOCTOR_DATA={value}: {err}");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["aimed_stage"].as_str().unwrap().to_string()
+    };
+    for yes in ["1", "yes", "true", "on"] {
+        assert_eq!(with_data(yes), "data", "SMTPDOCTOR_DATA={yes}");
+    }
+    for no in ["0", "no", "false", "off"] {
+        assert_eq!(with_data(no), "rcpt", "SMTPDOCTOR_DATA={no}");
+    }
 }

@@ -92,7 +92,7 @@ pub fn invalid_report(given: &str, why: &str, opts: &ProbeConfig) -> Report {
         "target-invalid",
         Stage::Input,
         Anchor::None,
-        format!("{given:?} is not a domain, an address or an IP address; not probed"),
+        format!("\"{given}\" is not a domain, an address or an IP address; not probed"),
         why.to_string(),
     );
     Report {
@@ -270,6 +270,8 @@ pub async fn run(
                     Err(e) => {
                         progress.clear();
                         eprintln!("smtpdoctor: error [input]: cannot read --targets {list_name}: {e}");
+                        // The summary's exit code is the run's: 3 for a list that could not be read.
+                        summary.worst = summary.worst.max(3);
                         unreadable = true;
                         input_done = true;
                         total = Some(started);

@@ -3,7 +3,7 @@
 
 use crate::knowledge::Severity;
 use crate::report::{Report, Verdict};
-use crate::wire::escape::escape_str;
+use crate::wire::escape::safe_text;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -110,7 +110,7 @@ pub fn status_line(r: &Report) -> String {
     ids.dedup();
     let mut line = format!(
         "{word:<8} {}  {e} error(s), {w} warning(s), {i} info",
-        escape_str(&r.target)
+        safe_text(&r.target)
     );
     if !ids.is_empty() {
         line.push_str(&format!(" ({})", ids.join(", ")));

@@ -1348,7 +1348,7 @@ pub static ENTRIES: &[Entry] = &[
         id: "bare-lf-accepted",
         severity: Severity::Info,
         title: "A command ended by a bare LF was accepted",
-        meaning: "The server took \"NOOP\" followed by LF alone as a complete command. CR LF is the only \
+        meaning: "The server took a command (\"RSET\") followed by LF alone as complete. CR LF is the only \
                   line ending SMTP defines; accepting a bare LF is the leniency that SMTP smuggling \
                   builds on, though many servers still allow it for broken clients.",
         causes: &["default leniency toward clients that send Unix line endings"],

@@ -42,9 +42,11 @@ pub const UNKNOWN_VERB: &str = "XSMTPDOCTOR";
 /// that always come tell the two apart, so the test never waits on silence.
 pub const SMUGGLING_TAIL: &[u8] = b"\r\n.\r\nQUIT\r\n";
 
-/// What follows the bare-LF test's `NOOP<LF>`: a server that ends commands at a bare LF answers
-/// two NOOPs and QUIT, one that waits for CRLF answers one line `NOOP<LF>NOOP` and QUIT.
-pub const BARE_LF_TEST: &[u8] = b"NOOP\nNOOP\r\nQUIT\r\n";
+/// The bare-LF test: a server that ends commands at a bare LF answers two RSETs and QUIT, one
+/// that waits for CRLF answers one line `RSET<LF>RSET` and QUIT. RSET, not NOOP: RFC 2920 §3.1
+/// allows NOOP only last in a pipelined group, and a server that enforces that (Postfix's
+/// `smtpd_forbid_unauth_pipelining`) would end the session before the test could conclude.
+pub const BARE_LF_TEST: &[u8] = b"RSET\nRSET\r\nQUIT\r\n";
 
 /// What the STARTTLS injection test sends inside TLS at once: a server that executed the
 /// plaintext NOOP answers it first, so three replies come instead of two.

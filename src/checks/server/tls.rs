@@ -17,7 +17,13 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     out.extend(handshake(rec));
     out.extend(post_state(a));
     if let Some(t) = &a.tls {
-        out.extend(certificate(t, ctx));
+        // The certificate verdicts belong to the line that says the handshake completed.
+        let at = rec
+            .events
+            .iter()
+            .rposition(|e| matches!(e.kind, EventKind::TlsHandshake { ok: true, .. }))
+            .map_or(Anchor::None, Anchor::Event);
+        out.extend(certificate(t, ctx, at));
     }
     out.extend(policy_unmet(rec));
     out.extend(required_by_mail(a));
@@ -129,7 +135,7 @@ fn post_state(a: &Attempt) -> Vec<Finding> {
     out
 }
 /// The certificate verdicts: expired or expiring, name, trust.
-fn certificate(t: &TlsInfo, ctx: &CheckContext) -> Vec<Finding> {
+fn certificate(t: &TlsInfo, ctx: &CheckContext, at: Anchor) -> Vec<Finding> {
     let mut out = Vec::new();
     let v = &t.verification;
     let leaf = t.chain.first();
@@ -138,7 +144,7 @@ fn certificate(t: &TlsInfo, ctx: &CheckContext) -> Vec<Finding> {
         out.push(Finding::new(
             "tls-cert-expired",
             Stage::Tls,
-            Anchor::None,
+            at,
             "the server certificate is expired (or not yet valid)",
             leaf.map_or_else(String::new, |c| {
                 format!(
@@ -155,7 +161,7 @@ fn certificate(t: &TlsInfo, ctx: &CheckContext) -> Vec<Finding> {
             out.push(Finding::new(
                 "tls-cert-expiring",
                 Stage::Tls,
-                Anchor::None,
+                at,
                 format!("the server certificate expires in {} days", left / 86400),
                 format!(
                     "not after {}; warning threshold {}",
@@ -169,7 +175,7 @@ fn certificate(t: &TlsInfo, ctx: &CheckContext) -> Vec<Finding> {
         out.push(Finding::new(
             "tls-cert-name-mismatch",
             Stage::Tls,
-            Anchor::None,
+            at,
             format!("the certificate is not valid for {}", v.name),
             format!(
                 "names in the certificate: {}",
@@ -222,7 +228,7 @@ fn certificate(t: &TlsInfo, ctx: &CheckContext) -> Vec<Finding> {
         out.push(Finding::new(
             "tls-cert-untrusted",
             Stage::Tls,
-            Anchor::None,
+            at,
             summary,
             detail,
         ));
@@ -447,6 +453,20 @@ mod tests {
                 "tls-cert-untrusted"
             ]
         );
+        // Without the handshake's event there is no line to point at; with it, every
+        // certificate verdict points at the line that says the handshake completed.
+        assert!(check(&a, &ctx).iter().all(|f| f.anchor == Anchor::None));
+        a.record.events.push(ev(
+            2,
+            EventKind::TlsHandshake {
+                ok: true,
+                message: "TLSv1.3".into(),
+            },
+        ));
+        let at = Anchor::Event(a.record.events.len() - 1);
+        let found = check(&a, &ctx);
+        assert_eq!(found.len(), 3);
+        assert!(found.iter().all(|f| f.anchor == at), "{found:?}");
         a.tls.as_mut().unwrap().chain[0].not_after_unix = 10;
         assert_eq!(
             ids(&check(&a, &ctx)),

@@ -1,8 +1,8 @@
-//! `bare-lf`: NOOP ended by a bare LF.
+//! `bare-lf`: RSET ended by a bare LF.
 
 use super::*;
 
-/// `bare-lf`: `NOOP` ended by a bare LF.
+/// `bare-lf`: `RSET` ended by a bare LF.
 pub(super) async fn bare_lf(cfg: &SessionConfig, main: &Attempt) -> Attempt {
     let stage = Stage::Test(ActiveTest::BareLf.name());
     let mut run = match open(ActiveTest::BareLf, cfg, main).await {
@@ -12,8 +12,8 @@ pub(super) async fn bare_lf(cfg: &SessionConfig, main: &Attempt) -> Attempt {
     if !prelude(&mut run, cfg).await {
         return run.finish();
     }
-    // A server that ends commands at a bare LF answers NOOP, NOOP and QUIT; one that waits
-    // for CRLF answers the one line `NOOP<LF>NOOP` and QUIT.
+    // A server that ends commands at a bare LF answers RSET, RSET and QUIT; one that waits
+    // for CRLF answers the one line `RSET<LF>RSET` and QUIT.
     if !run.conn.write(stage.clone(), BARE_LF_TEST, 3).await {
         run.fail(Outcome::IoError, stage);
         return run.finish();

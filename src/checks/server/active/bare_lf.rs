@@ -6,8 +6,8 @@ pub(super) fn bare_lf(rec: &Record) -> Vec<Finding> {
     let Some(w) = test_write(rec, "bare-lf") else {
         return vec![];
     };
-    // `NOOP<LF>NOOP<CR><LF>QUIT<CR><LF>`: two positive replies before QUIT's mean the server
-    // ended the first NOOP at the bare LF; one means it read `NOOP<LF>NOOP` as one line.
+    // `RSET<LF>RSET<CR><LF>QUIT<CR><LF>`: two positive replies before QUIT's mean the server
+    // ended the first RSET at the bare LF; one means it read `RSET<LF>RSET` as one line.
     let positive: Vec<&ReplyRecord> = rec
         .replies
         .iter()
@@ -20,7 +20,7 @@ pub(super) fn bare_lf(rec: &Record) -> Vec<Finding> {
             Anchor::Line(first.first_line),
             "The server accepted a command ended by a bare LF",
             format!(
-                "sent `{}`; the server answered `{}` for the `NOOP<LF>` and again for the NOOP \
+                "sent `{}`; the server answered `{}` for the `RSET<LF>` and again for the RSET \
                  after it: it ended the command at the bare LF",
                 escape_bytes(written(rec, w)),
                 reply_wire(rec, first)

@@ -179,12 +179,12 @@ mod tests {
         assert_eq!(ids(&f), ["bare-lf-accepted"]);
         assert_eq!(f[0].stage.name(), "test:bare-lf");
         assert_eq!(f[0].attempt, Some(3));
-        assert!(f[0].detail.contains("NOOP\\n"), "{}", f[0].detail);
+        assert!(f[0].detail.contains("RSET\\n"), "{}", f[0].detail);
     }
 
     #[test]
     fn bare_lf_rejected_or_read_as_one_line_is_no_finding() {
-        // One line `NOOP<LF>NOOP` then QUIT, a refusal, or a refusal and a close.
+        // One line `RSET<LF>RSET` then QUIT, a refusal, or a refusal and a close.
         for tail in [
             &b"250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n"[..],
             b"500 5.5.2 Error: bare <LF> received\r\n221 2.0.0 Bye\r\n",
@@ -192,6 +192,28 @@ mod tests {
         ] {
             assert!(run("bare-lf", bare_lf_events(tail)).is_empty());
         }
+    }
+
+    #[test]
+    fn bare_lf_ended_by_the_server_before_quit_is_no_pass() {
+        // Regression: a server that ends the session at the sequence (Postfix's 554 for
+        // pipelining it does not allow) decided nothing, and the report said nothing either.
+        let mut events = bare_lf_events(b"554 5.5.0 Error: SMTP protocol synchronization\r\n");
+        events.push(eof(6));
+        let mut a = attempt(events);
+        a.test = Some("bare-lf");
+        assert!(check(&a, 3, None).is_empty());
+        let notes = unreached_notes(&[a]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("bare-lf did not get to its test") && notes[0].contains("554 5.5.0"),
+            "{}",
+            notes[0]
+        );
+        // Answered through to QUIT, it concluded: no note.
+        let mut a = attempt(bare_lf_events(b"250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n"));
+        a.test = Some("bare-lf");
+        assert!(unreached_notes(&[a]).is_empty());
     }
 
     #[test]

@@ -64,6 +64,16 @@ pub(super) fn reach(a: &Attempt) -> Reach {
             }
             .into(),
         ),
+        // Only QUIT's 221 after the sequence tells one line from two; a session the server
+        // ended first (a 554 for pipelining, a 421) decided nothing.
+        ("bare-lf", Some(w))
+            if !rec
+                .replies
+                .iter()
+                .any(|r| r.command_event == Some(w) && r.code == Some(221)) =>
+        {
+            Reach::NotReached(how_it_ended(a))
+        }
         ("pregreet", None) if a.completed() => {
             Reach::NotApplicable("no 220- teaser on this connection".into())
         }
