@@ -329,3 +329,59 @@ fn a_silent_resolver_costs_the_policy_lookups_no_more_than_the_dns_waits() {
     assert!(doc["notes"].to_string().contains("DNSSEC not validated"));
     assert!(policy_ids(&doc).is_empty());
 }
+
+#[test]
+fn a_run_of_many_signed_domains_checks_the_trust_anchor_once() {
+    in_netns(|| {
+        let lab = PolicyLab::start();
+        // The domains of one signed zone, sec.test: its chain up to the anchor is the same.
+        let cases: Vec<_> = DANE_CASES
+            .iter()
+            .filter(|(d, _)| d.ends_with(".sec.test") && *d != "dane-plain.sec.test")
+            .collect();
+        // The probes' resolvers ask through a relay that writes down their questions.
+        let asked = crate::common::policy_lab::relay("127.0.0.1:5300".parse().unwrap());
+        let port = lab.postfix.port.to_string();
+        let anchor = lab.anchor_dnskey.display().to_string();
+        let ca = lab.ca_file.display().to_string();
+        let mut cmd = smtpdoctor();
+        cmd.args(["probe", "--resolver", "127.0.0.1:5300", "--port", &port])
+            .args(["--trust-anchor", &anchor, "--ca-file", &ca, "-4", "--json"])
+            .args(["--to", "postmaster@lab.test", "--mta-sts", "off", "-j", "3"])
+            .args(cases.iter().map(|(d, _)| *d))
+            .timeout(Duration::from_secs(120));
+        let out = cmd.output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let docs: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(docs.len(), cases.len(), "{text}");
+        // Each target is judged in the run as it is alone.
+        for doc in &docs {
+            let target = doc["target"].as_str().unwrap();
+            let (_, expected) = cases.iter().find(|(d, _)| *d == target).unwrap();
+            assert_eq!(policy_ids(doc), set(expected), "{target}: {doc:#}");
+        }
+        let asked = asked.lock().unwrap();
+        let anchor_keys = asked
+            .iter()
+            .filter(|(name, t)| name == "test." && *t == 48)
+            .count();
+        // The anchor check (once per run), and the validator's fetch of the same keys for
+        // the DS of sec.test (from the run's cache after that): not once per target.
+        assert!(
+            (1..=2).contains(&anchor_keys),
+            "{anchor_keys} DNSKEY queries for test. in a run of {} domains of sec.test: {asked:?}",
+            cases.len()
+        );
+        let ds = asked
+            .iter()
+            .filter(|(name, t)| name == "sec.test." && *t == 43)
+            .count();
+        assert!(
+            (1..=2).contains(&ds),
+            "{ds} DS queries for sec.test.: the chain of the shared zone is fetched once per run"
+        );
+    });
+}

@@ -651,3 +651,84 @@ fn start_nginx(d: &Path) -> Daemon {
     });
     Daemon(child)
 }
+
+/// The questions a [`Relay`] passed on: (name in lower case with its final dot, type code).
+pub type Questions = std::sync::Arc<std::sync::Mutex<Vec<(String, u16)>>>;
+
+/// A DNS relay on `listen` (UDP and TCP) that passes every query to NSD on 127.0.0.1:53 and
+/// writes down its question: what the resolvers of a probe asked, counted at the wire (NSD
+/// logs no queries). Its threads end with the test's network namespace.
+pub fn relay(listen: std::net::SocketAddr) -> Questions {
+    use std::io::{Read, Write};
+    let questions: Questions = Default::default();
+    let udp = std::net::UdpSocket::bind(listen).expect("bind the relay (UDP)");
+    let tcp = TcpListener::bind(listen).expect("bind the relay (TCP)");
+    let q = questions.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65535];
+        while let Ok((n, from)) = udp.recv_from(&mut buf) {
+            q.lock().unwrap().extend(question(&buf[..n]));
+            let (msg, udp) = (buf[..n].to_vec(), udp.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let up = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                up.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                up.send_to(&msg, "127.0.0.1:53").unwrap();
+                let mut buf = [0u8; 65535];
+                if let Ok(n) = up.recv(&mut buf) {
+                    let _ = udp.send_to(&buf[..n], from);
+                }
+            });
+        }
+    });
+    let q = questions.clone();
+    std::thread::spawn(move || {
+        for conn in tcp.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let q = q.clone();
+            std::thread::spawn(move || {
+                let Ok(mut up) = std::net::TcpStream::connect("127.0.0.1:53") else {
+                    return;
+                };
+                let frame = |from: &mut std::net::TcpStream| {
+                    let mut len = [0u8; 2];
+                    from.read_exact(&mut len).ok()?;
+                    let mut msg = vec![0u8; u16::from_be_bytes(len) as usize];
+                    from.read_exact(&mut msg).ok()?;
+                    Some([len.to_vec(), msg].concat())
+                };
+                while let Some(query) = frame(&mut conn) {
+                    q.lock().unwrap().extend(question(&query[2..]));
+                    let Some(answer) = up.write_all(&query).ok().and_then(|_| frame(&mut up))
+                    else {
+                        return;
+                    };
+                    if conn.write_all(&answer).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    questions
+}
+
+/// The question of a DNS message: its name (lower case, with the final dot) and type.
+fn question(msg: &[u8]) -> Option<(String, u16)> {
+    let mut at = 12;
+    let mut name = String::new();
+    loop {
+        let len = *msg.get(at)? as usize;
+        at += 1;
+        if len == 0 {
+            break;
+        }
+        name.push_str(&String::from_utf8_lossy(msg.get(at..at + len)?).to_ascii_lowercase());
+        name.push('.');
+        at += len;
+    }
+    if name.is_empty() {
+        name.push('.');
+    }
+    let t = msg.get(at..at + 2)?;
+    Some((name, u16::from_be_bytes([t[0], t[1]])))
+}
