@@ -300,25 +300,29 @@ fn gists(docs: &BTreeMap<String, Value>) -> BTreeMap<String, (String, i64, Vec<S
     docs.iter().map(|(t, d)| (t.clone(), gist(d))).collect()
 }
 
+/// The arguments of a run of the whole list: 32 at once, two connections per address.
+fn whole_args(w: &World) -> Vec<String> {
+    let mut args = probe_args(w);
+    args.extend(
+        [
+            "--targets",
+            &list(),
+            "-j",
+            "32",
+            "--per-host",
+            "2",
+            "--json",
+        ]
+        .map(String::from),
+    );
+    args
+}
+
 /// The unsharded run of the whole list, done once.
 fn whole_run() -> &'static (i32, BTreeMap<String, Value>) {
     static RUN: OnceLock<(i32, BTreeMap<String, Value>)> = OnceLock::new();
     RUN.get_or_init(|| {
-        let w = world();
-        let mut args = probe_args(w);
-        args.extend(
-            [
-                "--targets",
-                &list(),
-                "-j",
-                "32",
-                "--per-host",
-                "2",
-                "--json",
-            ]
-            .map(String::from),
-        );
-        let (code, out, err) = run(&args);
+        let (code, out, err) = run(&whole_args(world()));
         (code, documents_checked(&out, &err))
     })
 }
@@ -397,20 +401,7 @@ fn per_host_is_never_exceeded() {
     }
     let shared = &w.fleet.counts[&IpAddr::V4(SHARED_ADDR)];
     let before = shared.accepted.load(Ordering::SeqCst);
-    let mut args = probe_args(w);
-    args.extend(
-        [
-            "--targets",
-            &list(),
-            "-j",
-            "32",
-            "--per-host",
-            "2",
-            "--json",
-        ]
-        .map(String::from),
-    );
-    let (_, out, err) = run(&args);
+    let (_, out, err) = run(&whole_args(w));
     assert_eq!(documents_checked(&out, &err).len(), whole_run().1.len());
     assert!(shared.accepted.load(Ordering::SeqCst) - before >= SHARED_DOMAINS);
     // Thirty domains on one MX, 32 probes at once: two connections at a time, never more.
@@ -483,19 +474,7 @@ fn shards_together_equal_the_unsharded_run_also_through_gnu_parallel() {
     let whole = gists(whole);
     let mut union = BTreeMap::new();
     for i in 0..4 {
-        let mut args = probe_args(w);
-        args.extend(
-            [
-                "--targets",
-                &list(),
-                "-j",
-                "32",
-                "--per-host",
-                "2",
-                "--json",
-            ]
-            .map(String::from),
-        );
+        let args = whole_args(w);
         let mut cmd = Command::new(BIN);
         cmd.args(&args).env("SMTPDOCTOR_SHARD", format!("{i}/4"));
         let out = cmd.output().unwrap();
