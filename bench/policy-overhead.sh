@@ -124,6 +124,9 @@ http {
     server_name mta-sts.lab.test;
     ssl_certificate $work/web.pem;
     ssl_certificate_key $work/web.key;
+    # nginx 1.22 (Debian 12) offers TLS 1.2 only by default; 1.23.4 and later add TLS 1.3, as
+    # policy hosts behind current servers and CDNs answer.
+    ssl_protocols TLSv1.2 TLSv1.3;
     root $work/www;
     default_type text/plain;
   }

@@ -2,15 +2,18 @@
 //! (`dnssec-ring`): each answer's proof becomes a [`DnssecStatus`]. Trust anchors are the
 //! root KSKs built into hickory, or the DS/DNSKEY records of `--trust-anchor FILE`.
 
-use super::{LookupFailure, ResolveError, fqdn, resolver_builder, timed_out};
+use super::memo::MemoProvider;
+use super::{
+    LookupFailure, ResolveError, fqdn, resolver_builder, resolver_builder_with, timed_out,
+};
 use crate::record::policy::{DnssecStatus, Validated, combine};
-use hickory_resolver::TokioResolver;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS};
 use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use hickory_resolver::proto::serialize::txt::Parser;
+use hickory_resolver::{ConnectionProvider, Resolver, TokioResolver};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -112,7 +115,8 @@ pub fn read_trust_anchor(path: &Path) -> Result<TrustAnchorFile, TrustAnchorErro
 /// beside the first lookups (not before them), and when it fails every lookup is made again
 /// without validation and its status is `indeterminate`.
 pub struct SecureDns {
-    validator: Option<TokioResolver>,
+    /// hickory's validator, with DNSKEY and DS answers shared between its checks.
+    validator: Option<Resolver<MemoProvider>>,
     plain: TokioResolver,
     wait: Duration,
     zones: Vec<Name>,
@@ -157,7 +161,10 @@ impl SecureDns {
         anchor: Option<&TrustAnchorFile>,
         run_cache: Option<u64>,
     ) -> Result<SecureDns, ResolveError> {
-        let build = |mut b: hickory_resolver::ResolverBuilder<_>| {
+        fn build<P: ConnectionProvider>(
+            mut b: hickory_resolver::ResolverBuilder<P>,
+            run_cache: Option<u64>,
+        ) -> Result<Resolver<P>, ResolveError> {
             if let Some(entries) = run_cache {
                 let opts = b.options_mut();
                 opts.cache_size = entries;
@@ -165,12 +172,12 @@ impl SecureDns {
             }
             b.build()
                 .map_err(|e| ResolveError::SystemConfig(e.to_string()))
-        };
-        let plain = build(resolver_builder(servers, wait)?.0)?;
+        }
+        let plain = build(resolver_builder(servers, wait)?.0, run_cache)?;
         let mut anchors = "the root zone's KSKs".to_string();
         let mut zones = vec![Name::root()];
         let validator = if validate {
-            let (mut builder, _) = resolver_builder(servers, wait)?;
+            let (mut builder, _) = resolver_builder_with(servers, wait, MemoProvider::default())?;
             if let Some(file) = anchor {
                 let set = trust_anchors(file, servers, wait).await?;
                 anchors = format!("{} ({} keys)", file.path.display(), set.0);
@@ -184,7 +191,7 @@ impl SecureDns {
                 zones.dedup();
             }
             builder.options_mut().validate = true;
-            Some(build(builder)?)
+            Some(build(builder, run_cache)?)
         } else {
             None
         };
@@ -221,7 +228,7 @@ impl SecureDns {
     /// The anchor check, once: the anchor zones' DNSKEY sets must validate. The keys are in
     /// every validating resolver's cache, so a resolver slow to give them is not one to
     /// validate through: the check waits at most [`ANCHOR_PROBE_WAIT`].
-    async fn anchors_validate(&self, validator: &TokioResolver) -> bool {
+    async fn anchors_validate(&self, validator: &Resolver<MemoProvider>) -> bool {
         let verdict = self
             .verdict
             .get_or_init(|| async {
@@ -266,10 +273,22 @@ impl SecureDns {
         }
     }
 
+    /// One lookup within the wait, never validated (its status is `indeterminate`): for names
+    /// whose proof no policy asks for, such as the MTA-STS policy host, whose trust is PKIX.
+    pub async fn lookup_unvalidated(
+        &self,
+        name: &str,
+        rtype: RecordType,
+    ) -> (Validated, Vec<RData>) {
+        query(&self.plain, false, self.wait, name, rtype).await
+    }
+
     /// One lookup within the wait: its status and the records of the asked type.
     ///
-    /// Until the anchor check has decided, the question goes to both resolvers at once, so
-    /// that a path where validation fails costs no second wait.
+    /// Until the anchor check has decided, the question goes to the validator beside that
+    /// check (which shares its key set fetch); only when the check fails is it asked again
+    /// without validation. A path that strips signatures fails the check within a round trip,
+    /// so that costs one more round trip there, and none on a path that validates.
     pub async fn lookup(&self, name: &str, rtype: RecordType) -> (Validated, Vec<RData>) {
         let plain = || query(&self.plain, false, self.wait, name, rtype);
         let Some(validator) = &self.validator else {
@@ -279,20 +298,19 @@ impl SecureDns {
             Some(None) => query(validator, true, self.wait, name, rtype).await,
             Some(Some(_)) => plain().await,
             None => {
-                let (usable, validated, unvalidated) = tokio::join!(
+                let (usable, validated) = tokio::join!(
                     self.anchors_validate(validator),
                     query(validator, true, self.wait, name, rtype),
-                    plain()
                 );
-                if usable { validated } else { unvalidated }
+                if usable { validated } else { plain().await }
             }
         }
     }
 }
 
 /// One query within `wait`; statuses only when `validating`.
-async fn query(
-    resolver: &TokioResolver,
+async fn query<P: ConnectionProvider>(
+    resolver: &Resolver<P>,
     validating: bool,
     wait: Duration,
     name: &str,

@@ -3,6 +3,7 @@
 //! The result is plain data ([`DnsReport`], [`PlannedTarget`]); the DNS checks judge it later.
 
 pub mod dnssec;
+pub mod memo;
 
 pub use crate::record::dns::{DnsReport, LookupFailure, MxHost, PtrResult};
 use hickory_resolver::config::{LookupIpStrategy, NameServerConfig, ResolveHosts, ResolverConfig};
@@ -116,10 +117,18 @@ pub(crate) fn resolver_builder(
     ),
     ResolveError,
 > {
-    let provider = TokioRuntimeProvider::default();
+    resolver_builder_with(servers, wait, TokioRuntimeProvider::default())
+}
+
+/// [`resolver_builder`] over another connection provider (the validator's memo).
+pub(crate) fn resolver_builder_with<P: hickory_resolver::ConnectionProvider>(
+    servers: &[SocketAddr],
+    wait: Duration,
+    provider: P,
+) -> Result<(hickory_resolver::ResolverBuilder<P>, String), ResolveError> {
     let (mut builder, label) = if servers.is_empty() {
-        let b = TokioResolver::builder_tokio()
-            .map_err(|e| ResolveError::SystemConfig(e.to_string()))?;
+        let b =
+            Resolver::builder(provider).map_err(|e| ResolveError::SystemConfig(e.to_string()))?;
         (b, "system".to_string())
     } else {
         let ns = servers

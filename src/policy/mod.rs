@@ -65,7 +65,8 @@ pub async fn gather(
             Some(h) => h,
             None => hosts.await,
         };
-        let found = dane::lookup_all(dns, &hosts, plan.port, plan.family).await;
+        let mx_secure = mx.status == crate::record::policy::DnssecStatus::Secure;
+        let found = dane::lookup_all(dns, &hosts, plan.port, plan.family, mx_secure).await;
         (Some(mx), hosts, Some(found))
     };
     let sts = async {
