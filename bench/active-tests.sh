@@ -45,11 +45,8 @@ source "$repo/bench/lab.sh"
 start_lab_postfix "$pfdir"
 
 # --- smtpdoctor ----------------------------------------------------------------------------
-target_dir=${CARGO_TARGET_DIR:-$repo/target}
-[[ $target_dir == /* ]] || target_dir=$repo/$target_dir
-smtpdoctor=$target_dir/release/smtpdoctor
-say "cargo build --release"
-(cd "$repo" && cargo build --release --quiet)
+source "$repo/bench/build.sh"
+build_smtpdoctor
 
 # --- the built-in servers ------------------------------------------------------------------
 declare -A mock_port

@@ -40,11 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-target_dir=${CARGO_TARGET_DIR:-$repo/target}
-[[ $target_dir == /* ]] || target_dir=$repo/$target_dir
-smtpdoctor=$target_dir/release/smtpdoctor
-say "cargo build --release"
-(cd "$repo" && cargo build --release --quiet)
+source "$repo/bench/build.sh"
+build_smtpdoctor
 
 coproc SERVER { exec python3 "$repo/bench/slow-smtp.py" 0 "$greeting" "$reply"; }
 server_pid=$SERVER_PID

@@ -12,8 +12,10 @@ RUNS=${RUNS:-3}
 for tool in smtp-sink smtp-source python3 bc; do
     command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install postfix python3)" >&2; exit 3; }
 done
-cargo build --release --quiet
-BIN=$PWD/target/release/smtpdoctor
+repo=$PWD
+source bench/build.sh
+build_smtpdoctor
+BIN=$smtpdoctor
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sink_user=$(id -un)

@@ -24,11 +24,9 @@ runs=${1:-${N:-15}}
 say() { printf '== %s\n' "$*" >&2; }
 
 if [[ -z ${SMTPDOCTOR_BENCH_NETNS:-} ]]; then
-    target_dir=${CARGO_TARGET_DIR:-$repo/target}
-    [[ $target_dir == /* ]] || target_dir=$repo/$target_dir
-    say "cargo build --release"
-    (cd "$repo" && cargo build --release --quiet)
-    exec unshare -n env SMTPDOCTOR_BENCH_NETNS=1 SMTPDOCTOR_BIN="$target_dir/release/smtpdoctor" \
+    source "$repo/bench/build.sh"
+    build_smtpdoctor
+    exec unshare -n env SMTPDOCTOR_BENCH_NETNS=1 SMTPDOCTOR_BIN="$smtpdoctor" \
         bash "$0" "$runs"
 fi
 

@@ -5,11 +5,14 @@
 #   bench/probe-vs-peers.sh [N]       N runs of every case (default 50, or $N)
 #
 # Starts the lab Postfix (tests/lab/postfix.sh) in a temporary directory on a free loopback
-# port, builds smtpdoctor with `cargo build --release`, runs the six cases interleaved (so
-# drift affects all alike) after one checked warm-up run each, and prints per case the mean
+# port, builds smtpdoctor with `cargo build-release` (bench/build.sh), runs the six cases interleaved
+# in a random order each round (so drift affects all alike) after one checked warm-up run each, and prints per case the mean
 # and median wall time per run, the peak RSS, and the ratios smtpdoctor/peer.
-# Wall time is measured around each run (including the fork/exec of /usr/bin/time, equally
-# for every tool); peak RSS is GNU time's %M (max resident set size of the run).
+# Wall time is measured by bench/spawn-time.py from just before posix_spawn(2) to the return of
+# wait4(2): the tool's exec, start-up, exchange and exit. (Measured around a bash fork and an
+# exec of GNU time, as before, each run also carried about 1.7 ms of the harness, more than a
+# third of a probe, which diluted every ratio towards 1.) Peak RSS is GNU time's %M (max
+# resident set size) over 5 more runs of each case.
 #
 # Needs root (or password-less sudo) for Postfix, plus: postfix, swaks,
 # monitoring-plugins-standard, time (installed here when missing), cargo.
@@ -70,13 +73,10 @@ cert=$pfdir/cert.pem
 
 # --- smtpdoctor ----------------------------------------------------------------------------
 
-target_dir=${CARGO_TARGET_DIR:-$repo/target}
-[[ $target_dir == /* ]] || target_dir=$repo/$target_dir
-smtpdoctor=$target_dir/release/smtpdoctor
 smtpdoctor_note=
-say "cargo build --release"
-if ! (cd "$repo" && cargo build --release); then
-    smtpdoctor_note="cargo build --release failed"
+source "$repo/bench/build.sh"
+if ! build_smtpdoctor; then
+    smtpdoctor_note="cargo build-release failed"
 elif [[ ! -x $smtpdoctor ]]; then
     smtpdoctor_note="no binary at $smtpdoctor"
 fi
@@ -143,18 +143,21 @@ case_ok_status() {
 
 file_of() { echo "$work/${1// /-}"; }
 
-# Run a case once; append "wall_ms rss_kb status" to its results. Output goes to $2.
+# Run a case once; append "wall_ms status" to its results. Output goes to $2.
 run_once() {
-    local name=$1 out=$2 cmd t0 t1 status=0
+    local name=$1 out=$2 cmd wall rss status
     mapfile -t cmd < <(case_command "$name")
-    t0=$EPOCHREALTIME
-    "$gnu_time" -q -f '%M' -o "$(file_of "$name").rss" -- "${cmd[@]}" >"$out" 2>&1 </dev/null ||
-        status=$?
-    t1=$EPOCHREALTIME
-    printf '%s %s %s\n' \
-        "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }')" \
-        "$(tail -n 1 "$(file_of "$name").rss")" "$status" >>"$(file_of "$name").txt"
+    read -r wall rss status < <(python3 -I -S "$repo/bench/spawn-time.py" --out "$out" -- "${cmd[@]}")
+    printf '%s %s\n' "$wall" "$status" >>"$(file_of "$name").txt"
     return "$status"
+}
+
+# Peak RSS of a case under GNU time, appended to its .rss file.
+rss_once() {
+    local name=$1 cmd
+    mapfile -t cmd < <(case_command "$name")
+    "$gnu_time" -q -f '%M' -a -o "$(file_of "$name").rss" -- "${cmd[@]}" >/dev/null 2>&1 \
+        </dev/null || true
 }
 
 # Warm-up and check: each case once, output captured. A case that does not get through is
@@ -174,12 +177,23 @@ for name in "${cases[@]}"; do
     fi
 done
 
-# The measurement proper, interleaved.
+# The measurement proper, interleaved, in a new random order each round: what ran just before
+# (a Perl start-up, a TLS handshake, a Postfix process still busy with the last QUIT) then
+# weighs on every case alike.
 say "$runs runs of each case against Postfix on 127.0.0.1:$port"
 for ((i = 0; i < runs; i++)); do
-    for name in "${cases[@]}"; do
+    mapfile -t round < <(printf '%s\n' "${cases[@]}" | shuf)
+    for name in "${round[@]}"; do
         [[ -z ${skip[$name]:-} ]] || continue
         run_once "$name" /dev/null || true
+    done
+done
+
+# Peak RSS, separately: GNU time's own fork would count in the wall times above.
+for ((i = 0; i < 5; i++)); do
+    for name in "${cases[@]}"; do
+        [[ -z ${skip[$name]:-} ]] || continue
+        rss_once "$name"
     done
 done
 
@@ -189,8 +203,9 @@ done
 stats() {
     local name=$1 file
     file=$(file_of "$name").txt
-    sort -n -k1,1 "$file" | awk -v ok_max="$([[ $name == *smtpdoctor ]] && echo 1 || echo 0)" '
-        { wall[NR] = $1; sum += $1; if ($2 > rss) rss = $2; if ($3 <= ok_max) ok++ }
+    sort -n -k1,1 "$file" | awk -v ok_max="$([[ $name == *smtpdoctor ]] && echo 1 || echo 0)" \
+        -v rss="$(sort -n "$(file_of "$name").rss" | tail -n 1)" '
+        { wall[NR] = $1; sum += $1; if ($2 <= ok_max) ok++ }
         END {
             n = NR
             median = (n % 2) ? wall[(n + 1) / 2] : (wall[n / 2] + wall[n / 2 + 1]) / 2

@@ -70,11 +70,8 @@ read -r ready <&"${RELAY[0]}"
 }
 
 # --- smtpdoctor ----------------------------------------------------------------------------
-target_dir=${CARGO_TARGET_DIR:-$repo/target}
-[[ $target_dir == /* ]] || target_dir=$repo/$target_dir
-smtpdoctor=$target_dir/release/smtpdoctor
-say "cargo build --release"
-(cd "$repo" && cargo build --release --quiet)
+source "$repo/bench/build.sh"
+build_smtpdoctor
 
 cases=(
     "plain smtpdoctor"

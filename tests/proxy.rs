@@ -466,11 +466,12 @@ fn a_message_relayed_twice_in_one_run_is_a_duplicate() {
     );
 }
 
-/// `--upstream` names a host with two addresses, the first dead: the proxy tries them in the
+/// `--upstream` names a host with three addresses, the first dead: the proxy tries them in the
 /// resolver's order and relays through the second, and its report says which it used. The
 /// name comes from a hosts file of a mount namespace of the test's own (`unshare -m -n`, so
-/// /etc/hosts and the loopback addresses are the test's alone): `::1`, where nothing listens,
-/// then `127.0.0.1`, where a mock does (RFC 6724 puts `::1` first whatever the file's order).
+/// /etc/hosts and the loopback addresses are the test's alone), read by smtpdoctor's resolver
+/// (hickory: IPv4 in the file's order, then IPv6): `127.0.0.2`, where nothing listens, then
+/// `127.0.0.1`, where a mock does, then `::1`.
 #[test]
 fn an_upstream_with_a_dead_first_address_is_reached_at_the_next() {
     let dir = tempfile::tempdir().unwrap();
@@ -478,7 +479,7 @@ fn an_upstream_with_a_dead_first_address_is_reached_at_the_next() {
     let script = format!(
         r#"
         ip link set lo up
-        printf '127.0.0.1 multi.proxy.test\n::1 multi.proxy.test\n' > {d}/hosts
+        printf '127.0.0.2 multi.proxy.test\n::1 multi.proxy.test\n127.0.0.1 multi.proxy.test\n' > {d}/hosts
         mount --bind {d}/hosts /etc/hosts
         {bin} mock --listen 127.0.0.1:2525 --scenario clean >/dev/null 2>{d}/mock.err &
         mock=$!
@@ -508,8 +509,8 @@ fn an_upstream_with_a_dead_first_address_is_reached_at_the_next() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("to [::1]:2525, 127.0.0.1:2525"),
-        "both addresses, ::1 first: {stderr}"
+        stderr.contains("to 127.0.0.2:2525, 127.0.0.1:2525, [::1]:2525"),
+        "all three addresses, IPv4 in the file's order first: {stderr}"
     );
     assert!(
         stderr.contains("221 "),
@@ -528,9 +529,9 @@ fn an_upstream_with_a_dead_first_address_is_reached_at_the_next() {
             .position(|t| t.contains(needle))
             .unwrap_or_else(|| panic!("no {needle:?} in {local:#?}"))
     };
-    assert!(at("connecting to [::1]:2525") < at("connect failed"));
+    assert!(at("connecting to 127.0.0.2:2525") < at("connect failed"));
     assert!(at("connect failed") < at("connecting to 127.0.0.1:2525"));
-    assert!(at("connected to 127.0.0.1:2525, address 2 of 2 of multi.proxy.test") > 0);
+    assert!(at("connected to 127.0.0.1:2525, address 2 of 3 of multi.proxy.test") > 0);
     let refused: Vec<&Value> = doc["findings"]
         .as_array()
         .unwrap()
@@ -542,7 +543,7 @@ fn an_upstream_with_a_dead_first_address_is_reached_at_the_next() {
         refused[0]["summary"]
             .as_str()
             .unwrap()
-            .starts_with("[::1]:2525 refused"),
+            .starts_with("127.0.0.2:2525 refused"),
         "{doc:#}"
     );
 }

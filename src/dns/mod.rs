@@ -161,6 +161,22 @@ pub(crate) fn resolver_builder_with<P: hickory_resolver::ConnectionProvider>(
     Ok((builder, label))
 }
 
+/// The addresses of a host name, IPv4 and IPv6, through the system's resolver configuration
+/// and hosts file (`localhost` is loopback, RFC 6761), within `wait`.
+pub async fn host_addresses(host: &str, wait: Duration) -> Result<Vec<IpAddr>, String> {
+    let resolver = resolver_builder(&[], wait)
+        .and_then(|(b, _)| {
+            b.build()
+                .map_err(|e| ResolveError::SystemConfig(e.to_string()))
+        })
+        .map_err(|e| e.to_string())?;
+    match tokio::time::timeout(wait, resolver.lookup_ip(host)).await {
+        Err(_) => Err(timed_out(wait).message),
+        Ok(Err(e)) => Err(LookupFailure::from_error(&e).message),
+        Ok(Ok(found)) => Ok(found.iter().collect()),
+    }
+}
+
 impl Dns {
     /// Builds a resolver for the given servers (system configuration when empty). `wait` bounds
     /// each phase as a whole, retries included: the MX lookup, the address lookups of all MX

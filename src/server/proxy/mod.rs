@@ -167,11 +167,19 @@ pub fn split_upstream(s: &str) -> io::Result<(String, u16)> {
     }
 }
 
-/// Resolves the upstream once: all its addresses, in the resolver's order, each once.
+/// Resolves the upstream once: all its addresses, in the resolver's order, each once. A name
+/// goes to the system's resolver configuration and hosts file through hickory, as every other
+/// lookup of smtpdoctor, not to the C library's name service.
 pub async fn resolve_upstream(s: &str) -> io::Result<(String, Vec<SocketAddr>)> {
     let (host, port) = split_upstream(s)?;
+    let ips = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![ip],
+        Err(_) => crate::dns::host_addresses(&host, crate::dns::DEFAULT_WAIT)
+            .await
+            .map_err(|e| io::Error::new(io::ErrorKind::NotFound, e))?,
+    };
     let mut addrs: Vec<SocketAddr> = Vec::new();
-    for a in tokio::net::lookup_host((host.as_str(), port)).await? {
+    for a in ips.into_iter().map(|ip| SocketAddr::new(ip, port)) {
         if !addrs.contains(&a) {
             addrs.push(a);
         }
