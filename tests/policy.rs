@@ -396,3 +396,75 @@ fn a_run_of_many_signed_domains_checks_the_trust_anchor_once() {
         );
     });
 }
+
+/// Every DANE and MTA-STS set-up, probed in-process: `probe --json | report` prints the policy
+/// lines (DNS section, after the TLS details, summary) as the run printed them, in every text
+/// detail and as a Nagios line, and the document is valid against the schema.
+#[test]
+fn every_policy_set_up_reports_as_it_printed() {
+    use clap::Parser;
+    use smtpdoctor::cli::{Cli, Command};
+    in_netns(|| {
+        let lab = PolicyLab::start();
+        let port = lab.postfix.port.to_string();
+        let anchor = lab.anchor_dnskey.display().to_string();
+        let ca = lab.ca_file.display().to_string();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let domains = DANE_CASES
+            .iter()
+            .map(|(d, _)| *d)
+            .chain(STS_CASES.iter().map(|(d, _, _)| *d))
+            .filter(|d| *d != "sts-silent.sec.test");
+        let mut failures = Vec::new();
+        let mut policy_lines = 0;
+        for domain in domains {
+            let argv = [
+                "smtpdoctor",
+                "probe",
+                domain,
+                "--resolver",
+                "127.0.0.1",
+                "--port",
+                &port,
+                "--trust-anchor",
+                &anchor,
+                "--ca-file",
+                &ca,
+                "-4",
+                "--to",
+                "postmaster@lab.test",
+            ];
+            let Command::Probe(args) = Cli::try_parse_from(argv).unwrap().command else {
+                panic!("probe")
+            };
+            let opts = smtpdoctor::config::ProbeConfig::from(&args.options);
+            let report = runtime
+                .block_on(smtpdoctor::probe::run(domain, None, &opts, false))
+                .unwrap();
+            assert!(report.policy.is_some(), "{domain}: evaluated");
+            let mut text = Vec::new();
+            let cfg = smtpdoctor::config::OutputConfig {
+                format: smtpdoctor::config::Format::Text,
+                color: smtpdoctor::config::ColorChoice::Never,
+                detail: smtpdoctor::config::Detail::Normal,
+            };
+            smtpdoctor::output::print(&report, &cfg, false, &mut text).unwrap();
+            let text = String::from_utf8(text).unwrap();
+            // What the round trip is about: the policy lines are there to be reprinted.
+            assert!(
+                text.contains("  dnssec ") || text.contains("  mta-sts "),
+                "{text}"
+            );
+            policy_lines += text
+                .lines()
+                .filter(|l| l.trim_start().starts_with("dane:") || l.contains(" mta-sts "))
+                .count();
+            failures.extend(crate::report::probe_round_trip(domain, &report));
+        }
+        assert!(policy_lines > 0);
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    });
+}

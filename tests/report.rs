@@ -35,7 +35,7 @@ fn reported(json: &[u8], format: Format, detail: Detail, color: bool) -> (u8, St
 }
 
 /// Each printed way of one probe report against `report` of its JSON; mismatches named.
-fn probe_round_trip(name: &str, report: &smtpdoctor::report::Report) -> Vec<String> {
+pub(crate) fn probe_round_trip(name: &str, report: &smtpdoctor::report::Report) -> Vec<String> {
     let render = |format, detail, color| {
         let mut out = Vec::new();
         smtpdoctor::output::print(report, &cfg(format, detail), color, &mut out).unwrap();

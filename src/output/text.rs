@@ -277,7 +277,7 @@ impl TextPrinter {
         if let Some(d) = r.dns.0.as_ref() {
             self.write_dns(r, d, &p, out)?;
         }
-        if let Some(pol) = r.policy_report.filter(|_| self.detail != Detail::Quiet) {
+        if let Some(pol) = r.policy_report().filter(|_| self.detail != Detail::Quiet) {
             super::policy_text::write_dns(pol, &p, out)?;
         }
         for f in r.findings.iter().filter(|f| f.attempt.is_none()) {
@@ -319,7 +319,7 @@ impl TextPrinter {
                     && let Some(tls) = a.tls.0.as_ref()
                 {
                     self.write_tls(tls, &p, out)?;
-                    if let Some(pol) = r.policy_report {
+                    if let Some(pol) = r.policy_report() {
                         super::policy_text::write_attempt(pol, i, &p, out)?;
                     }
                 }
@@ -332,7 +332,7 @@ impl TextPrinter {
                     self.write_finding_inline(&r.findings[f], &p, out)?;
                 }
             }
-            if let Some(pol) = r.policy_report.filter(|_| a.tls.0.is_none()) {
+            if let Some(pol) = r.policy_report().filter(|_| a.tls.0.is_none()) {
                 super::policy_text::write_attempt(pol, i, &p, out)?;
             }
             for &f in &placement.unplaced {
@@ -683,7 +683,7 @@ impl TextPrinter {
                 self.write_data_summary(&d.0.result, p, out)?;
             }
         }
-        if let Some(pol) = r.policy_report {
+        if let Some(pol) = r.policy_report() {
             super::policy_text::write_summary(pol, p, out)?;
         }
         for note in r.notes.iter() {

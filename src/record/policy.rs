@@ -2,10 +2,10 @@
 //! MTA-STS record and policy fetch, the TLS-RPT record. Facts only; `checks::policy` judges.
 
 use crate::record::dns::LookupFailure;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The DNSSEC validation status of one answer (RFC 4033 §5, RFC 4035 §4.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DnssecStatus {
     /// A chain of signatures from a trust anchor covers the answer.
@@ -31,12 +31,13 @@ impl DnssecStatus {
 }
 
 /// One validated lookup: its status, and the failure when there was no answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Validated {
     /// The name asked.
     pub name: String,
     /// The record type asked (`MX`, `A`, `AAAA`, `TLSA`, `TXT`).
-    pub rtype: &'static str,
+    #[serde(deserialize_with = "known_rtype")]
+    pub rtype: Known,
     /// The validation status of the answer (or of the proof of non-existence).
     pub status: DnssecStatus,
     /// Why no record came back: `nxdomain`, `no-records`, `servfail`, `timeout`, `failed`.
@@ -56,7 +57,7 @@ impl Validated {
 }
 
 /// One TLSA record (RFC 6698 §2.1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tlsa {
     /// Certificate usage: 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE.
     pub usage: u8,
@@ -76,7 +77,7 @@ impl Tlsa {
 }
 
 /// The TLSA lookup of one MX host, with the validation of its address records.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsaLookup {
     /// The MX host.
     pub host: String,
@@ -116,7 +117,7 @@ pub fn combine(statuses: impl Iterator<Item = DnssecStatus>) -> DnssecStatus {
 }
 
 /// How the MTA-STS policy fetch went.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PolicyFetch {
     /// `https://mta-sts.DOMAIN/.well-known/mta-sts.txt`.
     pub url: String,
@@ -127,15 +128,16 @@ pub struct PolicyFetch {
     /// Time the fetch took.
     pub duration_ms: f64,
     /// The `Content-Type` of the response.
-    #[serde(skip)]
+    #[serde(default)]
     pub content_type: Option<String>,
     /// The body (at most 64 KiB), when the fetch succeeded.
     #[serde(skip)]
+    #[schemars(skip)]
     pub body: Option<String>,
 }
 
 /// The MTA-STS policy as parsed (RFC 8461 §3.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StsPolicy {
     /// `version` (always `STSv1` once parsed).
     pub version: String,
@@ -148,7 +150,7 @@ pub struct StsPolicy {
 }
 
 /// What MTA-STS lookups found for the domain.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MtaStsFacts {
     /// The `_mta-sts.DOMAIN` TXT lookup.
     pub lookup: Validated,
@@ -167,7 +169,7 @@ pub struct MtaStsFacts {
 }
 
 /// What the TLS-RPT lookup found (RFC 8460 §3).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsRptFacts {
     /// The `_smtp._tls.DOMAIN` TXT lookup.
     pub lookup: Validated,
@@ -181,7 +183,7 @@ pub struct TlsRptFacts {
 
 /// Everything the policy lookups found for a domain target. `None` parts were not evaluated
 /// (`--dane off`, `--mta-sts off`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PolicyFacts {
     /// The mail domain.
     pub domain: String,
@@ -199,4 +201,31 @@ pub struct PolicyFacts {
     pub mta_sts: Option<MtaStsFacts>,
     /// TLS-RPT (when DANE or MTA-STS is evaluated).
     pub tls_rpt: Option<TlsRptFacts>,
+}
+
+/// A name from a fixed set, read back from a saved report by [`known`]. An alias, so that
+/// serde's derive does not take the field for a `&str` borrowed from its input.
+pub type Known = &'static str;
+
+/// The record type names of [`Validated::rtype`], read back from a saved report.
+pub const RTYPES: [&str; 7] = ["MX", "A", "AAAA", "TLSA", "TXT", "DNSKEY", "other"];
+
+/// Reads one of a fixed set of names as the `&'static str` the record holds; any other name is
+/// an error (a saved report is input like any other).
+pub(crate) fn known<'de, D: Deserializer<'de>>(
+    d: D,
+    names: &[&'static str],
+    what: &str,
+) -> Result<&'static str, D::Error> {
+    let s = std::borrow::Cow::<str>::deserialize(d)?;
+    names.iter().find(|n| **n == s).copied().ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown {what} {:?}",
+            crate::wire::escape::escape_str(&s)
+        ))
+    })
+}
+
+fn known_rtype<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    known(d, &RTYPES, "record type")
 }

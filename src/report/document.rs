@@ -96,12 +96,7 @@ pub struct Document<'a> {
     /// Which hosts and addresses were tried or skipped.
     pub plan: Cow<'a, [PlanEntry]>,
     /// Delivery security policy (SPEC §9), null where not evaluated.
-    pub policy: KeysSorted<Option<serde_json::Value>>,
-    /// The policy facts behind the text's policy lines. A live run has them; a saved document
-    /// carries the §9 object alone, so `smtpdoctor report` does not reprint those lines.
-    #[serde(skip)]
-    #[schemars(skip)]
-    pub policy_report: Option<&'a super::policy::PolicyReport>,
+    pub policy: KeysSorted<Option<super::policy::PolicyDoc>>,
     /// [`SCHEMA`].
     pub schema: Cow<'a, str>,
     /// Start time, RFC 3339 with milliseconds.
@@ -115,6 +110,11 @@ pub struct Document<'a> {
 }
 
 impl<'a> Document<'a> {
+    /// The policy facts and verdicts the text prints its policy lines from.
+    pub fn policy_report(&self) -> Option<&super::policy::PolicyReport> {
+        self.policy.0.as_ref().map(|p| &p.detail)
+    }
+
     /// The document of an annotated report.
     pub fn new(a: &'a Annotated<'a>) -> Document<'a> {
         let r = a.report;
@@ -133,12 +133,7 @@ impl<'a> Document<'a> {
             interrupted: r.interrupted,
             notes: Cow::Borrowed(&r.notes),
             plan: Cow::Borrowed(&r.plan),
-            policy: KeysSorted(
-                r.policy
-                    .as_ref()
-                    .and_then(|p| serde_json::to_value(super::policy::PolicyDoc::new(p)).ok()),
-            ),
-            policy_report: r.policy.as_ref(),
+            policy: KeysSorted(r.policy.as_ref().map(super::policy::PolicyDoc::new)),
             schema: SCHEMA.into(),
             started_at: humantime::format_rfc3339_millis(r.started_at).to_string(),
             target: Cow::Borrowed(&r.target),

@@ -3,11 +3,11 @@
 
 use crate::checks::policy::PolicyVerdicts;
 use crate::record::policy::{DnssecStatus, PolicyFacts, StsPolicy, Tlsa};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Facts and verdicts of the policy evaluation.
-#[derive(Debug, Clone)]
+/// Facts and verdicts of the policy evaluation: everything the text report prints of them.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PolicyReport {
     /// What the lookups found.
     pub facts: PolicyFacts,
@@ -15,136 +15,144 @@ pub struct PolicyReport {
     pub verdicts: PolicyVerdicts,
 }
 
-/// `policy` (SPEC §9).
-#[derive(Debug, Serialize)]
-pub struct PolicyDoc<'a> {
+/// `policy` (SPEC §9), plus `detail`: the facts and verdicts in full, from which the text
+/// report prints its policy lines, so that `smtpdoctor report` prints them from a saved
+/// document as the run did.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PolicyDoc {
     /// `--dane off`: null.
-    pub dnssec: Option<DnssecDoc<'a>>,
+    pub dnssec: Option<DnssecDoc>,
     /// `--dane off`: null.
-    pub dane: Option<Vec<DaneDoc<'a>>>,
+    pub dane: Option<Vec<DaneDoc>>,
     /// `--mta-sts off`: null.
-    pub mta_sts: Option<MtaStsDoc<'a>>,
+    pub mta_sts: Option<MtaStsDoc>,
     /// Null when neither DANE nor MTA-STS is evaluated.
-    pub tls_rpt: Option<TlsRptDoc<'a>>,
+    pub tls_rpt: Option<TlsRptDoc>,
+    /// The lookups and verdicts in full (the attempts they name are 0-based indexes).
+    pub detail: PolicyReport,
 }
 
 /// `policy.dnssec`.
-#[derive(Debug, Serialize)]
-pub struct DnssecDoc<'a> {
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DnssecDoc {
     /// The MX answer's status.
     pub mx: Option<DnssecStatus>,
     /// Each MX host's address answers, combined.
-    pub addresses: BTreeMap<&'a str, DnssecStatus>,
+    pub addresses: BTreeMap<String, DnssecStatus>,
     /// Each MX host's TLSA answer (hosts whose addresses are secure).
-    pub tlsa: BTreeMap<&'a str, DnssecStatus>,
+    pub tlsa: BTreeMap<String, DnssecStatus>,
 }
 
 /// `policy.dane[]`.
-#[derive(Debug, Serialize)]
-pub struct DaneDoc<'a> {
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DaneDoc {
     /// MX host.
-    pub host: &'a str,
+    pub host: String,
     /// Port.
     pub port: u16,
     /// The TLSA records.
-    pub tlsa: &'a [Tlsa],
+    pub tlsa: Vec<Tlsa>,
     /// Status of the TLSA answer.
     pub dnssec: DnssecStatus,
-    /// The verdict.
-    pub verdict: &'static str,
+    /// The verdict: `valid`, `mismatch`, `unusable`, `lookup-failed`, `no-starttls`,
+    /// `not-published` or `not-applicable`.
+    pub verdict: String,
     /// The record that matched.
-    pub matched: Option<&'a Tlsa>,
+    pub matched: Option<Tlsa>,
 }
 
 /// `policy.mta_sts`.
-#[derive(Debug, Serialize)]
-pub struct MtaStsDoc<'a> {
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MtaStsDoc {
     /// The TXT record (the first starting with `v=STSv1`).
-    pub record: Option<&'a str>,
+    pub record: Option<String>,
     /// Its id.
-    pub id: Option<&'a str>,
+    pub id: Option<String>,
     /// The parsed policy.
-    pub policy: Option<&'a StsPolicy>,
+    pub policy: Option<StsPolicy>,
     /// The fetch.
-    pub fetch: Option<FetchDoc<'a>>,
-    /// The verdict.
-    pub verdict: &'static str,
+    pub fetch: Option<FetchDoc>,
+    /// The verdict: `valid`, `mx-mismatch`, `cert-invalid`, `unavailable`, `invalid` or
+    /// `not-published`.
+    pub verdict: String,
 }
 
 /// `policy.mta_sts.fetch`.
-#[derive(Debug, Serialize)]
-pub struct FetchDoc<'a> {
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FetchDoc {
     /// URL.
-    pub url: &'a str,
+    pub url: String,
     /// HTTP status.
     pub status: Option<u16>,
     /// Why the fetch failed.
-    pub error: Option<&'a str>,
+    pub error: Option<String>,
     /// Time, ms.
     pub duration_ms: f64,
 }
 
 /// `policy.tls_rpt`.
-#[derive(Debug, Serialize)]
-pub struct TlsRptDoc<'a> {
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TlsRptDoc {
     /// The TXT record.
-    pub record: Option<&'a str>,
+    pub record: Option<String>,
     /// Its `rua` URIs.
-    pub rua: &'a [String],
+    pub rua: Vec<String>,
 }
 
-impl<'a> PolicyDoc<'a> {
+impl PolicyDoc {
     /// The document part of a policy report.
-    pub fn new(p: &'a PolicyReport) -> PolicyDoc<'a> {
+    pub fn new(p: &PolicyReport) -> PolicyDoc {
         let f = &p.facts;
         let dnssec = f.dane.as_ref().map(|hosts| DnssecDoc {
             mx: f.mx.as_ref().map(|m| m.status),
             addresses: hosts
                 .iter()
-                .map(|h| (h.host.as_str(), h.address_status()))
+                .map(|h| (h.host.clone(), h.address_status()))
                 .collect(),
             tlsa: hosts
                 .iter()
-                .filter_map(|h| h.lookup.as_ref().map(|l| (h.host.as_str(), l.status)))
+                .filter_map(|h| h.lookup.as_ref().map(|l| (h.host.clone(), l.status)))
                 .collect(),
         });
         let dane = p.verdicts.dane.as_ref().map(|vs| {
             vs.iter()
                 .map(|v| DaneDoc {
-                    host: &v.host,
+                    host: v.host.clone(),
                     port: v.port,
-                    tlsa: &v.tlsa,
+                    tlsa: v.tlsa.clone(),
                     dnssec: v.dnssec,
-                    verdict: v.verdict,
-                    matched: v.matched.as_ref(),
+                    verdict: v.verdict.to_string(),
+                    matched: v.matched.clone(),
                 })
                 .collect()
         });
         let mta_sts = f.mta_sts.as_ref().map(|s| MtaStsDoc {
-            record: s.records.first().map(String::as_str),
-            id: s.id.as_deref(),
-            policy: s.policy.as_ref(),
+            record: s.records.first().cloned(),
+            id: s.id.clone(),
+            policy: s.policy.clone(),
             fetch: s.fetch.as_ref().map(|x| FetchDoc {
-                url: &x.url,
+                url: x.url.clone(),
                 status: x.status,
-                error: x.error.as_deref(),
+                error: x.error.clone(),
                 duration_ms: (x.duration_ms * 1000.0).round() / 1000.0,
             }),
             verdict: p
                 .verdicts
                 .mta_sts
                 .as_ref()
-                .map_or("not-published", |v| v.verdict),
+                .map_or("not-published", |v| v.verdict)
+                .to_string(),
         });
         let tls_rpt = f.tls_rpt.as_ref().map(|t| TlsRptDoc {
-            record: t.records.first().map(String::as_str),
-            rua: &t.rua,
+            record: t.records.first().cloned(),
+            rua: t.rua.clone(),
         });
         PolicyDoc {
             dnssec,
             dane,
             mta_sts,
             tls_rpt,
+            detail: p.clone(),
         }
     }
 }

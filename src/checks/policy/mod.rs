@@ -9,7 +9,7 @@ use super::{Anchor, Finding};
 use crate::record::Stage;
 use crate::record::attempt::Attempt;
 use crate::record::policy::{PolicyFacts, Tlsa};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// A policy finding: stage `policy`, no transcript line.
 pub(crate) fn finding(id: &'static str, summary: String, detail: String) -> Finding {
@@ -17,7 +17,7 @@ pub(crate) fn finding(id: &'static str, summary: String, detail: String) -> Find
 }
 
 /// The DANE verdict for one MX host (SPEC §9 `policy.dane[]`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DaneVerdict {
     /// The MX host.
     pub host: String,
@@ -29,34 +29,32 @@ pub struct DaneVerdict {
     pub dnssec: crate::record::policy::DnssecStatus,
     /// `valid`, `mismatch`, `unusable`, `lookup-failed`, `no-starttls`, `not-published`,
     /// `not-applicable`.
-    pub verdict: &'static str,
+    #[serde(deserialize_with = "dane_verdict")]
+    pub verdict: crate::record::policy::Known,
     /// The TLSA record that matched.
     pub matched: Option<Tlsa>,
-    /// The attempt whose chain was judged.
-    #[serde(skip)]
+    /// The attempt whose chain was judged (0-based).
     pub attempt: Option<usize>,
     /// Why, in one line.
-    #[serde(skip)]
     pub why: String,
 }
 
 /// The MTA-STS verdict for the domain, and per attempt.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MtaStsVerdict {
     /// `valid`, `mx-mismatch`, `cert-invalid`, `unavailable`, `invalid` or `not-published`.
-    pub verdict: &'static str,
+    #[serde(deserialize_with = "sts_verdict")]
+    pub verdict: crate::record::policy::Known,
     /// Why, in one line.
-    #[serde(skip)]
     pub why: String,
-    /// Per attempt: (attempt, covered by a pattern, the pattern, certificate acceptable, why).
-    #[serde(skip)]
+    /// Per attempt: covered by a pattern (which), certificate acceptable (or why not).
     pub attempts: Vec<StsAttempt>,
 }
 
 /// What MTA-STS says about one attempt's host and certificate.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StsAttempt {
-    /// The attempt.
+    /// The attempt (0-based).
     pub attempt: usize,
     /// The `mx` pattern that covers the host, if one does.
     pub pattern: Option<String>,
@@ -67,12 +65,41 @@ pub struct StsAttempt {
 }
 
 /// The policy verdicts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PolicyVerdicts {
     /// Per MX host (with `--dane auto`).
     pub dane: Option<Vec<DaneVerdict>>,
     /// With `--mta-sts auto`.
     pub mta_sts: Option<MtaStsVerdict>,
+}
+
+/// The DANE verdicts of SPEC §9.
+pub const DANE_VERDICTS: [&str; 7] = [
+    "valid",
+    "mismatch",
+    "unusable",
+    "lookup-failed",
+    "no-starttls",
+    "not-published",
+    "not-applicable",
+];
+
+/// The MTA-STS verdicts of SPEC §9.
+pub const STS_VERDICTS: [&str; 6] = [
+    "valid",
+    "mx-mismatch",
+    "cert-invalid",
+    "unavailable",
+    "invalid",
+    "not-published",
+];
+
+fn dane_verdict<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    crate::record::policy::known(d, &DANE_VERDICTS, "DANE verdict")
+}
+
+fn sts_verdict<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    crate::record::policy::known(d, &STS_VERDICTS, "MTA-STS verdict")
 }
 
 /// Judges the policy facts against the attempts; findings are not tied to a transcript line.
