@@ -56,6 +56,16 @@ fn vm_hwm_kib(path: &str) -> Option<i64> {
     reason = "the child is reaped with waitpid, not Child::wait"
 )]
 pub(crate) fn run_binary(args: &[String], kill_after: Duration) -> Run {
+    run_binary_telling(args, kill_after, None)
+}
+
+/// [`run_binary`], sending the first line of its stderr to `first_line` as soon as it is
+/// written (a mock's "serving … on ADDR" line, for the address it was given port 0 for).
+pub(crate) fn run_binary_telling(
+    args: &[String],
+    kill_after: Duration,
+    first_line: Option<std::sync::mpsc::Sender<String>>,
+) -> Run {
     let command = || {
         let mut c = Command::new(BIN);
         c.args(args)
@@ -92,7 +102,14 @@ pub(crate) fn run_binary(args: &[String], kill_after: Duration) -> Run {
     });
     let err = std::thread::spawn(move || {
         let mut v = Vec::new();
-        let _ = stderr.read_to_end(&mut v);
+        if let Some(tx) = first_line {
+            let mut reader = std::io::BufReader::new(&mut stderr);
+            let _ = std::io::BufRead::read_until(&mut reader, b'\n', &mut v);
+            let _ = tx.send(String::from_utf8_lossy(&v).into_owned());
+            let _ = reader.read_to_end(&mut v);
+        } else {
+            let _ = stderr.read_to_end(&mut v);
+        }
         v
     });
     let status_path = format!("/proc/{pid}/status");

@@ -6,12 +6,20 @@
 //! (at most 64 MiB, measured as in the hostile server suite) and that no client-controlled
 //! control byte or escape sequence reaches the text output raw.
 
-use crate::hostile::{RSS_LIMIT_KIB, Run, assert_terminal_safe, run_binary};
+use crate::hostile::{RSS_LIMIT_KIB, Run, assert_terminal_safe, run_binary_telling};
 use crate::mock::assert_client_report_shape;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
+
+/// The address of a mock's `smtpdoctor mock: serving scenario NAME on ADDR (…)` line.
+fn serving_addr(line: &str) -> SocketAddr {
+    line.split_once(" on ")
+        .and_then(|(_, rest)| rest.split_once(" ("))
+        .and_then(|(addr, _)| addr.parse().ok())
+        .unwrap_or_else(|| panic!("the mock did not say where it listens: {line:?}"))
+}
 
 /// Connects to the mock once it listens.
 fn connect(addr: SocketAddr) -> TcpStream {
@@ -59,12 +67,12 @@ where
     F: Fn(SocketAddr) + Send + Sync,
 {
     let run = |mode: &[&str]| -> Run {
-        let port = crate::common::lab::free_port();
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        // Port 0: the mock says where it listens, so no other test's server can hold the port
+        // between a free-port probe and the mock's bind.
         let mut args: Vec<String> = [
             "mock",
             "--listen",
-            &addr.to_string(),
+            "127.0.0.1:0",
             "--scenario",
             scenario,
             "--once",
@@ -74,8 +82,14 @@ where
         .collect();
         args.extend(mode.iter().map(|s| s.to_string()));
         std::thread::scope(|scope| {
-            let mock = scope.spawn(move || run_binary(&args, limit + Duration::from_secs(30)));
-            client(addr);
+            let (tx, rx) = std::sync::mpsc::channel();
+            let mock = scope.spawn(move || {
+                run_binary_telling(&args, limit + Duration::from_secs(30), Some(tx))
+            });
+            let first = rx
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the mock's first stderr line");
+            client(serving_addr(&first));
             mock.join().expect("mock run")
         })
     };
