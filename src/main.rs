@@ -413,8 +413,20 @@ async fn mock(args: smtpdoctor::cli::MockArgs) -> anyhow::Result<u8> {
             Some(n) => format!("{n} connections"),
             None => "Ctrl-C to stop".to_string(),
         },
-        scenario.summary
+        scenario.summary,
     );
+    if let Some(hold) = args.hold {
+        // The summary names the scenario's default delay.
+        let hold = humantime::format_duration(hold);
+        if scenario.script.has_hold() {
+            eprintln!("smtpdoctor mock: --hold {hold} replaces the scenario's default delay");
+        } else {
+            eprintln!(
+                "smtpdoctor mock: --hold {hold} does nothing here: scenario {} has no delay",
+                scenario.name
+            );
+        }
+    }
     let (tx, records) = tokio::sync::mpsc::unbounded_channel();
     let server = tokio::spawn(smtpdoctor::server::serve_recorded_with(
         listener, scenario, options, tx,

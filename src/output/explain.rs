@@ -298,7 +298,8 @@ fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     lines
 }
 
-/// The input as one safe line: control characters escaped, long input shortened.
+/// The input as one safe line, escaped as transcripts are (`\r`, `\n`, `\t`, `\xHH` for
+/// other controls, `\u{XXXX}` for bidi and invisible characters), long input shortened.
 fn echo(input: &str) -> String {
     let mut shown = String::new();
     for (i, c) in input.trim().chars().enumerate() {
@@ -310,8 +311,7 @@ fn echo(input: &str) -> String {
             '\r' => shown.push_str("\\r"),
             '\n' => shown.push_str("\\n"),
             '\t' => shown.push_str("\\t"),
-            c if c.is_control() => shown.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
-            c => shown.push(c),
+            c => shown.push_str(&crate::wire::escape::safe_text(c.encode_utf8(&mut [0; 4]))),
         }
     }
     shown
@@ -418,12 +418,13 @@ mod tests {
 
     #[test]
     fn control_bytes_in_the_input_are_escaped() {
-        let out = text("Zero length SMTP status line\r\n\u{1b}[2J");
+        let out = text("Zero length SMTP status line\r\n\u{1b}[2J \u{202e}x");
         assert!(
-            out.contains("Input: Zero length SMTP status line\\r\\n\\u{1b}[2J\n"),
+            out.contains("Input: Zero length SMTP status line\\r\\n\\x1b[2J \\u{202e}x\n"),
             "{out}"
         );
         assert!(!out.contains('\u{1b}'));
+        assert!(!out.contains('\u{202e}'));
         assert!(!out.contains('\r'));
     }
 

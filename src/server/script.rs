@@ -90,6 +90,17 @@ impl Script {
     };
 }
 
+impl Script {
+    /// Whether the script has a deliberate delay that `mock --hold` sets (a [`Step::Hold`],
+    /// [`Step::Trickle`] or [`Step::SendLines`]).
+    pub fn has_hold(&self) -> bool {
+        self.greeting
+            .iter()
+            .chain(self.rules.iter().flat_map(|r| r.then.iter()))
+            .any(|s| matches!(s, Step::Hold(_) | Step::Trickle(..) | Step::SendLines(..)))
+    }
+}
+
 impl Default for Script {
     fn default() -> Self {
         Script::DEFAULT

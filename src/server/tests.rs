@@ -1267,3 +1267,23 @@ async fn starttls_is_recorded() {
         Some(&(Stage::Quit, BYE.to_vec()))
     );
 }
+
+/// `mock --hold` says whether it changes anything: the scenarios with a deliberate delay are
+/// exactly the ones its help names.
+#[test]
+fn the_scenarios_with_a_hold_are_those_mock_hold_names() {
+    let holding: Vec<&str> = scenarios()
+        .iter()
+        .filter(|s| s.script.has_hold())
+        .map(|s| s.name)
+        .collect();
+    for name in [
+        "client-dot-hold",
+        "client-teaser",
+        "client-keepalive",
+        "client-multiline",
+    ] {
+        assert!(holding.contains(&name), "{name} in {holding:?}");
+    }
+    assert!(!holding.contains(&"clean"));
+}

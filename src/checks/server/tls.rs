@@ -14,7 +14,7 @@ pub fn check(a: &Attempt, ctx: &CheckContext) -> Vec<Finding> {
     let rec = &a.record;
     let mut out = offer(a, ctx);
     out.extend(refused(rec));
-    out.extend(handshake(rec));
+    out.extend(handshake(rec, ctx));
     out.extend(post_state(a));
     if let Some(t) = &a.tls {
         // The certificate verdicts belong to the line that says the handshake completed.
@@ -79,7 +79,7 @@ fn refused(rec: &Record) -> Vec<Finding> {
     out
 }
 /// What happened between the 220 and TLS: leftover plaintext, a stall, a failed handshake.
-fn handshake(rec: &Record) -> Vec<Finding> {
+fn handshake(rec: &Record, ctx: &CheckContext) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, e) in rec.events.iter().enumerate() {
         match &e.kind {
@@ -104,13 +104,25 @@ fn handshake(rec: &Record) -> Vec<Finding> {
                     "no handshake progress within {waited_ms} ms; large handshake packets lost on a path with a PMTU black hole stall exactly like this"
                 ),
             )),
-            EventKind::TlsHandshake { ok: false, message } => out.push(Finding::new(
-                "tls-handshake-failed",
-                Stage::Tls,
-                Anchor::Event(i),
-                "the TLS handshake failed",
-                crate::wire::escape::escape_str(message),
-            )),
+            EventKind::TlsHandshake { ok: false, message } => {
+                let mut detail = crate::wire::escape::escape_str(message);
+                // rustls' words for bytes that are not a TLS record: with --tls-on-connect that
+                // is nearly always a server that greets in plaintext.
+                if ctx.tls_on_connect && message.contains("InvalidContentType") {
+                    detail.push_str(
+                        "; what the server sent first is not a TLS record: this looks like a \
+                         plaintext SMTP port (25 or 587, STARTTLS), not implicit TLS (465, RFC \
+                         8314): drop --tls-on-connect, or probe port 465",
+                    );
+                }
+                out.push(Finding::new(
+                    "tls-handshake-failed",
+                    Stage::Tls,
+                    Anchor::Event(i),
+                    "the TLS handshake failed",
+                    detail,
+                ));
+            }
             _ => {}
         }
     }
@@ -472,6 +484,36 @@ mod tests {
             ids(&check(&a, &ctx)),
             vec!["tls-cert-expired", "tls-cert-name-mismatch"]
         );
+    }
+
+    #[test]
+    fn implicit_tls_against_a_plaintext_port_says_so() {
+        let failed = |message: &str| {
+            attempt(vec![ev(
+                1,
+                EventKind::TlsHandshake {
+                    ok: false,
+                    message: message.into(),
+                },
+            )])
+        };
+        let ctx = CheckContext {
+            tls_on_connect: true,
+            ..CheckContext::default()
+        };
+        let a = failed("received corrupt message of type InvalidContentType");
+        let f = check(&a, &ctx);
+        assert_eq!(ids(&f), vec!["tls-handshake-failed"]);
+        assert!(
+            f[0].detail.contains("drop --tls-on-connect"),
+            "{}",
+            f[0].detail
+        );
+        // Without --tls-on-connect, or for another failure, no such guess.
+        let f = check(&a, &CheckContext::default());
+        assert!(!f[0].detail.contains("--tls-on-connect"));
+        let f = check(&failed("peer sent no certificates"), &ctx);
+        assert!(!f[0].detail.contains("--tls-on-connect"));
     }
 
     #[test]
