@@ -6,7 +6,7 @@
 use crate::common::lab::{Dns, Zone, free_port};
 use crate::common::{BIN, rt};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::{Command, Stdio};
@@ -558,6 +558,44 @@ fn text_gives_a_status_line_per_target_and_a_summary() {
         summary.contains("       2  warning  greeting-421"),
         "{summary}"
     );
+}
+
+/// `--format nagios` with many targets: the run's status line first (what a monitor reads),
+/// with the counts as performance data, then each target's own line, named, worst first.
+#[test]
+fn nagios_gives_the_run_status_first_then_each_target_worst_first() {
+    let _serial = serial();
+    let w = world();
+    let mut args = probe_args(w);
+    args.extend(["-j", "8", "--format", "nagios"].map(String::from));
+    args.extend((0..14).map(|i| format!("d{i}.batch.test")));
+    let (code, out, _) = run(&args);
+    assert_eq!(code, 2);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 15, "{out}");
+    assert_eq!(
+        lines[0],
+        "SMTP CRITICAL - 14 target(s): 0 ok, 8 warning, 6 error | targets=14 ok=0 warning=8 error=6",
+        "{out}"
+    );
+    let named: BTreeSet<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split_once(": SMTP ").expect("TARGET: SMTP ...").0)
+        .collect();
+    assert_eq!(named.len(), 14, "each target once: {out}");
+    let states: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| {
+            l.split(": SMTP ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(states[..6], ["CRITICAL"; 6], "{out}");
+    assert_eq!(states[6..], ["WARNING"; 8], "{out}");
 }
 
 /// Starts the binary with stdout and stderr piped into channels of lines.

@@ -188,6 +188,7 @@ pub async fn run(
         shared,
     });
     let mut summary = summary::Summary::default();
+    let mut nagios = crate::output::nagios::RunLines::default();
     let mut progress =
         progress::Progress::new(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let mut ticker = tokio::time::interval(progress::EVERY);
@@ -244,7 +245,7 @@ pub async fn run(
                     }
                 };
                 progress.clear();
-                write_result(&report, &output, color, out)?;
+                write_result(&report, &output, color, &mut nagios, out)?;
                 summary.add(&summary::Finished::from(&report));
             }
             item = input.next(), if can_admit => {
@@ -260,7 +261,7 @@ pub async fn run(
                         started += 1;
                         let report = invalid_report(&given, &why, &job.opts);
                         progress.clear();
-                        write_result(&report, &output, color, out)?;
+                        write_result(&report, &output, color, &mut nagios, out)?;
                         summary.add(&summary::Finished::from(&report));
                     }
                     Ok(None) => {
@@ -284,6 +285,9 @@ pub async fn run(
         }
     }
     progress.clear();
+    if output.format == Format::Nagios {
+        nagios.finish(&summary, out)?;
+    }
     if output.format == Format::Text {
         summary.write_text(out)?;
         if input.duplicates > 0 || input.other_shards > 0 {
@@ -316,15 +320,20 @@ pub async fn run(
 }
 
 /// Writes one finished target in the chosen format and flushes it: a whole line at a time.
+/// Nagios lines are kept for the end instead (see [`crate::output::nagios::RunLines`]).
 fn write_result(
     r: &Report,
     output: &OutputConfig,
     color: bool,
+    nagios: &mut crate::output::nagios::RunLines,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     match output.format {
         Format::Text => writeln!(out, "{}", summary::status_line(&summary::Finished::from(r)))?,
-        _ => crate::output::print(r, output, color, out)?,
+        Format::Nagios => {
+            return nagios.add(&crate::report::document::Document::new(&r.annotate()));
+        }
+        Format::Json => crate::output::print(r, output, color, out)?,
     }
     out.flush()
 }

@@ -74,3 +74,71 @@ pub fn write_document(r: &Document, out: &mut dyn Write) -> std::io::Result<()> 
     perf.push(format!("total={:.6}s", r.duration_ms / 1000.0));
     writeln!(out, "SMTP {state} - {text} | {}", perf.join(" "))
 }
+
+/// The most per-target lines a Nagios result carries after its status line.
+pub const RUN_LONG_LINES: usize = 1000;
+
+/// `--format nagios` for many targets (SPEC §10): a monitor reads the first line as the status,
+/// so the run's status line comes first, with the counts as performance data, and each
+/// target's own line follows as long output (the monitoring-plugins convention), named by its
+/// target, worst first, at most [`RUN_LONG_LINES`] of them. The lines wait for the end.
+#[derive(Default)]
+pub struct RunLines {
+    /// (exit code of the verdict, line).
+    lines: Vec<(i32, String)>,
+    left_out: u64,
+}
+
+impl RunLines {
+    /// One target's document.
+    pub fn add(&mut self, d: &Document) -> std::io::Result<()> {
+        let mut line = Vec::new();
+        write_document(d, &mut line)?;
+        // Named by the target: with --server, every line's address is the same.
+        let line = format!(
+            "{}: {}",
+            escape_str(&d.target),
+            String::from_utf8_lossy(&line).trim_end()
+        );
+        self.lines.push((d.verdict.exit_code(), line));
+        if self.lines.len() > RUN_LONG_LINES {
+            // Keep the worst: drop one of the least severe (the sort is stable).
+            self.lines.sort_by_key(|(code, _)| std::cmp::Reverse(*code));
+            self.lines.pop();
+            self.left_out += 1;
+        }
+        Ok(())
+    }
+
+    /// The run's status line, then the targets' lines.
+    pub fn finish(
+        mut self,
+        s: &crate::batch::summary::Summary,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let state = match s.worst {
+            0 => "OK",
+            1 => "WARNING",
+            2 => "CRITICAL",
+            _ => "UNKNOWN",
+        };
+        let interrupted = if s.interrupted > 0 {
+            format!(", {} interrupted", s.interrupted)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "SMTP {state} - {} target(s): {} ok, {} warning, {} error{interrupted} | targets={} ok={} warning={} error={}",
+            s.targets, s.ok, s.warning, s.error, s.targets, s.ok, s.warning, s.error
+        )?;
+        self.lines.sort_by_key(|(code, _)| std::cmp::Reverse(*code));
+        for (_, line) in &self.lines {
+            writeln!(out, "{line}")?;
+        }
+        if self.left_out > 0 {
+            writeln!(out, "… {} more target(s), not listed", self.left_out)?;
+        }
+        out.flush()
+    }
+}

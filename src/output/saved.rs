@@ -116,6 +116,8 @@ pub fn print_saved(
     // Text: the probe reports of the current run of consecutive ones, until it is known whether
     // it is one (a report) or many (status lines and a summary).
     let mut group = ProbeGroup::default();
+    // Nagios: likewise, one line, or a run's status line and its targets' lines.
+    let mut nagios = NagiosGroup::default();
     let stream = serde_json::Deserializer::from_reader(std::io::BufReader::new(input))
         .into_iter::<serde_json::Value>();
     for value in stream {
@@ -135,14 +137,18 @@ pub fn print_saved(
             Err(e) => {
                 // What came before the bad document is printed, a report held back included.
                 group.end(&printer, out)?;
+                nagios.end(out)?;
                 return Err(e);
             }
         };
         worst = worst.max(saved.exit_code());
         match (saved, cfg.format) {
-            (Saved::Probe(d), Format::Nagios) => super::nagios::write_document(&d, out)?,
+            (Saved::Probe(d), Format::Nagios) => nagios.push(d)?,
             (Saved::Probe(d), _) => group.push(d, out)?,
-            (Saved::Client(d), Format::Nagios) => super::client::write_nagios(&d, out)?,
+            (Saved::Client(d), Format::Nagios) => {
+                nagios.end(out)?;
+                super::client::write_nagios(&d, out)?
+            }
             (Saved::Client(d), _) => {
                 group.end(&printer, out)?;
                 if clients > 0 {
@@ -154,10 +160,53 @@ pub fn print_saved(
         }
     }
     group.end(&printer, out)?;
+    nagios.end(out)?;
     if n == 0 {
         return Err(SavedError::Empty);
     }
     Ok(worst)
+}
+
+/// Consecutive probe reports in Nagios form: one is its line, several print as a run of many
+/// targets prints them ([`super::nagios::RunLines`]).
+#[derive(Default)]
+struct NagiosGroup {
+    first: Option<Box<Document<'static>>>,
+    many: Option<(super::nagios::RunLines, crate::batch::summary::Summary)>,
+}
+
+impl NagiosGroup {
+    fn push(&mut self, d: Box<Document<'static>>) -> std::io::Result<()> {
+        use crate::batch::summary::Finished;
+        if self.many.is_none() {
+            let Some(first) = self.first.take() else {
+                self.first = Some(d);
+                return Ok(());
+            };
+            let mut many = (
+                super::nagios::RunLines::default(),
+                crate::batch::summary::Summary::default(),
+            );
+            many.0.add(&first)?;
+            many.1.add(&Finished::from(&*first));
+            self.many = Some(many);
+        }
+        if let Some((lines, summary)) = &mut self.many {
+            lines.add(&d)?;
+            summary.add(&Finished::from(&*d));
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        if let Some(first) = self.first.take() {
+            super::nagios::write_document(&first, out)?;
+        }
+        if let Some((lines, summary)) = self.many.take() {
+            lines.finish(&summary, out)?;
+        }
+        Ok(())
+    }
 }
 
 /// Consecutive probe reports in text: one is printed as a report, several as a run of many
@@ -270,8 +319,17 @@ mod tests {
             text.starts_with(&format!("{line}\n{line}\n\nSummary: 2 target(s)")),
             "{text}"
         );
+        // In Nagios, the run's status line first, then each target's line, named.
         let n = cfg(Format::Nagios, Detail::Normal);
-        assert_eq!(saved(&two, &n, false).unwrap().1, live(&n, false).repeat(2));
+        let nagios = saved(&two, &n, false).unwrap().1;
+        let one = live(&n, false);
+        let target_line = format!("{}: {one}", escape_str(&r.target));
+        assert_eq!(
+            nagios,
+            format!(
+                "SMTP CRITICAL - 2 target(s): 0 ok, 0 warning, 2 error | targets=2 ok=0 warning=0 error=2\n{target_line}{target_line}"
+            )
+        );
     }
 
     /// A document written before local entries named their event still shows its TLS details
