@@ -319,6 +319,58 @@ mod tests {
         assert_eq!(tc.load(Ordering::SeqCst), 2);
     }
 
+    /// An authoritative answer as NSD sends it: the answer, NS records and glue with their
+    /// signatures, an NSEC proof; validation keeps the answer, the SOA and the proof.
+    #[test]
+    fn answers_keep_what_validation_needs() {
+        use hickory_resolver::proto::dnssec::rdata::{NSEC, RRSIG};
+        use hickory_resolver::proto::dnssec::{Algorithm, rdata::sig::SigInput};
+        use hickory_resolver::proto::rr::rdata::{A, NS};
+        use hickory_resolver::proto::rr::{Record, SerialNumber};
+        let name = Name::from_ascii("lab.test.").unwrap();
+        let rec = |data: RData| Record::from_rdata(name.clone(), 300, data);
+        let sig = |covered: RecordType| {
+            let input = SigInput {
+                type_covered: covered,
+                algorithm: Algorithm::ECDSAP256SHA256,
+                num_labels: 2,
+                original_ttl: 300,
+                sig_expiration: SerialNumber::new(0),
+                sig_inception: SerialNumber::new(0),
+                key_tag: 1,
+                signer_name: name.clone(),
+            };
+            rec(RData::DNSSEC(DNSSECRData::RRSIG(RRSIG::from_sig(
+                input,
+                vec![0; 64],
+            ))))
+        };
+        let mut m = Message::new(1, MessageType::Response, OpCode::Query);
+        m.answers = vec![rec(RData::A(A::new(127, 0, 0, 1))), sig(RecordType::A)];
+        m.authorities = vec![
+            rec(RData::NS(NS(name.clone()))),
+            sig(RecordType::NS),
+            rec(RData::DNSSEC(DNSSECRData::NSEC(NSEC::new(
+                name.clone(),
+                vec![RecordType::A],
+            )))),
+            sig(RecordType::NSEC),
+        ];
+        m.additionals = vec![rec(RData::A(A::new(127, 0, 0, 53))), sig(RecordType::A)];
+        trim(&mut m);
+        assert_eq!(m.answers.len(), 2, "the answer and its signature stay");
+        let kept: Vec<RecordType> = m
+            .authorities
+            .iter()
+            .map(|r| match &r.data {
+                RData::DNSSEC(DNSSECRData::RRSIG(s)) => s.input().type_covered,
+                d => d.record_type(),
+            })
+            .collect();
+        assert_eq!(kept, vec![RecordType::NSEC, RecordType::NSEC], "{kept:?}");
+        assert!(m.additionals.is_empty());
+    }
+
     #[tokio::test]
     async fn the_memo_stays_within_its_bound() {
         let memo = Memo::default();

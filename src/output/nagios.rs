@@ -4,8 +4,8 @@
 
 use crate::knowledge::Severity;
 use crate::record::attempt::Outcome;
+use crate::report::Annotated;
 use crate::report::document::Document;
-use crate::report::{Annotated, Verdict};
 use crate::wire::escape::{escape_str, safe_text};
 use std::io::Write;
 
@@ -14,13 +14,19 @@ pub fn write(a: &Annotated, out: &mut dyn Write) -> std::io::Result<()> {
     write_document(&Document::new(a), out)
 }
 
+/// The monitoring-plugins state of an exit code.
+fn state(code: i32) -> &'static str {
+    match code {
+        0 => "OK",
+        1 => "WARNING",
+        2 => "CRITICAL",
+        _ => "UNKNOWN",
+    }
+}
+
 /// Writes the status line of a probe's document.
 pub fn write_document(r: &Document, out: &mut dyn Write) -> std::io::Result<()> {
-    let state = match r.verdict {
-        Verdict::Ok => "OK",
-        Verdict::Warning => "WARNING",
-        Verdict::Error => "CRITICAL",
-    };
+    let state = state(r.verdict.exit_code());
     let (e, w, i) = r.counts();
     let own = || r.attempts.iter().filter(|a| a.test.is_none());
     let best = own()
@@ -116,12 +122,7 @@ impl RunLines {
         s: &crate::batch::summary::Summary,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
-        let state = match s.worst {
-            0 => "OK",
-            1 => "WARNING",
-            2 => "CRITICAL",
-            _ => "UNKNOWN",
-        };
+        let state = state(s.worst.into());
         let interrupted = if s.interrupted > 0 {
             format!(", {} interrupted", s.interrupted)
         } else {

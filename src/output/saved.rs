@@ -115,9 +115,10 @@ pub fn print_saved(
     let mut n = 0usize;
     // Text: the probe reports of the current run of consecutive ones, until it is known whether
     // it is one (a report) or many (status lines and a summary).
-    let mut group = ProbeGroup::default();
-    // Nagios: likewise, one line, or a run's status line and its targets' lines.
-    let mut nagios = NagiosGroup::default();
+    let mut group = ProbeGroup {
+        nagios: cfg.format == Format::Nagios,
+        ..ProbeGroup::default()
+    };
     let stream = serde_json::Deserializer::from_reader(std::io::BufReader::new(input))
         .into_iter::<serde_json::Value>();
     for value in stream {
@@ -137,16 +138,14 @@ pub fn print_saved(
             Err(e) => {
                 // What came before the bad document is printed, a report held back included.
                 group.end(&printer, out)?;
-                nagios.end(out)?;
                 return Err(e);
             }
         };
         worst = worst.max(saved.exit_code());
         match (saved, cfg.format) {
-            (Saved::Probe(d), Format::Nagios) => nagios.push(d)?,
             (Saved::Probe(d), _) => group.push(d, out)?,
             (Saved::Client(d), Format::Nagios) => {
-                nagios.end(out)?;
+                group.end(&printer, out)?;
                 super::client::write_nagios(&d, out)?
             }
             (Saved::Client(d), _) => {
@@ -160,82 +159,49 @@ pub fn print_saved(
         }
     }
     group.end(&printer, out)?;
-    nagios.end(out)?;
     if n == 0 {
         return Err(SavedError::Empty);
     }
     Ok(worst)
 }
 
-/// Consecutive probe reports in Nagios form: one is its line, several print as a run of many
-/// targets prints them ([`super::nagios::RunLines`]).
-#[derive(Default)]
-struct NagiosGroup {
-    first: Option<Box<Document<'static>>>,
-    many: Option<(super::nagios::RunLines, crate::batch::summary::Summary)>,
-}
-
-impl NagiosGroup {
-    fn push(&mut self, d: Box<Document<'static>>) -> std::io::Result<()> {
-        use crate::batch::summary::Finished;
-        if self.many.is_none() {
-            let Some(first) = self.first.take() else {
-                self.first = Some(d);
-                return Ok(());
-            };
-            let mut many = (
-                super::nagios::RunLines::default(),
-                crate::batch::summary::Summary::default(),
-            );
-            many.0.add(&first)?;
-            many.1.add(&Finished::from(&*first));
-            self.many = Some(many);
-        }
-        if let Some((lines, summary)) = &mut self.many {
-            lines.add(&d)?;
-            summary.add(&Finished::from(&*d));
-        }
-        Ok(())
-    }
-
-    fn end(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        if let Some(first) = self.first.take() {
-            super::nagios::write_document(&first, out)?;
-        }
-        if let Some((lines, summary)) = self.many.take() {
-            lines.finish(&summary, out)?;
-        }
-        Ok(())
-    }
-}
-
-/// Consecutive probe reports in text: one is printed as a report, several as a run of many
-/// targets prints them.
+/// Consecutive probe reports: one prints as a report (or its Nagios line); several print as
+/// a run of many targets prints them: in text a status line each and the summary, in Nagios
+/// the run's status line and then the targets' lines ([`super::nagios::RunLines`]).
 #[derive(Default)]
 struct ProbeGroup {
+    /// Nagios rather than text.
+    nagios: bool,
     /// The first report, held until the next document shows whether more follow.
     first: Option<Box<Document<'static>>>,
     /// The tally, once the group is a run of many.
     many: Option<crate::batch::summary::Summary>,
+    /// Nagios: the targets' lines, which follow the run's status line.
+    lines: super::nagios::RunLines,
 }
 
 impl ProbeGroup {
     fn push(&mut self, d: Box<Document<'static>>, out: &mut dyn Write) -> std::io::Result<()> {
-        use crate::batch::summary::{Finished, Summary, status_line};
         if self.many.is_none() {
             let Some(first) = self.first.take() else {
                 self.first = Some(d);
                 return Ok(());
             };
-            let mut summary = Summary::default();
-            let f = Finished::from(&*first);
+            self.many = Some(Default::default());
+            self.one_of_many(&first, out)?;
+        }
+        self.one_of_many(&d, out)
+    }
+
+    fn one_of_many(&mut self, d: &Document, out: &mut dyn Write) -> std::io::Result<()> {
+        use crate::batch::summary::{Finished, status_line};
+        let f = Finished::from(d);
+        if self.nagios {
+            self.lines.add(d)?;
+        } else {
             writeln!(out, "{}", status_line(&f))?;
-            summary.add(&f);
-            self.many = Some(summary);
         }
         if let Some(summary) = &mut self.many {
-            let f = Finished::from(&*d);
-            writeln!(out, "{}", status_line(&f))?;
             summary.add(&f);
         }
         Ok(())
@@ -248,10 +214,18 @@ impl ProbeGroup {
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
         if let Some(first) = self.first.take() {
-            printer.write_document(&first, out)?;
+            if self.nagios {
+                super::nagios::write_document(&first, out)?;
+            } else {
+                printer.write_document(&first, out)?;
+            }
         }
         if let Some(summary) = self.many.take() {
-            summary.write_text(out)?;
+            if self.nagios {
+                std::mem::take(&mut self.lines).finish(&summary, out)?;
+            } else {
+                summary.write_text(out)?;
+            }
         }
         Ok(())
     }
