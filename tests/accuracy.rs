@@ -318,15 +318,13 @@ fn findings_about_the_wait_after_the_dot_are_at_stage_dot() {
 /// one run must agree.
 #[test]
 fn one_data_run_reports_one_byte_count_everywhere() {
-    use clap::Parser;
-    use smtpdoctor::cli::{Cli, Command};
-    use smtpdoctor::config::{ColorChoice, Detail, Format, OutputConfig, ProbeConfig};
+    use smtpdoctor::config::{ColorChoice, Detail, Format, OutputConfig};
 
     let mock = Mock::named("clean");
     let ca = DemoCa::create();
     let addr = mock.addr.to_string();
     let ca_path = ca.path().display().to_string();
-    let cli = Cli::try_parse_from([
+    let report = crate::common::probe_in_process(&[
         "smtpdoctor",
         "probe",
         "demo.test",
@@ -335,23 +333,7 @@ fn one_data_run_reports_one_byte_count_everywhere() {
         "--ca-file",
         &ca_path,
         "--data",
-    ])
-    .unwrap();
-    let Command::Probe(args) = cli.command else {
-        panic!("probe")
-    };
-    let opts = ProbeConfig::from(&args.options);
-    let report = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(smtpdoctor::probe::run(
-            "demo.test",
-            Some(addr.as_str()),
-            &opts,
-            false,
-        ))
-        .unwrap();
+    ]);
     let render = |format| {
         let mut out = Vec::new();
         let cfg = OutputConfig {

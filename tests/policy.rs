@@ -402,17 +402,11 @@ fn a_run_of_many_signed_domains_checks_the_trust_anchor_once() {
 /// detail and as a Nagios line, and the document is valid against the schema.
 #[test]
 fn every_policy_set_up_reports_as_it_printed() {
-    use clap::Parser;
-    use smtpdoctor::cli::{Cli, Command};
     in_netns(|| {
         let lab = PolicyLab::start();
         let port = lab.postfix.port.to_string();
         let anchor = lab.anchor_dnskey.display().to_string();
         let ca = lab.ca_file.display().to_string();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
         let domains = DANE_CASES
             .iter()
             .map(|(d, _)| *d)
@@ -437,13 +431,7 @@ fn every_policy_set_up_reports_as_it_printed() {
                 "--to",
                 "postmaster@lab.test",
             ];
-            let Command::Probe(args) = Cli::try_parse_from(argv).unwrap().command else {
-                panic!("probe")
-            };
-            let opts = smtpdoctor::config::ProbeConfig::from(&args.options);
-            let report = runtime
-                .block_on(smtpdoctor::probe::run(domain, None, &opts, false))
-                .unwrap();
+            let report = crate::common::probe_in_process(&argv);
             assert!(report.policy.is_some(), "{domain}: evaluated");
             let mut text = Vec::new();
             let cfg = smtpdoctor::config::OutputConfig {

@@ -4,8 +4,7 @@
 //! Malformed input ends in a clear error and exit 3.
 
 use crate::common::{DemoCa, Mock, assert_schema_valid, rt, schema_errors, smtpdoctor};
-use smtpdoctor::cli::{Cli, Command};
-use smtpdoctor::config::{ColorChoice, Detail, Format, OutputConfig, ProbeConfig};
+use smtpdoctor::config::{ColorChoice, Detail, Format, OutputConfig};
 use smtpdoctor::output::saved::print_saved;
 use std::io::{Read, Write};
 
@@ -87,22 +86,7 @@ fn every_scenario_reports_as_it_printed() {
                     let mut argv = vec!["smtpdoctor", "probe", "demo.test", "--server", &addr];
                     argv.extend(["--ca-file", ca_path.to_str().unwrap()]);
                     argv.extend(s.probe_args);
-                    let cli = Cli::try_parse_from(&argv).unwrap();
-                    let Command::Probe(args) = cli.command else {
-                        panic!("probe")
-                    };
-                    let opts = ProbeConfig::from(&args.options);
-                    let report = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap()
-                        .block_on(smtpdoctor::probe::run(
-                            "demo.test",
-                            Some(addr.as_str()),
-                            &opts,
-                            false,
-                        ))
-                        .unwrap();
+                    let report = crate::common::probe_in_process(&argv);
                     drop(mock);
                     let f = probe_round_trip(s.name, &report);
                     failures.lock().unwrap().extend(f);
@@ -113,8 +97,6 @@ fn every_scenario_reports_as_it_printed() {
     let failures = failures.into_inner().unwrap();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
-
-use clap::Parser;
 
 /// The client reports of one run, printed as the mock prints them (a blank line between text
 /// reports), against `report` of their JSON Lines.

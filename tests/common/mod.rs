@@ -308,3 +308,26 @@ pub fn assert_schema_valid(what: &str, doc: &Value) {
         errors.join("\n")
     );
 }
+
+/// Runs `smtpdoctor probe …` (`argv` from `smtpdoctor`) in this process, on a runtime of this
+/// thread (so that a test's network namespace, which is per thread, holds), and returns its
+/// report.
+pub fn probe_in_process(argv: &[&str]) -> smtpdoctor::report::Report {
+    use clap::Parser;
+    let cli = smtpdoctor::cli::Cli::try_parse_from(argv).unwrap();
+    let smtpdoctor::cli::Command::Probe(args) = cli.command else {
+        panic!("not a probe: {argv:?}")
+    };
+    let opts = smtpdoctor::config::ProbeConfig::from(&args.options);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(smtpdoctor::probe::run(
+            &args.target[0],
+            args.server.as_deref(),
+            &opts,
+            false,
+        ))
+        .unwrap_or_else(|e| panic!("{argv:?}: {e}"))
+}
