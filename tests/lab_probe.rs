@@ -200,6 +200,23 @@ fn self_signed_certificate_is_the_only_finding_without_a_trust_anchor() {
     assert_eq!(code, 1);
 }
 
+/// `--tls-on-connect` against Postfix's plaintext port: the handshake fails on its greeting,
+/// and the finding says what that means.
+#[test]
+fn implicit_tls_against_the_plaintext_port_says_so() {
+    let (code, doc) = probe_json("lab.test", &["--tls-on-connect", "--ca-file", &ca()]);
+    assert_eq!(code, 2, "{doc:#}");
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "tls-handshake-failed")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    let detail = f["detail"].as_str().unwrap();
+    assert!(detail.contains("not a TLS record"), "{detail}");
+    assert!(detail.contains("drop --tls-on-connect"), "{detail}");
+}
+
 #[test]
 fn text_transcript_shows_the_dialogue_and_tls_details() {
     let (code, out) = probe("lab.test", &["--ca-file", &ca(), "--color", "never"]);

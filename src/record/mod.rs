@@ -212,6 +212,9 @@ pub enum EventKind {
         /// Error text on failure, protocol summary on success.
         message: String,
     },
+    /// The failed handshake before this event failed on bytes that are not TLS records: the
+    /// peer spoke plaintext where TLS was due.
+    NotTls,
 }
 
 /// A reply as the session consumed it: which lines, which command it answered, and when.

@@ -265,6 +265,7 @@ fn local_of(kind: &EventKind) -> Option<Local<'_>> {
         EventKind::MessageNotSent { reason } => Local::MessageNotSent(reason),
         // The finding (`starttls-policy-failed`) says this where it happened.
         EventKind::TlsPolicyUnmet { .. }
+        | EventKind::NotTls
         | EventKind::DuplicateMessage { .. }
         | EventKind::Read { .. }
         | EventKind::Write { .. } => return None,

@@ -143,10 +143,7 @@ pub(crate) fn failure_of(e: &io::Error) -> ClientTlsFailure {
             }
         }
         E::PeerIncompatible(_) => ClientTlsFailure::NoCommonParameters,
-        E::InvalidMessage(
-            rustls::InvalidMessage::InvalidContentType
-            | rustls::InvalidMessage::UnknownProtocolVersion,
-        ) => ClientTlsFailure::NotTls,
+        _ if crate::session::tls::is_not_tls(e) => ClientTlsFailure::NotTls,
         _ => ClientTlsFailure::Other,
     }
 }

@@ -466,6 +466,9 @@ impl Conn {
                         message: e.to_string(),
                     },
                 );
+                if tls::is_not_tls(&e) {
+                    self.record.push(at, EventKind::NotTls);
+                }
                 Err(TlsStartError::Handshake(e))
             }
             Err(_) => {

@@ -402,6 +402,18 @@ pub fn client_config(
     (Arc::new(config), observed)
 }
 
+/// Whether a handshake failed because the peer's bytes are not TLS records (rustls' invalid
+/// content type or protocol version: plaintext where TLS was due).
+pub fn is_not_tls(e: &std::io::Error) -> bool {
+    matches!(
+        e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+        Some(rustls::Error::InvalidMessage(
+            rustls::InvalidMessage::InvalidContentType
+                | rustls::InvalidMessage::UnknownProtocolVersion
+        ))
+    )
+}
+
 /// Describes a DER certificate for the report.
 pub fn describe(der: &CertificateDer<'_>) -> CertInfo {
     use x509_parser::prelude::*;

@@ -106,9 +106,8 @@ fn handshake(rec: &Record, ctx: &CheckContext) -> Vec<Finding> {
             )),
             EventKind::TlsHandshake { ok: false, message } => {
                 let mut detail = crate::wire::escape::escape_str(message);
-                // rustls' words for bytes that are not a TLS record: with --tls-on-connect that
-                // is nearly always a server that greets in plaintext.
-                if ctx.tls_on_connect && message.contains("InvalidContentType") {
+                let not_tls = matches!(rec.events.get(i + 1), Some(e) if matches!(e.kind, EventKind::NotTls));
+                if ctx.tls_on_connect && not_tls {
                     detail.push_str(
                         "; what the server sent first is not a TLS record: this looks like a \
                          plaintext SMTP port (25 or 587, STARTTLS), not implicit TLS (465, RFC \
@@ -488,20 +487,24 @@ mod tests {
 
     #[test]
     fn implicit_tls_against_a_plaintext_port_says_so() {
-        let failed = |message: &str| {
-            attempt(vec![ev(
+        let failed = |not_tls: bool| {
+            let mut events = vec![ev(
                 1,
                 EventKind::TlsHandshake {
                     ok: false,
-                    message: message.into(),
+                    message: "received corrupt message of type InvalidContentType".into(),
                 },
-            )])
+            )];
+            if not_tls {
+                events.push(ev(1, EventKind::NotTls));
+            }
+            attempt(events)
         };
         let ctx = CheckContext {
             tls_on_connect: true,
             ..CheckContext::default()
         };
-        let a = failed("received corrupt message of type InvalidContentType");
+        let a = failed(true);
         let f = check(&a, &ctx);
         assert_eq!(ids(&f), vec!["tls-handshake-failed"]);
         assert!(
@@ -512,7 +515,8 @@ mod tests {
         // Without --tls-on-connect, or for another failure, no such guess.
         let f = check(&a, &CheckContext::default());
         assert!(!f[0].detail.contains("--tls-on-connect"));
-        let f = check(&failed("peer sent no certificates"), &ctx);
+        // The verdict comes from the session's fact, not from the library's words.
+        let f = check(&failed(false), &ctx);
         assert!(!f[0].detail.contains("--tls-on-connect"));
     }
 
